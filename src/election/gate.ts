@@ -1,0 +1,13 @@
+// The one seam between "who may write" and the SQL driver. The driver knows nothing about files,
+// HTTP or Raft; a gate knows nothing about SQL.
+
+/** Decides, synchronously and without I/O on the hot path, whether this node may write now. */
+export interface WriteGate {
+  /** Returns when this node may write; throws NotPrimaryError or SplitBrainError otherwise. */
+  assertWritable(): void;
+}
+
+/** The gate of dev mode (`enabled: false`): a plain local SQLite file is always writable. */
+export const alwaysWritableGate: WriteGate = Object.freeze({
+  assertWritable(): void {},
+});

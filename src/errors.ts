@@ -1,0 +1,125 @@
+// Typed errors of litefs-node. This module imports nothing of ours: every layer may throw these.
+
+export type LiteFSErrorCode =
+  | "LITEFS_NOT_PRIMARY"
+  | "LITEFS_SPLIT_BRAIN"
+  | "LITEFS_CONFIG"
+  | "LITEFS_MOUNT"
+  | "LITEFS_MIGRATION"
+  | "LITEFS_TIMEOUT";
+
+/** Base class: every error this library throws on purpose has a stable `code`. */
+export class LiteFSError extends Error {
+  readonly code: LiteFSErrorCode;
+
+  constructor(code: LiteFSErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Why a write was refused on this node:
+ * - `replica`: LiteFS says another node is primary.
+ * - `no-primary`: this node is a replica that knows no primary (primary down, partition).
+ * - `unknown`: the node's state cannot be read (no mount, unreadable files); we fail closed.
+ * - `litefs-refused`: LiteFS itself refused a write that reached it (translated I/O error).
+ */
+export type NotPrimaryReason = "replica" | "no-primary" | "unknown" | "litefs-refused";
+
+export class NotPrimaryError extends LiteFSError {
+  /** This node's id (`nodeId` setting), or null when unknown. */
+  readonly nodeId: string | null;
+  /** Hostname of the current primary, or null when no primary is known. */
+  readonly primary: string | null;
+  readonly reason: NotPrimaryReason;
+
+  constructor(
+    details: { nodeId: string | null; primary: string | null; reason: NotPrimaryReason; detail?: string },
+    options?: { cause?: unknown },
+  ) {
+    super("LITEFS_NOT_PRIMARY", notPrimaryMessage(details), options);
+    this.nodeId = details.nodeId;
+    this.primary = details.primary;
+    this.reason = details.reason;
+  }
+}
+
+function notPrimaryMessage(d: { nodeId: string | null; primary: string | null; reason: NotPrimaryReason; detail?: string }): string {
+  const self = d.nodeId ? `node "${d.nodeId}"` : "this node";
+  const where = d.primary ? `; the primary is "${d.primary}"` : "; no primary is known";
+  const head: Record<NotPrimaryReason, string> = {
+    replica: `${self} is a LiteFS replica and cannot write`,
+    "no-primary": `${self} is a LiteFS replica that has lost its primary and cannot write`,
+    unknown: `${self} cannot tell whether it is the LiteFS primary, so writes are refused`,
+    "litefs-refused": `LiteFS refused a write on ${self} because it is not the primary`,
+  };
+  return head[d.reason] + where + (d.detail ? ` (${d.detail})` : "") + ": send writes to the primary";
+}
+
+export class SplitBrainError extends LiteFSError {
+  readonly nodeId: string | null;
+  /** The node the election says is primary, or null when it names none. */
+  readonly primary: string | null;
+  /** What disagrees, in words (e.g. "LiteFS says primary but primaryHostname is node-a"). */
+  readonly reason: string;
+
+  constructor(details: { nodeId: string | null; primary: string | null; reason: string }, options?: { cause?: unknown }) {
+    const self = details.nodeId ? `node "${details.nodeId}"` : "this node";
+    super(
+      "LITEFS_SPLIT_BRAIN",
+      `split brain on ${self}: ${details.reason}; writes are refused until LiteFS and the election agree`,
+      options,
+    );
+    this.nodeId = details.nodeId;
+    this.primary = details.primary;
+    this.reason = details.reason;
+  }
+}
+
+/** One problem with one setting. `env` is the environment variable that feeds it, if any. */
+export interface ConfigIssue {
+  readonly setting: string;
+  readonly env: string | null;
+  readonly message: string;
+}
+
+export class ConfigError extends LiteFSError {
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(issues: readonly ConfigIssue[]) {
+    const lines = issues.map((i) => `  - ${i.setting}${i.env ? ` (${i.env})` : ""}: ${i.message}`);
+    super("LITEFS_CONFIG", `invalid litefs-node settings:\n${lines.join("\n")}`);
+    this.issues = Object.freeze([...issues]);
+  }
+}
+
+// ORMs wrap driver errors (Drizzle's DrizzleQueryError, Prisma's request errors); walk every
+// link we know of, bounded so a cyclic chain cannot loop forever.
+const MAX_DEPTH = 16;
+
+function findCode(error: unknown, code: LiteFSErrorCode): boolean {
+  let current: unknown = error;
+  const seen = new Set<unknown>();
+  for (let depth = 0; depth < MAX_DEPTH && current != null && typeof current === "object"; depth++) {
+    if (seen.has(current)) return false;
+    seen.add(current);
+    const candidate = current as { code?: unknown; cause?: unknown; meta?: unknown; name?: unknown };
+    if (candidate.code === code) return true;
+    // Prisma surfaces an adapter error's original cause under `meta` on some error classes.
+    const meta = candidate.meta as { cause?: unknown; driverAdapterError?: unknown } | undefined;
+    current = candidate.cause ?? meta?.driverAdapterError ?? meta?.cause;
+  }
+  return false;
+}
+
+/** True when `e` is, or wraps (through `cause` chains and ORM wrappers), a NotPrimaryError. */
+export function isNotPrimaryError(e: unknown): boolean {
+  return findCode(e, "LITEFS_NOT_PRIMARY");
+}
+
+/** True when `e` is, or wraps, a SplitBrainError. */
+export function isSplitBrainError(e: unknown): boolean {
+  return findCode(e, "LITEFS_SPLIT_BRAIN");
+}
