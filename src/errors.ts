@@ -5,6 +5,7 @@ export type LiteFSErrorCode =
   | "LITEFS_SPLIT_BRAIN"
   | "LITEFS_CONFIG"
   | "LITEFS_MOUNT"
+  | "LITEFS_API"
   | "LITEFS_MIGRATION"
   | "LITEFS_TIMEOUT";
 

@@ -1,0 +1,202 @@
+// A long-lived subscription to LiteFS's `GET /events`: connects, decodes the stream into typed
+// events, and when the stream ends or fails reconnects with capped exponential backoff and
+// jitter, until closed or aborted. It never throws into the event loop: every failure (network,
+// HTTP status, bad JSON, a throwing callback) goes to `onError`.
+import { LiteFSError } from "../errors.js";
+import { decodeLiteFSEvent, type LiteFSEvent } from "./events.js";
+import { createJsonObjectSplitter } from "./json-stream.js";
+
+export interface BackoffOptions {
+  /** Delay before the first reconnect (ms). Default 100. */
+  readonly initialMs?: number;
+  /** Upper bound of the delay (ms). Default 5000. */
+  readonly maxMs?: number;
+  /** Growth factor per failed attempt. Default 2. */
+  readonly factor?: number;
+}
+
+export interface EventsSubscriptionOptions {
+  /** LiteFS HTTP API base URL, e.g. "http://127.0.0.1:20202" (see litefsApiUrl in src/config). */
+  readonly baseUrl: string;
+  readonly onEvent: (event: LiteFSEvent) => void;
+  /** The HTTP response arrived (200); events follow. */
+  readonly onConnect?: () => void;
+  /** The stream ended or failed after onConnect; `error` is null for a clean end of stream. */
+  readonly onDisconnect?: (error: Error | null) => void;
+  /** Anything that went wrong; the subscription carries on. */
+  readonly onError?: (error: Error) => void;
+  readonly signal?: AbortSignal;
+  readonly backoff?: BackoffOptions;
+  /** Abort a connection attempt whose response headers take longer than this (ms). Default 5000. */
+  readonly connectTimeoutMs?: number;
+  /** [0, 1) source for jitter; injectable for tests. Default Math.random. */
+  readonly random?: () => number;
+  readonly fetch?: typeof fetch;
+}
+
+export interface EventsSubscription {
+  /** True between onConnect and onDisconnect. */
+  readonly connected: boolean;
+  /** Connection attempts so far (1 after the first). */
+  readonly attempts: number;
+  /** Stops for good: aborts the stream or the pending retry; resolves when nothing is left running. */
+  close(): Promise<void>;
+}
+
+/** Delay before retry number `failures` (1-based): capped exponential, "equal jitter" (half fixed, half random). */
+export function backoffDelayMs(failures: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
+  const initial = options.initialMs ?? 100;
+  const max = options.maxMs ?? 5000;
+  const factor = options.factor ?? 2;
+  const ceiling = Math.min(max, initial * factor ** Math.max(0, failures - 1));
+  return ceiling / 2 + (ceiling / 2) * random();
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+export function subscribeEvents(options: EventsSubscriptionOptions): EventsSubscription {
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const random = options.random ?? Math.random;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+  const url = new URL("/events", options.baseUrl).toString();
+  const stop = new AbortController();
+  let connected = false;
+  let attempts = 0;
+  // Failed attempts in a row; reset once a connection delivered an event.
+  let failures = 0;
+
+  // Callbacks are user code: a throw there must not kill the subscription or escape to the loop.
+  function report(error: unknown): void {
+    if (!options.onError) return;
+    try {
+      options.onError(asError(error));
+    } catch {
+      // An error handler that throws has nowhere left to report to.
+    }
+  }
+  function call<A extends unknown[]>(fn: ((...args: A) => void) | undefined, ...args: A): void {
+    if (!fn) return;
+    try {
+      fn(...args);
+    } catch (error) {
+      report(error);
+    }
+  }
+
+  const onExternalAbort = (): void => stop.abort();
+  if (options.signal) {
+    if (options.signal.aborted) stop.abort();
+    else options.signal.addEventListener("abort", onExternalAbort, { once: true });
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (stop.signal.aborted) return resolve();
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        stop.signal.removeEventListener("abort", done);
+        resolve();
+      }
+      stop.signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  /** One connection: resolves when the stream is over (never rejects). */
+  async function connectOnce(): Promise<void> {
+    attempts++;
+    const attempt = new AbortController();
+    const abortAttempt = (): void => attempt.abort();
+    stop.signal.addEventListener("abort", abortAttempt, { once: true });
+    const connectTimer = setTimeout(() => attempt.abort(new LiteFSError("LITEFS_TIMEOUT", `no response from ${url} within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+    let streamError: Error | null = null;
+    try {
+      const response = await fetchImpl(url, { signal: attempt.signal, headers: { accept: "application/json" } });
+      clearTimeout(connectTimer);
+      if (response.status !== 200 || !response.body) {
+        await response.body?.cancel().catch(() => undefined);
+        report(new LiteFSError("LITEFS_API", `LiteFS ${url} answered HTTP ${response.status}`));
+        return;
+      }
+      connected = true;
+      call(options.onConnect);
+      const decoder = new TextDecoder();
+      const splitter = createJsonObjectSplitter({
+        object(text) {
+          let decoded: LiteFSEvent | null;
+          try {
+            decoded = decodeLiteFSEvent(JSON.parse(text));
+          } catch (error) {
+            report(error instanceof LiteFSError ? error : new LiteFSError("LITEFS_API", `invalid JSON on ${url}: ${asError(error).message}`));
+            return;
+          }
+          failures = 0;
+          if (decoded) call(options.onEvent, decoded);
+        },
+        junk(message) {
+          report(new LiteFSError("LITEFS_API", `${url}: ${message}`));
+        },
+      });
+      const reader = response.body.getReader();
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          splitter.push(decoder.decode(value, { stream: true }));
+        }
+        splitter.push(decoder.decode());
+        if (splitter.partial) streamError = new LiteFSError("LITEFS_API", `${url}: stream ended inside a JSON object`);
+      } finally {
+        reader.releaseLock();
+      }
+    } catch (error) {
+      if (!stop.signal.aborted) {
+        streamError = attempt.signal.reason instanceof LiteFSError ? attempt.signal.reason : asError(error);
+        if (!connected) report(new LiteFSError("LITEFS_API", `cannot connect to ${url}: ${describe(error)}`, { cause: error }));
+      }
+    } finally {
+      clearTimeout(connectTimer);
+      stop.signal.removeEventListener("abort", abortAttempt);
+      attempt.abort();
+      if (connected) {
+        connected = false;
+        if (streamError && !stop.signal.aborted) report(streamError);
+        call(options.onDisconnect, stop.signal.aborted ? null : streamError);
+      }
+    }
+  }
+
+  async function run(): Promise<void> {
+    while (!stop.signal.aborted) {
+      await connectOnce();
+      if (stop.signal.aborted) break;
+      failures++;
+      await sleep(backoffDelayMs(failures, options.backoff, random));
+    }
+    options.signal?.removeEventListener("abort", onExternalAbort);
+  }
+
+  const running = run().catch(report);
+
+  return {
+    get connected() {
+      return connected;
+    },
+    get attempts() {
+      return attempts;
+    },
+    close() {
+      stop.abort();
+      return running;
+    },
+  };
+}
+
+// fetch wraps network failures as "fetch failed" with the useful part in `cause`.
+function describe(error: unknown): string {
+  const e = asError(error);
+  const cause = (e as { cause?: unknown }).cause;
+  return cause instanceof Error ? `${e.message}: ${cause.message}` : e.message;
+}
