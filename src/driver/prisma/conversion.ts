@@ -1,0 +1,173 @@
+// Value conversion between Prisma's query arguments / result rows and what better-sqlite3 binds
+// and returns. Stateless functions, unit-tested on their own.
+import { ColumnTypeEnum, type ArgType, type ColumnType } from "@prisma/driver-adapter-utils";
+
+/** How DateTime values are written: ISO 8601 text (Prisma's default) or Unix epoch milliseconds. */
+export type TimestampFormat = "iso8601" | "unixepoch-ms";
+
+/** A value better-sqlite3 can bind. */
+export type BindValue = null | number | bigint | string | Buffer;
+
+/** Thrown for an argument that cannot be bound; mapped to Prisma's InvalidInputValue. */
+export class ArgumentConversionError extends Error {
+  override readonly name = "ArgumentConversionError";
+}
+
+const INTEGER_TEXT = /^[+-]?\d+$/;
+
+export function mapArgs(args: readonly unknown[], argTypes: readonly ArgType[], format: TimestampFormat): BindValue[] {
+  const out = new Array<BindValue>(args.length);
+  for (let i = 0; i < args.length; i++) out[i] = mapArg(args[i], argTypes[i], format, i);
+  return out;
+}
+
+export function mapArg(arg: unknown, argType: ArgType | undefined, format: TimestampFormat, index = 0): BindValue {
+  if (arg === null || arg === undefined) return null;
+  if (argType?.arity === "list") {
+    // SQLite has no arrays: a list argument is bound as a JSON array (usable with json_each).
+    if (!Array.isArray(arg)) return mapScalar(arg, argType.scalarType, format, index);
+    const element: ArgType = { scalarType: argType.scalarType, arity: "scalar" };
+    return JSON.stringify(arg.map((item) => jsonValue(mapArg(item, element, format, index))));
+  }
+  return mapScalar(arg, argType?.scalarType ?? "unknown", format, index);
+}
+
+function mapScalar(arg: unknown, scalarType: ArgType["scalarType"], format: TimestampFormat, index: number): BindValue {
+  switch (scalarType) {
+    case "int":
+      if (typeof arg === "string") return integerFromText(arg, index);
+      break;
+    case "bigint":
+      if (typeof arg === "string") return bigintFromText(arg, index);
+      if (typeof arg === "number" && Number.isInteger(arg)) return BigInt(arg);
+      break;
+    case "float":
+      if (typeof arg === "string") return numberFromText(arg, index);
+      break;
+    case "decimal":
+      // Decimals stay text: SQLite's NUMERIC affinity converts them in the column, and a raw
+      // `SELECT ?` keeps every digit. parseFloat would round before SQLite ever saw the value.
+      if (typeof arg === "string") {
+        if (!isDecimalText(arg)) throw new ArgumentConversionError(`argument ${index + 1}: "${arg}" is not a decimal number`);
+        return arg;
+      }
+      // Raw-query numbers arrive typed "decimal"; whole ones are bound as INTEGER, not REAL.
+      if (typeof arg === "number" && Number.isSafeInteger(arg)) return BigInt(arg);
+      break;
+    case "datetime":
+      if (typeof arg === "string") return formatDate(parseDate(arg, index), format);
+      break;
+    case "bytes":
+      if (typeof arg === "string") return Buffer.from(arg, "base64");
+      break;
+    case "json":
+      if (typeof arg === "object" && !(arg instanceof Uint8Array) && !(arg instanceof Date)) return JSON.stringify(arg);
+      break;
+    default:
+      break;
+  }
+  return mapByJsType(arg, format, index);
+}
+
+function mapByJsType(arg: unknown, format: TimestampFormat, index: number): BindValue {
+  switch (typeof arg) {
+    case "string":
+    case "number":
+    case "bigint":
+      return arg;
+    case "boolean":
+      return arg ? 1 : 0;
+    case "object": {
+      if (arg instanceof Date) return formatDate(arg, format);
+      if (Buffer.isBuffer(arg)) return arg;
+      if (arg instanceof Uint8Array) return Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength);
+      if (arg instanceof ArrayBuffer) return Buffer.from(arg);
+      // Decimal.js and similar value objects print themselves exactly.
+      if (isDecimalLike(arg)) return arg.toString();
+      return JSON.stringify(arg);
+    }
+    default:
+      throw new ArgumentConversionError(`argument ${index + 1}: cannot bind a value of type ${typeof arg}`);
+  }
+}
+
+function isDecimalLike(value: object): value is { toString(): string } {
+  const candidate = value as { toFixed?: unknown; isFinite?: unknown; constructor?: { name?: string } };
+  return typeof candidate.toFixed === "function" && typeof candidate.isFinite === "function";
+}
+
+function integerFromText(text: string, index: number): number | bigint {
+  if (!INTEGER_TEXT.test(text)) throw new ArgumentConversionError(`argument ${index + 1}: "${text}" is not an integer`);
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : BigInt(text);
+}
+
+function bigintFromText(text: string, index: number): bigint {
+  if (!INTEGER_TEXT.test(text)) throw new ArgumentConversionError(`argument ${index + 1}: "${text}" is not an integer`);
+  return BigInt(text);
+}
+
+function numberFromText(text: string, index: number): number {
+  const value = Number(text);
+  if (text.trim() === "" || Number.isNaN(value) && text !== "NaN") {
+    throw new ArgumentConversionError(`argument ${index + 1}: "${text}" is not a number`);
+  }
+  return value;
+}
+
+const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+function isDecimalText(text: string): boolean {
+  return DECIMAL_TEXT.test(text);
+}
+
+function parseDate(text: string, index: number): Date {
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) throw new ArgumentConversionError(`argument ${index + 1}: "${text}" is not a date`);
+  return date;
+}
+
+/** A Date as stored: `2024-05-01T10:00:00.000+00:00` (like Prisma's own SQLite connector) or epoch ms. */
+export function formatDate(date: Date, format: TimestampFormat): string | number {
+  if (Number.isNaN(date.getTime())) throw new ArgumentConversionError("cannot bind an invalid Date");
+  return format === "unixepoch-ms" ? date.getTime() : date.toISOString().replace("Z", "+00:00");
+}
+
+function jsonValue(value: BindValue): unknown {
+  if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (Buffer.isBuffer(value)) return value.toString("base64");
+  return value;
+}
+
+/**
+ * Converts one raw row in place into what Prisma expects for the given column types.
+ * Integers arrive as BigInt (safe integers are on, so no precision is lost on the way).
+ */
+export function mapRow(row: unknown[], columnTypes: readonly ColumnType[]): unknown[] {
+  for (let i = 0; i < row.length; i++) {
+    const value = row[i];
+    if (value === null) continue;
+    const type = columnTypes[i];
+    if (typeof value === "bigint") {
+      if (type === ColumnTypeEnum.DateTime) {
+        row[i] = epochToIso(Number(value));
+      } else {
+        const asNumber = Number(value);
+        // Prisma parses the string form of a 64-bit integer exactly (BigInt / Decimal columns).
+        row[i] = Number.isSafeInteger(asNumber) ? asNumber : value.toString();
+      }
+    } else if (typeof value === "number") {
+      if (type === ColumnTypeEnum.DateTime) row[i] = epochToIso(value);
+      else if ((type === ColumnTypeEnum.Int32 || type === ColumnTypeEnum.Int64) && !Number.isInteger(value)) {
+        // A REAL in an integer-typed column (SQLite is dynamically typed): Prisma expects an integer.
+        row[i] = Math.trunc(value);
+      }
+    }
+  }
+  return row;
+}
+
+function epochToIso(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
+}
