@@ -1,0 +1,323 @@
+// The write-forwarding reverse proxy each node runs in front of its app (or of LiteFS's proxy).
+// Reads pass through; writes on a replica go to the primary's app; Fly-Replay answers from LiteFS's
+// proxy are replayed; reads carrying a TXID wait for this replica to reach it.
+import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import type { Logger } from "pino";
+import type { ForwardOutcome, LiteFSNodeMetrics } from "../health/metrics.js";
+import type { NodeStateView, RaftMetricsSource } from "../health/node-view.js";
+import { answerHealthRequest } from "../health/endpoints.js";
+import {
+  LOOP_HEADER,
+  SAFE_METHODS,
+  endToEndHeaders,
+  flyReplayInstance,
+  matchesPathPrefix,
+  pathnameOf,
+  readBody,
+  sendPlain,
+  upstreamRequestHeaders,
+} from "./http-io.js";
+import { parseListenAddress, resolvePrimaryAddress, type ForwardSettings } from "./settings.js";
+import { TXID_HEADER, formatTxid, requestTxid, setCookieTxid, txidSetCookie } from "./txid.js";
+import { UpstreamError, createUpstreamAgents, sendUpstream } from "./upstream.js";
+import { passUpgrade } from "./upgrade.js";
+import { waitForTxid, type TxidSource } from "./wait-for-txid.js";
+
+/** What the proxy reads from the node: role, the primary's hostname, split brain, TXIDs and tx events. */
+export type ForwardingNodeView = NodeStateView & TxidSource;
+
+export interface ForwardingProxyOptions {
+  readonly node: ForwardingNodeView;
+  readonly settings: ForwardSettings;
+  /** Database whose TXID read-your-writes tracks (settings.db wins when set). */
+  readonly db: string;
+  /** This node's id, sent in the loop-protection header (for logs on the receiving side). */
+  readonly nodeId?: string | null;
+  readonly metrics?: LiteFSNodeMetrics;
+  /** Serve /litefs-node/health (and /litefs-node/metrics when metrics are given) from the proxy. */
+  readonly health?: boolean | { readonly raft?: RaftMetricsSource };
+  /** Also set LiteFS's `__txid` cookie after a write when the app's answer has none (default true). */
+  readonly txidCookie?: boolean;
+  /**
+   * The primary's position right after a write. Default: node.txid(db), which follows the /events
+   * stream and may trail the commit by a moment; the CLI reads `<db>-pos` instead.
+   */
+  readonly currentTxid?: (db: string) => bigint | null | Promise<bigint | null>;
+  /** No TCP connection to an upstream within this time: 502 (default 5000 ms). */
+  readonly connectTimeoutMs?: number;
+  /** Seconds in the Retry-After of a 503 (default 1). */
+  readonly retryAfterSeconds?: number;
+  readonly logger?: Logger;
+}
+
+export interface ForwardingProxy {
+  /** The node:http server (not listening until listen()). */
+  readonly server: http.Server;
+  /** The request listener, to mount in a server of your own. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): void;
+  /** The `upgrade` listener (WebSockets). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Listens on "host:port" / ":port" (default settings.listen); resolves with the bound address. */
+  listen(address?: string): Promise<{ host: string; port: number; url: string }>;
+  /** Stops accepting, ends idle keep-alive connections and in-flight upgrades; resolves when closed. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
+export function createForwardingProxy(options: ForwardingProxyOptions): ForwardingProxy {
+  const { node, settings, metrics, logger } = options;
+  const db = settings.db ?? options.db;
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const retryAfter = String(options.retryAfterSeconds ?? 1);
+  const loopValue = options.nodeId ?? "1";
+  const setCookie = options.txidCookie ?? true;
+  const currentTxid = options.currentTxid ?? ((name: string) => node.txid(name));
+  const agents = createUpstreamAgents();
+  const healthEnabled = options.health !== undefined && options.health !== false;
+  const raft = typeof options.health === "object" ? options.health.raft : undefined;
+  const upgradeSockets = new Set<Duplex>();
+
+  const record = (outcome: ForwardOutcome): void => metrics?.recordForward(outcome);
+
+  /** Streams an upstream answer back; on a write answered by this (primary) node, adds its TXID. */
+  async function relay(res: ServerResponse, upstream: IncomingMessage, addTxid: boolean): Promise<void> {
+    const headers: OutgoingHttpHeaders = endToEndHeaders(upstream.headers);
+    const status = upstream.statusCode ?? 502;
+    // A TXID the app's side already set (LiteFS's proxy cookie, or a primary proxy's header) is the
+    // most exact one; otherwise, for a write this node served as primary, read the position now.
+    let txid = setCookieTxid(upstream.headers["set-cookie"]);
+    const fromHeader = upstream.headers[TXID_HEADER];
+    if (txid === null && addTxid && fromHeader === undefined) {
+      txid = await currentTxid(db);
+      if (txid !== null && setCookie) {
+        const cookies = upstream.headers["set-cookie"] ?? [];
+        headers["set-cookie"] = [...cookies, txidSetCookie(txid)];
+      }
+    }
+    if (txid !== null && fromHeader === undefined) headers[TXID_HEADER] = formatTxid(txid);
+    if (res.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    res.writeHead(status, upstream.statusMessage, headers);
+    // Streaming answers (SSE, chunked downloads) must reach the client as they come.
+    res.flushHeaders();
+    upstream.on("error", () => res.destroy());
+    res.on("close", () => {
+      if (!upstream.complete) upstream.destroy();
+    });
+    upstream.pipe(res);
+  }
+
+  function clientGone(res: ServerResponse): AbortSignal {
+    const controller = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    return controller.signal;
+  }
+
+  /** Sends the buffered request to the primary (or the instance Fly-Replay named): one attempt, never a retry. */
+  async function forwardTo(
+    host: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    outcome: ForwardOutcome,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const base = resolvePrimaryAddress(settings, host);
+    if (base === null) {
+      record("no-address");
+      sendPlain(res, 502, `litefs-node proxy: the primary is "${host}" but no forwarding address is configured for it (set LITEFS_FORWARD_TARGET or add it to LITEFS_FORWARD_HOSTS)`);
+      return;
+    }
+    let response: IncomingMessage;
+    try {
+      response = await sendUpstream(
+        {
+          base,
+          method: req.method ?? "GET",
+          path: req.url ?? "/",
+          headers: upstreamRequestHeaders(req, body, { [LOOP_HEADER]: loopValue }),
+          body,
+          connectTimeoutMs,
+          signal,
+        },
+        agents,
+      );
+    } catch (error) {
+      if (error instanceof UpstreamError && error.failure === "aborted") return;
+      record("primary-unreachable");
+      logger?.warn({ err: error, primary: host }, "litefs-node proxy: primary unreachable");
+      sendPlain(res, 502, `litefs-node proxy: the primary "${host}" (${base}) is unreachable; nothing was written here: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    record(outcome);
+    await relay(res, response, false);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = (req.method ?? "GET").toUpperCase();
+    const url = req.url ?? "/";
+    if (healthEnabled) {
+      const answer = await answerHealthRequest(method, url, {
+        node,
+        db,
+        maxLagMs: settings.healthMaxLagMs,
+        ...(metrics ? { metrics } : {}),
+        ...(raft ? { raft } : {}),
+      });
+      if (answer) {
+        res.writeHead(answer.status, { ...answer.headers, "content-length": Buffer.byteLength(answer.body) });
+        res.end(answer.body);
+        return;
+      }
+    }
+
+    const forwarded = req.headers[LOOP_HEADER] !== undefined;
+    const isWrite = !SAFE_METHODS.has(method) || matchesPathPrefix(pathnameOf(url), settings.alwaysForward);
+
+    const read = await readBody(req, settings.bodyLimitBytes);
+    if (!read.ok) {
+      if (read.reason === "too-large") {
+        record("body-too-large");
+        sendPlain(res, 413, `litefs-node proxy: request body over the ${settings.bodyLimitBytes}-byte limit (LITEFS_FORWARD_BODY_LIMIT); bodies are buffered so a write can be forwarded to the primary`, { connection: "close" });
+      }
+      return;
+    }
+    const body = read.body;
+    const signal = clientGone(res);
+
+    if (isWrite && (node.role !== "primary" || node.splitBrain)) {
+      if (node.splitBrain) {
+        record("no-primary");
+        sendPlain(res, 503, "litefs-node proxy: split brain (LiteFS and the election disagree about the primary); writes are refused until they agree", { "retry-after": retryAfter });
+        return;
+      }
+      if (forwarded) {
+        record("loop");
+        sendPlain(res, 508, `litefs-node proxy: this write was already forwarded once (${LOOP_HEADER}: ${String(req.headers[LOOP_HEADER])}) and reached a replica; not forwarding again`);
+        return;
+      }
+      const primary = node.primary;
+      if (primary === null) {
+        record("no-primary");
+        sendPlain(res, 503, "litefs-node proxy: no primary is known right now; retry shortly", { "retry-after": retryAfter });
+        return;
+      }
+      await forwardTo(primary, req, res, body, "forwarded", signal);
+      return;
+    }
+
+    if (!isWrite && node.role === "replica" && !forwarded) {
+      const wanted = requestTxid(req.headers);
+      const have = node.txid(db);
+      if (wanted !== null && (have === null || have < wanted)) {
+        const reached = await waitForTxid(node, db, wanted, { timeoutMs: settings.rywTimeoutMs, signal });
+        if (signal.aborted) return;
+        metrics?.recordTxidWait(reached ? "caught-up" : "timeout");
+        if (!reached) {
+          const primary = node.primary;
+          if (settings.rywTimeoutMode === "forward" && primary !== null) {
+            await forwardTo(primary, req, res, body, "ryw-forwarded", signal);
+          } else {
+            record("ryw-timeout");
+            sendPlain(res, 504, `Proxy timeout: this replica did not reach TXID ${formatTxid(wanted)} within ${settings.rywTimeoutMs} ms`);
+          }
+          return;
+        }
+      }
+    }
+
+    let response: IncomingMessage;
+    try {
+      response = await sendUpstream(
+        { base: settings.upstream, method, path: url, headers: upstreamRequestHeaders(req, body), body, connectTimeoutMs, signal },
+        agents,
+      );
+    } catch (error) {
+      if (error instanceof UpstreamError && error.failure === "aborted") return;
+      logger?.warn({ err: error }, "litefs-node proxy: local app unreachable");
+      sendPlain(res, 502, `litefs-node proxy: the app at ${settings.upstream} is unreachable: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+
+    // LiteFS's proxy does not forward a write off Fly.io: it answers 200, an empty body and
+    // Fly-Replay. The app never saw the request, so replaying it once is safe.
+    const replayTo = flyReplayInstance(response.headers["fly-replay"]);
+    if (replayTo !== null) {
+      response.resume();
+      if (forwarded) {
+        record("loop");
+        sendPlain(res, 508, `litefs-node proxy: LiteFS asked to replay an already forwarded request to "${replayTo}"; not forwarding again`);
+        return;
+      }
+      await forwardTo(replayTo, req, res, body, "replayed", signal);
+      return;
+    }
+    if (response.headers["fly-replay"] !== undefined) {
+      response.resume();
+      record("no-address");
+      sendPlain(res, 502, `litefs-node proxy: cannot act on "Fly-Replay: ${String(response.headers["fly-replay"])}" (no instance named)`);
+      return;
+    }
+    await relay(res, response, isWrite && node.role === "primary");
+  }
+
+  const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    handle(req, res).catch((error: unknown) => {
+      logger?.error({ err: error }, "litefs-node proxy: request failed");
+      sendPlain(res, 500, `litefs-node proxy: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  };
+
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    upgradeSockets.add(socket);
+    socket.once("close", () => upgradeSockets.delete(socket));
+    passUpgrade(settings.upstream, req, socket, head, connectTimeoutMs);
+  };
+
+  const server = http.createServer(handleRequest);
+  server.on("upgrade", handleUpgrade);
+
+  return {
+    server,
+    handleRequest,
+    handleUpgrade,
+    listen(address = settings.listen) {
+      const { host, port } = parseListenAddress(address);
+      return new Promise((resolve, reject) => {
+        const onError = (error: Error): void => reject(error);
+        server.once("error", onError);
+        server.listen(port, host, () => {
+          server.off("error", onError);
+          const bound = server.address() as AddressInfo;
+          const urlHost = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
+          resolve({ host: bound.address, port: bound.port, url: `http://${urlHost}:${bound.port}` });
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve) => {
+        const done = (): void => {
+          agents.http.destroy();
+          agents.https.destroy();
+          resolve();
+        };
+        for (const socket of upgradeSockets) socket.destroy();
+        if (!server.listening) {
+          done();
+          return;
+        }
+        server.close(() => done());
+        server.closeIdleConnections();
+        // In-flight streams (SSE) would hold close() forever; a proxy shutting down cuts them.
+        setTimeout(() => server.closeAllConnections(), 1000).unref();
+      });
+    },
+  };
+}

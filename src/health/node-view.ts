@@ -1,0 +1,46 @@
+// The slice of a LiteFSNode (src/election/node.ts) that health, metrics and the forwarding proxy
+// read. Structural, so tests and other callers can hand in anything with the same shape.
+
+export type NodeRole = "primary" | "replica";
+
+export interface NodeTxEvent {
+  readonly db: string;
+  readonly txid: bigint;
+}
+
+/** State read on demand (a health probe, a scrape, a request). */
+export interface NodeStateView {
+  readonly role: NodeRole;
+  /** The primary's hostname (self when primary), null when none is known. */
+  readonly primary: string | null;
+  readonly splitBrain: boolean;
+  readonly lagMs: number | null;
+  txid(db?: string): bigint | null;
+  /** Present on a LiteFSNode; tells the election mode and the node's name. */
+  readonly settings?: { readonly enabled: boolean; readonly leaderElection: string; readonly nodeId: string | null; readonly databaseName: string };
+}
+
+/** State plus the pushed events (role changes carry the split-brain flag; tx events the position). */
+export interface NodeEventsView extends NodeStateView {
+  on(event: "role-change", fn: (snapshot: { readonly splitBrain: boolean }) => void): unknown;
+  on(event: "tx", fn: (tx: NodeTxEvent) => void): unknown;
+  on(event: "split-brain", fn: (error: Error) => void): unknown;
+  off(event: "role-change", fn: (snapshot: { readonly splitBrain: boolean }) => void): unknown;
+  off(event: "tx", fn: (tx: NodeTxEvent) => void): unknown;
+  off(event: "split-brain", fn: (error: Error) => void): unknown;
+}
+
+/** Raft-mode facts for metrics and health; the Raft lease service will provide it. */
+export interface RaftSnapshot {
+  readonly term: number;
+  /** Current Raft leader's node id, null when none. */
+  readonly leader: string | null;
+  /** Leader changes this process has seen since it started. */
+  readonly leaderChanges: number;
+  /** The node holding the LiteFS lease (the primary the election names), null when none. */
+  readonly leaseHolder: string | null;
+}
+
+export interface RaftMetricsSource {
+  raftSnapshot(): RaftSnapshot | null;
+}
