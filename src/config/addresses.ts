@@ -1,0 +1,84 @@
+// Network address and URL rules. Listen addresses follow Go's "[host]:port" (empty host = all
+// interfaces); dial addresses ("host:port") need a host. Ports are numbers: LiteFS would accept
+// service names, but a deployment that depends on /etc/services is a surprise waiting to happen.
+
+export interface HostPort {
+  /** Host without brackets; "" when a listen address names no host. */
+  readonly host: string;
+  readonly port: number;
+  /** True when the host was written in brackets (IPv6). */
+  readonly bracketed: boolean;
+}
+
+const HOST_NAME = /^[A-Za-z0-9._-]+$/;
+const IPV6_INSIDE_BRACKETS = /^[0-9A-Fa-f:.]+(?:%[A-Za-z0-9._-]+)?$/;
+
+export type AddressParse = { ok: true; value: HostPort } | { ok: false; message: string };
+
+/** Port problem in words, or null for an integer from 1 to 65535. */
+export function portProblem(port: unknown): string | null {
+  if (typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65535) return null;
+  const shown = typeof port === "string" ? JSON.stringify(port) : String(port);
+  return `port must be an integer from 1 to 65535, got ${shown}`;
+}
+
+function splitHostPort(text: string, requireHost: boolean, example: string): AddressParse {
+  const bad = (why: string): AddressParse => ({
+    ok: false,
+    message: `must be ${requireHost ? `"host:port"` : `"[host]:port"`} such as ${example}${why}, got ${JSON.stringify(text)}`,
+  });
+  let host: string;
+  let portText: string;
+  let bracketed = false;
+  if (text.startsWith("[")) {
+    const close = text.indexOf("]");
+    if (close < 0 || text[close + 1] !== ":") return bad("");
+    host = text.slice(1, close);
+    portText = text.slice(close + 2);
+    bracketed = true;
+    if (!IPV6_INSIDE_BRACKETS.test(host)) return bad(" (brackets hold an IPv6 address)");
+  } else {
+    const colon = text.lastIndexOf(":");
+    if (colon < 0) return bad(" (the port is missing)");
+    host = text.slice(0, colon);
+    portText = text.slice(colon + 1);
+    if (host.includes(":")) return bad(` (write IPv6 hosts in brackets: "[::1]:20202")`);
+    if (host !== "" && !HOST_NAME.test(host)) return bad(" (the host may hold letters, digits, '.', '-' and '_')");
+  }
+  if (requireHost && host === "") return bad(" (the host is missing)");
+  if (!/^\d+$/.test(portText)) return bad(" (the port must be a number)");
+  const port = Number(portText);
+  const problem = portProblem(port);
+  if (problem) return { ok: false, message: `${problem} in ${JSON.stringify(text)}` };
+  return { ok: true, value: { host, port, bracketed } };
+}
+
+/** A listen address: "[host]:port", host optional (":20202", "0.0.0.0:20202", "[::1]:20202"). */
+export function parseListenAddr(text: string, example = `":20202" or "127.0.0.1:20202"`): AddressParse {
+  return splitHostPort(text, false, example);
+}
+
+/** A dial address: "host:port" with a host ("node-b:4001", "10.0.0.2:4001", "[fd00::2]:4001"). */
+export function parseHostPort(text: string, example = `"node-b:4001"`): AddressParse {
+  return splitHostPort(text, true, example);
+}
+
+/** Host and port as written in a URL authority (IPv6 in brackets). */
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** A problem message for `text` as an http(s) URL, or null when it is one. */
+export function httpUrlProblem(text: string, example: string): string | null {
+  const bad = `must be an http:// or https:// URL such as ${JSON.stringify(example)}, got ${JSON.stringify(text)}`;
+  if (/\s/.test(text)) return bad;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return bad;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return bad;
+  if (url.hostname === "") return bad;
+  return null;
+}

@@ -1,0 +1,190 @@
+// The one table of settings: name, environment variable, default, meaning. The env reader parses
+// by it, error messages look env names up in it, and the CLI and README print it, so the three
+// can never disagree.
+
+/** How an environment variable's text becomes a setting value. */
+export type EnvKind = "boolean" | "string" | "list" | "port";
+
+export interface SettingReference {
+  /** Dotted setting name, as in error messages (e.g. "raft.peers"). */
+  readonly setting: string;
+  readonly env: string;
+  /** The default, in words (settings without one say so). */
+  readonly default: string;
+  readonly description: string;
+  readonly kind: EnvKind;
+}
+
+const rows: SettingReference[] = [
+  {
+    setting: "enabled",
+    env: "LITEFS_ENABLED",
+    default: "true",
+    description: "false = dev mode: a plain local SQLite file, this node always writable, no LiteFS (true/false, 1/0, yes/no)",
+    kind: "boolean",
+  },
+  {
+    setting: "devDatabasePath",
+    env: "LITEFS_DEV_DATABASE",
+    default: "./.litefs-dev/<databaseName>",
+    description: "dev mode only: the local SQLite file (resolved against the working directory)",
+    kind: "string",
+  },
+  {
+    setting: "mountPath",
+    env: "LITEFS_MOUNT_PATH",
+    default: "/litefs",
+    description: "absolute path of the LiteFS FUSE mount (litefs.yml fuse.dir)",
+    kind: "string",
+  },
+  {
+    setting: "dataPath",
+    env: "LITEFS_DATA_PATH",
+    default: "/var/lib/litefs",
+    description: "absolute path of LiteFS's internal data, outside mountPath (litefs.yml data.dir)",
+    kind: "string",
+  },
+  {
+    setting: "databaseName",
+    env: "LITEFS_DATABASE",
+    default: "db.sqlite3",
+    description: "the database's file name inside mountPath (a plain name, no directories)",
+    kind: "string",
+  },
+  {
+    setting: "nodeId",
+    env: "LITEFS_NODE_ID",
+    default: "none; required when enabled",
+    description: "this node's name, unique in the cluster, no whitespace (LiteFS lease.hostname in raft mode)",
+    kind: "string",
+  },
+  {
+    setting: "leaderElection",
+    env: "LITEFS_LEADER_ELECTION",
+    default: "static",
+    description: "static (one fixed primary, no failover) or raft (embedded Raft lease service, automatic failover)",
+    kind: "string",
+  },
+  {
+    setting: "primaryHostname",
+    env: "LITEFS_PRIMARY_HOSTNAME",
+    default: "none; required for static",
+    description: "static: nodeId of the node that is primary for good",
+    kind: "string",
+  },
+  {
+    setting: "primaryUrl",
+    env: "LITEFS_PRIMARY_URL",
+    default: "http://<primaryHostname>:<httpAddr port>",
+    description: "static: the primary's LiteFS API URL (lease.advertise-url on every node)",
+    kind: "string",
+  },
+  {
+    setting: "httpAddr",
+    env: "LITEFS_HTTP_ADDR",
+    default: ":20202",
+    description: "LiteFS HTTP API listen address, [host]:port",
+    kind: "string",
+  },
+  {
+    setting: "advertiseUrl",
+    env: "LITEFS_ADVERTISE_URL",
+    default: "http://<nodeId>:<httpAddr port>",
+    description: "raft: this node's LiteFS API URL as other nodes reach it",
+    kind: "string",
+  },
+  {
+    setting: "proxy.addr",
+    env: "LITEFS_PROXY_ADDR",
+    default: ":8080 (when the proxy is used)",
+    description: "LiteFS HTTP proxy listen address, [host]:port; setting any proxy value turns the proxy on",
+    kind: "string",
+  },
+  {
+    setting: "proxy.target",
+    env: "LITEFS_PROXY_TARGET",
+    default: "none; required when the proxy is used",
+    description: "the app the proxy forwards to, host:port (e.g. localhost:3000)",
+    kind: "string",
+  },
+  {
+    setting: "proxy.db",
+    env: "LITEFS_PROXY_DB",
+    default: "<databaseName>",
+    description: "database whose TXID the proxy tracks for read-your-writes",
+    kind: "string",
+  },
+  {
+    setting: "proxy.passthrough",
+    env: "LITEFS_PROXY_PASSTHROUGH",
+    default: "none",
+    description: "comma list of path patterns the proxy passes straight through (e.g. /static/*)",
+    kind: "list",
+  },
+  {
+    setting: "proxy.maxLag",
+    env: "LITEFS_PROXY_MAX_LAG",
+    default: "none",
+    description: "Go duration; /litefs/health answers 503 when replication lag exceeds it",
+    kind: "string",
+  },
+  {
+    setting: "retention",
+    env: "LITEFS_RETENTION",
+    default: "1h",
+    description: "Go duration LiteFS keeps LTX files (litefs.yml data.retention)",
+    kind: "string",
+  },
+  {
+    setting: "raft.selfAddr",
+    env: "LITEFS_RAFT_SELF_ADDR",
+    default: "none; required for raft",
+    description: "host:port of this node's Raft listener",
+    kind: "string",
+  },
+  {
+    setting: "raft.peers",
+    env: "LITEFS_RAFT_PEERS",
+    default: "none; required for raft",
+    description: "comma list of the other members' host:port (not this node's own)",
+    kind: "list",
+  },
+  {
+    setting: "raft.leasePort",
+    env: "LITEFS_RAFT_LEASE_PORT",
+    default: "8500",
+    description: "port of the lease service on 127.0.0.1 (LiteFS lease.consul.url)",
+    kind: "port",
+  },
+  {
+    setting: "raft.secret",
+    env: "LITEFS_RAFT_SECRET",
+    default: "none",
+    description: "shared secret that authenticates Raft peers (HMAC key)",
+    kind: "string",
+  },
+  {
+    setting: "raft.dataDir",
+    env: "LITEFS_RAFT_DATA_DIR",
+    default: "<dataPath>/raft",
+    description: "absolute path where Raft keeps its log and snapshots",
+    kind: "string",
+  },
+  {
+    setting: "exec",
+    env: "LITEFS_EXEC",
+    default: "none",
+    description: "command LiteFS starts once it is primary or connected to one (LiteFS expands ${VAR} in it)",
+    kind: "string",
+  },
+];
+
+/** Every setting with its environment variable, default and meaning, in display order. */
+export const SETTINGS_REFERENCE: readonly SettingReference[] = Object.freeze(rows.map((row) => Object.freeze(row)));
+
+const envBySetting = new Map(rows.map((row) => [row.setting, row.env]));
+
+/** The environment variable that feeds `setting` (dotted name), or null when none does. */
+export function envNameOf(setting: string): string | null {
+  return envBySetting.get(setting) ?? null;
+}
