@@ -19,6 +19,10 @@ export interface JsonObjectSplitter {
 
 const DEFAULT_MAX_OBJECT_CHARS = 1 << 20;
 
+function tooLong(max: number): string {
+  return `JSON object longer than ${max} characters; dropped`;
+}
+
 export function createJsonObjectSplitter(
   sink: JsonObjectSink,
   options: { maxObjectChars?: number } = {},
@@ -66,14 +70,15 @@ export function createJsonObjectSplitter(
           const objectText = pending + text.slice(objectStart, i + 1);
           pending = "";
           objectStart = -1;
-          sink.object(objectText);
+          if (objectText.length > maxObjectChars) sink.junk(tooLong(maxObjectChars));
+          else sink.object(objectText);
         }
       }
     }
     if (depth > 0) {
       pending += text.slice(objectStart);
       if (pending.length > maxObjectChars) {
-        sink.junk(`JSON object longer than ${maxObjectChars} characters; dropped`);
+        sink.junk(tooLong(maxObjectChars));
         pending = "";
         depth = 0;
         inString = false;
