@@ -15,6 +15,11 @@ function normalizeDir(path: string): string {
   return normalized.length > 1 && normalized.endsWith("/") ? normalized.slice(0, -1) : normalized;
 }
 
+/** True when two absolute paths name the same directory ("/a/" and "/a/./b/.." do). */
+export function isSameDir(a: string, b: string): boolean {
+  return normalizeDir(a) === normalizeDir(b);
+}
+
 /** True when absolute path `child` equals `parent` or lies under it (after normalizing). */
 export function isSameOrInside(child: string, parent: string): boolean {
   const c = normalizeDir(child);

@@ -16,7 +16,7 @@ import {
   type HostPort,
 } from "./addresses.js";
 import { goDurationProblem } from "./durations.js";
-import { absolutePathProblem, fileNameProblem, isSameOrInside } from "./paths.js";
+import { absolutePathProblem, fileNameProblem, isSameDir, isSameOrInside } from "./paths.js";
 import { LEADER_ELECTIONS, type LeaderElection, type LiteFSSettings, type ProxySettings, type RaftSettings } from "./types.js";
 
 export const DEFAULTS = Object.freeze({
@@ -195,7 +195,7 @@ function checkRelations(raw: Raw, ctx: Ctx): void {
     issue(
       ctx,
       ["dataPath"],
-      `must not be ${posix.normalize(dataPath) === posix.normalize(mountPath) ? "the same as" : "inside"} mountPath ${JSON.stringify(mountPath)}: LiteFS keeps its internal data outside the FUSE mount (e.g. "/var/lib/litefs"), got ${JSON.stringify(dataPath)}`,
+      `must not be ${isSameDir(dataPath, mountPath) ? "the same as" : "inside"} mountPath ${JSON.stringify(mountPath)}: LiteFS keeps its internal data outside the FUSE mount (e.g. "/var/lib/litefs"), got ${JSON.stringify(dataPath)}`,
     );
   }
 
