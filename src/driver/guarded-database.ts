@@ -1,0 +1,196 @@
+// A better-sqlite3 Database that refuses writes this node may not make: the one place where SQL
+// meets the WriteGate. Every ORM entry (Drizzle, Prisma) sits on it.
+//
+// Guarded entry points, all checked at EXECUTION time (a statement prepared on a primary may run
+// after the node became a replica):
+// - prepare(): classified once (classify.ts); mutating statements get a guarded prototype
+//   (guarded-statement.ts) for run/get/all/iterate, kept by raw()/bind()/pluck()/expand().
+// - exec(): treated as mutating (it runs arbitrary scripts).
+// - pragma(): classified like a prepared PRAGMA; writes guarded, reads pass.
+// - transaction(): BEGIN IMMEDIATE when writable, BEGIN DEFERRED otherwise (guarded-transaction.ts).
+// LiteFS refusals that slip through become NotPrimaryError (refusal.ts).
+
+import { existsSync } from "node:fs";
+import BetterSqlite3 from "better-sqlite3";
+import { LiteFSError } from "../errors.js";
+import type { WriteGate } from "../election/gate.js";
+import { classifyStatement, isGuardedKind } from "./classify.js";
+import { applyStatementGuard } from "./guarded-statement.js";
+import {
+  guardedTransaction,
+  TRANSACTION_SQL,
+  type TransactionFunction,
+  type TransactionHost,
+  type TransactionStatements,
+} from "./guarded-transaction.js";
+import { translateRefusal } from "./refusal.js";
+
+export interface GuardedDatabaseOptions {
+  /** Who may write. Dev mode: `alwaysWritableGate`. */
+  gate: WriteGate;
+  /** SQLite busy timeout in ms (how long a writer waits for the lock). Default 5000. */
+  busyTimeoutMs?: number;
+  /** Open the connection read-only (SQLITE_OPEN_READONLY). Default false. */
+  readonly?: boolean;
+  /** Fail if the file does not exist. Always on when the node is not writable at open. */
+  fileMustExist?: boolean;
+  /** better-sqlite3's `verbose` hook (called with each statement's SQL). */
+  verbose?: (message?: unknown, ...additionalArgs: unknown[]) => void;
+  /** better-sqlite3's `nativeBinding` option (path to, or the loaded, addon). */
+  nativeBinding?: string | object;
+}
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+export class GuardedDatabase extends BetterSqlite3 implements TransactionHost {
+  readonly gate: WriteGate;
+  #transactionStatements: TransactionStatements | null = null;
+
+  constructor(filename: string, options: GuardedDatabaseOptions) {
+    const checked = checkOptions(filename, options);
+    const writableAtOpen = gateAllowsWrites(checked.gate);
+    const inMemory = isInMemory(filename);
+    // Only the primary may create the database (LiteFS refuses file creation on a replica with an
+    // opaque error): say so clearly before SQLite tries.
+    if (!writableAtOpen && !inMemory && !existsSync(filename)) throw missingOnReplica(filename);
+    super(filename, {
+      readonly: checked.readonly,
+      fileMustExist: checked.fileMustExist || (!writableAtOpen && !inMemory),
+      timeout: checked.busyTimeoutMs,
+      ...(options.verbose ? { verbose: options.verbose } : {}),
+      ...(options.nativeBinding !== undefined ? { nativeBinding: options.nativeBinding as string } : {}),
+    });
+    this.gate = checked.gate;
+    try {
+      if (!inMemory) this.#setUpJournal(filename, writableAtOpen, checked.readonly);
+      // Connection-local settings: they bypass the guard (super.pragma prepares natively).
+      super.pragma("foreign_keys = ON");
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+
+  /** `gate.assertWritable()` without throwing: true when this node may write now. */
+  isWritable(): boolean {
+    return gateAllowsWrites(this.gate);
+  }
+
+  override prepare<BindParameters extends unknown[] | {} = unknown[], Result = unknown>(
+    source: string,
+  ): BetterSqlite3.Statement<BindParameters, Result> {
+    const stmt = super.prepare<BindParameters, Result>(source);
+    return applyStatementGuard(stmt, classifyStatement(stmt));
+  }
+
+  /** Runs a script. Treated as mutating: refused unless this node is writable. */
+  override exec(source: string): this {
+    const gate = this.gate;
+    gate.assertWritable();
+    try {
+      super.exec(source);
+    } catch (error) {
+      throw translateRefusal(gate, error);
+    }
+    return this;
+  }
+
+  /** `db.pragma("x")` / `db.pragma("x = y")`: classified like `PRAGMA ...`; writes guarded. */
+  override pragma(source: string, options?: BetterSqlite3.PragmaOptions): unknown {
+    if (typeof source !== "string") throw new TypeError("Expected first argument to be a string");
+    // Prepared only to ask SQLite what it does; the real call below uses better-sqlite3's pragma
+    // mode (which lets setting-pragmas return []).
+    const guarded = isGuardedKind(classifyStatement(super.prepare(`PRAGMA ${source}`)));
+    if (guarded) this.gate.assertWritable();
+    try {
+      return super.pragma(source, options);
+    } catch (error) {
+      throw translateRefusal(this.gate, error);
+    }
+  }
+
+  override transaction<F extends TransactionFunction>(fn: F): BetterSqlite3.Transaction<F> {
+    return guardedTransaction(this, fn);
+  }
+
+  /** @internal The control statements of transaction(), prepared once, unguarded. */
+  transactionStatements(): TransactionStatements {
+    if (this.#transactionStatements === null) {
+      const prepare = (sql: string) => super.prepare(sql);
+      this.#transactionStatements = {
+        beginImmediate: prepare(TRANSACTION_SQL.beginImmediate),
+        beginDeferred: prepare(TRANSACTION_SQL.beginDeferred),
+        commit: prepare(TRANSACTION_SQL.commit),
+        rollback: prepare(TRANSACTION_SQL.rollback),
+        savepoint: prepare(TRANSACTION_SQL.savepoint),
+        release: prepare(TRANSACTION_SQL.release),
+        rollbackTo: prepare(TRANSACTION_SQL.rollbackTo),
+      };
+    }
+    return this.#transactionStatements;
+  }
+
+  // LiteFS replicates WAL databases only; switching a replicated database out of WAL crashed
+  // replicas (litefs-contract.md). Writable: make it WAL. Replica: it must already be WAL.
+  #setUpJournal(filename: string, writable: boolean, readonly: boolean): void {
+    if (writable && !readonly) {
+      const mode = String(super.pragma("journal_mode = WAL", { simple: true }));
+      if (mode.toLowerCase() !== "wal") {
+        throw new LiteFSError("LITEFS_MOUNT", `could not switch ${filename} to WAL journal mode (SQLite says "${mode}")`);
+      }
+      return;
+    }
+    const mode = String(super.pragma("journal_mode", { simple: true }));
+    if (mode.toLowerCase() !== "wal") {
+      throw new LiteFSError(
+        "LITEFS_MOUNT",
+        `${filename} is in "${mode}" journal mode, not WAL, and this node may not change it` +
+          (writable ? " (opened read-only)" : " (it is not the primary)") +
+          ": open the database on the primary first, which switches it to WAL",
+      );
+    }
+  }
+}
+
+function checkOptions(
+  filename: string,
+  options: GuardedDatabaseOptions,
+): { gate: WriteGate; busyTimeoutMs: number; readonly: boolean; fileMustExist: boolean } {
+  if (typeof filename !== "string" || filename.trim() === "") {
+    throw new TypeError("GuardedDatabase: filename must be a non-empty string (use \":memory:\" for an in-memory database)");
+  }
+  if (options === null || typeof options !== "object") {
+    throw new TypeError("GuardedDatabase: options with a `gate` are required");
+  }
+  const gate = options.gate;
+  if (gate === null || typeof gate !== "object" || typeof gate.assertWritable !== "function") {
+    throw new TypeError("GuardedDatabase: options.gate must be a WriteGate (an object with assertWritable())");
+  }
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0 || busyTimeoutMs > 0x7fffffff) {
+    throw new TypeError(`GuardedDatabase: busyTimeoutMs must be an integer from 0 to 2147483647, got ${String(busyTimeoutMs)}`);
+  }
+  return { gate, busyTimeoutMs, readonly: options.readonly === true, fileMustExist: options.fileMustExist === true };
+}
+
+function gateAllowsWrites(gate: WriteGate): boolean {
+  try {
+    gate.assertWritable();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isInMemory(filename: string): boolean {
+  const name = filename.trim();
+  return name === ":memory:" || name.startsWith("file::memory:");
+}
+
+function missingOnReplica(filename: string): LiteFSError {
+  return new LiteFSError(
+    "LITEFS_MOUNT",
+    `cannot open ${filename} on this node: it does not exist here and only the primary may create it ` +
+      "(open it on the primary first; LiteFS then replicates it to this node)",
+  );
+}

@@ -1,0 +1,45 @@
+// LiteFS refuses writes on a replica at the FUSE layer; SQLite then reports a generic I/O or
+// read-only error, late (often at COMMIT). When one of those reaches us and the gate, asked again,
+// says this node may not write, the user gets a NotPrimaryError (original error as `cause`)
+// instead of "disk I/O error".
+
+import { NotPrimaryError, SplitBrainError } from "../errors.js";
+import type { WriteGate } from "../election/gate.js";
+
+/** SQLite error codes LiteFS produces when it refuses a write (litefs-contract.md). */
+export function isLiteFSRefusalCode(code: unknown): boolean {
+  return typeof code === "string" && (code === "SQLITE_IOERR_WRITE" || code.startsWith("SQLITE_READONLY"));
+}
+
+/**
+ * Returns the error to throw for `error`, raised while running a statement on a database guarded
+ * by `gate`: a NotPrimaryError when it is a LiteFS refusal and the node is not writable,
+ * otherwise `error` itself.
+ */
+export function translateRefusal(gate: WriteGate, error: unknown): unknown {
+  if (error === null || typeof error !== "object" || !isLiteFSRefusalCode((error as { code?: unknown }).code)) {
+    return error;
+  }
+  try {
+    gate.assertWritable();
+  } catch (gateError) {
+    return refusedByLiteFS(gateError, error);
+  }
+  // Writable, so this is not LiteFS refusing a replica write (e.g. a database opened readonly).
+  return error;
+}
+
+function refusedByLiteFS(gateError: unknown, original: unknown): NotPrimaryError {
+  const code = (original as { code?: unknown }).code;
+  const message = original instanceof Error ? original.message : String(original);
+  let nodeId: string | null = null;
+  let primary: string | null = null;
+  if (gateError instanceof NotPrimaryError || gateError instanceof SplitBrainError) {
+    nodeId = gateError.nodeId;
+    primary = gateError.primary;
+  }
+  return new NotPrimaryError(
+    { nodeId, primary, reason: "litefs-refused", detail: `SQLite reported ${String(code)} "${message}"` },
+    { cause: original },
+  );
+}
