@@ -79,10 +79,10 @@ export function createMetrics(options: { registry?: Registry; prefix?: string } 
     },
   });
   new Gauge({
-    name: `${p}lag_seconds`, help: "Replication lag from LiteFS's .lag (absent when unknown)", registers,
+    // An unlabelled gauge always has a sample, so "unknown" (dev mode, unreadable .lag) is NaN, not a fake 0.
+    name: `${p}lag_seconds`, help: "Replication lag from LiteFS's .lag (NaN when unknown)", registers,
     collect() {
-      this.reset();
-      if (node && node.lagMs !== null) this.set(node.lagMs / 1000);
+      this.set(node && node.lagMs !== null ? node.lagMs / 1000 : Number.NaN);
     },
   });
   new Gauge({
@@ -104,30 +104,34 @@ export function createMetrics(options: { registry?: Registry; prefix?: string } 
       this.set(node.splitBrain ? 1 : 0);
     },
   });
-  new Gauge({
-    name: `${p}raft_term`, help: "Raft term (raft mode)", registers,
-    collect() {
-      this.reset();
-      const s = raft?.raftSnapshot();
-      if (s) this.set(s.term);
-    },
-  });
-  new Gauge({
-    name: `${p}raft_leader_changes`, help: "Raft leader changes seen by this process (raft mode)", registers,
-    collect() {
-      this.reset();
-      const s = raft?.raftSnapshot();
-      if (s) this.set(s.leaderChanges);
-    },
-  });
-  new Gauge({
-    name: `${p}raft_lease_holder`, help: "The node holding the LiteFS lease (1 for the holder; raft mode)", labelNames: ["holder"], registers,
-    collect() {
-      this.reset();
-      const s = raft?.raftSnapshot();
-      if (s && s.leaseHolder !== null) this.set({ holder: s.leaseHolder }, 1);
-    },
-  });
+  // Registered on the first observeRaft only: static-mode nodes expose no raft series at all.
+  let raftRegistered = false;
+  const registerRaftGauges = (): void => {
+    if (raftRegistered) return;
+    raftRegistered = true;
+    new Gauge({
+      name: `${p}raft_term`, help: "Raft term (raft mode)", registers,
+      collect() {
+        const s = raft?.raftSnapshot();
+        this.set(s ? s.term : Number.NaN);
+      },
+    });
+    new Gauge({
+      name: `${p}raft_leader_changes`, help: "Raft leader changes seen by this process (raft mode)", registers,
+      collect() {
+        const s = raft?.raftSnapshot();
+        this.set(s ? s.leaderChanges : Number.NaN);
+      },
+    });
+    new Gauge({
+      name: `${p}raft_lease_holder`, help: "The node holding the LiteFS lease (1 for the holder; raft mode)", labelNames: ["holder"], registers,
+      collect() {
+        this.reset();
+        const s = raft?.raftSnapshot();
+        if (s && s.leaseHolder !== null) this.set({ holder: s.leaseHolder }, 1);
+      },
+    });
+  };
 
   return {
     registry,
@@ -153,6 +157,7 @@ export function createMetrics(options: { registry?: Registry; prefix?: string } 
       };
     },
     observeRaft(source) {
+      registerRaftGauges();
       raft = source;
       return () => {
         if (raft === source) raft = null;

@@ -1,0 +1,148 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../src/errors.js";
+import {
+  DEFAULT_BODY_LIMIT_BYTES,
+  loadForwardSettings,
+  parseByteSize,
+  parseDurationMs,
+  parseListenAddress,
+  resolvePrimaryAddress,
+} from "../../src/forward/settings.js";
+
+const base = { LITEFS_FORWARD_UPSTREAM: "http://127.0.0.1:8081", LITEFS_FORWARD_TARGET: "http://{host}:8080" };
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadForwardSettings", () => {
+  it("fills the defaults", () => {
+    const s = loadForwardSettings({}, base);
+    expect(s).toEqual({
+      listen: ":8079",
+      upstream: "http://127.0.0.1:8081",
+      target: "http://{host}:8080",
+      hosts: {},
+      bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES,
+      alwaysForward: [],
+      rywTimeoutMs: 5000,
+      rywTimeoutMode: "504",
+      db: null,
+      healthMaxLagMs: 10_000,
+    });
+    expect(DEFAULT_BODY_LIMIT_BYTES).toBe(10 * 1024 * 1024);
+    expect(Object.isFrozen(s)).toBe(true);
+  });
+
+  it("reads every LITEFS_FORWARD_* variable", () => {
+    const s = loadForwardSettings({}, {
+      LITEFS_FORWARD_LISTEN: "127.0.0.1:9000",
+      LITEFS_FORWARD_UPSTREAM: "http://127.0.0.1:8081/",
+      LITEFS_FORWARD_HOSTS: "node-a=http://10.0.0.1:8080, node-b=http://10.0.0.2:8080/",
+      LITEFS_FORWARD_BODY_LIMIT: "512KiB",
+      LITEFS_FORWARD_ALWAYS: "/jobs/run, /cron",
+      LITEFS_FORWARD_RYW_TIMEOUT: "1500ms",
+      LITEFS_FORWARD_RYW_MODE: "forward",
+      LITEFS_FORWARD_DB: "app.db",
+      LITEFS_FORWARD_HEALTH_MAX_LAG: "1m",
+    });
+    expect(s.listen).toBe("127.0.0.1:9000");
+    expect(s.upstream).toBe("http://127.0.0.1:8081");
+    expect(s.target).toBeNull();
+    expect(s.hosts).toEqual({ "node-a": "http://10.0.0.1:8080", "node-b": "http://10.0.0.2:8080" });
+    expect(s.bodyLimitBytes).toBe(512 * 1024);
+    expect(s.alwaysForward).toEqual(["/jobs/run", "/cron"]);
+    expect(s.rywTimeoutMs).toBe(1500);
+    expect(s.rywTimeoutMode).toBe("forward");
+    expect(s.db).toBe("app.db");
+    expect(s.healthMaxLagMs).toBe(60_000);
+  });
+
+  it("lets explicit input win over env", () => {
+    const s = loadForwardSettings({ rywTimeout: 250, bodyLimit: 1024, hosts: { x: "http://x:1" } }, { ...base, LITEFS_FORWARD_RYW_TIMEOUT: "9s" });
+    expect(s.rywTimeoutMs).toBe(250);
+    expect(s.bodyLimitBytes).toBe(1024);
+    expect(s.hosts).toEqual({ x: "http://x:1" });
+  });
+
+  it("requires the upstream and a forwarding address, naming setting and env", () => {
+    const error = configError(() => loadForwardSettings({}, {}));
+    expect(error.issues.map((i) => [i.setting, i.env])).toEqual([
+      ["forward.upstream", "LITEFS_FORWARD_UPSTREAM"],
+      ["forward.target", "LITEFS_FORWARD_TARGET"],
+    ]);
+    expect(error.message).toMatch(/LITEFS_FORWARD_HOSTS/);
+  });
+
+  it("reports every bad value at once with a message that says what is expected", () => {
+    const error = configError(() =>
+      loadForwardSettings({}, {
+        LITEFS_FORWARD_UPSTREAM: "127.0.0.1:8081",
+        LITEFS_FORWARD_TARGET: "http://primary:8080",
+        LITEFS_FORWARD_BODY_LIMIT: "lots",
+        LITEFS_FORWARD_RYW_TIMEOUT: "5 parsecs",
+        LITEFS_FORWARD_RYW_MODE: "retry",
+        LITEFS_FORWARD_ALWAYS: "jobs",
+        LITEFS_FORWARD_LISTEN: "localhost:99999",
+      }),
+    );
+    const byEnv = Object.fromEntries(error.issues.map((i) => [i.env, i.message]));
+    expect(byEnv["LITEFS_FORWARD_UPSTREAM"]).toMatch(/http:\/\//);
+    expect(byEnv["LITEFS_FORWARD_TARGET"]).toMatch(/\{host\}/);
+    expect(byEnv["LITEFS_FORWARD_BODY_LIMIT"]).toMatch(/size/);
+    expect(byEnv["LITEFS_FORWARD_RYW_TIMEOUT"]).toMatch(/duration/);
+    expect(byEnv["LITEFS_FORWARD_RYW_MODE"]).toMatch(/"504" or "forward"/);
+    expect(byEnv["LITEFS_FORWARD_ALWAYS"]).toMatch(/start with "\/"/);
+    expect(byEnv["LITEFS_FORWARD_LISTEN"]).toMatch(/port/);
+    expect(error.message).toMatch(/forward\.bodyLimit \(LITEFS_FORWARD_BODY_LIMIT\)/);
+  });
+
+  it("rejects a malformed host map entry", () => {
+    const error = configError(() => loadForwardSettings({}, { ...base, LITEFS_FORWARD_HOSTS: "node-a:http://x" }));
+    expect(error.issues[0]?.setting).toBe("forward.hosts");
+    expect(error.issues[0]?.message).toMatch(/hostname=url/);
+    const badUrl = configError(() => loadForwardSettings({}, { ...base, LITEFS_FORWARD_HOSTS: "node-a=ftp://x" }));
+    expect(badUrl.issues[0]?.message).toMatch(/"node-a"/);
+  });
+});
+
+describe("value parsers", () => {
+  it("sizes", () => {
+    expect(parseByteSize("10MiB")).toBe(10 * 1024 * 1024);
+    expect(parseByteSize("1mb")).toBe(1_000_000);
+    expect(parseByteSize("2048")).toBe(2048);
+    expect(parseByteSize(0)).toBeNull();
+    expect(parseByteSize("1 parsec")).toBeNull();
+  });
+
+  it("durations", () => {
+    expect(parseDurationMs("5s")).toBe(5000);
+    expect(parseDurationMs("1m30s")).toBe(90_000);
+    expect(parseDurationMs("250")).toBe(250);
+    expect(parseDurationMs("1.5s")).toBe(1500);
+    expect(parseDurationMs("soon")).toBeNull();
+    expect(parseDurationMs(-1)).toBeNull();
+  });
+
+  it("listen addresses", () => {
+    expect(parseListenAddress(":8079")).toEqual({ host: undefined, port: 8079 });
+    expect(parseListenAddress("127.0.0.1:0")).toEqual({ host: "127.0.0.1", port: 0 });
+    expect(parseListenAddress("[::1]:80")).toEqual({ host: "::1", port: 80 });
+    expect(parseListenAddress("9000")).toEqual({ host: undefined, port: 9000 });
+    expect(() => parseListenAddress("nope")).toThrow(ConfigError);
+  });
+
+  it("primary addresses: the map wins, then the template; own keys only", () => {
+    const settings = { hosts: { "node-a": "http://10.0.0.1:8080" }, target: "http://{host}.internal:8080/" };
+    expect(resolvePrimaryAddress(settings, "node-a")).toBe("http://10.0.0.1:8080");
+    expect(resolvePrimaryAddress(settings, "node-b")).toBe("http://node-b.internal:8080");
+    expect(resolvePrimaryAddress({ hosts: {}, target: null }, "node-b")).toBeNull();
+    expect(resolvePrimaryAddress({ hosts: { "node-a": "http://a" }, target: null }, "constructor")).toBeNull();
+  });
+});
