@@ -124,7 +124,7 @@ describe("hard state and log", () => {
     s.close();
     const path = join(dir, "hardstate");
     const b = readFileSync(path);
-    b[b.length - 1] ^= 0xff;
+    b[b.length - 1]! ^= 0xff;
     writeFileSync(path, b);
     expect(() => openStorage()).toThrow(/hardstate is damaged: checksum mismatch/);
   });
@@ -205,7 +205,7 @@ describe("crash recovery of the log tail", () => {
   it("drops a complete record whose checksum does not match at the tail", () => {
     prepared();
     const rec = encodeRecord(encodeEntry(entry(5, 1)));
-    rec[rec.length - 1] ^= 0x55;
+    rec[rec.length - 1]! ^= 0x55;
     appendFileSync(join(dir, "log"), rec);
     expect(openStorage().initial.entries).toHaveLength(4);
   });
@@ -216,7 +216,7 @@ describe("crash recovery of the log tail", () => {
     const b = readFileSync(logPath);
     // Flip a payload byte of the second record; records 3 and 4 stay valid.
     const firstLen = b.readUInt32BE(0);
-    b[8 + firstLen + 8 + 2] ^= 0xff;
+    b[8 + firstLen + 8 + 2]! ^= 0xff;
     writeFileSync(logPath, b);
     expect(() => openStorage()).toThrow(/corrupt at byte .* valid records follow/);
   });

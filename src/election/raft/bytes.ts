@@ -135,8 +135,9 @@ export class ByteReader {
 
   raw(n: number, field: string): Uint8Array {
     this.need(n, field);
-    // Copy: the caller may keep the value while the frame buffer is reused.
-    const out = Uint8Array.prototype.slice.call(this.buf, this.pos, this.pos + n);
+    // Copy into a plain Uint8Array: the caller may keep the value while the frame buffer is
+    // reused, and callers compare values structurally (a Buffer subclass would not be equal).
+    const out = new Uint8Array(this.buf.subarray(this.pos, this.pos + n));
     this.pos += n;
     return out;
   }
