@@ -78,6 +78,7 @@ function mapByJsType(arg: unknown, format: TimestampFormat, index: number): Bind
     case "boolean":
       return arg ? 1 : 0;
     case "object": {
+      if (arg === null) return null;
       if (arg instanceof Date) return formatDate(arg, format);
       if (Buffer.isBuffer(arg)) return arg;
       if (arg instanceof Uint8Array) return Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength);
