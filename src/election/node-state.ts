@@ -1,0 +1,146 @@
+// What this node believes right now, and the WriteGate that reads it.
+//
+// Two sources of LiteFS's view: the /events stream (pushed; while it has delivered `init` on the
+// current connection, the gate answers from memory with no I/O at all) and the mount files
+// (pulled on every question while the stream is down). Every observed view is judged against
+// the election; changes are announced (role-change), and split brain is announced once per
+// episode (an episode ends when a non-split-brain view is observed).
+import type { NotPrimaryError, SplitBrainError } from "../errors.js";
+import { sameView, type LiteFSView } from "../litefs/view.js";
+import type { WriteGate } from "./gate.js";
+import type { ElectionView } from "./election-view.js";
+import { judge, verdictError, WRITABLE, type Verdict } from "./verdict.js";
+
+export type Role = "primary" | "replica";
+
+export interface NodeStateSnapshot {
+  readonly role: Role;
+  /** The primary's hostname (this node's id when it is primary), null when none is known. */
+  readonly primary: string | null;
+  readonly splitBrain: boolean;
+  readonly source: "events" | "files" | "dev";
+}
+
+export interface NodeStateHooks {
+  roleChange(snapshot: NodeStateSnapshot, previous: NodeStateSnapshot | null): void;
+  /** A split-brain episode began. */
+  splitBrain(error: SplitBrainError): void;
+  /** The split-brain episode ended. */
+  splitBrainResolved(snapshot: NodeStateSnapshot): void;
+}
+
+export interface Judged {
+  readonly view: LiteFSView;
+  readonly verdict: Verdict;
+  readonly source: "events" | "files";
+}
+
+export class NodeState {
+  private eventsView: LiteFSView | null = null;
+  private eventsVerdict: Verdict = WRITABLE;
+  private lastView: LiteFSView | null = null;
+  private lastVerdict: Verdict = WRITABLE;
+  private lastSnapshot: NodeStateSnapshot | null = null;
+  private inSplitBrain = false;
+  private readonly unsubscribeElection: (() => void) | undefined;
+
+  /** The gate the driver holds. Bound once: `assertWritable` can be passed around detached. */
+  readonly gate: WriteGate;
+
+  constructor(
+    private readonly nodeId: string | null,
+    private readonly election: ElectionView,
+    private readonly readFiles: () => LiteFSView,
+    private readonly hooks: NodeStateHooks,
+  ) {
+    const assertWritable = (): void => {
+      // Hot path. Events connected: one identity comparison, no I/O, no allocation.
+      const verdict = this.eventsView !== null ? this.eventsVerdict : this.judgeFiles().verdict;
+      if (verdict !== WRITABLE) throw this.refusal(verdict);
+    };
+    this.gate = Object.freeze({ assertWritable });
+    this.unsubscribeElection = election.subscribe?.(() => this.reevaluate());
+  }
+
+  /** True while answers come from the /events stream (no file I/O). */
+  get fromEvents(): boolean {
+    return this.eventsView !== null;
+  }
+
+  /** Mirror LiteFS's view pushed by /events; null when the stream is down (fall back to files). */
+  setEventsView(view: LiteFSView | null): void {
+    if (view === null) {
+      this.eventsView = null;
+      this.judgeFiles();
+      return;
+    }
+    this.eventsView = view;
+    this.eventsVerdict = this.observe(view, "events");
+  }
+
+  /** The current view and verdict, from memory while events are connected, else from the files. */
+  current(): Judged {
+    if (this.eventsView !== null) return { view: this.eventsView, verdict: this.eventsVerdict, source: "events" };
+    return this.judgeFiles();
+  }
+
+  /** Snapshot of the current state (reads the files when events are not connected). */
+  snapshot(): NodeStateSnapshot {
+    const judged = this.current();
+    return this.snapshotOf(judged.view, judged.verdict, judged.source);
+  }
+
+  /** The error a write would get now, or null when writable. */
+  refusalNow(): NotPrimaryError | SplitBrainError | null {
+    const { verdict } = this.current();
+    return verdict === WRITABLE ? null : this.refusal(verdict);
+  }
+
+  dispose(): void {
+    this.unsubscribeElection?.();
+  }
+
+  private judgeFiles(): Judged {
+    const view = this.readFiles();
+    return { view, verdict: this.observe(view, "files"), source: "files" };
+  }
+
+  /** The election changed its mind: judge the last view again. */
+  private reevaluate(): void {
+    this.lastView = null; // the cached verdict was judged against the old election view
+    if (this.eventsView !== null) this.eventsVerdict = this.observe(this.eventsView, "events");
+    else this.judgeFiles();
+  }
+
+  private refusal(verdict: Verdict): NotPrimaryError | SplitBrainError {
+    return verdictError(verdict, this.nodeId);
+  }
+
+  private observe(view: LiteFSView, source: "events" | "files"): Verdict {
+    // Same view as last time (the common case on every write while reading files): nothing to do.
+    if (this.lastView !== null && sameView(this.lastView, view)) return this.lastVerdict;
+    const verdict = judge(view, this.election);
+    this.lastView = view;
+    this.lastVerdict = verdict;
+    const snapshot = this.snapshotOf(view, verdict, source);
+    const previous = this.lastSnapshot;
+    this.lastSnapshot = snapshot;
+    if (verdict.kind === "split-brain" && !this.inSplitBrain) {
+      this.inSplitBrain = true;
+      this.hooks.splitBrain(this.refusal(verdict) as SplitBrainError);
+    } else if (verdict.kind !== "split-brain" && this.inSplitBrain) {
+      this.inSplitBrain = false;
+      this.hooks.splitBrainResolved(snapshot);
+    }
+    if (!previous || previous.role !== snapshot.role || previous.primary !== snapshot.primary || previous.splitBrain !== snapshot.splitBrain) {
+      this.hooks.roleChange(snapshot, previous);
+    }
+    return verdict;
+  }
+
+  private snapshotOf(view: LiteFSView, verdict: Verdict, source: "events" | "files"): NodeStateSnapshot {
+    const role: Role = view.kind === "primary" ? "primary" : "replica";
+    const primary = view.kind === "primary" ? this.nodeId : view.kind === "replica" ? view.primary : null;
+    return Object.freeze({ role, primary, splitBrain: verdict.kind === "split-brain", source });
+  }
+}
