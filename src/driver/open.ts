@@ -1,0 +1,32 @@
+// The one way ORM entries open the database of a node: path from the settings, gate from the node.
+
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { databasePath, type LiteFSSettings } from "../config/index.js";
+import type { LiteFSNode } from "../election/node.js";
+import { GuardedDatabase } from "./guarded-database.js";
+
+export interface OpenGuardedDatabaseOptions {
+  /** SQLite busy timeout in ms. Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens `<mountPath>/<databaseName>` (dev mode: `devDatabasePath`, creating its directory) as a
+ * GuardedDatabase behind `node.gate`. On a writable node the database is switched to WAL; on a
+ * replica it must already exist in WAL mode (LiteFSError otherwise).
+ */
+export function openGuardedDatabase(
+  settings: LiteFSSettings,
+  node: LiteFSNode,
+  options: OpenGuardedDatabaseOptions = {},
+): GuardedDatabase {
+  const file = databasePath(settings);
+  // Dev mode owns its directory. A LiteFS mount is LiteFS's: never create it (a missing mount
+  // directory means LiteFS is not running, and SQLite's error says so).
+  if (!settings.enabled) mkdirSync(dirname(file), { recursive: true });
+  return new GuardedDatabase(file, {
+    gate: node.gate,
+    ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
+  });
+}
