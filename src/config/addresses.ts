@@ -71,7 +71,9 @@ export function formatHostPort(host: string, port: number): string {
 /** A problem message for `text` as an http(s) URL, or null when it is one. */
 export function httpUrlProblem(text: string, example: string): string | null {
   const bad = `must be an http:// or https:// URL such as ${JSON.stringify(example)}, got ${JSON.stringify(text)}`;
-  if (/\s/.test(text)) return bad;
+  // WHATWG URL forgives "http:/host" and backslashes; Go's url.Parse (LiteFS) does not, so demand
+  // the literal "scheme://host" form before asking URL about the rest.
+  if (/\s/.test(text) || !/^https?:\/\/[^/\\?#]/i.test(text)) return bad;
   let url: URL;
   try {
     url = new URL(text);

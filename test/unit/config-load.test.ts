@@ -369,6 +369,8 @@ describe("rules, one bad value each", () => {
     ["primaryUrl", "LITEFS_PRIMARY_URL", "ftp://node-a:20202", STATIC_NODE],
     ["primaryUrl", "LITEFS_PRIMARY_URL", "http://", STATIC_NODE],
     ["primaryUrl", "LITEFS_PRIMARY_URL", "http://node a:20202", STATIC_NODE],
+    ["primaryUrl", "LITEFS_PRIMARY_URL", "http:/node-a:20202", STATIC_NODE],
+    ["primaryUrl", "LITEFS_PRIMARY_URL", "http:\\\\node-a:20202", STATIC_NODE],
     ["advertiseUrl", "LITEFS_ADVERTISE_URL", "//node-a:20202", RAFT_NODE],
     ["advertiseUrl", "LITEFS_ADVERTISE_URL", "file:///x", RAFT_NODE],
   ] as const)("%s %j must be an http(s) URL", (setting, env, value, base) => {

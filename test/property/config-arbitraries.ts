@@ -1,0 +1,125 @@
+// fast-check generators for litefs-node settings: valid inputs for both election modes, and the
+// building blocks the invalid-value properties break on purpose.
+
+import fc from "fast-check";
+import type { LiteFSSettingsInput } from "../../src/config/index.js";
+
+/** A path segment with any printable characters (spaces, unicode, YAML-special), never "/" or NUL. */
+export const segment = fc
+  .string({ unit: "grapheme", minLength: 1, maxLength: 8 })
+  .filter((s) => !s.includes("/") && !s.includes("\0") && s !== "." && s !== ".." && !/[\u0000-\u001f\u007f]/.test(s));
+
+export const relativePath = fc.array(segment, { minLength: 1, maxLength: 3 }).map((parts) => parts.join("/"));
+
+/** Two absolute paths that can never contain each other: different first segments. */
+export const mountAndData = fc.tuple(relativePath, relativePath).map(([m, d]) => ({ mountPath: `/mnt/${m}`, dataPath: `/data/${d}` }));
+
+export const fileName = fc
+  .string({ unit: "grapheme", minLength: 1, maxLength: 12 })
+  .filter((s) => !/[/\\\0]/.test(s) && s !== "." && s !== "..");
+
+export const nodeName = fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/);
+
+export const port = fc.integer({ min: 1, max: 65535 });
+
+export const listenHost = fc.constantFrom("", "0.0.0.0", "127.0.0.1", "localhost", "[::1]", "10.0.0.7");
+
+export const listenAddr = fc.tuple(listenHost, port).map(([host, p]) => `${host}:${p}`);
+
+export const goDuration = fc.oneof(
+  fc.constant("0"),
+  fc
+    .array(fc.tuple(fc.integer({ min: 0, max: 999 }), fc.constantFrom("h", "m", "s", "ms", "us", "ns")), { minLength: 1, maxLength: 3 })
+    .map((parts) => parts.map(([n, unit]) => `${n}${unit}`).join("")),
+);
+
+export const httpUrl = fc
+  .tuple(fc.constantFrom("http", "https"), nodeName, port, fc.constantFrom("", "/", "/litefs"))
+  .map(([scheme, host, p, path]) => `${scheme}://${host}:${p}${path}`);
+
+/** A command line: any printable text with a non-blank start (quotes, $, colons, unicode). */
+export const execCommand = fc
+  .string({ unit: "grapheme", minLength: 1, maxLength: 40 })
+  .filter((s) => s.trim() !== "" && !s.includes("\0"));
+
+export const dialAddr = fc.tuple(nodeName, port).map(([host, p]) => `${host}:${p}`);
+
+const addressKey = (addr: string): string => addr.toLowerCase();
+
+export const proxyInput = fc.record(
+  {
+    addr: listenAddr,
+    target: dialAddr,
+    db: fileName,
+    passthrough: fc.array(fc.stringMatching(/^\/[a-z0-9*._-]{0,10}$/), { maxLength: 3 }),
+    maxLag: fc.option(goDuration, { nil: null }),
+  },
+  { requiredKeys: ["target"] },
+);
+
+const common = fc.record({
+  paths: mountAndData,
+  databaseName: fc.option(fileName, { nil: undefined }),
+  httpAddr: fc.option(listenAddr, { nil: undefined }),
+  retention: fc.option(goDuration, { nil: undefined }),
+  proxy: fc.option(proxyInput, { nil: null }),
+  exec: fc.option(execCommand, { nil: null }),
+});
+
+function portOf(addr: string | undefined, fallback: number): number {
+  return addr === undefined ? fallback : Number(addr.slice(addr.lastIndexOf(":") + 1));
+}
+
+/** Proxy and LiteFS API cannot share a port on one host; keep generated configs deployable. */
+function portsDistinct(httpAddr: string | undefined, proxy: { addr?: string } | null): boolean {
+  if (proxy === null) return true;
+  return portOf(httpAddr, 20202) !== portOf(proxy.addr, 8080);
+}
+
+export const staticInput: fc.Arbitrary<LiteFSSettingsInput> = fc
+  .tuple(common, nodeName, nodeName, fc.boolean(), fc.option(httpUrl, { nil: null }))
+  .filter(([c]) => portsDistinct(c.httpAddr, c.proxy))
+  .map(([c, nodeId, other, isPrimary, primaryUrl]) => ({
+    ...c.paths,
+    databaseName: c.databaseName,
+    httpAddr: c.httpAddr,
+    retention: c.retention,
+    proxy: c.proxy,
+    exec: c.exec,
+    leaderElection: "static" as const,
+    nodeId,
+    primaryHostname: isPrimary ? nodeId : other,
+    primaryUrl,
+  }));
+
+export const raftInput: fc.Arbitrary<LiteFSSettingsInput> = fc
+  .tuple(
+    common,
+    nodeName,
+    dialAddr,
+    fc.uniqueArray(dialAddr, { minLength: 1, maxLength: 6, selector: addressKey }),
+    fc.option(port, { nil: undefined }),
+    fc.option(fc.stringMatching(/^[A-Za-z0-9+/=]{8,40}$/), { nil: null }),
+    fc.option(httpUrl, { nil: null }),
+    fc.option(relativePath.map((p) => `/raft/${p}`), { nil: undefined }),
+  )
+  .filter(([c, , self, peers, leasePort]) => {
+    if (!portsDistinct(c.httpAddr, c.proxy)) return false;
+    if (peers.some((p) => addressKey(p) === addressKey(self))) return false;
+    // The lease service listens on 127.0.0.1 and so does a wildcard or loopback LiteFS API.
+    return portOf(c.httpAddr, 20202) !== (leasePort ?? 8500);
+  })
+  .map(([c, nodeId, selfAddr, peers, leasePort, secret, advertiseUrl, dataDir]) => ({
+    ...c.paths,
+    databaseName: c.databaseName,
+    httpAddr: c.httpAddr,
+    retention: c.retention,
+    proxy: c.proxy,
+    exec: c.exec,
+    leaderElection: "raft" as const,
+    nodeId,
+    advertiseUrl,
+    raft: { selfAddr, peers, leasePort, secret, dataDir },
+  }));
+
+export const validInput = fc.oneof(staticInput, raftInput);
