@@ -40,3 +40,4 @@ export {
   TXID_HEADER,
 } from "./txid.js";
 export { LOOP_HEADER, flyReplayInstance } from "./http-io.js";
+export { positionFileTxid } from "./position.js";

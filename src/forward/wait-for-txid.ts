@@ -41,9 +41,15 @@ export function waitForTxid(
   if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
     return Promise.reject(new RangeError(`waitForTxid: timeoutMs must be a non-negative number, got ${timeoutMs}`));
   }
+  // A position that cannot be read (e.g. a malformed <db>-pos) counts as "not reached yet":
+  // a throw inside a timer or an event listener would have nowhere to go.
   const reached = (): boolean => {
-    const current = source.txid(db);
-    return current !== null && current >= target;
+    try {
+      const current = source.txid(db);
+      return current !== null && current >= target;
+    } catch {
+      return false;
+    }
   };
   if (reached()) return Promise.resolve(true);
   if (options.signal?.aborted) return Promise.resolve(false);
