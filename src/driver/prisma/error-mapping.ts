@@ -106,7 +106,8 @@ export function mapSqliteError(error: SqliteErrorLike): MappedError {
     return { kind: "TableDoesNotExist", table: message.slice("no such table: ".length) };
   }
   if (message.startsWith("no such column: ")) {
-    return { kind: "ColumnNotFound", column: message.slice("no such column: ".length) };
+    // SQLite may append a hint: `no such column: "x" - should this be a string literal in single-quotes?`
+    return { kind: "ColumnNotFound", column: unquote(message.slice("no such column: ".length).split(" - ")[0]!) };
   }
   const noColumnNamed = message.indexOf(" has no column named ");
   if (noColumnNamed !== -1) {
@@ -137,5 +138,5 @@ function tableOf(column: string): string | undefined {
 }
 
 function unquote(name: string): string {
-  return name.replace(/^'(.*)'$/, "$1");
+  return name.replace(/^'(.*)'$|^"(.*)"$/, "$1$2");
 }
