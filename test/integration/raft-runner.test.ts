@@ -1,0 +1,174 @@
+// Three in-process runners over real file storage and the real authenticated TCP transport.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { KvStateMachine, encodeKvCommand, type KvResult } from "../../src/election/raft/kv.js";
+import { RaftNode, isNotLeaderError, type RaftNodeEvent } from "../../src/election/raft/runner.js";
+import { openRaftStorage, type RaftStorage, type StorageUpdate } from "../../src/election/raft/storage.js";
+import { startTcpTransport, type TcpTransport } from "../../src/election/raft/transport-tcp.js";
+import type { RaftTransport } from "../../src/election/raft/transport.js";
+import type { Message } from "../../src/election/raft/types.js";
+import { net } from "../support/raft/ports.js";
+
+const SECRET = "runner-test-secret-0123456789";
+const IDS = ["n1", "n2", "n3"];
+
+interface Member {
+  id: string;
+  node: RaftNode<KvResult>;
+  kv: KvStateMachine;
+  violations: string[];
+  events: RaftNodeEvent[];
+}
+
+let root: string;
+let ports: Record<string, number>;
+const members = new Map<string, Member>();
+
+/** Storage + transport wrappers that check "durable before sent" on every outgoing message. */
+function durabilityChecked(storage: RaftStorage, transport: TcpTransport, violations: string[]): { storage: RaftStorage; transport: RaftTransport } {
+  let term = storage.initial.hardState.term;
+  let vote = storage.initial.hardState.vote;
+  let last = storage.initial.entries.at(-1)?.index ?? storage.initial.snapshot?.meta.index ?? 0;
+  const s: RaftStorage = {
+    dir: storage.dir,
+    identity: storage.identity,
+    initial: storage.initial,
+    save(u: StorageUpdate) {
+      storage.save(u);
+      if (u.hardState) ({ term, vote } = u.hardState);
+      if (u.snapshot) last = u.snapshot.meta.index;
+      const e = u.entries.at(-1);
+      if (e) last = e.index;
+    },
+    compact: (snap) => storage.compact(snap),
+    close: () => storage.close(),
+  };
+  const t: RaftTransport = {
+    send(ms: readonly Message[]) {
+      for (const m of ms) {
+        // PreVote messages carry the future term on purpose (nothing is persisted for them).
+        if (m.term > term && m.type !== "preVote" && m.type !== "preVoteResp") violations.push(`${m.type} for term ${m.term} sent while the durable term is ${term}`);
+        if (m.type === "voteResp" && !m.reject && vote !== m.to) violations.push(`vote for ${m.to} sent while the durable vote is ${vote}`);
+        if (m.type === "appResp" && !m.reject && m.index > last) violations.push(`append ack for ${m.index} sent while the durable log ends at ${last}`);
+      }
+      transport.send(ms);
+    },
+    setHandler: (h) => transport.setHandler(h),
+    close: () => transport.close(),
+  };
+  return { storage: s, transport: t };
+}
+
+async function startMember(id: string, opts: { bootstrap?: boolean; snapshotEvery?: number } = {}): Promise<Member> {
+  const storage = openRaftStorage({ dir: join(root, id), nodeId: id, clusterId: "c1", bootstrap: opts.bootstrap ?? false });
+  const peers = Object.fromEntries(IDS.filter((p) => p !== id).map((p) => [p, `127.0.0.1:${ports[p]}`]));
+  const transport = await startTcpTransport({ id, clusterId: "c1", secret: SECRET, listen: { host: "127.0.0.1", port: ports[id]! }, peers, reconnectMinMs: 10, reconnectMaxMs: 100 });
+  const violations: string[] = [];
+  const events: RaftNodeEvent[] = [];
+  const checked = durabilityChecked(storage, transport, violations);
+  const kv = new KvStateMachine();
+  const node = new RaftNode<KvResult>({
+    id,
+    voters: IDS,
+    clusterId: "c1",
+    ...checked,
+    stateMachine: kv,
+    tickMs: 20,
+    snapshotEvery: opts.snapshotEvery ?? 1000,
+    proposalTimeoutMs: 3000,
+    readTimeoutMs: 3000,
+    onEvent: (e) => events.push(e),
+  });
+  const m = { id, node, kv, violations, events };
+  members.set(id, m);
+  return m;
+}
+
+async function waitFor<T>(what: string, fn: () => T | null | undefined | false, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function leader(): Member | null {
+  const ls = [...members.values()].filter((m) => m.node.status().role === "leader");
+  return ls.length === 1 ? ls[0]! : null;
+}
+
+async function put(key: string, value: string): Promise<KvResult> {
+  for (let attempt = 0; ; attempt++) {
+    const l = await waitFor("a leader", leader);
+    try {
+      return await l.node.propose(encodeKvCommand({ op: "put", key, value }));
+    } catch (e) {
+      if (attempt > 20 || !isNotLeaderError(e)) throw e;
+    }
+  }
+}
+
+beforeEach(async () => {
+  root = mkdtempSync(join(tmpdir(), "raft-runner-"));
+  ports = Object.fromEntries(await Promise.all(IDS.map(async (id) => [id, await net.freePort()] as const)));
+});
+
+afterEach(async () => {
+  await Promise.all([...members.values()].map((m) => m.node.close()));
+  for (const m of members.values()) expect(m.violations).toEqual([]);
+  members.clear();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe("raft runner", () => {
+  it("elects a leader, replicates writes and serves linearizable reads on followers", async () => {
+    for (const id of IDS) await startMember(id, { bootstrap: true });
+    const l = await waitFor("a leader", leader);
+    const r = await put("a", "1");
+    expect(r).toMatchObject({ ok: true, prev: null });
+    await expect(put("a", "2")).resolves.toMatchObject({ ok: true, prev: "1" });
+    const follower = [...members.values()].find((m) => m !== l)!;
+    await expect(follower.node.propose(encodeKvCommand({ op: "put", key: "x", value: "y" }))).rejects.toSatisfy(isNotLeaderError);
+    await follower.node.read();
+    expect(follower.kv.get("a")).toBe("2");
+    const bad = await l.node.propose(new TextEncoder().encode("not json"));
+    expect(bad).toMatchObject({ ok: false });
+    expect(l.events.some((e) => e.type === "role" && e.role === "leader")).toBe(true);
+  });
+
+  it("keeps acknowledged writes across a restart of every node, and refuses a wiped node", async () => {
+    for (const id of IDS) await startMember(id, { bootstrap: true });
+    for (let i = 0; i < 5; i++) await put(`k${i}`, `v${i}`);
+    await Promise.all([...members.values()].map((m) => m.node.close()));
+    members.clear();
+    for (const id of IDS) await startMember(id);
+    await waitFor("a leader", leader);
+    const any = members.get("n2")!;
+    await any.node.read();
+    expect(any.kv.entries().sort()).toEqual(Array.from({ length: 5 }, (_, i) => [`k${i}`, `v${i}`]));
+    await members.get("n3")!.node.close();
+    members.delete("n3");
+    rmSync(join(root, "n3"), { recursive: true });
+    await expect(startMember("n3")).rejects.toThrow(/Raft storage for node "n3" in cluster "c1" is missing/);
+  });
+
+  it("compacts the log and catches a lagging node up with a snapshot", async () => {
+    for (const id of IDS) await startMember(id, { bootstrap: true, snapshotEvery: 5 });
+    await waitFor("a leader", leader);
+    const lagging = [...members.values()].find((m) => m !== leader())!;
+    await lagging.node.close();
+    members.delete(lagging.id);
+    for (let i = 0; i < 20; i++) await put(`k${i}`, `v${i}`);
+    const l = leader()!;
+    expect(l.node.status().snapshotIndex).toBeGreaterThanOrEqual(15);
+    const back = await startMember(lagging.id, { snapshotEvery: 5 });
+    await waitFor("the snapshot", () => back.events.some((e) => e.type === "snapshot" && e.source === "leader"));
+    await back.node.read();
+    expect(back.kv.size).toBe(20);
+    expect(back.kv.get("k19")).toBe("v19");
+  });
+});
