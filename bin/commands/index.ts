@@ -1,0 +1,29 @@
+// Command registry. Commands load lazily so `litefs-node config` never pays for drizzle or prisma.
+export type Command = (argv: string[]) => Promise<number>;
+
+export const COMMANDS: Record<string, Command | undefined> = {
+  config: async (argv) => (await import("./config.js")).configCommand(argv),
+  status: async (argv) => (await import("./status.js")).statusCommand(argv),
+  check: async (argv) => (await import("./check.js")).checkCommand(argv),
+  migrate: async (argv) => (await import("./migrate.js")).migrateCommand(argv),
+  proxy: async (argv) => (await import("./proxy.js")).proxyCommand(argv),
+};
+
+export const USAGE = `Usage: litefs-node <command> [options]
+
+Commands:
+  config [--out FILE]       render litefs.yml from the settings (LITEFS_* env)
+  status [--json]           role, primary, TXID, lag, election and split brain of this node
+  check                     validate the settings and the LiteFS mount; non-zero exit on problems
+  migrate [--wait[=S]] -- <command ...>
+                            run a migration command only on the primary
+  migrate --drizzle <dir> | --prisma <dir>
+                            apply migrations with the built-in appliers (primary only)
+  proxy                     write-forwarding proxy in front of this node's app
+
+Options:
+  --help, -h                help (also: litefs-node <command> --help)
+  --version, -v             print the version
+
+Settings come from LITEFS_* environment variables; see README.md for the table.
+`;

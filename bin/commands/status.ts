@@ -1,0 +1,60 @@
+// `litefs-node status [--json]`: what this node knows about the cluster, right now.
+import { loadSettings } from "../../src/config/index.js";
+import { createNode } from "../../src/election/node.js";
+import { parseCommandArgs } from "./args.js";
+
+const HELP = `Usage: litefs-node status [--json]
+
+Prints this node's role, the primary, the database TXID, replication lag, the election mode and
+whether the cluster is in split brain. Exit code 0 when healthy, 1 when split brain or no
+primary is known.
+`;
+
+export interface StatusReport {
+  nodeId: string | null;
+  role: string;
+  primary: string | null;
+  txid: string | null;
+  lagMs: number | null;
+  election: string;
+  splitBrain: boolean;
+  database: string;
+}
+
+export async function statusCommand(argv: string[]): Promise<number> {
+  const parsed = parseCommandArgs(argv, { json: { type: "boolean" }, timeout: { type: "string" } }, HELP);
+  if (typeof parsed === "number") return parsed;
+  const settings = loadSettings();
+  const node = await createNode(settings, { readyTimeoutMs: 2000 });
+  try {
+    const txid = node.txid();
+    const report: StatusReport = {
+      nodeId: settings.nodeId,
+      role: node.role,
+      primary: node.primary,
+      txid: txid === null ? null : txid.toString(16).padStart(16, "0"),
+      lagMs: node.lagMs,
+      election: settings.enabled ? settings.leaderElection : "dev",
+      splitBrain: node.splitBrain,
+      database: settings.databaseName,
+    };
+    if (parsed.values.json) {
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+    } else {
+      const rows: [string, string][] = [
+        ["node", report.nodeId ?? "(dev mode)"],
+        ["role", report.role],
+        ["primary", report.primary ?? "(none known)"],
+        ["database", report.database],
+        ["txid", report.txid ?? "(unknown)"],
+        ["lag", report.lagMs === null ? "(unknown)" : `${report.lagMs} ms`],
+        ["election", report.election],
+        ["split brain", report.splitBrain ? "YES: writes are refused" : "no"],
+      ];
+      for (const [k, v] of rows) process.stdout.write(`${k.padEnd(12)}${v}\n`);
+    }
+    return report.splitBrain || report.primary === null ? 1 : 0;
+  } finally {
+    await node.close();
+  }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// The `litefs-node` command: a thin dispatcher. Every command lives in bin/commands/ and calls src/.
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { COMMANDS, USAGE } from "./commands/index.js";
+
+function packageVersion(): string {
+  // Works from both bin/ (tsx) and dist/bin/ (built): walk up to our package.json.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "litefs-node" && pkg.version) return pkg.version;
+    } catch {
+      // not here: keep walking up
+    }
+    dir = dirname(dir);
+  }
+  return "unknown";
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-v") {
+    process.stdout.write(`litefs-node ${packageVersion()}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`litefs-node: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  return command(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`litefs-node: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
