@@ -278,10 +278,11 @@ class LiteFSClusterNode implements LiteFSNode {
   }
 
   // Listeners are application code: one that throws must not break the stream or a write, and
-  // they run on the next tick, never inside gate.assertWritable(). That also lets a listener
-  // attached right after openNode() hear what the first judgement found (e.g. split brain).
+  // they run from setImmediate, never inside gate.assertWritable(). That also lets a listener
+  // attached right after openNode() or `await createNode()` hear what the first judgement
+  // found (e.g. split brain at startup): the immediate runs after the pending promise jobs.
   private emit(event: string, payload: unknown): void {
-    process.nextTick(() => {
+    setImmediate(() => {
       for (const listener of this.emitter.listeners(event)) {
         try {
           (listener as (p: unknown) => void)(payload);

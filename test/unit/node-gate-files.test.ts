@@ -20,7 +20,7 @@ function capturingLogger(): { logger: pino.Logger; lines: Record<string, unknown
   return { logger: pino({ level: "debug" }, sink), lines };
 }
 
-const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
 
 let mount: TempMount | undefined;
 let node: LiteFSNode | undefined;
