@@ -2,6 +2,10 @@
 // driver tests exercise exactly what production code sees; it just has no mount or event stream
 // behind it (the behaviour matrix uses the real node gate over temp mount dirs for that).
 
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { NotPrimaryError, SplitBrainError } from "../../src/errors.js";
 import type { WriteGate } from "../../src/election/gate.js";
 
@@ -11,6 +15,11 @@ export class SwitchGate implements WriteGate {
   state: SwitchState;
   /** How many times assertWritable() was called (tests check the guard ran, or did not). */
   checks = 0;
+  /**
+   * When set, the gate switches to this state right after its next check (which answers with the
+   * old state): a node demoted between the driver's check and LiteFS seeing the write.
+   */
+  switchAfterNextCheck: SwitchState | null = null;
 
   constructor(
     state: SwitchState = "primary",
@@ -22,7 +31,12 @@ export class SwitchGate implements WriteGate {
 
   assertWritable(): void {
     this.checks++;
-    switch (this.state) {
+    const state = this.state;
+    if (this.switchAfterNextCheck !== null) {
+      this.state = this.switchAfterNextCheck;
+      this.switchAfterNextCheck = null;
+    }
+    switch (state) {
       case "primary":
         return;
       case "replica":
@@ -37,4 +51,33 @@ export class SwitchGate implements WriteGate {
         });
     }
   }
+}
+
+// --- Files of driver tests: temp directories, and a fingerprint of everything SQLite keeps on disk
+// for a database (main file and -wal), to prove a refused statement wrote nothing.
+
+export interface TempDir {
+  readonly path: string;
+  file(name: string): string;
+  cleanup(): void;
+}
+
+export function createTempDir(prefix = "litefs-node-driver-"): TempDir {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return {
+    path,
+    file: (name) => join(path, name),
+    cleanup: () => rmSync(path, { recursive: true, force: true }),
+  };
+}
+
+/** sha256 over the database file and its WAL (an absent file counts as empty). */
+export function fileFingerprint(databaseFile: string): string {
+  const hash = createHash("sha256");
+  for (const suffix of ["", "-wal"]) {
+    const file = databaseFile + suffix;
+    hash.update(`${suffix}:`);
+    if (existsSync(file)) hash.update(readFileSync(file));
+  }
+  return hash.digest("hex");
 }
