@@ -1,0 +1,137 @@
+// Layer 1 of the settings schema: each setting on its own (type and format), with messages a
+// person can act on. Also the defaults and the small helpers the other layers share.
+
+import * as z from "zod";
+import { formatHostPort, httpUrlProblem, parseHostPort, parseListenAddr, portProblem } from "./addresses.js";
+import { goDurationProblem } from "./durations.js";
+import { absolutePathProblem, fileNameProblem } from "./paths.js";
+import { LEADER_ELECTIONS, type LeaderElection } from "./types.js";
+
+export const DEFAULTS = Object.freeze({
+  enabled: true,
+  mountPath: "/litefs",
+  dataPath: "/var/lib/litefs",
+  databaseName: "db.sqlite3",
+  leaderElection: "static" as LeaderElection,
+  httpAddr: ":20202",
+  retention: "1h",
+  proxyAddr: ":8080",
+  leasePort: 8500,
+  devDirectory: "./.litefs-dev",
+  raftDirName: "raft",
+});
+
+/** A string schema whose format is judged by `problem` (returns a message, or null when fine). */
+function text(problem: (value: string) => string | null) {
+  return z.string().superRefine((value, ctx) => {
+    const message = problem(value);
+    if (message !== null) ctx.addIssue({ code: "custom", message, input: value });
+  });
+}
+
+const nodeNameProblem = (value: string): string | null => {
+  if (value === "") return `must not be empty: give the node a name such as "node-a"`;
+  if (/[\s\u0000-\u001f\u007f]/.test(value)) {
+    return `must be a name without spaces or control characters such as "node-a", got ${JSON.stringify(value)}`;
+  }
+  return null;
+};
+
+const nonBlankProblem = (example: string) => (value: string): string | null =>
+  value.trim() === "" || value.includes("\0")
+    ? `must be a non-empty string such as ${JSON.stringify(example)}, got ${JSON.stringify(value)}`
+    : null;
+
+const leaderElectionProblem = (value: string): string | null =>
+  (LEADER_ELECTIONS as readonly string[]).includes(value)
+    ? null
+    : `must be one of ${LEADER_ELECTIONS.map((m) => JSON.stringify(m)).join(" or ")}, got ${JSON.stringify(value)}`;
+
+const listenAddrProblem = (value: string): string | null => {
+  const parsed = parseListenAddr(value);
+  return parsed.ok ? null : parsed.message;
+};
+
+const hostPortProblem = (example: string) => (value: string): string | null => {
+  const parsed = parseHostPort(value, example);
+  return parsed.ok ? null : parsed.message;
+};
+
+export const EXAMPLE_API_URL = "http://node-a:20202";
+
+export const proxyFields = {
+  addr: text((v) => {
+    const parsed = parseListenAddr(v, `":8080"`);
+    return parsed.ok ? null : parsed.message;
+  }),
+  target: text(hostPortProblem(`"localhost:3000"`)),
+  db: text(fileNameProblem),
+  passthrough: z.array(text(nonBlankProblem("/static/*"))),
+  maxLag: text(goDurationProblem).nullable(),
+};
+
+export const raftFields = {
+  selfAddr: text(hostPortProblem(`"node-a:4001"`)),
+  peers: z.array(text(hostPortProblem(`"node-b:4001"`))),
+  leasePort: z.number().superRefine((value, ctx) => {
+    const message = portProblem(value);
+    if (message !== null) ctx.addIssue({ code: "custom", message, input: value });
+  }),
+  secret: text(nonBlankProblem("a-long-random-string")).nullable(),
+  dataDir: text(absolutePathProblem),
+};
+
+export const fields = {
+  enabled: z.boolean(),
+  devDatabasePath: text(nonBlankProblem("./.litefs-dev/db.sqlite3")),
+  mountPath: text(absolutePathProblem),
+  dataPath: text(absolutePathProblem),
+  databaseName: text(fileNameProblem),
+  nodeId: text(nodeNameProblem).nullable(),
+  leaderElection: text(leaderElectionProblem),
+  primaryHostname: text(nodeNameProblem).nullable(),
+  primaryUrl: text((v) => httpUrlProblem(v, EXAMPLE_API_URL)).nullable(),
+  httpAddr: text(listenAddrProblem),
+  advertiseUrl: text((v) => httpUrlProblem(v, EXAMPLE_API_URL)).nullable(),
+  proxy: z.strictObject(optionalAll(proxyFields)).nullable(),
+  retention: text(goDurationProblem),
+  raft: z.strictObject(optionalAll(raftFields)).nullable(),
+  exec: text(nonBlankProblem("node server.js")).nullable(),
+};
+
+export function optionalAll<T extends Record<string, z.ZodType>>(shape: T): { [K in keyof T]: z.ZodOptional<T[K]> } {
+  const out: Record<string, z.ZodType> = {};
+  for (const [key, schema] of Object.entries(shape)) out[key] = schema.optional();
+  return out as { [K in keyof T]: z.ZodOptional<T[K]> };
+}
+
+/** Names of the settings an input object may hold, for "unknown key" messages. */
+export const SETTING_KEYS = Object.freeze({
+  root: Object.freeze(Object.keys(fields)),
+  proxy: Object.freeze(Object.keys(proxyFields)),
+  raft: Object.freeze(Object.keys(raftFields)),
+});
+
+export type Raw = Record<string, unknown>;
+
+export function isRecord(value: unknown): value is Raw {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The value of `key` when it is present and passed its field schema, else undefined. */
+export function validValue<S extends Record<string, z.ZodType>, K extends keyof S & string>(
+  shape: S,
+  raw: Raw | undefined,
+  key: K,
+): z.output<S[K]> | undefined {
+  if (raw === undefined || raw[key] === undefined) return undefined;
+  const parsed = shape[key]!.safeParse(raw[key]);
+  return parsed.success ? (parsed.data as z.output<S[K]>) : undefined;
+}
+
+/** http://<host>:<httpAddr port>, the default API URL of a named node. */
+export function defaultApiUrl(host: string, httpAddr: string): string {
+  const parsed = parseListenAddr(httpAddr);
+  const port = parsed.ok ? parsed.value.port : 20202;
+  return `http://${formatHostPort(host, port)}`;
+}
