@@ -1,0 +1,136 @@
+// The CLI as a user runs it: real processes, temp mount dirs written like LiteFS's.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { runCli } from "../support/cli.js";
+import { createTempMount, type TempMount } from "../support/litefs-mount.js";
+
+const mounts: TempMount[] = [];
+afterEach(() => {
+  for (const m of mounts.splice(0)) m.cleanup();
+});
+
+function staticEnv(mount: TempMount, nodeId: string): Record<string, string> {
+  return {
+    LITEFS_MOUNT_PATH: mount.path,
+    LITEFS_DATA_PATH: `${mount.path}-data`,
+    LITEFS_DATABASE: mount.databaseName,
+    LITEFS_NODE_ID: nodeId,
+    LITEFS_PRIMARY_HOSTNAME: "node-a",
+    // Nothing listens here: the node falls back to the mount files at once.
+    LITEFS_HTTP_ADDR: "127.0.0.1:1",
+  };
+}
+
+describe("litefs-node CLI", () => {
+  it("prints usage and version", () => {
+    const help = runCli(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Usage: litefs-node <command>");
+    const version = runCli(["--version"]);
+    expect(version.code).toBe(0);
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    expect(version.stdout.trim()).toBe(`litefs-node ${pkg.version}`);
+  });
+
+  it("rejects an unknown command and unknown options with exit code 2", () => {
+    const r = runCli(["frobnicate"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown command "frobnicate"');
+    const bad = runCli(["config", "--nope"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--nope/);
+  });
+
+  it("has --help on every command", () => {
+    for (const command of ["config", "status", "check"]) {
+      const r = runCli([command, "--help"]);
+      expect(r.code, command).toBe(0);
+      expect(r.stdout, command).toContain(`Usage: litefs-node ${command}`);
+    }
+  });
+
+  it("config renders litefs.yml to stdout and to --out", () => {
+    const mount = createTempMount({ role: "primary" });
+    mounts.push(mount);
+    const env = staticEnv(mount, "node-b");
+    const r = runCli(["config"], env);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = parse(r.stdout) as { lease: { type: string; hostname: string; candidate: boolean }; fuse: { dir: string } };
+    expect(doc.lease).toMatchObject({ type: "static", hostname: "node-a", candidate: false });
+    expect(doc.fuse.dir).toBe(mount.path);
+
+    const dir = mkdtempSync(join(tmpdir(), "litefs-cli-"));
+    try {
+      const out = join(dir, "litefs.yml");
+      const w = runCli(["config", "--out", out], env);
+      expect(w.code, w.stderr).toBe(0);
+      expect(readFileSync(out, "utf8")).toBe(r.stdout);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("config reports every settings problem with env names and exits non-zero", () => {
+    const r = runCli(["config"], { LITEFS_MOUNT_PATH: "relative/mnt", LITEFS_LEADER_ELECTION: "paxos" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("LITEFS_MOUNT_PATH");
+    expect(r.stderr).toContain("LITEFS_LEADER_ELECTION");
+    expect(r.stderr).toContain("LITEFS_NODE_ID");
+  });
+
+  it("status --json reports a replica and its primary from the mount files", () => {
+    const mount = createTempMount({ role: "replica", primary: "node-a", lagMs: 281 });
+    mounts.push(mount);
+    mount.setPosition(0x2an, "a2fc350afcb62d33");
+    const r = runCli(["status", "--json"], staticEnv(mount, "node-b"));
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      nodeId: "node-b",
+      role: "replica",
+      primary: "node-a",
+      txid: "000000000000002a",
+      lagMs: 281,
+      election: "static",
+      splitBrain: false,
+      database: "db",
+    });
+  });
+
+  it("status exits 1 in split brain (LiteFS says primary on a node that is not primaryHostname)", () => {
+    const mount = createTempMount({ role: "primary" });
+    mounts.push(mount);
+    const r = runCli(["status"], staticEnv(mount, "node-b"));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/split brain\s+YES/);
+  });
+
+  it("check passes on a healthy mount and fails with a clear message without one", () => {
+    const mount = createTempMount({ role: "primary" });
+    mounts.push(mount);
+    const ok = runCli(["check"], staticEnv(mount, "node-a"));
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toContain("ok   role primary, primary node-a");
+
+    mount.remove();
+    const missing = runCli(["check"], staticEnv(mount, "node-a"));
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain("does not exist: is LiteFS running?");
+  });
+
+  it("check refuses a replica that lost its primary", () => {
+    const mount = createTempMount({ role: "replica-lost-primary" });
+    mounts.push(mount);
+    const r = runCli(["check"], staticEnv(mount, "node-b"));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("no primary is known");
+  });
+
+  it("check accepts dev mode", () => {
+    const r = runCli(["check"], { LITEFS_ENABLED: "false" });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain("dev mode");
+  });
+});
