@@ -33,7 +33,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
       role: node.role,
       primary: node.primary,
       txid: txid === null ? null : txid.toString(16).padStart(16, "0"),
-      lagMs: node.lagMs,
+      // JSON has no Infinity: a replica that never synced reports null here and says so in text.
+      lagMs: node.lagMs === null || Number.isFinite(node.lagMs) ? node.lagMs : null,
       election: settings.enabled ? settings.leaderElection : "dev",
       splitBrain: node.splitBrain,
       database: settings.databaseName,
@@ -47,7 +48,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
         ["primary", report.primary ?? "(none known)"],
         ["database", report.database],
         ["txid", report.txid ?? "(unknown)"],
-        ["lag", report.lagMs === null ? "(unknown)" : `${report.lagMs} ms`],
+        ["lag", node.lag?.kind === "never-synced" ? "never synced" : report.lagMs === null ? "(unknown)" : `${report.lagMs} ms`],
         ["election", report.election],
         ["split brain", report.splitBrain ? "YES: writes are refused" : "no"],
       ];
