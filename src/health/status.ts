@@ -45,11 +45,13 @@ export function healthReport(options: HealthOptions): HealthReport {
 
   const problems: string[] = [];
   if (splitBrain) problems.push("split brain: LiteFS and the election disagree about the primary");
-  if (primary === null) problems.push("no primary is known");
+  // Dev mode (LiteFS disabled) is always writable: there is no primary to know.
+  const devMode = node.settings?.enabled === false;
+  if (primary === null && !devMode) problems.push("no primary is known");
   // The primary's own lag is always 0; a replica's .lag counts from the last primary timestamp
   // (2147483647 before the first sync).
   if (role === "replica" && maxLagMs !== null && lagMs !== null && lagMs > maxLagMs) {
-    problems.push(`replication lag ${lagMs} ms exceeds ${maxLagMs} ms`);
+    problems.push(lagMs === Number.POSITIVE_INFINITY ? "this replica has never synced with a primary" : `replication lag ${lagMs} ms exceeds ${maxLagMs} ms`);
   }
 
   const mode = node.settings ? (node.settings.enabled ? node.settings.leaderElection : "dev") : "unknown";
@@ -62,7 +64,8 @@ export function healthReport(options: HealthOptions): HealthReport {
     role,
     primary,
     txid: txid === null ? null : txid.toString(16).padStart(16, "0"),
-    lagMs,
+    // JSON has no Infinity: a never-synced replica reports LiteFS's own marker value.
+    lagMs: lagMs === Number.POSITIVE_INFINITY ? 2147483647 : lagMs,
     splitBrain,
     election,
     healthy: problems.length === 0,

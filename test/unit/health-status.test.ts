@@ -38,12 +38,17 @@ describe("healthReport", () => {
     expect(healthStatusCode(healthReport({ node: view({ lagMs: 1500 }), maxLagMs: 1000 }))).toBe(503);
     expect(healthStatusCode(healthReport({ node: view({ lagMs: 2147483647 }) }))).toBe(503);
     expect(healthStatusCode(healthReport({ node: view({ lagMs: 1500 }), maxLagMs: null }))).toBe(200);
+    const never = healthReport({ node: view({ lagMs: Number.POSITIVE_INFINITY }) }); // LiteFSNode's never-synced
+    expect(healthStatusCode(never)).toBe(503);
+    expect(never.lagMs).toBe(2147483647);
+    expect(never.problems).toEqual(["this replica has never synced with a primary"]);
     expect(healthStatusCode(healthReport({ node: view({ lagMs: null }) }))).toBe(200);
   });
 
   it("reports the election: dev mode, and raft facts when a source is given", () => {
     const dev = healthReport({ node: view({ role: "primary", primary: null, settings: { enabled: false, leaderElection: "static", nodeId: null, databaseName: "db" } }) });
     expect(dev.election).toEqual({ mode: "dev" });
+    expect(healthStatusCode(dev)).toBe(200); // dev mode has no primary to know, and is healthy
     const raft = healthReport({
       node: view({ settings: { enabled: true, leaderElection: "raft", nodeId: "node-b", databaseName: "db" } }),
       raft: { raftSnapshot: () => ({ term: 3, leader: "node-a", leaderChanges: 2, leaseHolder: "node-a" }) },

@@ -1,0 +1,116 @@
+// `litefs-node proxy`: the write-forwarding proxy in front of this node's app. Runs until SIGINT
+// or SIGTERM, then stops accepting, closes its connections and the LiteFS node, and exits 0.
+import { loadSettings } from "../../src/config/index.js";
+import { ConfigError } from "../../src/errors.js";
+import { openNode } from "../../src/election/node.js";
+import { createForwardingProxy } from "../../src/forward/proxy.js";
+import { positionFileTxid } from "../../src/forward/position.js";
+import { loadForwardSettings, type ForwardSettingsInput } from "../../src/forward/settings.js";
+import { defaultMetrics } from "../../src/health/metrics.js";
+import { HEALTH_PATH, METRICS_PATH } from "../../src/health/endpoints.js";
+import { createDefaultLogger } from "../../src/litefs/logger.js";
+import { fail, parseCommandArgs } from "./args.js";
+
+const HELP = `Usage: litefs-node proxy [--listen ADDR] [--upstream URL] [--target TEMPLATE] [--hosts MAP]
+
+Runs an HTTP reverse proxy in front of this node's app (or in front of LiteFS's proxy). Reads
+pass through; a write (any method but GET/HEAD/OPTIONS, and always-forward paths) arriving on a
+replica is forwarded to the primary's app and its answer streamed back. Fly-Replay answers from
+LiteFS's proxy are replayed to the instance they name. Responses to writes carry the primary's
+TXID (header LiteFS-TXID, cookie __txid); a read that sends it back waits until this replica has
+caught up. Also serves ${HEALTH_PATH} and ${METRICS_PATH}. Stops on SIGINT/SIGTERM.
+
+Options (each overrides its environment variable):
+  --listen ADDR        LITEFS_FORWARD_LISTEN        where to listen, "host:port" or ":port" (default :8079)
+  --upstream URL       LITEFS_FORWARD_UPSTREAM      the local app, e.g. http://127.0.0.1:8081 (required)
+  --target TEMPLATE    LITEFS_FORWARD_TARGET        the primary's app, {host} = primary hostname,
+                                                    e.g. http://{host}:8080
+  --hosts MAP          LITEFS_FORWARD_HOSTS         explicit map, e.g. node-a=http://10.0.0.1:8080,node-b=...
+                                                    (one of --target/--hosts is required; the map wins)
+Environment only:
+  LITEFS_FORWARD_BODY_LIMIT      largest buffered request body (default 10MiB; over it: 413)
+  LITEFS_FORWARD_ALWAYS          comma-separated path prefixes always sent to the primary
+  LITEFS_FORWARD_RYW_TIMEOUT     how long a read waits for its TXID (default 5s)
+  LITEFS_FORWARD_RYW_MODE        after that: "504" (default) or "forward" (read from the primary)
+  LITEFS_FORWARD_DB              database whose TXID is tracked (default LITEFS_DATABASE)
+  LITEFS_FORWARD_HEALTH_MAX_LAG  health answers 503 on a replica lagging more (default 10s)
+The LiteFS node itself is configured by the LITEFS_* settings (see \`litefs-node config --help\`).
+`;
+
+function waitForStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      resolve(signal);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
+
+export async function proxyCommand(argv: string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    argv,
+    { listen: { type: "string" }, upstream: { type: "string" }, target: { type: "string" }, hosts: { type: "string" } },
+    HELP,
+  );
+  if (typeof parsed === "number") return parsed;
+  const overrides: ForwardSettingsInput = {};
+  if (parsed.values.listen !== undefined) overrides.listen = parsed.values.listen;
+  if (parsed.values.upstream !== undefined) overrides.upstream = parsed.values.upstream;
+  if (parsed.values.target !== undefined) overrides.target = parsed.values.target;
+  if (parsed.values.hosts !== undefined) overrides.hosts = parsed.values.hosts;
+
+  // Both setting groups are checked before anything starts, and every problem is reported at once.
+  const issues: ConfigError["issues"][number][] = [];
+  const attempt = <T>(load: () => T): T | null => {
+    try {
+      return load();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      issues.push(...error.issues);
+      return null;
+    }
+  };
+  const settings = attempt(() => loadSettings());
+  const forward = attempt(() => loadForwardSettings(overrides, process.env));
+  const logger = attempt(() => createDefaultLogger());
+  if (!settings || !forward || !logger) return fail(new ConfigError(issues).message);
+
+  const db = forward.db ?? settings.databaseName;
+  const node = openNode(settings, { logger });
+  const metrics = defaultMetrics();
+  const detach = metrics.observeNode(node, { db });
+  // The TXID after a write: <db>-pos is written at commit; the tx event may trail it a moment.
+  const fromFile = settings.enabled ? positionFileTxid(settings.mountPath) : null;
+  const currentTxid = (name: string): bigint | null => {
+    const fromEvents = node.txid(name);
+    const fromPos = fromFile?.(name) ?? null;
+    if (fromEvents === null) return fromPos;
+    return fromPos !== null && fromPos > fromEvents ? fromPos : fromEvents;
+  };
+  const proxy = createForwardingProxy({ node, settings: forward, db, nodeId: settings.nodeId, metrics, health: true, currentTxid, logger });
+
+  const stopped = waitForStopSignal();
+  let bound;
+  try {
+    bound = await proxy.listen();
+  } catch (error) {
+    detach();
+    await node.close();
+    return fail(`cannot listen on ${forward.listen} (LITEFS_FORWARD_LISTEN): ${error instanceof Error ? error.message : String(error)}`);
+  }
+  await node.ready;
+  process.stdout.write(
+    `litefs-node proxy: listening on ${bound.url} -> app ${forward.upstream}; node ${settings.nodeId ?? "(dev mode)"} is ${node.role}` +
+      `${node.primary ? `, primary ${node.primary}` : ""}\n`,
+  );
+  const signal = await stopped;
+  logger.info({ signal }, "litefs-node proxy: stopping");
+  await proxy.close();
+  detach();
+  await node.close();
+  process.stdout.write(`litefs-node proxy: stopped (${signal})\n`);
+  return 0;
+}
