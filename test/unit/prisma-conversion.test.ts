@@ -1,0 +1,136 @@
+import { ColumnTypeEnum, type ArgType } from "@prisma/driver-adapter-utils";
+import { describe, expect, it } from "vitest";
+import { columnTypeFromDeclared, columnTypeFromValue, resolveColumnTypes } from "../../src/driver/prisma/column-types.js";
+import { ArgumentConversionError, formatDate, mapArg, mapArgs, mapRow } from "../../src/driver/prisma/conversion.js";
+
+const t = (scalarType: ArgType["scalarType"], arity: ArgType["arity"] = "scalar"): ArgType => ({ scalarType, arity });
+
+describe("mapArg", () => {
+  it("passes nulls and plain values through", () => {
+    expect(mapArg(null, t("string"), "iso8601")).toBeNull();
+    expect(mapArg(undefined, t("int"), "iso8601")).toBeNull();
+    expect(mapArg("x", t("string"), "iso8601")).toBe("x");
+    expect(mapArg(42, t("int"), "iso8601")).toBe(42);
+    expect(mapArg(1.5, t("float"), "iso8601")).toBe(1.5);
+    expect(mapArg("ADMIN", t("enum"), "iso8601")).toBe("ADMIN");
+  });
+
+  it("parses integers given as text, exactly beyond 2^53", () => {
+    expect(mapArg("12", t("int"), "iso8601")).toBe(12);
+    expect(mapArg("9007199254740993", t("int"), "iso8601")).toBe(9007199254740993n);
+    expect(mapArg("-9223372036854775808", t("bigint"), "iso8601")).toBe(-9223372036854775808n);
+    expect(mapArg(5, t("bigint"), "iso8601")).toBe(5n);
+    expect(() => mapArg("12abc", t("int"), "iso8601")).toThrow(ArgumentConversionError);
+    expect(() => mapArg("1.5", t("bigint"), "iso8601")).toThrow(/argument 1: "1.5" is not an integer/);
+  });
+
+  it("parses floats given as text and rejects garbage", () => {
+    expect(mapArg("2.5", t("float"), "iso8601")).toBe(2.5);
+    expect(mapArg("NaN", t("float"), "iso8601")).toBeNaN();
+    expect(() => mapArg("abc", t("float"), "iso8601")).toThrow(ArgumentConversionError);
+  });
+
+  it("keeps decimals as exact text; whole raw-query numbers become integers", () => {
+    expect(mapArg("1234567890.123456789012345", t("decimal"), "iso8601")).toBe("1234567890.123456789012345");
+    expect(mapArg("-1e-30", t("decimal"), "iso8601")).toBe("-1e-30");
+    expect(mapArg(7, t("decimal"), "iso8601")).toBe(7n);
+    expect(mapArg(0.5, t("decimal"), "iso8601")).toBe(0.5);
+    expect(() => mapArg("1,5", t("decimal"), "iso8601")).toThrow(ArgumentConversionError);
+    // A Decimal.js-like value object prints itself exactly.
+    const decimalLike = { toFixed: () => "", isFinite: () => true, toString: () => "0.30000000000000000001" };
+    expect(mapArg(decimalLike, t("unknown"), "iso8601")).toBe("0.30000000000000000001");
+  });
+
+  it("maps booleans to 1/0", () => {
+    expect(mapArg(true, t("boolean"), "iso8601")).toBe(1);
+    expect(mapArg(false, t("unknown"), "iso8601")).toBe(0);
+  });
+
+  it("writes datetimes in both formats, from Date or text", () => {
+    const date = new Date("2024-02-29T12:34:56.789Z");
+    expect(mapArg(date, t("datetime"), "iso8601")).toBe("2024-02-29T12:34:56.789+00:00");
+    expect(mapArg("2024-02-29T12:34:56.789Z", t("datetime"), "iso8601")).toBe("2024-02-29T12:34:56.789+00:00");
+    expect(mapArg(date, t("datetime"), "unixepoch-ms")).toBe(date.getTime());
+    expect(mapArg("2024-02-29T12:34:56.789Z", t("datetime"), "unixepoch-ms")).toBe(date.getTime());
+    expect(() => mapArg("not a date", t("datetime"), "iso8601")).toThrow(/"not a date" is not a date/);
+    expect(() => formatDate(new Date(Number.NaN), "iso8601")).toThrow(ArgumentConversionError);
+  });
+
+  it("binds bytes from base64 text, Uint8Array and Buffer", () => {
+    expect(mapArg("AAEC/w==", t("bytes"), "iso8601")).toEqual(Buffer.from([0, 1, 2, 255]));
+    const view = new Uint8Array([9, 8, 7, 6]).subarray(1, 3);
+    expect(mapArg(view, t("bytes"), "iso8601")).toEqual(Buffer.from([8, 7]));
+    const buffer = Buffer.from([1]);
+    expect(mapArg(buffer, t("bytes"), "iso8601")).toBe(buffer);
+  });
+
+  it("serialises JSON objects and keeps JSON text", () => {
+    expect(mapArg('{"a":1}', t("json"), "iso8601")).toBe('{"a":1}');
+    expect(mapArg({ a: [1, null] }, t("json"), "iso8601")).toBe('{"a":[1,null]}');
+  });
+
+  it("binds list arguments as a JSON array", () => {
+    expect(mapArg([1, 2, 3], t("int", "list"), "iso8601")).toBe("[1,2,3]");
+    expect(mapArg(["9007199254740993"], t("bigint", "list"), "iso8601")).toBe('["9007199254740993"]');
+  });
+
+  it("maps a whole argument list and names the bad argument", () => {
+    expect(mapArgs([1, "2", true], [t("int"), t("int"), t("boolean")], "iso8601")).toEqual([1, 2, 1]);
+    expect(() => mapArgs([1, "x"], [t("int"), t("int")], "iso8601")).toThrow(/argument 2/);
+    expect(() => mapArg(Symbol("s"), t("unknown"), "iso8601")).toThrow(/cannot bind a value of type symbol/);
+  });
+});
+
+describe("mapRow", () => {
+  it("converts safe-integer BigInts to numbers and keeps larger ones exact as text", () => {
+    const row = mapRow([5n, 9007199254740993n, -1n, null], [ColumnTypeEnum.Int32, ColumnTypeEnum.Int64, ColumnTypeEnum.Int64, ColumnTypeEnum.Int64]);
+    expect(row).toEqual([5, "9007199254740993", -1, null]);
+  });
+
+  it("turns epoch numbers in DateTime columns into ISO text and leaves text alone", () => {
+    const ms = Date.UTC(2020, 0, 2, 3, 4, 5, 6);
+    expect(mapRow([BigInt(ms), ms, "2020-01-02 03:04:05"], [ColumnTypeEnum.DateTime, ColumnTypeEnum.DateTime, ColumnTypeEnum.DateTime]))
+      .toEqual(["2020-01-02T03:04:05.006Z", "2020-01-02T03:04:05.006Z", "2020-01-02 03:04:05"]);
+  });
+
+  it("truncates a REAL stored in an integer column, keeps floats and bytes", () => {
+    const bytes = Buffer.from([1, 2]);
+    expect(mapRow([2.7, 2.7, bytes], [ColumnTypeEnum.Int32, ColumnTypeEnum.Double, ColumnTypeEnum.Bytes])).toEqual([2, 2.7, bytes]);
+  });
+});
+
+describe("column types", () => {
+  it("maps Prisma's declared types exactly", () => {
+    expect(columnTypeFromDeclared("INTEGER")).toBe(ColumnTypeEnum.Int32);
+    expect(columnTypeFromDeclared("BIGINT")).toBe(ColumnTypeEnum.Int64);
+    expect(columnTypeFromDeclared("REAL")).toBe(ColumnTypeEnum.Double);
+    expect(columnTypeFromDeclared("DECIMAL")).toBe(ColumnTypeEnum.Numeric);
+    expect(columnTypeFromDeclared("boolean")).toBe(ColumnTypeEnum.Boolean);
+    expect(columnTypeFromDeclared("DATETIME")).toBe(ColumnTypeEnum.DateTime);
+    expect(columnTypeFromDeclared("BLOB")).toBe(ColumnTypeEnum.Bytes);
+    expect(columnTypeFromDeclared("JSONB")).toBe(ColumnTypeEnum.Json);
+    expect(columnTypeFromDeclared("TEXT")).toBe(ColumnTypeEnum.Text);
+  });
+
+  it("handles parameterised and hand-written types by SQLite's affinity rules", () => {
+    expect(columnTypeFromDeclared("VARCHAR(255)")).toBe(ColumnTypeEnum.Text);
+    expect(columnTypeFromDeclared("DECIMAL(10, 2)")).toBe(ColumnTypeEnum.Numeric);
+    expect(columnTypeFromDeclared("UNSIGNED INT")).toBe(ColumnTypeEnum.Int64);
+    expect(columnTypeFromDeclared("NATIVE VARCHAR")).toBe(ColumnTypeEnum.Text);
+    expect(columnTypeFromDeclared("LONGBLOB")).toBe(ColumnTypeEnum.Bytes);
+    expect(columnTypeFromDeclared("FLOAT8")).toBe(ColumnTypeEnum.Double);
+    expect(columnTypeFromDeclared(null)).toBeNull();
+    expect(columnTypeFromDeclared("")).toBeNull();
+    expect(columnTypeFromDeclared("MONEY")).toBeNull();
+  });
+
+  it("types undeclared columns from their first non-null value, Buffer included", () => {
+    expect(columnTypeFromValue("a")).toBe(ColumnTypeEnum.Text);
+    expect(columnTypeFromValue(1n)).toBe(ColumnTypeEnum.Int64);
+    expect(columnTypeFromValue(1.5)).toBe(ColumnTypeEnum.UnknownNumber);
+    expect(columnTypeFromValue(Buffer.from([1]))).toBe(ColumnTypeEnum.Bytes);
+    expect(() => columnTypeFromValue({})).toThrow(TypeError);
+    const types = resolveColumnTypes([ColumnTypeEnum.Text, null, null], [1, 2], [[1, null, null], [2, "x", null]]);
+    expect(types).toEqual([ColumnTypeEnum.Text, ColumnTypeEnum.Text, ColumnTypeEnum.Int32]);
+  });
+});
