@@ -221,6 +221,22 @@ describe("crash recovery of the log tail", () => {
     expect(() => openStorage()).toThrow(/corrupt at byte .* valid records follow/);
   });
 
+  it("drops a torn multi-record append whose earlier pages never reached the disk", () => {
+    prepared();
+    const logPath = join(dir, "log");
+    const base = readFileSync(logPath).length;
+    // One append of two records; the first (big) one lost a zeroed sector, the second landed.
+    const big = encodeRecord(encodeEntry({ index: 5, term: 1, type: "normal", data: new Uint8Array(3000).fill(7) }));
+    const small = encodeRecord(encodeEntry(entry(6, 1)));
+    const sectorStart = Math.ceil((base + 100) / 512) * 512 - base;
+    big.fill(0, sectorStart, sectorStart + 512);
+    appendFileSync(logPath, Buffer.concat([big, small]));
+    const warnings: string[] = [];
+    const s = openStorage({ warnings });
+    expect(s.initial.entries.map((e) => e.index)).toEqual([1, 2, 3, 4]);
+    expect(warnings.join()).toMatch(/torn/);
+  });
+
   it("clamps a stored commit that points past a dropped tail", () => {
     const s = openStorage({ bootstrap: true });
     s.save({ hardState: { term: 1, vote: "n1", commit: 0 }, entries: range(1, 4, 1), snapshot: null });

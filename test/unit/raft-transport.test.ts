@@ -105,6 +105,24 @@ async function rawHandshake(port: number, secret = SECRET): Promise<{ socket: So
   return { socket, sessionKey: keys.sessionKey, closed };
 }
 
+describe("frame decoder", () => {
+  it("reassembles frames split at every byte and splits frames sharing a chunk", () => {
+    const bodies = [Buffer.from("a"), Buffer.alloc(0), Buffer.from("hello world"), Buffer.alloc(300, 7)];
+    const wire = Buffer.concat(bodies.map((b) => frame(b)));
+    const dec = new FrameDecoder(1000);
+    const got: Buffer[] = [];
+    for (let i = 0; i < wire.length; i++) got.push(...dec.push(wire.subarray(i, i + 1)));
+    expect(got).toEqual(bodies);
+    expect(new FrameDecoder(1000).push(wire)).toEqual(bodies);
+  });
+
+  it("fails on an oversized length before the body arrives", () => {
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(1001);
+    expect(() => new FrameDecoder(1000).push(head)).toThrow(/1001 bytes exceeds the limit of 1000/);
+  });
+});
+
 describe("tcp transport", () => {
   it("delivers messages with entries, snapshot and context intact", async () => {
     const { a, b } = await pair();

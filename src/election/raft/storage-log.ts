@@ -6,9 +6,10 @@
 // - Appends are one positional write + one fsync; nothing is ever rewritten on the hot path.
 // - The CRC covers the length too, so a zero-filled tail (a file extended by the filesystem
 //   but never written) or random garbage cannot pass as a record.
-// - A crash can only tear the LAST record (we never write past an unsynced record), so on open a
-//   bad record followed by nothing valid is a torn tail: dropped and truncated away. A bad record
-//   followed by valid records is real corruption of acknowledged data: we refuse to open.
+// - A crash can only tear records written after the last completed fsync, so on open a bad
+//   record followed by nothing valid is a torn tail: dropped and truncated away. A bad record
+//   followed by valid records is torn only if it shows unwritten (zeroed) sectors; otherwise it
+//   is damage to acknowledged data and we refuse to open (see hasValidRecordAfterBadOne).
 // - Conflict truncation ("an entry at index i replaces everything from i on") is ftruncate at
 //   the record offset of entry i, then append, then one fsync: durable in the same step.
 // - Compaction (after a snapshot) rewrites the surviving suffix into a temp file, fsyncs it and
@@ -264,13 +265,36 @@ export class LogFile {
   }
 }
 
-// A torn write leaves garbage only at the very end. If the bad record's length field is sane and
-// at least one valid record starts right after it, the damage is in the middle of the log.
+// Is a bad record at `off` damage to acknowledged data, or a torn write from a crash?
+// A bad record with nothing valid after it is a torn tail. With valid records after it, it can
+// still be torn: one append writes several records, and the kernel may persist the later pages
+// before the earlier ones when the crash hits before the fsync. Such unwritten pages read back as
+// zeros, so (as etcd's WAL does) a bad record containing a zeroed, 512-byte-aligned sector is
+// taken as torn. Dropping the records after it is safe then: none of them can have been fsynced,
+// since an fsync covers everything written before it, the torn record included. Anything else is
+// bit rot in synced data, and dropping acknowledged entries silently would be unsafe.
+const SECTOR = 512;
+
 function hasValidRecordAfterBadOne(file: Buffer, off: number): boolean {
   if (file.length - off < HEADER) return false;
   const len = file.readUInt32BE(off);
   if (len > MAX_RECORD_BYTES) return false;
   const next = off + HEADER + len;
   if (next >= file.length) return false;
-  return typeof parseRecord(file, next) !== "string";
+  if (typeof parseRecord(file, next) === "string") return false;
+  return !containsZeroSector(file, off, next);
+}
+
+function containsZeroSector(file: Buffer, from: number, to: number): boolean {
+  for (let s = Math.ceil(from / SECTOR) * SECTOR; s + SECTOR <= to; s += SECTOR) {
+    let zero = true;
+    for (let i = s; i < s + SECTOR; i++) {
+      if (file[i] !== 0) {
+        zero = false;
+        break;
+      }
+    }
+    if (zero) return true;
+  }
+  return false;
 }

@@ -15,10 +15,10 @@
 // knowledge, and the leader re-teaches it with its next heartbeat.
 
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ByteReader, ByteWriter, RaftCodecError } from "./bytes.js";
 import { readSnapshot, writeSnapshot } from "./codec.js";
-import { readFileIfExists, removeIfExists, sealFile, tempPathFor, unsealFile, writeFileAtomicSync } from "./storage-files.js";
+import { fsyncDir, readFileIfExists, removeIfExists, sealFile, tempPathFor, unsealFile, writeFileAtomicSync } from "./storage-files.js";
 import { RaftStorageError } from "./storage-errors.js";
 import { IDENTITY_FILE, listDir, mismatchError, missingStorageError, readIdentity, writeIdentity, type StorageIdentity } from "./storage-identity.js";
 import { LogFile } from "./storage-log.js";
@@ -93,6 +93,8 @@ export function openRaftStorage(options: RaftStorageOptions): RaftStorage {
     }
     if (!options.bootstrap) throw missingStorageError(dir, nodeId, clusterId, listing === null ? "missing" : "empty");
     mkdirSync(dir, { recursive: true });
+    // Make the new directory's own entry durable too, not only the files inside it.
+    fsyncDir(dirname(dir));
     writeIdentity(dir, { nodeId, clusterId, createdAt: new Date().toISOString() });
     return FileStorage.open(dir, readIdentity(dir)!, warn);
   }
