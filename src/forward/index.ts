@@ -25,7 +25,7 @@ export {
   bindWaitForTxid,
   DEFAULT_TXID_WAIT_MS,
   type TxidSource,
-  type TxEvent,
+  type TxidNotice,
   type WaitForTxidOptions,
 } from "./wait-for-txid.js";
 export {

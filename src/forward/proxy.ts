@@ -91,7 +91,12 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
     let txid = setCookieTxid(upstream.headers["set-cookie"]);
     const fromHeader = upstream.headers[TXID_HEADER];
     if (txid === null && addTxid && fromHeader === undefined) {
-      txid = await currentTxid(db);
+      // The write is done: a position we cannot read costs the header, never the app's answer.
+      try {
+        txid = await currentTxid(db);
+      } catch (error) {
+        logger?.warn({ err: error }, "litefs-node proxy: cannot read the TXID after a write");
+      }
       if (txid !== null && setCookie) {
         const cookies = upstream.headers["set-cookie"] ?? [];
         headers["set-cookie"] = [...cookies, txidSetCookie(txid)];
@@ -215,7 +220,12 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
 
     if (!isWrite && node.role === "replica" && !forwarded) {
       const wanted = requestTxid(req.headers);
-      const have = node.txid(db);
+      let have: bigint | null = null;
+      try {
+        have = node.txid(db);
+      } catch {
+        // An unreadable position counts as "behind": waitForTxid decides with the tx events.
+      }
       if (wanted !== null && (have === null || have < wanted)) {
         const reached = await waitForTxid(node, db, wanted, { timeoutMs: settings.rywTimeoutMs, signal });
         if (signal.aborted) return;

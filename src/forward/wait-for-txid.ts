@@ -4,7 +4,7 @@
 import { toTxid } from "./txid.js";
 
 /** A `tx` event as the node emits it. */
-export interface TxEvent {
+export interface TxidNotice {
   readonly db: string;
   readonly txid: bigint;
 }
@@ -12,8 +12,8 @@ export interface TxEvent {
 /** What waiting needs from a LiteFSNode (src/election/node.ts satisfies it). */
 export interface TxidSource {
   txid(db?: string): bigint | null;
-  on(event: "tx", fn: (tx: TxEvent) => void): unknown;
-  off(event: "tx", fn: (tx: TxEvent) => void): unknown;
+  on(event: "tx", fn: (tx: TxidNotice) => void): unknown;
+  off(event: "tx", fn: (tx: TxidNotice) => void): unknown;
 }
 
 export interface WaitForTxidOptions {
@@ -66,7 +66,7 @@ export function waitForTxid(
     };
     // An event for our db may carry the position itself, or the node may have updated txid(db)
     // from it; trust either, but never an event of another database.
-    const onTx = (tx: TxEvent): void => {
+    const onTx = (tx: TxidNotice): void => {
       if (tx.db !== db) return;
       if (tx.txid >= target || reached()) finish(true);
     };

@@ -9,7 +9,7 @@ import type { Duplex } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { createForwardingProxy, type ForwardingNodeView } from "../../src/forward/proxy.js";
 import { loadForwardSettings, type ForwardSettingsInput } from "../../src/forward/settings.js";
-import type { TxEvent } from "../../src/forward/wait-for-txid.js";
+import type { TxidNotice } from "../../src/forward/wait-for-txid.js";
 import { createMetrics, type LiteFSNodeMetrics } from "../../src/health/metrics.js";
 import { startLiteFSProxyStandin } from "../support/litefs-proxy-standin.js";
 
@@ -28,7 +28,7 @@ class ViewNode extends EventEmitter implements ForwardingNodeView {
   }
   apply(txid: bigint): void {
     this.position = txid;
-    this.emit("tx", { db: "db", txid } satisfies TxEvent);
+    this.emit("tx", { db: "db", txid } satisfies TxidNotice);
   }
 }
 
