@@ -31,6 +31,11 @@ export function passUpgrade(base: string, req: IncomingMessage, socket: Duplex, 
     refuse(socket, 502, `no connection to ${url.origin} within ${connectTimeoutMs} ms`);
   }, connectTimeoutMs);
   socket.on("error", () => outgoing.destroy());
+  // Only connecting is timed: an app may take its time to answer the handshake.
+  outgoing.on("socket", (upstream) => {
+    if (!upstream.connecting) clearTimeout(timer);
+    else upstream.once(url.protocol === "https:" ? "secureConnect" : "connect", () => clearTimeout(timer));
+  });
 
   outgoing.on("upgrade", (response, upstreamSocket, upstreamHead) => {
     clearTimeout(timer);
