@@ -163,7 +163,7 @@ describe("raft runner", () => {
     await lagging.node.close();
     members.delete(lagging.id);
     for (let i = 0; i < 20; i++) await put(`k${i}`, `v${i}`);
-    const l = leader()!;
+    const l = await waitFor("a leader", leader);
     expect(l.node.status().snapshotIndex).toBeGreaterThanOrEqual(15);
     const back = await startMember(lagging.id, { snapshotEvery: 5 });
     await waitFor("the snapshot", () => back.events.some((e) => e.type === "snapshot" && e.source === "leader"));

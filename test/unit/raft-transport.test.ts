@@ -163,8 +163,8 @@ describe("tcp transport", () => {
     await expect(start("a", {}, { secret: "short" })).rejects.toThrow(/LITEFS_RAFT_SECRET/);
   });
 
-  it("drops a connection that announces an oversized frame", async () => {
-    const { b, bEvents } = await pair({ b: { maxFrameBytes: 4096 } });
+  it("drops an unauthenticated connection that announces a frame larger than a handshake", async () => {
+    const { b, bEvents } = await pair();
     const s = connect({ host: "127.0.0.1", port: b.address.port });
     sockets.push(s);
     s.on("error", () => {});
@@ -173,7 +173,20 @@ describe("tcp transport", () => {
     head.writeUInt32BE(1 << 30);
     s.write(head);
     await closed;
-    expect(bEvents.some((e) => e.type === "rejected" && /exceeds the limit of 4096/.test(e.reason))).toBe(true);
+    expect(bEvents.some((e) => e.type === "rejected" && /exceeds the limit of 1024/.test(e.reason))).toBe(true);
+  });
+
+  it("drops an authenticated connection whose frame exceeds maxFrameBytes", async () => {
+    const { b, bEvents } = await pair({ b: { maxFrameBytes: 4096 } });
+    const got = collect(b);
+    const conn = await rawHandshake(b.address.port);
+    conn.socket.write(frame(sealData(conn.sessionKey, 1, encodeMessage(msg("a", "b", 5, { context: new Uint8Array(1000) })))));
+    await until(() => got.length === 1, "a normal frame");
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(5000);
+    conn.socket.write(head);
+    await conn.closed;
+    expect(bEvents.some((e) => e.type === "disconnected" && /5000 bytes exceeds the limit of 4096/.test(e.reason))).toBe(true);
   });
 
   it("drops a connection sending garbage instead of a handshake", async () => {

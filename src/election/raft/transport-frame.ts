@@ -24,6 +24,8 @@ import { ByteReader, ByteWriter, RaftCodecError } from "./bytes.js";
 export const PROTOCOL_VERSION = 1;
 export const NONCE_BYTES = 32;
 export const MAC_BYTES = 32;
+/** Limit on frames before a connection is authenticated: handshake frames are tiny. */
+export const MAX_HANDSHAKE_FRAME_BYTES = 1024;
 const MAX_ID_BYTES = 255;
 
 export const FRAME_HELLO = 1;
@@ -62,22 +64,36 @@ export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  constructor(private maxFrameBytes: number) {}
 
+  /** Raise or lower the limit (small before authentication, large after). */
+  setLimit(maxFrameBytes: number): void {
+    this.maxFrameBytes = maxFrameBytes;
+  }
+
+  /** Buffers a chunk and returns every complete frame body in it (under the current limit). */
   push(chunk: Buffer): Buffer[] {
+    this.append(chunk);
+    const out: Buffer[] = [];
+    for (let body = this.next(); body !== null; body = this.next()) out.push(body);
+    return out;
+  }
+
+  append(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    const out: Buffer[] = [];
-    for (;;) {
-      if (this.buffered < 4) break;
-      const head = this.peek(4);
-      const len = head.readUInt32BE(0);
-      if (len > this.maxFrameBytes) throw new FrameTooLargeError(len, this.maxFrameBytes);
-      if (this.buffered < 4 + len) break;
-      const all = this.take(4 + len);
-      out.push(all.subarray(4));
-    }
-    return out;
+  }
+
+  /**
+   * The next complete frame body, or null. One at a time, so a limit raised or lowered after a
+   * frame (e.g. at the end of a handshake) applies to the very next one.
+   */
+  next(): Buffer | null {
+    if (this.buffered < 4) return null;
+    const len = this.peek(4).readUInt32BE(0);
+    if (len > this.maxFrameBytes) throw new FrameTooLargeError(len, this.maxFrameBytes);
+    if (this.buffered < 4 + len) return null;
+    return this.take(4 + len).subarray(4);
   }
 
   private peek(n: number): Buffer {

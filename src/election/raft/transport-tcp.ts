@@ -24,6 +24,7 @@ import {
   FrameTooLargeError,
   handshakeKeys,
   macEqual,
+  MAX_HANDSHAKE_FRAME_BYTES,
   newNonce,
   openData,
   PROTOCOL_VERSION,
@@ -190,7 +191,8 @@ class Transport implements TcpTransport {
     this.pendingHandshakes++;
     this.sockets.add(socket);
     socket.setNoDelay(true);
-    const decoder = new FrameDecoder(this.cfg.maxFrameBytes);
+    // Strangers may not make us buffer a snapshot-sized frame: small limit until authenticated.
+    const decoder = new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES);
     let stage: "hello" | "auth" | "open" = "hello";
     let peer: NodeId | null = null;
     let keys: ReturnType<typeof handshakeKeys> | null = null;
@@ -217,15 +219,16 @@ class Transport implements TcpTransport {
     });
     socket.on("error", () => {});
     socket.on("data", (chunk: Buffer) => {
-      let bodies: Buffer[];
-      try {
-        bodies = decoder.push(chunk);
-      } catch (e) {
-        reject(e instanceof FrameTooLargeError ? e.message : String(e));
-        return;
-      }
-      for (const body of bodies) {
+      decoder.append(chunk);
+      for (;;) {
         if (socket.destroyed) return;
+        let body: Buffer | null;
+        try {
+          body = decoder.next();
+        } catch (e) {
+          return reject(e instanceof FrameTooLargeError ? e.message : String(e));
+        }
+        if (body === null) return;
         try {
           if (stage === "hello") {
             const hello = decodeHello(body);
@@ -242,6 +245,7 @@ class Transport implements TcpTransport {
             const proof = decodeAuth(body);
             if (!macEqual(proof, keys!.clientProof)) return reject(`peer "${peer}" failed authentication (wrong LITEFS_RAFT_SECRET?)`);
             stage = "open";
+            decoder.setLimit(this.cfg.maxFrameBytes);
             clearTimeout(timer);
             endPending();
             // A peer has one sending connection: a new one means the old is dead or half-open.
@@ -331,7 +335,7 @@ class PeerSender {
     const socket = connect({ host: this.addr.host, port: this.addr.port });
     this.socket = socket;
     socket.setNoDelay(true);
-    const decoder = new FrameDecoder(1024);
+    const decoder = new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES);
     const clientNonce = newNonce();
     const hello = { version: PROTOCOL_VERSION, clusterId: this.cfg.clusterId, from: this.cfg.id, to: this.peer, clientNonce };
     let done = false;
