@@ -172,3 +172,30 @@ describe("raft runner", () => {
     expect(back.kv.get("k19")).toBe("v19");
   });
 });
+
+describe("kv state machine", () => {
+  const at = (index: number, cmd: Parameters<typeof encodeKvCommand>[0]) => ({ index, term: 1, type: "normal" as const, data: encodeKvCommand(cmd) });
+
+  it("applies put, delete and compare-and-set, and answers bad commands with an error result", () => {
+    const kv = new KvStateMachine();
+    expect(kv.apply(at(1, { op: "put", key: "a", value: "1" }))).toEqual({ ok: true, index: 1, prev: null });
+    expect(kv.apply(at(2, { op: "cas", key: "a", expect: "0", value: "2" }))).toEqual({ ok: false, index: 2, error: "compare failed", current: "1" });
+    expect(kv.apply(at(3, { op: "cas", key: "a", expect: "1", value: "2" }))).toEqual({ ok: true, index: 3, prev: "1" });
+    expect(kv.apply(at(4, { op: "cas", key: "b", expect: null, value: "x" }))).toEqual({ ok: true, index: 4, prev: null });
+    expect(kv.apply(at(5, { op: "delete", key: "a" }))).toEqual({ ok: true, index: 5, prev: "2" });
+    expect(kv.apply({ index: 6, term: 1, type: "normal", data: new Uint8Array([0xff]) })).toMatchObject({ ok: false, error: expect.stringMatching(/not a JSON command/) });
+    expect(kv.apply({ index: 7, term: 1, type: "normal", data: new TextEncoder().encode('{"op":"zap","key":"a"}') })).toMatchObject({ ok: false, error: expect.stringMatching(/unknown or malformed op "zap"/) });
+    expect(kv.entries()).toEqual([["b", "x"]]);
+  });
+
+  it("round-trips its state through snapshot/restore and rejects a foreign snapshot", () => {
+    const kv = new KvStateMachine();
+    kv.apply(at(1, { op: "put", key: "z", value: "1" }));
+    kv.apply(at(2, { op: "put", key: "a", value: "2" }));
+    const copy = new KvStateMachine();
+    copy.restore(kv.snapshot());
+    expect(copy.entries().sort()).toEqual([["a", "2"], ["z", "1"]]);
+    expect(new TextDecoder().decode(kv.snapshot())).toBe('[["a","2"],["z","1"]]');
+    expect(() => copy.restore(new TextEncoder().encode('{"a":1}'))).toThrow(/not a list of \[key, value\] string pairs/);
+  });
+});

@@ -360,8 +360,11 @@ export class RaftNode<R> {
   private maybeCompact(): void {
     if (this.applied - this.snapshotIndex < this.snapshotEvery) return;
     const snap = this.core.compact(this.applied, this.sm.snapshot());
-    // null: a leader's snapshot already covers this index; nothing to persist.
-    if (snap === null) return;
+    if (snap === null) {
+      // A leader's snapshot already covers this index; nothing to persist.
+      this.snapshotIndex = Math.max(this.snapshotIndex, this.core.status().snapshotIndex);
+      return;
+    }
     this.storage.compact(snap);
     this.snapshotIndex = snap.meta.index;
     this.emit({ type: "snapshot", index: snap.meta.index, source: "local" });
