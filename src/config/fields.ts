@@ -42,6 +42,15 @@ const nonBlankProblem = (example: string) => (value: string): string | null =>
     ? `must be a non-empty string such as ${JSON.stringify(example)}, got ${JSON.stringify(value)}`
     : null;
 
+// The HMAC key of Raft peers: short secrets are guessable offline from one captured frame.
+export const MIN_RAFT_SECRET_LENGTH = 16;
+const secretProblem = (value: string): string | null => {
+  if (value.trim() === "" || value.includes("\0")) return `must be a non-empty shared secret, got ${JSON.stringify(value)}`;
+  return value.length < MIN_RAFT_SECRET_LENGTH
+    ? `must be at least ${MIN_RAFT_SECRET_LENGTH} characters (e.g. the output of \`openssl rand -hex 32\`), got ${value.length}`
+    : null;
+};
+
 const leaderElectionProblem = (value: string): string | null =>
   (LEADER_ELECTIONS as readonly string[]).includes(value)
     ? null
@@ -77,8 +86,9 @@ export const raftFields = {
     const message = portProblem(value);
     if (message !== null) ctx.addIssue({ code: "custom", message, input: value });
   }),
-  secret: text(nonBlankProblem("a-long-random-string")).nullable(),
+  secret: text(secretProblem).nullable(),
   dataDir: text(absolutePathProblem),
+  bootstrap: z.boolean(),
 };
 
 export const fields = {

@@ -160,7 +160,7 @@ const rows: SettingReference[] = [
     setting: "raft.secret",
     env: "LITEFS_RAFT_SECRET",
     default: "none",
-    description: "shared secret that authenticates Raft peers (HMAC key)",
+    description: "required for raft: shared secret (at least 16 characters, the same on every member) that authenticates Raft peers (HMAC key)",
     kind: "string",
   },
   {
@@ -169,6 +169,13 @@ const rows: SettingReference[] = [
     default: "<dataPath>/raft",
     description: "absolute path where Raft keeps its log and snapshots",
     kind: "string",
+  },
+  {
+    setting: "raft.bootstrap",
+    env: "LITEFS_RAFT_BOOTSTRAP",
+    default: "false",
+    description: "true only for the very first start of a new cluster: accept empty Raft storage (afterwards a member with lost storage is refused)",
+    kind: "boolean",
   },
   {
     setting: "exec",

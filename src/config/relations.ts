@@ -121,6 +121,9 @@ function checkRaft(raw: Raw, ctx: Ctx, enabled: boolean, httpAddr: string | unde
   if (raft?.peers === undefined) {
     issue(ctx, ["raft", "peers"], `is required when leaderElection is "raft": the other members' addresses, e.g. "node-b:4001,node-c:4001"`);
   }
+  if (raft?.secret === undefined || raft.secret === null) {
+    issue(ctx, ["raft", "secret"], `is required when leaderElection is "raft": the same random string (at least 16 characters) on every member, e.g. from \`openssl rand -hex 32\``);
+  }
   const selfAddr = validValue(raftFields, raft, "selfAddr");
   // Judge duplicates among the well-formed peers even when another entry is malformed.
   const peerItem = raftFields.peers.element;

@@ -47,6 +47,7 @@ function applyDefaults(raw: Raw, cwd: string): LiteFSSettings {
         leasePort: rawRaft.leasePort ?? DEFAULTS.leasePort,
         secret: rawRaft.secret ?? null,
         dataDir: rawRaft.dataDir ?? posix.join(dataPath, DEFAULTS.raftDirName),
+        bootstrap: rawRaft.bootstrap ?? false,
       }
     : null;
 

@@ -25,10 +25,15 @@ export interface RaftSettings {
   readonly peers: readonly string[];
   /** Lease service HTTP port on 127.0.0.1 (LiteFS's consul.url points there), default 8500. */
   readonly leasePort: number;
-  /** HMAC key for peer authentication, or null. */
+  /** HMAC key for peer authentication (at least 16 characters); required when enabled, null only in dev mode. */
   readonly secret: string | null;
   /** Where Raft keeps its log and snapshots, default `<dataPath>/raft`. */
   readonly dataDir: string;
+  /**
+   * First start of a new cluster: an empty dataDir is accepted. Otherwise empty Raft storage is
+   * refused, because a member that lost its log and vote could break Raft's safety by rejoining.
+   */
+  readonly bootstrap: boolean;
 }
 
 export interface LiteFSSettings {
@@ -71,6 +76,7 @@ export interface RaftSettingsInput {
   leasePort?: number;
   secret?: string | null;
   dataDir?: string;
+  bootstrap?: boolean;
 }
 
 /**

@@ -99,9 +99,10 @@ export const raftInput: fc.Arbitrary<LiteFSSettingsInput> = fc
     dialAddr,
     fc.uniqueArray(dialAddr, { minLength: 1, maxLength: 6, selector: addressKey }),
     fc.option(port, { nil: undefined }),
-    fc.option(fc.stringMatching(/^[A-Za-z0-9+/=]{8,40}$/), { nil: null }),
+    fc.stringMatching(/^[A-Za-z0-9+/=]{16,40}$/),
     fc.option(httpUrl, { nil: null }),
     fc.option(relativePath.map((p) => `/raft/${p}`), { nil: undefined }),
+    fc.option(fc.boolean(), { nil: undefined }),
   )
   .filter(([c, , self, peers, leasePort]) => {
     if (!portsDistinct(c.httpAddr, c.proxy)) return false;
@@ -109,7 +110,7 @@ export const raftInput: fc.Arbitrary<LiteFSSettingsInput> = fc
     // The lease service listens on 127.0.0.1 and so does a wildcard or loopback LiteFS API.
     return portOf(c.httpAddr, 20202) !== (leasePort ?? 8500);
   })
-  .map(([c, nodeId, selfAddr, peers, leasePort, secret, advertiseUrl, dataDir]) => ({
+  .map(([c, nodeId, selfAddr, peers, leasePort, secret, advertiseUrl, dataDir, bootstrap]) => ({
     ...c.paths,
     databaseName: c.databaseName,
     httpAddr: c.httpAddr,
@@ -119,7 +120,7 @@ export const raftInput: fc.Arbitrary<LiteFSSettingsInput> = fc
     leaderElection: "raft" as const,
     nodeId,
     advertiseUrl,
-    raft: { selfAddr, peers, leasePort, secret, dataDir },
+    raft: { selfAddr, peers, leasePort, secret, dataDir, bootstrap },
   }));
 
 export const validInput = fc.oneof(staticInput, raftInput);

@@ -7,7 +7,7 @@ const STATIC_NODE: LiteFSSettingsInput = { nodeId: "node-a", primaryHostname: "n
 const RAFT_NODE: LiteFSSettingsInput = {
   leaderElection: "raft",
   nodeId: "node-a",
-  raft: { selfAddr: "node-a:4001", peers: ["node-b:4001", "node-c:4001"] },
+  raft: { selfAddr: "node-a:4001", peers: ["node-b:4001", "node-c:4001"], secret: "0123456789abcdef" },
 };
 
 /** Runs loadSettings expecting a ConfigError; returns it. */
@@ -63,8 +63,9 @@ describe("loadSettings defaults", () => {
       selfAddr: "node-a:4001",
       peers: ["node-b:4001", "node-c:4001"],
       leasePort: 8500,
-      secret: null,
+      secret: "0123456789abcdef",
       dataDir: "/data/litefs/raft",
+      bootstrap: false,
     });
     expect(s.advertiseUrl).toBe("http://node-a:20202");
     expect(s.primaryHostname).toBeNull();
@@ -119,7 +120,7 @@ describe("loadSettings result is deeply frozen", () => {
   });
 
   it("does not freeze or keep the caller's input", () => {
-    const input = { ...RAFT_NODE, raft: { selfAddr: "node-a:4001", peers: ["node-b:4001"] } };
+    const input = { ...RAFT_NODE, raft: { selfAddr: "node-a:4001", peers: ["node-b:4001"], secret: "0123456789abcdef" } };
     const s = loadSettings(input, {});
     expect(Object.isFrozen(input.raft.peers)).toBe(false);
     input.raft.peers.push("node-z:4001");
@@ -148,8 +149,9 @@ describe("environment variables", () => {
       LITEFS_RAFT_SELF_ADDR: "node-a:4001",
       LITEFS_RAFT_PEERS: " node-b:4001 , node-c:4001 ,",
       LITEFS_RAFT_LEASE_PORT: "8600",
-      LITEFS_RAFT_SECRET: "s3cret-s3cret",
+      LITEFS_RAFT_SECRET: "s3cret-s3cret-s3cret",
       LITEFS_RAFT_DATA_DIR: "/data/raft",
+      LITEFS_RAFT_BOOTSTRAP: "true",
       LITEFS_EXEC: "node server.js",
     });
     expect(s).toEqual({
@@ -166,7 +168,7 @@ describe("environment variables", () => {
       advertiseUrl: "https://node-a.internal:20210",
       proxy: { addr: ":8081", target: "localhost:3000", db: "other.db", passthrough: ["/static/*", "*.png"], maxLag: "10s" },
       retention: "1h30m",
-      raft: { selfAddr: "node-a:4001", peers: ["node-b:4001", "node-c:4001"], leasePort: 8600, secret: "s3cret-s3cret", dataDir: "/data/raft" },
+      raft: { selfAddr: "node-a:4001", peers: ["node-b:4001", "node-c:4001"], leasePort: 8600, secret: "s3cret-s3cret-s3cret", dataDir: "/data/raft", bootstrap: true },
       exec: "node server.js",
     });
   });
@@ -238,7 +240,7 @@ describe("object over env precedence", () => {
 
   it("merges proxy and raft one level down", () => {
     const s = loadSettings(
-      { leaderElection: "raft", nodeId: "node-a", raft: { leasePort: 9000 }, proxy: { addr: ":9090" } },
+      { leaderElection: "raft", nodeId: "node-a", raft: { leasePort: 9000, secret: "0123456789abcdef" }, proxy: { addr: ":9090" } },
       { LITEFS_RAFT_SELF_ADDR: "node-a:4001", LITEFS_RAFT_PEERS: "node-b:4001", LITEFS_RAFT_LEASE_PORT: "8600", LITEFS_PROXY_TARGET: "localhost:3000", LITEFS_PROXY_ADDR: ":8081" },
     );
     expect(s.raft).toMatchObject({ selfAddr: "node-a:4001", peers: ["node-b:4001"], leasePort: 9000 });
@@ -252,7 +254,7 @@ describe("object over env precedence", () => {
   });
 
   it("an object list replaces the env list", () => {
-    const s = loadSettings({ ...RAFT_NODE, raft: { peers: ["node-x:4001"] } }, { LITEFS_RAFT_SELF_ADDR: "node-a:4001", LITEFS_RAFT_PEERS: "node-b:4001,node-c:4001" });
+    const s = loadSettings({ ...RAFT_NODE, raft: { peers: ["node-x:4001"], secret: "0123456789abcdef" } }, { LITEFS_RAFT_SELF_ADDR: "node-a:4001", LITEFS_RAFT_PEERS: "node-b:4001,node-c:4001" });
     expect(s.raft!.peers).toEqual(["node-x:4001"]);
   });
 
@@ -500,8 +502,16 @@ describe("raft rules", () => {
     expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, dataDir: "/litefs/raft" } }), "raft.dataDir", "LITEFS_RAFT_DATA_DIR", "inside mountPath");
   });
 
-  it("secret must not be empty when given", () => {
+  it("secret is required in raft mode and must be at least 16 characters", () => {
     expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, secret: "" } }), "raft.secret", "LITEFS_RAFT_SECRET", "non-empty");
+    expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, secret: "short-secret" } }), "raft.secret", "LITEFS_RAFT_SECRET", "at least 16 characters");
+    expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, secret: null } }), "raft.secret", "LITEFS_RAFT_SECRET", "is required");
+  });
+
+  it("reads LITEFS_RAFT_BOOTSTRAP as a boolean", () => {
+    const s = loadSettings({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft } }, { LITEFS_RAFT_BOOTSTRAP: "yes" });
+    expect(s.raft?.bootstrap).toBe(true);
+    expectIssue(configError(RAFT_NODE, { LITEFS_RAFT_BOOTSTRAP: "maybe" }), "raft.bootstrap", "LITEFS_RAFT_BOOTSTRAP", "true/false");
   });
 
   it("advertiseUrl cannot be derived from a node id that is not a URL host", () => {
@@ -538,7 +548,7 @@ describe("SETTINGS_REFERENCE", () => {
     "LITEFS_ENABLED", "LITEFS_DEV_DATABASE", "LITEFS_MOUNT_PATH", "LITEFS_DATA_PATH", "LITEFS_DATABASE", "LITEFS_NODE_ID",
     "LITEFS_LEADER_ELECTION", "LITEFS_PRIMARY_HOSTNAME", "LITEFS_PRIMARY_URL", "LITEFS_HTTP_ADDR", "LITEFS_ADVERTISE_URL",
     "LITEFS_PROXY_ADDR", "LITEFS_PROXY_TARGET", "LITEFS_PROXY_MAX_LAG", "LITEFS_RETENTION", "LITEFS_RAFT_SELF_ADDR",
-    "LITEFS_RAFT_PEERS", "LITEFS_RAFT_LEASE_PORT", "LITEFS_RAFT_SECRET", "LITEFS_RAFT_DATA_DIR", "LITEFS_EXEC",
+    "LITEFS_RAFT_PEERS", "LITEFS_RAFT_LEASE_PORT", "LITEFS_RAFT_SECRET", "LITEFS_RAFT_DATA_DIR", "LITEFS_RAFT_BOOTSTRAP", "LITEFS_EXEC",
   ];
 
   it("lists every agreed env variable once, each with a setting, default and description", () => {
@@ -558,6 +568,7 @@ describe("SETTINGS_REFERENCE", () => {
       LITEFS_LEADER_ELECTION: "raft",
       LITEFS_RAFT_SELF_ADDR: "node-a:4001",
       LITEFS_RAFT_PEERS: "node-b:4001",
+      LITEFS_RAFT_SECRET: "0123456789abcdef",
       LITEFS_PROXY_TARGET: "localhost:3000",
     });
     const read = (setting: string): unknown => setting.split(".").reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], s);

@@ -81,7 +81,7 @@ describe("raft lease renders as consul pointing at the local lease service", () 
     leaderElection: "raft",
     nodeId: "node-b",
     httpAddr: ":20202",
-    raft: { selfAddr: "node-b:4001", peers: ["node-a:4001", "node-c:4001"], leasePort: 8600 },
+    raft: { selfAddr: "node-b:4001", peers: ["node-a:4001", "node-c:4001"], leasePort: 8600, secret: "0123456789abcdef" },
   };
 
   it("has the agreed consul lease", () => {
@@ -98,7 +98,7 @@ describe("raft lease renders as consul pointing at the local lease service", () 
   });
 
   it("uses an explicit advertiseUrl and the default lease port", () => {
-    const doc = rendered({ ...raftNode, advertiseUrl: "https://b.example:443", raft: { selfAddr: "node-b:4001", peers: ["node-a:4001"] } });
+    const doc = rendered({ ...raftNode, advertiseUrl: "https://b.example:443", raft: { selfAddr: "node-b:4001", peers: ["node-a:4001"], secret: "0123456789abcdef" } });
     const lease = doc.lease as { "advertise-url": string; consul: { url: string } };
     expect(lease["advertise-url"]).toBe("https://b.example:443");
     expect(lease.consul.url).toBe("http://127.0.0.1:8500");
