@@ -171,3 +171,32 @@ describe("lifecycle and options", () => {
     expect(new PrismaLiteFS()).toMatchObject({ provider: "sqlite", adapterName: "litefs-node" });
   });
 });
+
+describe("a node demoted between the writability check and BEGIN", () => {
+  it("falls back to a read transaction whose writes are refused", async () => {
+    const { GuardedDatabase } = await import("../../src/driver/guarded-database.js");
+    const { Connection } = await import("../../src/driver/prisma/connection.js");
+    const { LiteFSPrismaAdapter } = await import("../../src/driver/prisma/adapter.js");
+    const { NotPrimaryError, isNotPrimaryError } = await import("../../src/errors.js");
+    // A gate that says "writable" exactly once (the adapter's check), then refuses.
+    let checks = 0;
+    const gate = {
+      assertWritable(): void {
+        if (++checks > 2) throw new NotPrimaryError({ nodeId: "node-a", primary: "node-b", reason: "replica" });
+      },
+    };
+    const db = new GuardedDatabase(join(dir, "db"), { gate }); // opening checks once
+    const demoted = new LiteFSPrismaAdapter(new Connection(db, { timestampFormat: "iso8601", statementCacheSize: 16 }));
+    try {
+      const tx = await demoted.startTransaction();
+      expect(checks).toBe(3); // open, isWritable() (yes), BEGIN IMMEDIATE's guard (refused)
+      expect((await tx.queryRaw(q("SELECT COUNT(*) FROM item"))).rows).toEqual([[0]]);
+      const refused = await tx.executeRaw(q("INSERT INTO item (name) VALUES ('x')")).catch((e: unknown) => e);
+      expect(isNotPrimaryError(refused)).toBe(true);
+      await tx.executeRaw(q("ROLLBACK"));
+      await tx.rollback();
+    } finally {
+      await demoted.dispose();
+    }
+  });
+});

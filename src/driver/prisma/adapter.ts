@@ -16,7 +16,7 @@ import {
 } from "@prisma/driver-adapter-utils";
 import { Connection } from "./connection.js";
 import { FifoMutex, type Release } from "./fifo-mutex.js";
-import { toAdapterError } from "./error-mapping.js";
+import { isGuardRefusal, toAdapterError } from "./error-mapping.js";
 
 export const ADAPTER_NAME = "litefs-node";
 
@@ -64,7 +64,17 @@ export class LiteFSPrismaAdapter implements SqlDriverAdapter {
       const connection = this.#connection;
       // Writable node: take the write lock now, so a later write cannot fail with SQLITE_BUSY
       // halfway through. Replica: a read transaction; its first write is refused by the guard.
-      connection.run(connection.db.isWritable() ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+      if (!connection.db.isWritable()) {
+        connection.run("BEGIN DEFERRED");
+      } else {
+        try {
+          connection.run("BEGIN IMMEDIATE");
+        } catch (error) {
+          // Demoted between the check and BEGIN: a read transaction, as on any replica.
+          if (!isGuardRefusal(error)) throw error;
+          connection.run("BEGIN DEFERRED");
+        }
+      }
     } catch (error) {
       // The official adapter leaks its mutex here; every later transaction then times out.
       release();

@@ -65,6 +65,13 @@ export function guardRefusal(error: LiteFSError): DriverAdapterError {
   return new DriverAdapterError(payload);
 }
 
+/** True for the DriverAdapterError guardRefusal() makes (a write this node may not make). */
+export function isGuardRefusal(error: unknown): boolean {
+  if (!(error instanceof DriverAdapterError)) return false;
+  const cause = (error.cause as { cause?: unknown }).cause;
+  return cause instanceof LiteFSError && (cause.code === "LITEFS_NOT_PRIMARY" || cause.code === "LITEFS_SPLIT_BRAIN");
+}
+
 export function mapSqliteError(error: SqliteErrorLike): MappedError {
   const { code, message } = error;
   switch (code) {
