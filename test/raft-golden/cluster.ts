@@ -245,6 +245,10 @@ export class GoldenCluster {
   compact(id: NodeId, index: number): void {
     const node = this.node(id);
     const snap = this.live(id).compact(index, encodeState(node.applied.slice(0, countNormal(node, index))));
+    if (!snap) {
+      this.print(`${id}: already compacted past ${index}`);
+      return;
+    }
     node.disk.snapshot = snap;
     node.disk.entries = node.disk.entries.filter((e) => e.index > index);
     this.print(`${id}: compacted to ${snap.meta.index}/${snap.meta.term}`);

@@ -296,10 +296,12 @@ export class RaftCore {
   }
 
   /**
-   * Snapshot the state machine as of `index` (must be applied) and drop the log before it.
-   * Returns the snapshot for the host to persist (it may then drop its stored entries <= index).
+   * Snapshot the state machine as of `index` (must be <= the applied index) and drop the log up
+   * to it. Returns the snapshot for the host to persist (it may then drop its stored entries
+   * <= index), or null when the log is already compacted past `index` (a leader's snapshot was
+   * received meanwhile): then there is nothing to persist.
    */
-  compact(index: number, data: Uint8Array): Snapshot {
+  compact(index: number, data: Uint8Array): Snapshot | null {
     return this.log.compact(index, data, this.voters);
   }
 

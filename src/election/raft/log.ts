@@ -182,11 +182,12 @@ export class RaftLog {
     this.applied = Math.max(this.applied, i);
   }
 
-  /** Fold entries up to `index` (applied) into a snapshot carrying `data`. */
-  compact(index: number, data: Uint8Array, voters: readonly string[]): Snapshot {
-    if (index <= this.snapIndex) {
-      throw new RaftUsageError(`compact(${index}): already compacted up to ${this.snapIndex}`);
-    }
+  /**
+   * Fold entries up to `index` (applied) into a snapshot carrying `data`. Returns null when the
+   * log is already compacted that far (e.g. a leader's snapshot arrived meanwhile): nothing to do.
+   */
+  compact(index: number, data: Uint8Array, voters: readonly string[]): Snapshot | null {
+    if (index <= this.snapIndex) return null;
     if (index > this.applied) {
       throw new RaftUsageError(`compact(${index}): only entries up to applied index ${this.applied} may be compacted`);
     }
