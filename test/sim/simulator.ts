@@ -352,7 +352,7 @@ export class Simulation implements Pick<NodeEnv, "now"> {
    */
   private checkDeposal(i: number, oldTerm: number, role: string, term: number): void {
     if (role === "down") return;
-    const since = this.leaderSince[i];
+    const since = this.leaderSince[i] ?? null;
     const window = 4 * ELECTION_TICK * TICK_MS; // 2 x the longest randomized election timeout
     const horizon = this.time - window;
     if (since === null || since > horizon || this.losslessSince > horizon || this.upSince[i]! > horizon) return;
