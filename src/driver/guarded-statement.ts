@@ -39,14 +39,20 @@ const prototypesByNative = new WeakMap<object, StatementPrototypes>();
 export function applyStatementGuard<S extends object>(stmt: S, kind: StatementKind): S {
   if (kind === "read") return stmt;
   const native = Object.getPrototypeOf(stmt) as object;
-  let prototypes = prototypesByNative.get(native);
+  // Nearly every process loads one addon: remember the last one and skip the WeakMap lookup.
+  let prototypes = native === lastNative ? lastPrototypes : prototypesByNative.get(native);
   if (prototypes === undefined) {
     prototypes = { guarded: derivePrototype(native, guard), translated: derivePrototype(native, translateOnly) };
     prototypesByNative.set(native, prototypes);
   }
+  lastNative = native;
+  lastPrototypes = prototypes;
   Object.setPrototypeOf(stmt, kind === "tx-control" ? prototypes.translated : prototypes.guarded);
   return stmt;
 }
+
+let lastNative: object | null = null;
+let lastPrototypes: StatementPrototypes | undefined;
 
 /** The guard kind a statement got from applyStatementGuard (derived from its prototype). */
 export function guardOf(stmt: object): "guarded" | "translated" | "none" {
