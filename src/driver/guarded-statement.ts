@@ -80,6 +80,9 @@ function derivePrototype(native: object, wrap: (method: NativeMethod) => NativeM
 }
 
 // These closures are created once per native prototype, never per statement or per call.
+// iterate(): the gate is checked when the iterator is created; SQLite runs the statement on the
+// first next(), and errors raised there are not translated (wrapping the iterator would allocate
+// per call, for a rare case: iterating the rows of a RETURNING write).
 // `method.apply(this, arguments)` is V8's allocation-free forwarding form.
 
 function guard(method: NativeMethod): NativeMethod {

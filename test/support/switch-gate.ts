@@ -1,6 +1,7 @@
 // A WriteGate whose state a test flips by hand. It throws the real errors a node's gate throws, so
 // driver tests exercise exactly what production code sees; it just has no mount or event stream
 // behind it (the behaviour matrix uses the real node gate over temp mount dirs for that).
+// Also: temp directories and a fingerprint of a database's files, for the driver tests.
 
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
