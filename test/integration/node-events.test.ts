@@ -99,7 +99,7 @@ describe("gate fed by /events", () => {
   });
 
   it("promotion pushed by primaryChange makes the node writable at once", async () => {
-    const { node: n, server: s } = await setup("node-a", "replica-primary-lost", { role: "replica" }, { leaderElection: "raft", primaryHostname: null, raft: { selfAddr: "node-a:7000", peers: ["node-b:7000"] } });
+    const { node: n, server: s } = await setup("node-a", "replica-primary-lost", { role: "replica" }, { leaderElection: "raft", primaryHostname: null, raft: { selfAddr: "node-a:7000", peers: ["node-b:7000"], secret: "0123456789abcdef" } });
     expect(isNotPrimaryError(refusal(n))).toBe(true);
     await s.sendEvent({ type: "primaryChange", data: { isPrimary: true } });
     await waitFor(() => refusal(n) === null, "writable");

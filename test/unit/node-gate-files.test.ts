@@ -206,7 +206,7 @@ describe("raft election (until the lease service plugs in)", () => {
   const raft: Partial<LiteFSSettingsInput> = {
     leaderElection: "raft",
     primaryHostname: null,
-    raft: { selfAddr: "node-b:7000", peers: ["node-a:7000", "node-c:7000"] },
+    raft: { selfAddr: "node-b:7000", peers: ["node-a:7000", "node-c:7000"], secret: "0123456789abcdef" },
   };
 
   it("LiteFS primary is writable whatever the node is called", () => {
