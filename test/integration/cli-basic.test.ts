@@ -20,7 +20,7 @@ function staticEnv(mount: TempMount, nodeId: string): Record<string, string> {
     LITEFS_NODE_ID: nodeId,
     LITEFS_PRIMARY_HOSTNAME: "node-a",
     // Nothing listens here: the node falls back to the mount files at once.
-    LITEFS_HTTP_ADDR: "127.0.0.1:1",
+    LITEFS_HTTP_ADDR: "127.0.0.1:20299",
   };
 }
 
