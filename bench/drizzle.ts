@@ -17,7 +17,7 @@ import { drizzle } from "../src/driver/drizzle/index.js";
 import { createNode, type LiteFSNode } from "../src/election/node.js";
 import { startEventsServer, type EventsServer } from "../test/support/events-server.js";
 import { createTempMount, type TempMount } from "../test/support/litefs-mount.js";
-import { measureInterleaved, type BenchOptions, type BenchRow } from "./harness.js";
+import { measureInterleavedSamples, median, pairedRatio, type BenchOptions, type BenchRow } from "./harness.js";
 
 const items = sqliteTable("items", {
   id: integer("id").primaryKey({ autoIncrement: true }),
@@ -93,7 +93,7 @@ export async function runDrizzleBench(options: BenchOptions, log: (line: string)
     stockClient.transaction(() => {
       for (let i = 0; i < SEED_ROWS; i++) seed.run(`seed-${i}`, i);
     })();
-    const stock = stockDrizzle(stockClient);
+    const stockDb = stockDrizzle(stockClient);
 
     // Gate fed by /events: a real node connected to a replay of the recorded primary stream.
     const server: EventsServer = await startEventsServer({ fixture: "primary" });
@@ -117,23 +117,30 @@ export async function runDrizzleBench(options: BenchOptions, log: (line: string)
     closers.unshift(() => withFiles.$client.close());
     withFiles.$client.pragma("synchronous = NORMAL");
 
-    const stockCases = cases(stock);
+    const stockCases = cases(stockDb);
     const eventsCases = cases(withEvents);
     const filesCases = cases(withFiles);
     const rows: BenchRow[] = [];
     for (const name of Object.keys(stockCases)) {
       log(`  drizzle: ${name} ...`);
-      const ops = measureInterleaved(
+      const samples = measureInterleavedSamples(
         { stock: stockCases[name] as () => unknown, events: eventsCases[name] as () => unknown, files: filesCases[name] as () => unknown },
         options,
       );
-      const stockOps = ops.stock as number;
+      const stock = samples.stock as number[];
       for (const [variant, label] of [
         ["events", "gate fed by /events"],
         ["files", "file-fallback gate"],
       ] as const) {
-        const subject = ops[variant] as number;
-        rows.push({ suite: "drizzle", case: name, variant: label, baselineOpsPerSec: stockOps, subjectOpsPerSec: subject, ratio: subject / stockOps });
+        const subject = samples[variant] as number[];
+        rows.push({
+          suite: "drizzle",
+          case: name,
+          variant: label,
+          baselineOpsPerSec: median(stock),
+          subjectOpsPerSec: median(subject),
+          ratio: pairedRatio(subject, stock),
+        });
       }
     }
     return rows;

@@ -1,6 +1,7 @@
 // A small benchmark harness: warm up, then time-boxed rounds, ops/s per round, median of the
 // rounds. Variants of one case run interleaved (rotating order every round) so that drift of the
-// machine (CPU frequency, page cache, the growing table) hits every variant alike.
+// machine (CPU frequency, page cache, the growing table, other processes) hits every variant
+// alike; ratios are medians of per-round ratios.
 
 import { cpus, platform, release, totalmem } from "node:os";
 
@@ -14,7 +15,7 @@ export interface BenchRow {
   readonly variant: string;
   readonly baselineOpsPerSec: number;
   readonly subjectOpsPerSec: number;
-  /** subject / baseline. */
+  /** subject / baseline: the median of per-round ratios when rounds are paired (see pairedRatio). */
   readonly ratio: number;
 }
 
@@ -71,9 +72,12 @@ export function median(values: readonly number[]): number {
 
 /**
  * Measures every variant of one case: warm-up each, then `rounds` rounds in rotating order.
- * Returns the median ops/s per variant name.
+ * Returns every round's ops/s per variant name (index = round).
  */
-export function measureInterleaved(variants: Readonly<Record<string, () => unknown>>, options: BenchOptions): Record<string, number> {
+export function measureInterleavedSamples(
+  variants: Readonly<Record<string, () => unknown>>,
+  options: BenchOptions,
+): Record<string, number[]> {
   const names = Object.keys(variants);
   const samples: Record<string, number[]> = {};
   for (const name of names) {
@@ -86,9 +90,25 @@ export function measureInterleaved(variants: Readonly<Record<string, () => unkno
       (samples[name] as number[]).push(timeBox(variants[name] as () => unknown, options.roundMs));
     }
   }
+  return samples;
+}
+
+/** measureInterleavedSamples, reduced to the median ops/s per variant name. */
+export function measureInterleaved(variants: Readonly<Record<string, () => unknown>>, options: BenchOptions): Record<string, number> {
+  const samples = measureInterleavedSamples(variants, options);
   const result: Record<string, number> = {};
-  for (const name of names) result[name] = median(samples[name] as number[]);
+  for (const name of Object.keys(samples)) result[name] = median(samples[name] as number[]);
   return result;
+}
+
+/**
+ * The median of the per-round ratios subject/baseline. Both ran in the same round, moments apart,
+ * so load from elsewhere on the machine (which drifts over seconds) mostly cancels out; a ratio of
+ * the two medians would not pair them.
+ */
+export function pairedRatio(subject: readonly number[], baseline: readonly number[]): number {
+  if (subject.length !== baseline.length) throw new Error("pairedRatio: sample counts differ");
+  return median(subject.map((ops, round) => ops / (baseline[round] as number)));
 }
 
 function formatOps(ops: number): string {

@@ -24,7 +24,7 @@ function sqliteVersion(): string {
 async function main(): Promise<void> {
   const options = benchOptionsFromEnv();
   console.log(`machine: ${machineDescription()}, SQLite ${sqliteVersion()}`);
-  console.log(`method: ${options.rounds} interleaved rounds of ${options.roundMs} ms after ${options.warmupMs} ms warm-up; median ops/s\n`);
+  console.log(`method: ${options.rounds} interleaved rounds of ${options.roundMs} ms after ${options.warmupMs} ms warm-up; median ops/s; ratio = litefs-node / stock (drizzle rows: median of per-round paired ratios)\n`);
 
   const rows: BenchRow[] = await runDrizzleBench(options);
 
