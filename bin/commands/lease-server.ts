@@ -1,0 +1,81 @@
+// `litefs-node lease-server`: the Raft lease service alone (sidecar style), for setups that start
+// `litefs mount` themselves. Runs until SIGINT/SIGTERM.
+import { goDurationToMs, loadSettings } from "../../src/config/index.js";
+import { ConfigError } from "../../src/errors.js";
+import { startLeaseService, type LeaseServiceOverrides } from "../../src/election/lease-service.js";
+import { createDefaultLogger } from "../../src/litefs/logger.js";
+import { fail, parseCommandArgs, USAGE_EXIT } from "./args.js";
+
+const HELP = `Usage: litefs-node lease-server [--http-port N] [--min-ttl DURATION]
+
+Runs this node's member of the embedded Raft group and serves, on 127.0.0.1, the subset of
+Consul's HTTP API that LiteFS's consul lease uses (point lease.consul.url at it; \`litefs-node
+config\` renders that for leaderElection "raft"). Publishes this node's lease state next to the
+mount for the write gate of the app processes. Prints one JSON line on stdout once listening.
+Stops on SIGINT/SIGTERM.
+
+Settings: LITEFS_NODE_ID, LITEFS_LEADER_ELECTION=raft, LITEFS_RAFT_SELF_ADDR, LITEFS_RAFT_PEERS,
+LITEFS_RAFT_SECRET, LITEFS_RAFT_LEASE_PORT, LITEFS_RAFT_DATA_DIR, LITEFS_RAFT_BOOTSTRAP (first
+start of a new cluster only), LITEFS_MOUNT_PATH (the lease state file goes next to it).
+Environment only:
+  LITEFS_LEASE_TOKEN   require this X-Consul-Token on every request (put it in the Consul URL's
+                       password: http://:TOKEN@127.0.0.1:8500)
+Options:
+  --http-port N        listen on this port instead of raft.leasePort (0 = any free port)
+  --min-ttl DURATION   refuse sessions with a shorter TTL (default 5s; lower only for tests)
+`;
+
+export function leaseOverridesFromArgs(values: { "http-port"?: string; "min-ttl"?: string }): LeaseServiceOverrides | string {
+  const overrides: { -readonly [K in keyof LeaseServiceOverrides]: LeaseServiceOverrides[K] } = {};
+  if (values["http-port"] !== undefined) {
+    const port = Number(values["http-port"]);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) return `--http-port must be a port number, got ${JSON.stringify(values["http-port"])}`;
+    overrides.httpPort = port;
+  }
+  if (values["min-ttl"] !== undefined) {
+    const ms = goDurationToMs(values["min-ttl"]);
+    if (ms === null || ms <= 0) return `--min-ttl must be a positive Go duration such as "5s", got ${JSON.stringify(values["min-ttl"])}`;
+    overrides.minTtlMs = ms;
+  }
+  const token = process.env["LITEFS_LEASE_TOKEN"];
+  if (token) overrides.token = token;
+  return overrides;
+}
+
+export function waitForStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      resolve(signal);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
+
+export async function leaseServerCommand(argv: string[]): Promise<number> {
+  const parsed = parseCommandArgs(argv, { "http-port": { type: "string" }, "min-ttl": { type: "string" } }, HELP);
+  if (typeof parsed === "number") return parsed;
+  const overrides = leaseOverridesFromArgs(parsed.values);
+  if (typeof overrides === "string") return fail(overrides, USAGE_EXIT);
+  let settings;
+  try {
+    settings = loadSettings();
+  } catch (e) {
+    if (e instanceof ConfigError) return fail(e.message);
+    throw e;
+  }
+  if (!settings.enabled || settings.leaderElection !== "raft") {
+    return fail(`lease-server needs LITEFS_LEADER_ELECTION=raft (and LiteFS enabled); got ${settings.enabled ? `"${settings.leaderElection}"` : "dev mode"}`);
+  }
+  const logger = createDefaultLogger();
+  const stop = waitForStopSignal();
+  const service = await startLeaseService(settings, { ...overrides, logger });
+  process.stdout.write(JSON.stringify({ ready: true, httpPort: service.httpPort, raftPort: service.raftPort, forwardAddr: service.forwardAddr, statePath: service.statePath }) + "\n");
+  const outcome = await Promise.race([stop.then((s) => ({ signal: s })), service.failed.then((e) => ({ error: e }))]);
+  await service.close();
+  if ("error" in outcome) return fail(`the Raft node stopped: ${outcome.error.message}`);
+  logger.info({ signal: outcome.signal }, "lease service stopped");
+  return 0;
+}

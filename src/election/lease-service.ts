@@ -1,0 +1,243 @@
+// The lease service process, wired: durable Raft storage + authenticated TCP transport + the node
+// runner, the lease state machine, the service core, the Consul HTTP front end on 127.0.0.1, the
+// peer forwarding listener, and the lease state file for the app's write gate.
+//
+// Raft member ids are the members' Raft addresses (raft.selfAddr and raft.peers): every node
+// derives the same ids and the same cluster id from the settings alone.
+
+import { createHash } from "node:crypto";
+import { rmSync } from "node:fs";
+import type { LiteFSSettings } from "../config/index.js";
+import { CONSUL_LEASE } from "../config/index.js";
+import { ConfigError } from "../errors.js";
+import { createDefaultLogger, type Logger } from "../litefs/logger.js";
+import { startConsulHttpServer, type ConsulHttpServer } from "./lease/consul-http.js";
+import { httpForwarder, startForwardServer, type ForwardServer } from "./lease/forward.js";
+import { leaseStatePath, writeLeaseState } from "./lease/published-state.js";
+import { LeaseService, type LeaseServiceEvent } from "./lease/service.js";
+import { LeaseStateMachine, type LeaseChange, type LeaseResult } from "./lease/state-machine.js";
+import type { LeaseClock, PublishedLeaseState, RaftPort } from "./lease/types.js";
+import { RaftNode, type RaftNodeStatus } from "./raft/runner.js";
+import { openRaftStorage } from "./raft/storage.js";
+import { parseHostPort, startTcpTransport } from "./raft/transport-tcp.js";
+
+export interface LeaseServiceOverrides {
+  readonly logger?: Logger;
+  /** Consul HTTP port on 127.0.0.1; default settings.raft.leasePort (0 = ephemeral, tests). */
+  readonly httpPort?: number;
+  /** Interface the Raft and forwarding listeners bind; default: selfAddr's host when it is an IP, else 0.0.0.0. */
+  readonly listenHost?: string;
+  /** Required X-Consul-Token (LITEFS_LEASE_TOKEN); null = no token. */
+  readonly token?: string | null;
+  /** Raft tick; default 50 ms (election timeout 0.5-1 s, well inside the 2 s quorum grace). */
+  readonly tickMs?: number;
+  /** Refuse session TTLs below this; default 5000 (tests use shorter TTLs). */
+  readonly minTtlMs?: number;
+  readonly quorumGraceMs?: number;
+  /** Where the lease state file goes; default leaseStatePath(settings.mountPath). */
+  readonly statePath?: string;
+  readonly onEvent?: (event: LeaseServiceEvent) => void;
+}
+
+export interface LeaseServiceStatus {
+  readonly raft: RaftNodeStatus;
+  readonly lease: PublishedLeaseState;
+  readonly httpPort: number;
+  readonly forwardAddr: string;
+}
+
+export interface RunningLeaseService {
+  readonly httpPort: number;
+  readonly raftPort: number;
+  readonly forwardAddr: string;
+  readonly statePath: string;
+  status(): LeaseServiceStatus;
+  /** Resolves once a Raft leader confirmed this node through a ReadIndex round (the group is joined). */
+  waitUntilJoined(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /** Resolves if the Raft node stops on a fatal error (storage failure). */
+  readonly failed: Promise<Error>;
+  close(): Promise<void>;
+}
+
+/** The Raft cluster id: a digest of the sorted member list, identical on every member. */
+export function raftClusterId(members: readonly string[]): string {
+  const sorted = [...members].sort();
+  return "litefs-lease-" + createHash("sha256").update(sorted.join("\n")).digest("hex").slice(0, 16);
+}
+
+const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+export const realClock: LeaseClock = {
+  now: monotonicMs,
+  setTimer: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+function isIpLiteral(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(":");
+}
+
+export async function startLeaseService(settings: LiteFSSettings, overrides: LeaseServiceOverrides = {}): Promise<RunningLeaseService> {
+  const raft = settings.raft;
+  if (!settings.enabled || settings.leaderElection !== "raft" || raft === null || settings.nodeId === null) {
+    throw new ConfigError([{ setting: "leaderElection", env: "LITEFS_LEADER_ELECTION", message: `the lease service runs only with enabled: true and leaderElection "raft" (got ${settings.enabled ? settings.leaderElection : "dev mode"})` }]);
+  }
+  if (raft.secret === null) throw new ConfigError([{ setting: "raft.secret", env: "LITEFS_RAFT_SECRET", message: "is required for the lease service" }]);
+  const log = (overrides.logger ?? createDefaultLogger()).child({ component: "lease-service", nodeId: settings.nodeId });
+  const self = parseHostPort(raft.selfAddr, "raft.selfAddr");
+  const listenHost = overrides.listenHost ?? (isIpLiteral(self.host) ? self.host : "0.0.0.0");
+  const voters = [raft.selfAddr, ...raft.peers];
+  const clusterId = raftClusterId(voters);
+  const statePath = overrides.statePath ?? leaseStatePath(settings.mountPath);
+  const clock = realClock;
+
+  let service: LeaseService | null = null;
+  const sm = new LeaseStateMachine({ now: clock.now, onChange: (c: LeaseChange) => service?.onStateChange(c) });
+  const storage = openRaftStorage({ dir: raft.dataDir, nodeId: raft.selfAddr, clusterId, bootstrap: raft.bootstrap, onWarning: (m) => log.warn(m) });
+  let transport;
+  try {
+    transport = await startTcpTransport({
+      id: raft.selfAddr,
+      clusterId,
+      secret: raft.secret,
+      listen: { host: listenHost, port: self.port },
+      peers: Object.fromEntries(raft.peers.map((p) => [p, p])),
+      onEvent: (e) => {
+        if (e.type === "connected" || e.type === "disconnected") log.debug(e, `raft transport ${e.type}`);
+        else if (e.type === "rejected") log.warn(e, "raft transport rejected a connection");
+      },
+    });
+  } catch (e) {
+    storage.close();
+    throw e;
+  }
+  let failWith: (e: Error) => void = () => {};
+  const failed = new Promise<Error>((resolve) => (failWith = resolve));
+  const node = new RaftNode<LeaseResult>({
+    id: raft.selfAddr,
+    voters,
+    clusterId,
+    storage,
+    transport,
+    stateMachine: sm,
+    tickMs: overrides.tickMs ?? 50,
+    electionTick: 10,
+    heartbeatTick: 1,
+    proposalTimeoutMs: 3000,
+    readTimeoutMs: 3000,
+    snapshotEvery: 500,
+    onEvent: (e) => {
+      if (e.type === "role") {
+        log.info({ role: e.role, leader: e.leader, term: e.term }, `raft: ${e.role}, leader ${e.leader ?? "unknown"}, term ${e.term}`);
+        service?.onRoleChange(e.role, e.term);
+      } else if (e.type === "fatal") {
+        log.error({ err: e.error }, "raft node stopped on a fatal error");
+        failWith(e.error);
+      }
+    },
+  });
+  const raftPort: RaftPort = { propose: (d) => node.propose(d), read: () => node.read(), status: () => node.status() };
+
+  let forwardServer: ForwardServer | null = null;
+  let http: ConsulHttpServer | null = null;
+  const forwarder = httpForwarder({ secret: raft.secret, addressOf: (leader) => sm.forwardAddr(leader) });
+  let publishErrorLogged = false;
+  try {
+    forwardServer = await startForwardServer({
+      secret: raft.secret,
+      listenHost,
+      advertiseHost: self.host,
+      execute: (request) => (service as LeaseService).execute(request),
+    });
+    service = new LeaseService({
+      raft: raftPort,
+      stateMachine: sm,
+      clock,
+      nodeName: settings.nodeId,
+      leaseKey: CONSUL_LEASE.key,
+      forward: forwarder,
+      forwardAddr: forwardServer.advertiseAddr,
+      ...(overrides.minTtlMs === undefined ? {} : { minTtlMs: overrides.minTtlMs }),
+      ...(overrides.quorumGraceMs === undefined ? {} : { quorumGraceMs: overrides.quorumGraceMs }),
+      publish: (state) => {
+        try {
+          writeLeaseState(statePath, state);
+          publishErrorLogged = false;
+        } catch (e) {
+          if (!publishErrorLogged) log.error({ err: e, statePath }, "cannot write the lease state file; the write gate will refuse writes");
+          publishErrorLogged = true;
+        }
+      },
+      onEvent: (e) => {
+        if (e.type === "refused-renew") log.error(e, `split brain: renew of session ${e.session} answered 404 so LiteFS demotes: ${e.reason}`);
+        else if (e.type === "expired") log.warn(e, `session ${e.session} expired`);
+        else log.warn({ err: e.error }, "could not announce the forwarding address");
+        overrides.onEvent?.(e);
+      },
+    });
+    const st = node.status();
+    service.onRoleChange(st.role, st.term);
+    service.start();
+    http = await startConsulHttpServer({
+      port: overrides.httpPort ?? raft.leasePort,
+      host: "127.0.0.1",
+      handle: (request, startedAt, budget) => (service as LeaseService).handle(request, startedAt, budget),
+      now: clock.now,
+      nodeName: settings.nodeId,
+      token: overrides.token ?? null,
+      knownLeader: () => node.status().leader !== null,
+      onError: (e) => log.error({ err: e }, "lease HTTP handler failed"),
+    });
+  } catch (e) {
+    service?.close();
+    forwarder.close();
+    await forwardServer?.close();
+    await node.close();
+    throw e;
+  }
+  const svc = service;
+  const httpServer = http;
+  const fwd = forwardServer;
+  log.info({ httpPort: httpServer.port, raft: raft.selfAddr, peers: raft.peers, forward: fwd.advertiseAddr, statePath }, "lease service started");
+
+  let closed = false;
+  return {
+    httpPort: httpServer.port,
+    raftPort: transport.address.port,
+    forwardAddr: fwd.advertiseAddr,
+    statePath,
+    failed,
+    status: () => ({ raft: node.status(), lease: svc.publishedState(), httpPort: httpServer.port, forwardAddr: fwd.advertiseAddr }),
+    async waitUntilJoined(timeoutMs, signal) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        if (signal?.aborted) throw new Error("aborted while waiting to join the Raft group");
+        if (node.failure) throw node.failure;
+        try {
+          await node.read();
+          const st = node.status();
+          // A follower also needs the leader's forwarding address before it can serve LiteFS.
+          if (st.role === "leader" || (st.leader !== null && sm.forwardAddr(st.leader) !== null)) return;
+        } catch {
+          // no leader yet
+        }
+        if (Date.now() >= until) throw new Error(`did not join the Raft group within ${timeoutMs} ms (members: ${voters.join(", ")})`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      svc.close();
+      await httpServer.close();
+      forwarder.close();
+      await fwd.close();
+      await node.close();
+      rmSync(statePath, { force: true });
+    },
+  };
+}

@@ -1,0 +1,102 @@
+// The raft-mode ElectionView (plugs into openNode's `election` option): LiteFS saying "primary"
+// is backed only when the lease service's published state agrees: this node's session holds the
+// lease key, its deadline (last quorum-confirmed renew + TTL) has not passed, quorum contact is
+// recent, and the service has not refused the lease. Otherwise it is split brain: the gate refuses
+// writes with SplitBrainError and the node emits `split-brain` (and its metric).
+//
+// Cheap on the hot path: the node caches verdicts, and this view calls its listener only when the
+// answer may have changed (a poll of the small state file, plus a timer at the next deadline).
+// When asked about a primary view it re-reads the file at once, so a fresh promotion (the service
+// publishes before answering LiteFS's acquire) is never judged against stale data.
+
+import type { ElectionView, Contradiction } from "../election-view.js";
+import type { LiteFSView } from "../../litefs/view.js";
+import { leaseProblem, nextLeaseChangeNs, readLeaseState, type LeaseStateReading } from "./published-state.js";
+
+export interface RaftLeaseElectionOptions {
+  /** leaseStatePath(settings.mountPath). */
+  readonly statePath: string;
+  /** Re-read the file this often while someone listens (ms). Default 100. */
+  readonly pollMs?: number;
+  /** Injected for tests; default process.hrtime.bigint. */
+  readonly nowNs?: () => bigint;
+  readonly read?: (path: string) => LeaseStateReading;
+}
+
+export interface RaftLeaseElection extends ElectionView {
+  /** The last reading of the state file. */
+  current(): LeaseStateReading;
+  /** Why LiteFS being primary is not backed right now (null when it is). */
+  problemNow(): string | null;
+  close(): void;
+}
+
+export function raftLeaseElection(options: RaftLeaseElectionOptions): RaftLeaseElection {
+  const nowNs = options.nowNs ?? (() => process.hrtime.bigint());
+  const read = options.read ?? readLeaseState;
+  const pollMs = options.pollMs ?? 100;
+  const listeners = new Set<() => void>();
+  let reading = read(options.statePath);
+  let lastProblem: string | null = leaseProblem(reading, nowNs());
+  let poller: NodeJS.Timeout | null = null;
+  let deadlineTimer: NodeJS.Timeout | null = null;
+
+  const armDeadline = (): void => {
+    if (deadlineTimer) clearTimeout(deadlineTimer);
+    deadlineTimer = null;
+    const next = nextLeaseChangeNs(reading);
+    if (next === null || listeners.size === 0) return;
+    const ms = Math.max(0, Number(next - nowNs()) / 1e6) + 1;
+    deadlineTimer = setTimeout(check, Math.min(ms, 2 ** 31 - 1));
+    deadlineTimer.unref();
+  };
+
+  function check(): void {
+    reading = read(options.statePath);
+    const problem = leaseProblem(reading, nowNs());
+    const changed = (problem === null) !== (lastProblem === null);
+    lastProblem = problem;
+    armDeadline();
+    if (changed) for (const l of [...listeners]) l();
+  }
+
+  const stop = (): void => {
+    if (poller) clearInterval(poller);
+    if (deadlineTimer) clearTimeout(deadlineTimer);
+    poller = null;
+    deadlineTimer = null;
+  };
+
+  return {
+    kind: "raft",
+    contradiction(view: LiteFSView): Contradiction | null {
+      if (view.kind !== "primary") return null;
+      reading = read(options.statePath);
+      const problem = leaseProblem(reading, nowNs());
+      lastProblem = problem;
+      armDeadline();
+      if (problem === null) return null;
+      const named = reading.ok ? reading.state.primary : null;
+      const self = reading.ok ? reading.state.node : null;
+      return { reason: `LiteFS says this node is primary but ${problem}`, primary: named !== null && named !== self ? named : null };
+    },
+    subscribe(listener: () => void): () => void {
+      listeners.add(listener);
+      if (!poller) {
+        poller = setInterval(check, pollMs);
+        poller.unref();
+      }
+      armDeadline();
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0) stop();
+      };
+    },
+    current: () => reading,
+    problemNow: () => leaseProblem(read(options.statePath), nowNs()),
+    close() {
+      listeners.clear();
+      stop();
+    },
+  };
+}
