@@ -219,7 +219,7 @@ describe("applyPrismaMigrations", () => {
     applyPrismaMigrations(db, readPrismaFolder(BLOG).slice(0, 1));
     const gate = new SwitchGate("primary");
     const replica = new GuardedDatabase(db.name, { gate });
-    cleanups.add(() => replica.close());
+    cleanups.add(() => void replica.close());
     gate.state = "replica";
     let error: unknown;
     try {
@@ -234,7 +234,7 @@ describe("applyPrismaMigrations", () => {
   it("a migration applied by another applier meanwhile is not applied twice", () => {
     const db = database();
     const other = new GuardedDatabase(db.name, { gate: new SwitchGate("primary") });
-    cleanups.add(() => other.close());
+    cleanups.add(() => void other.close());
     const migrations = readPrismaFolder(BLOG);
     applyPrismaMigrations(db, migrations.slice(0, 1));
     // `other` applies everything between our first look and our per-migration transactions.
