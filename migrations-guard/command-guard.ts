@@ -3,7 +3,7 @@
 // not run; with `wait`, the replica waits until the primary's migrations have replicated.
 import { openGuardedDatabase } from "../src/driver/open.js";
 import { DEFAULT_BUSY_TIMEOUT_MS } from "../src/driver/guarded-database.js";
-import { withMigrationNode, type MigrationContext, type MigrationNodeOptions } from "./migration-node.js";
+import { combinedSignal, withMigrationNode, type MigrationContext, type MigrationNodeOptions } from "./migration-node.js";
 import { judgeMigrationRole } from "./node-role.js";
 import { checkReplicaDatabase } from "./replica-check.js";
 import { runCommand, type CommandRunResult } from "./run-command.js";
@@ -45,7 +45,8 @@ export async function runMigrationCommandOnPrimary(options: MigrationCommandOpti
   if (!Array.isArray(options.command) || options.command.length === 0 || options.command.some((part) => typeof part !== "string")) {
     throw new TypeError("runMigrationCommandOnPrimary: command must be a non-empty array of strings");
   }
-  const wait = options.wait === undefined ? null : checkWaitOptions(options.wait);
+  const signal = combinedSignal(options.signal, options.wait?.signal);
+  const wait = options.wait === undefined ? null : checkWaitOptions({ ...options.wait, ...(signal ? { signal } : {}) });
   const targets = options.wait === undefined ? [] : options.wait.targets.map(loadTarget);
   if (wait !== null && targets.length === 0) {
     throw new TypeError("runMigrationCommandOnPrimary: wait.targets must name the migrations folders to wait for");
@@ -55,6 +56,8 @@ export async function runMigrationCommandOnPrimary(options: MigrationCommandOpti
   return withMigrationNode(options, async (context) => {
     const { node, log } = context;
     const run = async (waitedMs: number | null): Promise<MigrationCommandOutcome> => {
+      // A signal that arrived before the command started means: do not start it.
+      options.signal?.throwIfAborted();
       prepareDatabase(context, busyTimeoutMs);
       log.info({ command: options.command }, `primary: running ${commandText}`);
       const result = await runCommand(options.command, {

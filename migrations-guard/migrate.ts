@@ -3,7 +3,7 @@
 import { openGuardedDatabase } from "../src/driver/open.js";
 import { DEFAULT_BUSY_TIMEOUT_MS } from "../src/driver/guarded-database.js";
 import { judgeMigrationRole } from "./node-role.js";
-import { withMigrationNode, type MigrationContext, type MigrationNodeOptions } from "./migration-node.js";
+import { combinedSignal, withMigrationNode, type MigrationContext, type MigrationNodeOptions } from "./migration-node.js";
 import { checkReplicaDatabase } from "./replica-check.js";
 import { loadTarget, type LoadedTarget, type MigrationTarget } from "./targets.js";
 import { checkWaitOptions, waitForReplication, type WaitOptions } from "./wait.js";
@@ -53,13 +53,15 @@ function applyOnPrimary(context: MigrationContext, targets: readonly LoadedTarge
 export async function runMigrationTargets(options: MigrateOptions, targetList: readonly MigrationTarget[]): Promise<MigrationResult> {
   // Read (and validate) the folders first: a broken folder fails the same way on every node.
   const targets = targetList.map(loadTarget);
-  const wait = options.wait === undefined ? null : checkWaitOptions(options.wait);
+  const signal = combinedSignal(options.signal, options.wait?.signal);
+  const wait = options.wait === undefined ? null : checkWaitOptions({ ...options.wait, ...(signal ? { signal } : {}) });
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   const what = targets.map((t) => `${t.target.kind} migrations in ${t.target.folder}`).join(", ");
   return withMigrationNode(options, async (context) => {
     const { node, log } = context;
     const role = judgeMigrationRole(node); // throws SplitBrainError
     const finish = (waitedMs: number | null): MigrationResult => {
+      options.signal?.throwIfAborted();
       const applied = applyOnPrimary(context, targets, busyTimeoutMs);
       log.info({ applied, waitedMs }, applied.length > 0 ? `applied ${applied.length} ${what}: ${applied.join(", ")}` : `${what}: up to date`);
       return Object.freeze({ role: "primary", applied: Object.freeze(applied), waitedMs });

@@ -12,6 +12,11 @@ export interface MigrationNodeOptions {
   readonly logger?: Logger;
   /** How long the node opened here waits for its first state (ms). Default 2000. */
   readonly readyTimeoutMs?: number;
+  /**
+   * Aborts the run: before anything is written or run it rejects with `signal.reason`, and it
+   * ends a wait. (A migration already running is not interrupted: it commits or rolls back whole.)
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface MigrationContext {
@@ -20,12 +25,19 @@ export interface MigrationContext {
   readonly log: Logger;
 }
 
+/** The wait's own signal and the run's, combined. */
+export function combinedSignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length <= 1 ? present[0] : AbortSignal.any(present);
+}
+
 export async function withMigrationNode<T>(options: MigrationNodeOptions, run: (context: MigrationContext) => Promise<T>): Promise<T> {
   const settings = options.settings ?? options.node?.settings ?? loadSettings();
   const logger = options.logger ?? createDefaultLogger();
   const node = options.node ?? (await createNode(settings, { logger, readyTimeoutMs: options.readyTimeoutMs ?? 2000 }));
   const log = logger.child({ component: "migrations-guard", nodeId: settings.nodeId });
   try {
+    options.signal?.throwIfAborted();
     return await run({ settings, node, log });
   } finally {
     if (!options.node) await node.close();

@@ -93,19 +93,20 @@ function describeResult(kind: "drizzle" | "prisma", result: MigrationResult): st
 }
 
 async function run(args: MigrateArgs, signal: AbortSignal): Promise<number> {
-  const wait = args.waitSeconds === null ? undefined : { timeoutMs: Math.round(args.waitSeconds * 1000), signal };
+  const wait = args.waitSeconds === null ? undefined : { timeoutMs: Math.round(args.waitSeconds * 1000) };
   const { mode } = args;
   if (mode.kind === "drizzle") {
     const result = await migrateDrizzle({
       migrationsFolder: mode.folder,
       ...(mode.table !== null ? { migrationsTable: mode.table } : {}),
       ...(wait ? { wait } : {}),
+      signal,
     });
     say(describeResult("drizzle", result));
     return MIGRATE_EXIT.ok;
   }
   if (mode.kind === "prisma") {
-    const result = await migratePrisma({ migrationsFolder: mode.folder, ...(wait ? { wait } : {}) });
+    const result = await migratePrisma({ migrationsFolder: mode.folder, ...(wait ? { wait } : {}), signal });
     say(describeResult("prisma", result));
     return MIGRATE_EXIT.ok;
   }
@@ -120,7 +121,7 @@ async function run(args: MigrateArgs, signal: AbortSignal): Promise<number> {
     }
   }
   const commandText = mode.command.join(" ");
-  const outcome = await runMigrationCommandOnPrimary({ command: mode.command, ...(wait ? { wait: { ...wait, targets } } : {}) });
+  const outcome = await runMigrationCommandOnPrimary({ command: mode.command, ...(wait ? { wait: { ...wait, targets } } : {}), signal });
   switch (outcome.kind) {
     case "skipped":
       say(
@@ -163,7 +164,7 @@ export async function migrateCommand(argv: string[]): Promise<number> {
     const message = error instanceof Error ? error.message : String(error);
     if (controller.signal.aborted && error === controller.signal.reason) {
       const signal = controller.signal.reason as NodeJS.Signals;
-      return complain(`interrupted by ${signal} while waiting`, signalExitCode(signal));
+      return complain(`interrupted by ${signal} before anything ran`, signalExitCode(signal));
     }
     if (isSplitBrainError(error)) return complain(message, MIGRATE_EXIT.splitBrain);
     if (isNotPrimaryError(error) || isMigrationTimeoutError(error)) return complain(message, MIGRATE_EXIT.noPrimary);

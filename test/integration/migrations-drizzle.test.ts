@@ -150,6 +150,17 @@ describe("migrateDrizzle on a LiteFS mount", () => {
     expect(isSplitBrainError(waited)).toBe(true);
   });
 
+  it("an aborted signal stops the run before it writes anything", async () => {
+    const { primary } = await primaryAndReplica();
+    const controller = new AbortController();
+    controller.abort(new Error("shutting down"));
+    const error = await migrateDrizzle({ settings: primary.settings, migrationsFolder: EXAMPLE_DRIZZLE_FOLDER, signal: controller.signal }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).toBe("shutting down");
+    expect(existsSync(primary.file)).toBe(false);
+  });
+
   it("a replica promoted while waiting applies the migrations itself", async () => {
     const node = await testNode(cleanups, "node-a", { role: "replica", primary: "node-a" });
     setTimeout(() => node.mount.setPrimary(), 150);
