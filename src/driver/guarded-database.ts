@@ -23,7 +23,7 @@ import {
   type TransactionHost,
   type TransactionStatements,
 } from "./guarded-transaction.js";
-import { translateRefusal } from "./refusal.js";
+import { assertWritableFor, translateRefusalFor } from "./refusal.js";
 
 export interface GuardedDatabaseOptions {
   /** Who may write. Dev mode: `alwaysWritableGate`. */
@@ -38,12 +38,18 @@ export interface GuardedDatabaseOptions {
   verbose?: (message?: unknown, ...additionalArgs: unknown[]) => void;
   /** better-sqlite3's `nativeBinding` option (path to, or the loaded, addon). */
   nativeBinding?: string | object;
+  /**
+   * Called with each NotPrimaryError/SplitBrainError that refuses a statement (not with the
+   * gate's answers to isWritable() probes). openGuardedDatabase counts them in the metrics.
+   */
+  onRefusal?: (error: unknown) => void;
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 export class GuardedDatabase extends BetterSqlite3 implements TransactionHost {
   readonly gate: WriteGate;
+  readonly onRefusal: ((error: unknown) => void) | null;
   #transactionStatements: TransactionStatements | null = null;
 
   constructor(filename: string, options: GuardedDatabaseOptions) {
@@ -61,6 +67,7 @@ export class GuardedDatabase extends BetterSqlite3 implements TransactionHost {
       ...(options.nativeBinding !== undefined ? { nativeBinding: options.nativeBinding as string } : {}),
     });
     this.gate = checked.gate;
+    this.onRefusal = options.onRefusal ?? null;
     try {
       if (!inMemory) this.#setUpJournal(filename, writableAtOpen, checked.readonly);
       // Connection-local settings: they bypass the guard (super.pragma prepares natively).
@@ -85,12 +92,11 @@ export class GuardedDatabase extends BetterSqlite3 implements TransactionHost {
 
   /** Runs a script. Treated as mutating: refused unless this node is writable. */
   override exec(source: string): this {
-    const gate = this.gate;
-    gate.assertWritable();
+    assertWritableFor(this);
     try {
       super.exec(source);
     } catch (error) {
-      throw translateRefusal(gate, error);
+      throw translateRefusalFor(this, error);
     }
     return this;
   }
@@ -101,11 +107,11 @@ export class GuardedDatabase extends BetterSqlite3 implements TransactionHost {
     // Prepared only to ask SQLite what it does; the real call below uses better-sqlite3's pragma
     // mode (which lets setting-pragmas return []).
     const guarded = isGuardedKind(classifyStatement(super.prepare(`PRAGMA ${source}`)));
-    if (guarded) this.gate.assertWritable();
+    if (guarded) assertWritableFor(this);
     try {
       return super.pragma(source, options);
     } catch (error) {
-      throw translateRefusal(this.gate, error);
+      throw translateRefusalFor(this, error);
     }
   }
 

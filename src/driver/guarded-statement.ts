@@ -8,15 +8,14 @@
 // per-statement closures. `raw()`, `bind()`, `pluck()`, `expand()` and `safeIntegers()` return
 // `this`, so the guard stays. Read statements keep the native prototype: zero overhead.
 
-import type { WriteGate } from "../election/gate.js";
 import type { StatementKind } from "./classify.js";
-import { translateRefusal } from "./refusal.js";
+import { assertWritableFor, translateRefusalFor, type RefusalHost } from "./refusal.js";
 
 type NativeMethod = (this: unknown, ...args: unknown[]) => unknown;
 
 /** What a guarded method needs from `this`: better-sqlite3 sets `stmt.database` to the Database. */
 interface StatementOfGuardedDatabase {
-  readonly database: { readonly gate: WriteGate };
+  readonly database: RefusalHost;
 }
 
 interface StatementPrototypes {
@@ -87,13 +86,13 @@ function derivePrototype(native: object, wrap: (method: NativeMethod) => NativeM
 
 function guard(method: NativeMethod): NativeMethod {
   return function guardedExecution(this: StatementOfGuardedDatabase) {
-    const gate = this.database.gate;
-    gate.assertWritable();
+    const database = this.database;
+    assertWritableFor(database);
     try {
       // eslint-disable-next-line prefer-rest-params
       return method.apply(this, arguments as unknown as unknown[]);
     } catch (error) {
-      throw translateRefusal(gate, error);
+      throw translateRefusalFor(database, error);
     }
   } as NativeMethod;
 }
@@ -104,7 +103,7 @@ function translateOnly(method: NativeMethod): NativeMethod {
       // eslint-disable-next-line prefer-rest-params
       return method.apply(this, arguments as unknown as unknown[]);
     } catch (error) {
-      throw translateRefusal(this.database.gate, error);
+      throw translateRefusalFor(this.database, error);
     }
   } as NativeMethod;
 }

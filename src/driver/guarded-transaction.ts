@@ -12,8 +12,7 @@
 // Nested calls use a savepoint, as stock does.
 
 import type BetterSqlite3 from "better-sqlite3";
-import type { WriteGate } from "../election/gate.js";
-import { translateRefusal } from "./refusal.js";
+import { assertWritableFor, translateRefusalFor, type RefusalHost } from "./refusal.js";
 
 /** The function type better-sqlite3's transaction() accepts (its own constraint, reused). */
 export type TransactionFunction = Parameters<BetterSqlite3.Database["transaction"]>[0];
@@ -48,9 +47,8 @@ export const TRANSACTION_SQL: { readonly [K in keyof TransactionStatements]: str
 };
 
 /** What the transaction needs from its database. */
-export interface TransactionHost {
+export interface TransactionHost extends RefusalHost {
   readonly inTransaction: boolean;
-  readonly gate: WriteGate;
   isWritable(): boolean;
   transactionStatements(): TransactionStatements;
 }
@@ -82,17 +80,17 @@ function runTransaction(host: TransactionHost, fn: TransactionFunction, self: un
   try {
     (writable ? statements.beginImmediate : statements.beginDeferred).run();
   } catch (error) {
-    throw translateRefusal(host.gate, error);
+    throw translateRefusalFor(host, error);
   }
   try {
     const result = fn.apply(self, args as unknown as unknown[]);
     rejectPromise(result);
-    if (writable) host.gate.assertWritable();
+    if (writable) assertWritableFor(host);
     statements.commit.run();
     return result;
   } catch (error) {
     if (host.inTransaction) statements.rollback.run();
-    throw translateRefusal(host.gate, error);
+    throw translateRefusalFor(host, error);
   }
 }
 

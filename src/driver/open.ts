@@ -4,6 +4,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { databasePath, type LiteFSSettings } from "../config/index.js";
 import type { LiteFSNode } from "../election/node.js";
+import { recordRefusalError } from "../health/metrics.js";
 import { GuardedDatabase } from "./guarded-database.js";
 
 export interface OpenGuardedDatabaseOptions {
@@ -27,6 +28,8 @@ export function openGuardedDatabase(
   if (!settings.enabled) mkdirSync(dirname(file), { recursive: true });
   return new GuardedDatabase(file, {
     gate: node.gate,
+    // Every refused statement counts in litefs_node_write_refusals_total{reason}.
+    onRefusal: recordRefusalError,
     ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
   });
 }

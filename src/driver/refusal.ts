@@ -43,3 +43,30 @@ function refusedByLiteFS(gateError: unknown, original: unknown): NotPrimaryError
     { cause: original },
   );
 }
+
+/** Where refusals are reported: a GuardedDatabase (its gate, and the hook metrics count with). */
+export interface RefusalHost {
+  readonly gate: WriteGate;
+  /** Called with every error that refuses a statement; null when nobody listens. */
+  readonly onRefusal: ((error: unknown) => void) | null;
+}
+
+/** `gate.assertWritable()` for a statement about to run: a refusal is reported, then thrown. */
+export function assertWritableFor(host: RefusalHost): void {
+  try {
+    host.gate.assertWritable();
+  } catch (error) {
+    if (host.onRefusal !== null) host.onRefusal(error);
+    throw error;
+  }
+}
+
+/**
+ * translateRefusal for an error raised by a statement of `host`; reported when it became a
+ * refusal here (an error the gate threw earlier was reported where it was thrown).
+ */
+export function translateRefusalFor(host: RefusalHost, error: unknown): unknown {
+  const translated = translateRefusal(host.gate, error);
+  if (translated !== error && host.onRefusal !== null) host.onRefusal(translated);
+  return translated;
+}

@@ -116,7 +116,7 @@ const beginWrite: fc.Arbitrary<Generated> = seq(kw("BEGIN"), fc.constantFrom(kw(
   (sql) => ({ sql, family: "begin-write" as const }),
 );
 
-const attach: fc.Arbitrary<Generated> = seq(kw("ATTACH"), fc.constantFrom("':memory:'", "'file::memory:'", "''"), "AS aux").map((sql) => ({
+const attach: fc.Arbitrary<Generated> = seq(kw("ATTACH"), fc.constantFrom("':memory:'", "''"), "AS aux").map((sql) => ({
   sql,
   family: "attach" as const,
 }));
