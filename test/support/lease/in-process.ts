@@ -1,0 +1,57 @@
+// A lease service + Consul HTTP front end in this process, on a SingleNodeRaft (see local-raft.ts),
+// for wire-level tests. Listens on 127.0.0.1, ephemeral port.
+import { startConsulHttpServer } from "../../../src/election/lease/consul-http.js";
+import { LeaseService, type LeaseServiceOptions } from "../../../src/election/lease/service.js";
+import { LeaseStateMachine } from "../../../src/election/lease/state-machine.js";
+import type { LeaseClock, PublishedLeaseState } from "../../../src/election/lease/types.js";
+import { realClock } from "../../../src/election/lease-service.js";
+import { SingleNodeRaft } from "./local-raft.js";
+
+export interface InProcessLease {
+  readonly url: string;
+  readonly raft: SingleNodeRaft;
+  readonly sm: LeaseStateMachine;
+  readonly service: LeaseService;
+  readonly published: PublishedLeaseState[];
+  close(): Promise<void>;
+}
+
+export async function startInProcessLease(
+  options: { token?: string | null; deadlineMs?: number; clock?: LeaseClock; service?: Partial<LeaseServiceOptions> } = {},
+): Promise<InProcessLease> {
+  const clock = options.clock ?? realClock;
+  let service: LeaseService | null = null;
+  const sm = new LeaseStateMachine({ now: () => clock.now(), onChange: (c) => service?.onStateChange(c) });
+  const raft = new SingleNodeRaft(sm);
+  const published: PublishedLeaseState[] = [];
+  service = new LeaseService({
+    raft,
+    stateMachine: sm,
+    clock,
+    nodeName: "node-a",
+    leaseKey: "litefs/primary",
+    publish: (s) => published.push(s),
+    ...(options.service ?? {}),
+  });
+  service.onRoleChange("leader", raft.term);
+  const svc = service;
+  const http = await startConsulHttpServer({
+    port: 0,
+    handle: (r, at, budget) => svc.handle(r, at, budget),
+    now: () => clock.now(),
+    nodeName: "node-a",
+    token: options.token ?? null,
+    ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
+  });
+  return {
+    url: `http://127.0.0.1:${http.port}`,
+    raft,
+    sm,
+    service: svc,
+    published,
+    async close() {
+      svc.close();
+      await http.close();
+    },
+  };
+}

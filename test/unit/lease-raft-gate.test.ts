@@ -1,0 +1,142 @@
+// The raft-mode write gate: LiteFS's view judged against the lease service's published state
+// (file next to the mount). LiteFS primary + state that does not back it = split brain.
+import { rmSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { pino } from "pino";
+import { loadSettings } from "../../src/config/index.js";
+import { isNotPrimaryError, isSplitBrainError, SplitBrainError } from "../../src/errors.js";
+import { openNode, type LiteFSNode } from "../../src/election/node.js";
+import { leaseStatePath, writeLeaseState } from "../../src/election/lease/published-state.js";
+import { raftLeaseElection, type RaftLeaseElection } from "../../src/election/lease/raft-election.js";
+import type { PublishedLeaseState } from "../../src/election/lease/types.js";
+import { createTempMount, type TempMount } from "../support/litefs-mount.js";
+
+const ns = (msFromNow: number): string => (process.hrtime.bigint() + BigInt(Math.round(msFromNow * 1e6))).toString();
+
+function state(over: Partial<PublishedLeaseState> = {}): PublishedLeaseState {
+  return {
+    v: 1,
+    pid: process.pid,
+    node: "node-b",
+    raftId: "node-b:7000",
+    updatedNs: ns(0),
+    leaseSession: "s-b",
+    primary: "node-b",
+    holder: true,
+    refused: false,
+    deadlineNs: ns(10_000),
+    contactNs: ns(0),
+    graceMs: 2000,
+    raft: { term: 2, role: "follower", leader: "node-a:7000" },
+    ...over,
+  };
+}
+
+let mount: TempMount | undefined;
+let node: LiteFSNode | undefined;
+let election: RaftLeaseElection | undefined;
+afterEach(async () => {
+  await node?.close();
+  election?.close();
+  if (mount) rmSync(leaseStatePath(mount.path), { force: true });
+  mount?.cleanup();
+  node = undefined;
+  mount = undefined;
+  election = undefined;
+});
+
+function open(role: "primary" | "replica", initial: PublishedLeaseState | null): { node: LiteFSNode; path: string } {
+  mount = role === "primary" ? createTempMount({ role: "primary" }) : createTempMount({ role: "replica", primary: "node-a" });
+  const path = leaseStatePath(mount.path);
+  if (initial) writeLeaseState(path, initial);
+  const settings = loadSettings(
+    {
+      nodeId: "node-b",
+      leaderElection: "raft",
+      mountPath: mount.path,
+      dataPath: "/var/lib/litefs",
+      httpAddr: "127.0.0.1:1",
+      databaseName: "db",
+      raft: { selfAddr: "node-b:7000", peers: ["node-a:7000", "node-c:7000"], secret: "0123456789abcdef" },
+    },
+    {},
+  );
+  election = raftLeaseElection({ statePath: path, pollMs: 20 });
+  node = openNode(settings, { logger: pino({ level: "silent" }), pollIntervalMs: 0, election });
+  return { node, path };
+}
+
+const refusal = (n: LiteFSNode): unknown => {
+  try {
+    n.gate.assertWritable();
+    return null;
+  } catch (e) {
+    return e;
+  }
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("raft write gate", () => {
+  it("LiteFS primary backed by the lease state is writable", () => {
+    const { node: n } = open("primary", state());
+    expect(refusal(n)).toBeNull();
+    expect(n.splitBrain).toBe(false);
+  });
+
+  it("LiteFS primary while the lease names another session: SplitBrainError naming the other primary, event emitted", async () => {
+    const { node: n } = open("primary", state({ holder: false, leaseSession: "s-c", primary: "node-c" }));
+    const events: SplitBrainError[] = [];
+    n.on("split-brain", (e) => events.push(e));
+    const e = refusal(n);
+    expect(isSplitBrainError(e)).toBe(true);
+    expect((e as SplitBrainError).primary).toBe("node-c");
+    expect((e as SplitBrainError).reason).toMatch(/held by another session \(s-c, primary "node-c"\)/);
+    await sleep(10);
+    expect(events).toHaveLength(1);
+  });
+
+  it("closes by time alone when the deadline passes (no file change needed)", async () => {
+    const { node: n } = open("primary", state({ deadlineNs: ns(150) }));
+    expect(refusal(n)).toBeNull();
+    await sleep(250);
+    const e = refusal(n);
+    expect(isSplitBrainError(e)).toBe(true);
+    expect((e as SplitBrainError).reason).toMatch(/deadline passed/);
+  });
+
+  it("closes when quorum contact is older than the grace, and reopens when the service confirms again", async () => {
+    const { node: n, path } = open("primary", state({ contactNs: ns(-1900), graceMs: 2000 }));
+    expect(refusal(n)).toBeNull();
+    await sleep(200);
+    expect((refusal(n) as SplitBrainError).reason).toMatch(/no Raft quorum contact/);
+    writeLeaseState(path, state());
+    await sleep(100);
+    expect(refusal(n)).toBeNull();
+  });
+
+  it("refused by the service, or no state at all: split brain (fails closed)", () => {
+    const { node: n } = open("primary", state({ refused: true }));
+    expect((refusal(n) as SplitBrainError).reason).toMatch(/unsafe/);
+    node?.close();
+    election?.close();
+    mount?.cleanup();
+    const { node: m } = open("primary", null);
+    expect((refusal(m) as SplitBrainError).reason).toMatch(/no lease state/);
+  });
+
+  it("a replica is just a replica whatever the state says", () => {
+    const { node: n } = open("replica", state({ holder: false, leaseSession: "s-a", primary: "node-a" }));
+    const e = refusal(n);
+    expect(isNotPrimaryError(e)).toBe(true);
+    expect(n.splitBrain).toBe(false);
+  });
+
+  it("a promotion published just before LiteFS flips is never judged against stale data", async () => {
+    const { node: n, path } = open("replica", state({ holder: false, leaseSession: "s-a", primary: "node-a" }));
+    expect(isNotPrimaryError(refusal(n))).toBe(true);
+    writeLeaseState(path, state());
+    mount!.setPrimary(); // LiteFS flips right after the acquire answer; the poller has not run yet
+    expect(refusal(n)).toBeNull();
+    expect(n.splitBrain).toBe(false);
+  });
+});
