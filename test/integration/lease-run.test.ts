@@ -1,0 +1,159 @@
+// `litefs-node run`: without a LiteFS binary it refuses clearly; with a fake `litefs` (a script
+// that records what it got and behaves like `litefs mount`) two nodes prove the generated config,
+// the order (Raft group joined before LiteFS starts), signal forwarding and a clean stop.
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
+import { afterEach, describe, expect, it } from "vitest";
+import { leaseStatePath } from "../../src/election/lease/published-state.js";
+import { net } from "../support/raft/ports.js";
+
+const RUN_MAIN = fileURLToPath(new URL("../support/lease/run-main.ts", import.meta.url));
+const FAKE = fileURLToPath(new URL("../support/lease/fake-litefs.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const SECRET = "run-test-secret-0123456789";
+
+let root: string;
+const children = new Set<ChildProcess>();
+afterEach(() => {
+  for (const c of children) c.kill("SIGKILL");
+  children.clear();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("LITEFS_")) env[k] = v;
+  return { ...env, LITEFS_LOG_LEVEL: "warn", ...extra };
+}
+
+function spawnRun(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ["--import", "tsx", RUN_MAIN, ...args], { cwd: ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
+  children.add(child);
+  let out = "";
+  child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr!.on("data", (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, out: () => out, exited };
+}
+
+const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
+  Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))]);
+
+function records(path: string): Record<string, unknown>[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+async function waitFor<T>(probe: () => T | undefined | null | false, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("litefs-node run without LiteFS", () => {
+  it("exits non-zero and says how to get the binary when litefs is not on PATH", async () => {
+    root = mkdtempSync(join(tmpdir(), "run-nobin-"));
+    const { exited, out } = spawnRun([], baseEnv({ PATH: join(root, "empty"), LITEFS_NODE_ID: "node-a", LITEFS_PRIMARY_HOSTNAME: "node-a", LITEFS_MOUNT_PATH: join(root, "mnt"), LITEFS_DATA_PATH: join(root, "data") }));
+    const code = await within(exited, 20_000, "run exit");
+    expect(code).not.toBe(0);
+    expect(out()).toMatch(/no LiteFS binary found/);
+    expect(out()).toMatch(/LITEFS_BIN/);
+  });
+
+  it("names LITEFS_BIN when it points at nothing", async () => {
+    root = mkdtempSync(join(tmpdir(), "run-nobin-"));
+    const { exited, out } = spawnRun([], baseEnv({ LITEFS_BIN: join(root, "nope"), LITEFS_NODE_ID: "node-a", LITEFS_PRIMARY_HOSTNAME: "node-a", LITEFS_MOUNT_PATH: join(root, "mnt"), LITEFS_DATA_PATH: join(root, "data") }));
+    expect(await within(exited, 20_000, "run exit")).toBe(1);
+    expect(out()).toMatch(/LITEFS_BIN is ".*nope", which is not an executable file/);
+  });
+});
+
+describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
+  it("writes the config, joins Raft before starting LiteFS, forwards signals and stops cleanly", async () => {
+    root = mkdtempSync(join(tmpdir(), "run-raft-"));
+    const bin = join(root, "bin");
+    mkdirSync(bin);
+    const fake = join(bin, "litefs");
+    writeFileSync(fake, `#!/bin/sh\nexec "${process.execPath}" --import tsx "${FAKE}" "$@"\n`);
+    chmodSync(fake, 0o755);
+    const ports = [await net.freePort(), await net.freePort()];
+    const leasePorts = [await net.freePort(), await net.freePort()];
+    const names = ["node-a", "node-b"];
+    const runs = names.map((name, i) => {
+      const dir = join(root, name);
+      mkdirSync(join(dir, "mnt"), { recursive: true });
+      const env = baseEnv({
+        PATH: `${bin}:${process.env["PATH"] ?? ""}`,
+        FAKE_LITEFS_RECORD: join(dir, "record.ndjson"),
+        LITEFS_NODE_ID: name,
+        LITEFS_LEADER_ELECTION: "raft",
+        LITEFS_MOUNT_PATH: join(dir, "mnt"),
+        LITEFS_DATA_PATH: join(dir, "data"),
+        LITEFS_RAFT_SELF_ADDR: `127.0.0.1:${ports[i]}`,
+        LITEFS_RAFT_PEERS: `127.0.0.1:${ports[1 - i]}`,
+        LITEFS_RAFT_SECRET: SECRET,
+        LITEFS_RAFT_LEASE_PORT: String(leasePorts[i]),
+        LITEFS_RAFT_BOOTSTRAP: "true",
+      });
+      return { dir, record: join(dir, "record.ndjson"), ...spawnRun(["--join-timeout", "20", "--", "node", "server.js", "--port", "8080", "it's"], env) };
+    });
+
+    // Both LiteFS stand-ins start, each after its lease service joined (no 500 at their first call).
+    for (const r of runs) await waitFor(() => records(r.record).find((e) => e.event === "lease-service"), 20_000, `lease-service probe (${r.out()})`);
+    for (const [i, r] of runs.entries()) {
+      const recs = records(r.record);
+      const start = recs.find((e) => e.event === "start")!;
+      expect(start.args).toEqual(["mount", "-config", join(r.dir, "data", "litefs.yml")]);
+      const cfg = parse(start.configText as string) as Record<string, any>;
+      expect(cfg.lease).toMatchObject({ type: "consul", hostname: names[i], candidate: true, consul: { url: `http://127.0.0.1:${leasePorts[i]}`, key: "litefs/primary", ttl: "10s", "lock-delay": "1s" } });
+      expect(cfg.exec).toBe(`node server.js --port 8080 'it'\\''s'`);
+      expect(cfg.fuse.dir).toBe(join(r.dir, "mnt"));
+      expect(recs.find((e) => e.event === "lease-service")!.status).not.toBe(500);
+    }
+    // Exactly one of them takes the lease; the lease state file shows it.
+    const primaryIdx = await waitFor(() => {
+      const p = runs.findIndex((r) => records(r.record).some((e) => e.event === "primary"));
+      const other = runs.findIndex((r) => records(r.record).some((e) => e.event === "replica"));
+      return p >= 0 && other >= 0 ? p + 1 : 0;
+    }, 20_000, "a primary and a replica") - 1;
+    const statePath = leaseStatePath(join(runs[primaryIdx]!.dir, "mnt"));
+    await waitFor(() => existsSync(statePath) && (JSON.parse(readFileSync(statePath, "utf8")) as { holder: boolean }).holder, 5000, "published holder");
+
+    // Signals are forwarded to LiteFS.
+    const p = runs[primaryIdx]!;
+    p.child.kill("SIGUSR1");
+    await waitFor(() => records(p.record).find((e) => e.event === "signal" && e.signal === "SIGUSR1"), 5000, "SIGUSR1 forwarded");
+
+    // Clean stop: LiteFS gets SIGTERM, releases and destroys through the still-running lease
+    // service, exits; then run stops the service (state file removed) and exits 0.
+    p.child.kill("SIGTERM");
+    expect(await within(p.exited, 15_000, "run exit after SIGTERM")).toBe(0);
+    const recs = records(p.record);
+    expect(recs.find((e) => e.event === "released")).toMatchObject({ release: "true", destroy: "true" });
+    expect(existsSync(statePath)).toBe(false);
+
+    const other = runs[1 - primaryIdx]!;
+    other.child.kill("SIGINT");
+    expect(await within(other.exited, 15_000, "second run exit")).toBe(0);
+  }, 60_000);
+
+  it("exits with LiteFS's exit code and restarts nothing", async () => {
+    root = mkdtempSync(join(tmpdir(), "run-static-"));
+    const bin = join(root, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "litefs"), `#!/bin/sh\necho "$@" > "${join(root, "args")}"\nexit 7\n`);
+    chmodSync(join(bin, "litefs"), 0o755);
+    const { exited } = spawnRun([], baseEnv({ LITEFS_BIN: join(bin, "litefs"), LITEFS_NODE_ID: "node-a", LITEFS_PRIMARY_HOSTNAME: "node-a", LITEFS_MOUNT_PATH: join(root, "mnt"), LITEFS_DATA_PATH: join(root, "data") }));
+    expect(await within(exited, 20_000, "run exit")).toBe(7);
+    expect(readFileSync(join(root, "args"), "utf8").trim()).toBe(`mount -config ${join(root, "data", "litefs.yml")}`);
+    expect(parse(readFileSync(join(root, "data", "litefs.yml"), "utf8"))).toMatchObject({ lease: { type: "static", candidate: true } });
+  }, 30_000);
+});

@@ -1,0 +1,70 @@
+// A stand-in for `litefs mount -config FILE` in `litefs-node run` tests. It records (one JSON line
+// per event, to $FAKE_LITEFS_RECORD) its argv, the config it was given, whether the lease service
+// already answered without a 500 (joined) at start, the lease it takes like LiteFS does (session +
+// acquire), every signal; on SIGTERM/SIGINT it releases and destroys its session, then exits 0
+// (or $FAKE_LITEFS_EXIT_CODE). Bounded lifetime: 60 s.
+import { appendFileSync, readFileSync } from "node:fs";
+import { parse } from "yaml";
+
+const record = (event: Record<string, unknown>): void => {
+  appendFileSync(process.env["FAKE_LITEFS_RECORD"]!, JSON.stringify({ t: Date.now(), ...event }) + "\n");
+};
+setTimeout(() => process.exit(4), 60_000).unref();
+
+const args = process.argv.slice(2);
+const configPath = args[0] === "mount" && args[1] === "-config" ? args[2] : undefined;
+const configText = configPath ? readFileSync(configPath, "utf8") : "";
+record({ event: "start", args, configText, pid: process.pid });
+const config = parse(configText) as { lease: { type: string; hostname: string; consul?: { url: string; key: string; ttl: string } } };
+const base = config.lease.consul?.url ?? "";
+const key = config.lease.consul?.key ?? "litefs/primary";
+let session: string | null = null;
+
+async function call(method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(base + path, { method, body: body ?? null, signal: AbortSignal.timeout(3000) });
+  return { status: res.status, text: await res.text() };
+}
+
+async function main(): Promise<void> {
+  if (config.lease.type !== "consul") return;
+  const probe = await call("GET", `/v1/kv/${key}/clusterid`);
+  record({ event: "lease-service", status: probe.status });
+  for (let i = 0; i < 20 && session === null; i++) {
+    try {
+      const created = await call("PUT", "/v1/session/create", JSON.stringify({ Behavior: "delete", LockDelay: "1000ms", Name: "litefs", NodeChecks: [], TTL: config.lease.consul!.ttl }));
+      if (created.status === 200) {
+        const sid = (JSON.parse(created.text) as { ID: string }).ID;
+        const acq = await call("PUT", `/v1/kv/${key}?acquire=${sid}`, JSON.stringify({ hostname: config.lease.hostname, "advertise-url": "x" }));
+        if (acq.text.includes("true")) {
+          session = sid;
+          record({ event: "primary", session: sid });
+          break;
+        }
+        await call("PUT", `/v1/session/destroy/${sid}`);
+        record({ event: "replica" });
+        break;
+      }
+    } catch (e) {
+      record({ event: "error", message: (e as Error).message });
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+for (const s of ["SIGUSR1", "SIGUSR2", "SIGHUP"] as const) process.on(s, () => record({ event: "signal", signal: s }));
+for (const s of ["SIGTERM", "SIGINT"] as const) {
+  process.on(s, () => {
+    record({ event: "signal", signal: s });
+    void (async () => {
+      if (session) {
+        const rel = await call("PUT", `/v1/kv/${key}?release=${session}`, "").catch(() => ({ status: 0, text: "" }));
+        const des = await call("PUT", `/v1/session/destroy/${session}`).catch(() => ({ status: 0, text: "" }));
+        record({ event: "released", release: rel.text, destroy: des.text });
+      }
+      record({ event: "exit" });
+      process.exit(Number(process.env["FAKE_LITEFS_EXIT_CODE"] ?? 0));
+    })();
+  });
+}
+main().catch((e: unknown) => record({ event: "error", message: (e as Error).message }));
+setInterval(() => {}, 1000);
