@@ -244,6 +244,9 @@ export class LeaseService {
       // Handoff: a session created on another host, renewed (R5) then acquired (R4) here.
       if (!this.local.has(request.session)) this.local.set(request.session, { deadline: null, ttlMs: 0, refused: null });
     } else changed = false;
+    // A committed write or a confirmed renew proves quorum contact as of the request's arrival.
+    const confirmed = reply.kind === "created" || reply.kind === "bool" || (reply.kind === "renewed" && reply.session !== null);
+    if (confirmed && request.op !== "kv-get" && (this.lastContact === null || startedAt > this.lastContact)) this.lastContact = startedAt;
     if (changed || request.op === "kv-put") this.publishNow();
   }
 
@@ -393,12 +396,19 @@ export class LeaseService {
     if (this.probing || this.closed) return;
     this.probing = true;
     const started = this.clock.now();
+    // Bounded well below the grace: a read issued by a stale leader (e.g. just after a pause) is
+    // never answered, and waiting for Raft's own read timeout would hide a healthy cluster.
+    let timer: unknown = null;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = this.clock.setTimer(() => reject(new Error("probe timeout")), Math.max(100, this.graceMs / 4));
+    });
     try {
-      await this.raft.read();
+      await Promise.race([this.raft.read(), timeout]);
       if (this.lastContact === null || started > this.lastContact) this.lastContact = started;
     } catch {
       // No leader or no quorum: contact simply does not advance.
     } finally {
+      this.clock.clearTimer(timer);
       this.probing = false;
     }
     this.checkContact();

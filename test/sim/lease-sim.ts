@@ -1,0 +1,503 @@
+// The deterministic simulator, extended with the lease service and the LiteFS lease-loop model:
+// 3 hosts, each running a RaftCore (driven like the runner: persist -> send -> apply -> advance),
+// the real LeaseStateMachine and LeaseService on a virtual monotonic clock, and a LiteFS model
+// (test/support/lease/litefs-model.ts) calling its host's service with LiteFS's 1 s answer
+// deadline. Virtual time, one event queue, a seeded PRNG; faults: host crash (+ restart from its
+// durable Raft state), host pause (SIGSTOP of everything on it: work is deferred to resume; the
+// monotonic clock keeps running), network isolation, clean LiteFS stop, handoff.
+//
+// Checked: LiteFS primary intervals never overlap, except for intervals of a host that was
+// paused during them; effective writers (LiteFS primary AND write gate open, host not paused)
+// never overlap at all; liveness bounds are measured by the scenarios.
+
+import { RaftCore } from "../../src/election/raft/core.js";
+import { isNotLeaderError } from "../../src/election/raft/errors.js";
+import type { Entry, HardState, Message } from "../../src/election/raft/types.js";
+import { leaseProblem } from "../../src/election/lease/published-state.js";
+import { LeaseService } from "../../src/election/lease/service.js";
+import { LeaseStateMachine, type LeaseResult } from "../../src/election/lease/state-machine.js";
+import type { LeaseClock, LeaseKnobs, LeaseReply, LeaseRequest, RaftPort } from "../../src/election/lease/types.js";
+import { ConsulError, type ConsulApi, type SessionEntry } from "../support/lease/consul-client.js";
+import { IntervalRecorder, LiteFSLeaseModel, type PrimaryInterval } from "../support/lease/litefs-model.js";
+import { EventQueue } from "./event-queue.js";
+import { createRng, type Rng } from "./prng.js";
+
+export const SIM_TICK_MS = 50;
+export const SIM_TTL_MS = 3000;
+export const SIM_LOCK_DELAY_MS = 1000;
+const ANSWER_DEADLINE_MS = 1000;
+
+export interface LeaseSimOptions {
+  readonly seed: number;
+  readonly knobs?: Partial<LeaseKnobs>;
+  readonly hosts?: number;
+}
+
+interface Durable {
+  hardState: HardState;
+  entries: Entry[];
+}
+
+class Host {
+  core!: RaftCore;
+  sm!: LeaseStateMachine;
+  service!: LeaseService;
+  model!: LiteFSLeaseModel;
+  alive = false;
+  paused = false;
+  incarnation = 0;
+  inbox: (() => void)[] = [];
+  readonly durable: Durable = { hardState: { term: 0, vote: null, commit: 0 }, entries: [] };
+  readonly pauses: [number, number | null][] = [];
+  private proposals = new Map<number, { term: number; resolve: (r: LeaseResult) => void; reject: (e: Error) => void }>();
+  private reads = new Map<string, { index: number | null; resolve: () => void; reject: (e: Error) => void }>();
+  private applied = 0;
+  private readySoon = false;
+  private readSeq = 0;
+
+  constructor(
+    readonly id: string,
+    private readonly sim: LeaseSim,
+  ) {}
+
+  /** Runs `fn` on this host now, or at resume when paused; never after a crash. */
+  run(fn: () => void): void {
+    const inc = this.incarnation;
+    const guarded = (): void => {
+      if (!this.alive || this.incarnation !== inc) return;
+      fn();
+    };
+    if (this.paused) this.inbox.push(guarded);
+    else guarded();
+  }
+
+  at(ms: number, fn: () => void): unknown {
+    const handle = { cancelled: false };
+    this.sim.schedule(ms, () => {
+      if (!handle.cancelled) this.run(fn);
+    });
+    return handle;
+  }
+
+  boot(): void {
+    this.incarnation++;
+    this.alive = true;
+    this.applied = 0;
+    this.proposals.clear();
+    this.reads.clear();
+    const clock: LeaseClock = {
+      now: () => this.sim.now,
+      setTimer: (fn, ms) => this.at(ms, fn),
+      clearTimer: (h) => ((h as { cancelled: boolean }).cancelled = true),
+    };
+    let service: LeaseService | null = null;
+    this.sm = new LeaseStateMachine({ now: () => this.sim.now, onChange: (c) => service?.onStateChange(c) });
+    this.core = new RaftCore({
+      id: this.id,
+      voters: this.sim.ids,
+      clusterId: "lease-sim",
+      electionTick: 10,
+      heartbeatTick: 1,
+      random: () => this.sim.rng.next(),
+      restore: { hardState: this.durable.hardState, entries: this.durable.entries, snapshot: null },
+    });
+    const port: RaftPort = {
+      propose: (data) => this.propose(data),
+      read: () => this.read(),
+      status: () => ({ id: this.id, term: this.core.term, role: this.core.role, leader: this.core.leader }),
+    };
+    service = new LeaseService({
+      raft: port,
+      stateMachine: this.sm,
+      clock,
+      nodeName: this.id,
+      leaseKey: "litefs/primary",
+      forward: (leader, request, timeoutMs) => this.sim.forward(this, leader, request, timeoutMs),
+      minTtlMs: 1000,
+      onEvent: (e) => this.sim.log.push({ at: this.sim.now, host: this.id, ...e }),
+      ...(this.sim.knobs ? { knobs: this.sim.knobs } : {}),
+    });
+    this.service = service;
+    service.start();
+    this.model = new LiteFSLeaseModel({
+      name: this.id,
+      consul: () => this.consul(),
+      clock: { now: () => this.sim.now, sleep: (ms) => new Promise<void>((r) => this.at(ms, r)) },
+      recorder: this.sim.recorder,
+      ttl: `${SIM_TTL_MS / 1000}s`,
+      ttlMs: SIM_TTL_MS,
+      lockDelay: `${SIM_LOCK_DELAY_MS}ms`,
+    });
+    this.model.start();
+    this.tickLoop(this.incarnation);
+    this.scheduleReady();
+  }
+
+  crash(): void {
+    this.model.crash();
+    this.service.close();
+    this.alive = false;
+    this.paused = false;
+    this.inbox = [];
+    this.incarnation++;
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.pauses.push([this.sim.now, null]);
+  }
+
+  resume(): void {
+    this.paused = false;
+    const last = this.pauses.at(-1);
+    if (last) last[1] = this.sim.now;
+    const work = this.inbox;
+    this.inbox = [];
+    for (const w of work) w();
+  }
+
+  private tickLoop(inc: number): void {
+    this.at(SIM_TICK_MS, () => {
+      if (this.incarnation !== inc) return;
+      this.core.tick();
+      this.scheduleReady();
+      this.tickLoop(inc);
+    });
+  }
+
+  deliver(m: Message): void {
+    this.run(() => {
+      try {
+        this.core.step(m);
+      } catch {
+        // refused by the core: dropped
+      }
+      this.scheduleReady();
+    });
+  }
+
+  private scheduleReady(): void {
+    if (this.readySoon) return;
+    this.readySoon = true;
+    this.at(0, () => {
+      this.readySoon = false;
+      this.processReady();
+    });
+  }
+
+  private processReady(): void {
+    while (this.core.hasReady()) {
+      const rd = this.core.ready();
+      // 1. durable (synchronous here: the simulated disk never loses an fsynced write)
+      if (rd.hardState) this.durable.hardState = rd.hardState;
+      for (const e of rd.entries) {
+        const at = this.durable.entries.findIndex((x) => x.index >= e.index);
+        if (at >= 0) this.durable.entries.length = at;
+        this.durable.entries.push(e);
+      }
+      // 2. send
+      for (const m of rd.messages) this.sim.send(m);
+      // 3. apply
+      for (const e of rd.committedEntries) {
+        if (e.index <= this.applied) continue;
+        const result = e.type === "normal" ? this.sm.apply(e) : undefined;
+        this.applied = e.index;
+        const p = this.proposals.get(e.index);
+        if (p) {
+          this.proposals.delete(e.index);
+          if (p.term === e.term && result) p.resolve(result);
+          else p.reject(new Error("superseded"));
+        }
+      }
+      for (const rs of rd.readStates) {
+        const r = this.reads.get(Buffer.from(rs.requestCtx).toString("hex"));
+        if (r) r.index = rs.index;
+      }
+      if (rd.softState) this.service.onRoleChange(rd.softState.role, this.core.term);
+      this.core.advance(rd);
+      for (const [k, r] of this.reads) {
+        if (r.index !== null && r.index <= this.applied) {
+          this.reads.delete(k);
+          r.resolve();
+        }
+      }
+    }
+  }
+
+  private propose(data: Uint8Array): Promise<LeaseResult> {
+    let placed: { index: number; term: number };
+    try {
+      placed = this.core.propose(data);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    this.scheduleReady();
+    return new Promise((resolve, reject) => {
+      this.proposals.set(placed.index, { term: placed.term, resolve, reject });
+      this.at(3000, () => {
+        if (this.proposals.delete(placed.index)) reject(new Error("proposal timeout"));
+      });
+    });
+  }
+
+  private read(): Promise<void> {
+    const key = `${this.id}-${this.incarnation}-${++this.readSeq}`;
+    try {
+      this.core.readIndex(Buffer.from(key, "utf8"));
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    const hex = Buffer.from(key, "utf8").toString("hex");
+    this.scheduleReady();
+    return new Promise((resolve, reject) => {
+      this.reads.set(hex, { index: null, resolve, reject });
+      this.at(3000, () => {
+        if (this.reads.delete(hex)) reject(new Error("read timeout"));
+      });
+    });
+  }
+
+  /** LiteFS's calls to its local service, with the HTTP layer's 1 s deadline (500). */
+  private call(request: LeaseRequest): Promise<LeaseReply> {
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (r: LeaseReply): void => {
+        if (!done) {
+          done = true;
+          resolve(r);
+        }
+      };
+      this.run(() => {
+        this.at(ANSWER_DEADLINE_MS, () => finish({ kind: "error", status: 500, message: "deadline" }));
+        void this.service.handle(request, this.sim.now, ANSWER_DEADLINE_MS - 50).then(finish, (e: Error) => finish({ kind: "error", status: 500, message: e.message }));
+      });
+    });
+  }
+
+  private consul(): ConsulApi {
+    const expect = async (request: LeaseRequest): Promise<LeaseReply> => {
+      const r = await this.call(request);
+      if (r.kind === "error") throw new ConsulError(r.status, r.message);
+      return r;
+    };
+    return {
+      createSession: async (ttl) => {
+        const r = await expect({ op: "session-create", name: "litefs", node: this.id, ttl, ttlMs: SIM_TTL_MS, lockDelayNs: SIM_LOCK_DELAY_MS * 1e6, behavior: "delete" });
+        if (r.kind !== "created") throw new Error("unexpected reply");
+        return r.id;
+      },
+      renew: async (id) => {
+        const r = await expect({ op: "session-renew", id });
+        if (r.kind !== "renewed") throw new Error("unexpected reply");
+        return r.session ? ({ ID: r.session.id } as SessionEntry) : null;
+      },
+      acquire: async (key, session, value) => {
+        const r = await expect({ op: "kv-put", key, value: Buffer.from(value).toString("base64"), flags: 0, lock: "acquire", session });
+        return r.kind === "bool" && r.value;
+      },
+      release: async (key, session) => {
+        const r = await expect({ op: "kv-put", key, value: null, flags: 0, lock: "release", session });
+        return r.kind === "bool" && r.value;
+      },
+      destroy: async (id) => {
+        await expect({ op: "session-destroy", id, reason: "destroy" });
+      },
+      get: async (key) => {
+        const r = await expect({ op: "kv-get", key });
+        if (r.kind !== "kv" || !r.entry) return null;
+        return { Key: key, Value: r.entry.value, Flags: 0, LockIndex: r.entry.lockIndex, CreateIndex: r.entry.createIndex, ModifyIndex: r.entry.modifyIndex };
+      },
+    };
+  }
+
+  /** The write gate of this host's app: LiteFS primary and the published state backing it. */
+  writable(): boolean {
+    if (!this.alive || this.paused || !this.model.isPrimary) return false;
+    const state = this.service.publishedState();
+    return leaseProblem({ ok: true, state }, BigInt(Math.round(this.sim.now * 1e6))) === null;
+  }
+}
+
+export class LeaseSim {
+  now = 0;
+  readonly rng: Rng;
+  readonly ids: string[];
+  readonly hosts: Host[];
+  readonly recorder = new IntervalRecorder();
+  readonly knobs: Partial<LeaseKnobs> | undefined;
+  readonly writerViolations: string[] = [];
+  /** Service events (expiries, refused renews), for failure messages. */
+  readonly log: Record<string, unknown>[] = [];
+  private readonly queue = new EventQueue<() => void>();
+  /** Isolated hosts: no messages to or from them (Raft and forwarding). */
+  readonly isolated = new Set<string>();
+  events = 0;
+
+  constructor(options: LeaseSimOptions) {
+    this.rng = createRng(options.seed);
+    this.knobs = options.knobs;
+    this.ids = Array.from({ length: options.hosts ?? 3 }, (_, i) => `h${i + 1}`);
+    this.hosts = this.ids.map((id) => new Host(id, this));
+  }
+
+  host(id: string): Host {
+    return this.hosts.find((h) => h.id === id)!;
+  }
+
+  schedule(ms: number, fn: () => void): void {
+    this.queue.push(this.now + ms, fn);
+  }
+
+  private linkUp(a: string, b: string): boolean {
+    return !this.isolated.has(a) && !this.isolated.has(b);
+  }
+
+  send(m: Message): void {
+    if (!this.linkUp(m.from, m.to) || this.rng.chance(0.01)) return;
+    this.schedule(1 + this.rng.int(0, 5), () => {
+      if (this.linkUp(m.from, m.to)) this.host(m.to).deliver(m);
+    });
+  }
+
+  /** Follower -> leader forwarding over the simulated network (request and reply may be lost to a partition). */
+  forward(from: Host, leader: string, request: LeaseRequest, timeoutMs: number): Promise<LeaseReply> {
+    return new Promise((resolve, reject) => {
+      let done = false;
+      from.at(timeoutMs, () => {
+        if (!done) {
+          done = true;
+          reject(new Error("forward timeout"));
+        }
+      });
+      if (!this.linkUp(from.id, leader)) return;
+      this.schedule(1 + this.rng.int(0, 5), () => {
+        if (!this.linkUp(from.id, leader)) return;
+        this.host(leader).run(() => {
+          void this.host(leader)
+            .service.execute(request)
+            .then((reply) => {
+              this.schedule(1 + this.rng.int(0, 5), () => {
+                if (!this.linkUp(from.id, leader)) return;
+                from.run(() => {
+                  if (!done) {
+                    done = true;
+                    resolve(reply);
+                  }
+                });
+              });
+            });
+        });
+      });
+    });
+  }
+
+  boot(): void {
+    for (const h of this.hosts) h.boot();
+  }
+
+  /** Runs events until virtual time `until`, checking effective writers after every event. */
+  async runUntil(until: number): Promise<void> {
+    for (;;) {
+      const next = this.queue.pop();
+      if (!next) break;
+      if (next.at > until) {
+        this.queue.push(next.at, next.event);
+        break;
+      }
+      this.now = next.at;
+      this.events++;
+      next.event();
+      // Let the promise chains this event started settle before the next event (same instant).
+      for (let i = 0; i < 12; i++) await Promise.resolve();
+      const writers = this.hosts.filter((h) => h.writable()).map((h) => h.id);
+      if (writers.length > 1) this.writerViolations.push(`${writers.join("+")} writable at ${this.now} ms`);
+    }
+    this.now = until;
+  }
+
+  primaries(): string[] {
+    return this.hosts.filter((h) => h.alive && h.model.isPrimary).map((h) => h.id);
+  }
+
+  /** Primary intervals of different hosts that overlap, excluding those of a host paused during them. */
+  overlaps(): [PrimaryInterval, PrimaryInterval][] {
+    return this.recorder.overlaps(this.now, (i) => this.pausedDuring(i));
+  }
+
+  pausedDuring(i: PrimaryInterval): boolean {
+    const end = i.end ?? this.now;
+    return this.host(i.node).pauses.some(([s, e]) => s < end && (e ?? this.now) > i.start);
+  }
+
+  async waitForPrimary(limitMs: number, exclude?: string): Promise<string | null> {
+    const end = this.now + limitMs;
+    while (this.now < end) {
+      const p = this.primaries().find((id) => id !== exclude);
+      if (p) return p;
+      await this.runUntil(this.now + 10);
+    }
+    return null;
+  }
+}
+
+export type LeaseFault =
+  | { readonly kind: "crash"; readonly host: number; readonly downMs: number }
+  | { readonly kind: "pause"; readonly host: number; readonly ms: number }
+  | { readonly kind: "isolate"; readonly host: number; readonly ms: number }
+  | { readonly kind: "stop"; readonly host: number; readonly downMs: number }
+  | { readonly kind: "handoff"; readonly to: number };
+
+export interface ScheduledFault {
+  readonly at: number;
+  readonly fault: LeaseFault;
+}
+
+/** Applies a fault schedule (virtual ms offsets from now), then heals everything. */
+export async function runLeaseSchedule(sim: LeaseSim, schedule: readonly ScheduledFault[], tailMs: number): Promise<void> {
+  const start = sim.now;
+  const sorted = [...schedule].sort((a, b) => a.at - b.at);
+  for (const { at, fault } of sorted) {
+    await sim.runUntil(start + at);
+    const h = sim.hosts[fault.kind === "handoff" ? fault.to : fault.host]!;
+    switch (fault.kind) {
+      case "crash":
+        if (!h.alive) break;
+        h.crash();
+        sim.schedule(fault.downMs, () => {
+          if (!h.alive) h.boot();
+        });
+        break;
+      case "pause":
+        if (!h.alive || h.paused) break;
+        h.pause();
+        sim.schedule(fault.ms, () => {
+          if (h.alive && h.paused) h.resume();
+        });
+        break;
+      case "isolate":
+        sim.isolated.add(h.id);
+        sim.schedule(fault.ms, () => sim.isolated.delete(h.id));
+        break;
+      case "stop":
+        if (!h.alive || h.paused) break;
+        void h.model.stop();
+        sim.schedule(fault.downMs, () => {
+          if (h.alive) h.model.start();
+        });
+        break;
+      case "handoff": {
+        const from = sim.hosts.find((x) => x.alive && !x.paused && x.model.isPrimary && x !== h);
+        if (!from || !h.alive || h.paused) break;
+        const sid = from.model.handOff();
+        if (sid) h.model.takeOver(sid);
+        break;
+      }
+    }
+  }
+  await sim.runUntil(start + Math.max(0, ...sorted.map((s) => s.at)) + tailMs);
+  sim.isolated.clear();
+  for (const h of sim.hosts) {
+    if (h.paused) h.resume();
+    if (!h.alive) h.boot();
+  }
+}
