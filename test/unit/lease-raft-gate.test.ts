@@ -140,3 +140,22 @@ describe("raft write gate", () => {
     expect(n.splitBrain).toBe(false);
   });
 });
+
+describe("raft facts for status and metrics", () => {
+  it("raftLeaseStatus reads the state file: term, leader, holder, gate", async () => {
+    const { raftLeaseStatus } = await import("../../src/election/lease/status.js");
+    mount = createTempMount({ role: "primary" });
+    const settings = loadSettings({ nodeId: "node-b", leaderElection: "raft", mountPath: mount.path, dataPath: "/var/lib/litefs", httpAddr: "127.0.0.1:1", raft: { selfAddr: "node-b:7000", peers: ["node-a:7000"], secret: "0123456789abcdef" } }, {});
+    expect(raftLeaseStatus(settings)).toMatchObject({ available: false, gate: "closed", problem: expect.stringMatching(/no lease state/) });
+    writeLeaseState(leaseStatePath(mount.path), state());
+    expect(raftLeaseStatus(settings)).toMatchObject({ available: true, term: 2, leader: "node-a:7000", role: "follower", leaseHolder: "node-b", holder: true, gate: "open", problem: null });
+  });
+
+  it("the election view counts leader changes for metrics", async () => {
+    const { path } = open("primary", state());
+    expect(election!.raftSnapshot()).toEqual({ term: 2, leader: "node-a:7000", leaderChanges: 0, leaseHolder: "node-b" });
+    writeLeaseState(path, state({ raft: { term: 3, role: "leader", leader: "node-b:7000" } }));
+    await sleep(80);
+    expect(election!.raftSnapshot()).toMatchObject({ term: 3, leader: "node-b:7000", leaderChanges: 1 });
+  });
+});

@@ -23,7 +23,18 @@ export interface RaftLeaseElectionOptions {
   readonly read?: (path: string) => LeaseStateReading;
 }
 
+/** Raft facts for metrics and health (src/health RaftMetricsSource shape). */
+export interface RaftLeaseSnapshot {
+  readonly term: number;
+  readonly leader: string | null;
+  /** Leader changes this process has seen in the published state since it started watching. */
+  readonly leaderChanges: number;
+  readonly leaseHolder: string | null;
+}
+
 export interface RaftLeaseElection extends ElectionView {
+  /** For src/health's RaftMetricsSource: null until a state was read. */
+  raftSnapshot(): RaftLeaseSnapshot | null;
   /** The last reading of the state file. */
   current(): LeaseStateReading;
   /** Why LiteFS being primary is not backed right now (null when it is). */
@@ -40,6 +51,15 @@ export function raftLeaseElection(options: RaftLeaseElectionOptions): RaftLeaseE
   let lastProblem: string | null = leaseProblem(reading, nowNs());
   let poller: NodeJS.Timeout | null = null;
   let deadlineTimer: NodeJS.Timeout | null = null;
+  let lastLeader: string | null | undefined;
+  let leaderChanges = 0;
+  const noteLeader = (): void => {
+    if (!reading.ok) return;
+    const leader = reading.state.raft.leader;
+    if (lastLeader !== undefined && leader !== null && leader !== lastLeader) leaderChanges++;
+    if (leader !== null) lastLeader = leader;
+  };
+  noteLeader();
 
   const armDeadline = (): void => {
     if (deadlineTimer) clearTimeout(deadlineTimer);
@@ -53,6 +73,7 @@ export function raftLeaseElection(options: RaftLeaseElectionOptions): RaftLeaseE
 
   function check(): void {
     reading = read(options.statePath);
+    noteLeader();
     const problem = leaseProblem(reading, nowNs());
     const changed = (problem === null) !== (lastProblem === null);
     lastProblem = problem;
@@ -93,6 +114,8 @@ export function raftLeaseElection(options: RaftLeaseElectionOptions): RaftLeaseE
       };
     },
     current: () => reading,
+    raftSnapshot: () =>
+      reading.ok ? { term: reading.state.raft.term, leader: reading.state.raft.leader, leaderChanges, leaseHolder: reading.state.primary } : null,
     problemNow: () => leaseProblem(read(options.statePath), nowNs()),
     close() {
       listeners.clear();
