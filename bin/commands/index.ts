@@ -7,6 +7,8 @@ export const COMMANDS: Record<string, Command | undefined> = {
   check: async (argv) => (await import("./check.js")).checkCommand(argv),
   migrate: async (argv) => (await import("./migrate.js")).migrateCommand(argv),
   proxy: async (argv) => (await import("./proxy.js")).proxyCommand(argv),
+  run: async (argv) => (await import("./run.js")).runCommand(argv),
+  "lease-server": async (argv) => (await import("./lease-server.js")).leaseServerCommand(argv),
 };
 
 export const USAGE = `Usage: litefs-node <command> [options]
@@ -20,6 +22,11 @@ Commands:
   migrate --drizzle <dir> | --prisma <dir>
                             apply migrations with the built-in appliers (primary only)
   proxy                     write-forwarding proxy in front of this node's app
+  run [--config FILE] [--join-timeout S] [-- <app command ...>]
+                            run this node: litefs.yml, the Raft lease service (raft mode),
+                            then litefs mount with the app command as LiteFS's exec
+  lease-server [--http-port N]
+                            the Raft lease service alone (sidecar); lease.consul.url points at it
 
 Options:
   --help, -h                help (also: litefs-node <command> --help)

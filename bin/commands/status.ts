@@ -1,13 +1,14 @@
 // `litefs-node status [--json]`: what this node knows about the cluster, right now.
 import { loadSettings } from "../../src/config/index.js";
 import { createNode } from "../../src/election/node.js";
+import { raftLeaseStatus, type RaftLeaseStatus } from "../../src/election/lease/status.js";
 import { parseCommandArgs } from "./args.js";
 
 const HELP = `Usage: litefs-node status [--json]
 
 Prints this node's role, the primary, the database TXID, replication lag, the election mode and
-whether the cluster is in split brain. Exit code 0 when healthy, 1 when split brain or no
-primary is known.
+whether the cluster is in split brain; in raft mode also the Raft term, leader, lease holder
+and this node's write gate. Exit code 0 when healthy, 1 when split brain or no primary is known.
 `;
 
 export interface StatusReport {
@@ -19,6 +20,8 @@ export interface StatusReport {
   election: string;
   splitBrain: boolean;
   database: string;
+  /** Raft mode only: what the lease service on this host publishes. */
+  raft: RaftLeaseStatus | null;
 }
 
 export async function statusCommand(argv: string[]): Promise<number> {
@@ -38,6 +41,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
       election: settings.enabled ? settings.leaderElection : "dev",
       splitBrain: node.splitBrain,
       database: settings.databaseName,
+      raft: settings.enabled && settings.leaderElection === "raft" ? raftLeaseStatus(settings) : null,
     };
     if (parsed.values.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -52,7 +56,16 @@ export async function statusCommand(argv: string[]): Promise<number> {
         ["election", report.election],
         ["split brain", report.splitBrain ? "YES: writes are refused" : "no"],
       ];
-      for (const [k, v] of rows) process.stdout.write(`${k.padEnd(12)}${v}\n`);
+      const raft = report.raft;
+      if (raft) {
+        rows.push(
+          ["raft term", raft.term === null ? "(unknown)" : String(raft.term)],
+          ["raft leader", raft.leader ?? "(none known)"],
+          ["lease holder", raft.leaseHolder ?? "(none)"],
+          ["write gate", raft.gate === "open" ? "open" : `closed: ${raft.problem ?? "unknown"}`],
+        );
+      }
+      for (const [k, v] of rows) process.stdout.write(`${k.padEnd(14)}${v}\n`);
     }
     return report.splitBrain || report.primary === null ? 1 : 0;
   } finally {

@@ -1,11 +1,13 @@
 // The election's side of "who may write": it does not decide alone (LiteFS holds the actual
 // lease), it checks LiteFS's view against what the election says. A contradiction is split brain.
 //   static: primaryHostname is primary for good (LiteFS static lease, candidate on that node only).
-//   raft:   for now LiteFS's own view is taken as is; the Raft lease service will plug in here
-//           as a second ElectionView (its published leader and lease deadline), with `subscribe`
-//           telling the node to re-judge when that view changes.
+//   raft:   LiteFS's view must be backed by the lease service's published state (this node holds
+//           the lease, its deadline has not passed, quorum contact is recent): see
+//           lease/raft-election.ts. `subscribe` tells the node to re-judge when that state changes.
 import type { LiteFSSettings } from "../config/index.js";
 import type { LiteFSView } from "../litefs/view.js";
+import { leaseStatePath } from "./lease/published-state.js";
+import { raftLeaseElection } from "./lease/raft-election.js";
 
 export interface Contradiction {
   /** What disagrees, in words (goes into SplitBrainError.reason and the log). */
@@ -20,6 +22,13 @@ export interface ElectionView {
   contradiction(view: LiteFSView): Contradiction | null;
   /** Elections whose own view changes over time call `listener` then; returns an unsubscribe. */
   subscribe?(listener: () => void): () => void;
+  /**
+   * For a view just judged writable: the `performance.now()` time (ms) after which that verdict
+   * may no longer hold by the passage of time alone (a lease deadline). The gate re-judges on the
+   * first write after it, so even a synchronous write loop that never yields to timers stops at
+   * the deadline. Omitted: the verdict holds until the view or the election changes.
+   */
+  writableUntilMs?(view: LiteFSView): number;
 }
 
 /** Static lease: `primaryHostname` is the primary; LiteFS saying otherwise is split brain. */
@@ -39,14 +48,11 @@ export function staticElection(nodeId: string, primaryHostname: string): Electio
   };
 }
 
-/** Raft mode until the lease service publishes its state: LiteFS (through the consul lease) decides alone. */
-export function litefsOnlyElection(): ElectionView {
-  return { kind: "raft", contradiction: () => null };
-}
-
 /** The election view the settings describe. Requires nodeId and, for static, primaryHostname. */
 export function electionForSettings(settings: LiteFSSettings): ElectionView {
-  if (settings.leaderElection === "raft") return litefsOnlyElection();
+  // Raft: LiteFS saying "primary" counts only while the lease service (same host) backs it; with
+  // no published state the gate fails closed.
+  if (settings.leaderElection === "raft") return raftLeaseElection({ statePath: leaseStatePath(settings.mountPath) });
   if (!settings.nodeId || !settings.primaryHostname) {
     throw new TypeError("static leader election needs settings.nodeId and settings.primaryHostname (use loadSettings())");
   }

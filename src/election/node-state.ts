@@ -40,6 +40,8 @@ export class NodeState {
   private eventsVerdict: Verdict = WRITABLE;
   private lastView: LiteFSView | null = null;
   private lastVerdict: Verdict = WRITABLE;
+  /** performance.now() after which a WRITABLE verdict must be judged again (lease deadlines). */
+  private verdictExpiresAt = Infinity;
   private lastSnapshot: NodeStateSnapshot | null = null;
   private inSplitBrain = false;
   private readonly unsubscribeElection: (() => void) | undefined;
@@ -54,7 +56,9 @@ export class NodeState {
     private readonly hooks: NodeStateHooks,
   ) {
     const assertWritable = (): void => {
-      // Hot path. Events connected: one identity comparison, no I/O, no allocation.
+      // Hot path. Events connected: one identity comparison, no I/O, no allocation (plus a clock
+      // read when the election bounds the verdict in time, as raft mode's lease deadline does).
+      if (this.eventsView !== null && this.verdictExpired()) this.reevaluate();
       const verdict = this.eventsView !== null ? this.eventsVerdict : this.judgeFiles().verdict;
       if (verdict !== WRITABLE) throw this.refusal(verdict);
     };
@@ -118,10 +122,11 @@ export class NodeState {
 
   private observe(view: LiteFSView, source: "events" | "files"): Verdict {
     // Same view as last time (the common case on every write while reading files): nothing to do.
-    if (this.lastView !== null && sameView(this.lastView, view)) return this.lastVerdict;
+    if (this.lastView !== null && sameView(this.lastView, view) && !this.verdictExpired()) return this.lastVerdict;
     const verdict = judge(view, this.election);
     this.lastView = view;
     this.lastVerdict = verdict;
+    this.verdictExpiresAt = verdict === WRITABLE && this.election.writableUntilMs ? this.election.writableUntilMs(view) : Infinity;
     const snapshot = this.snapshotOf(view, verdict, source);
     const previous = this.lastSnapshot;
     this.lastSnapshot = snapshot;
@@ -136,6 +141,10 @@ export class NodeState {
       this.hooks.roleChange(snapshot, previous);
     }
     return verdict;
+  }
+
+  private verdictExpired(): boolean {
+    return this.verdictExpiresAt !== Infinity && performance.now() >= this.verdictExpiresAt;
   }
 
   private snapshotOf(view: LiteFSView, verdict: Verdict, source: "events" | "files"): NodeStateSnapshot {

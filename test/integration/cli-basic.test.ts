@@ -96,6 +96,7 @@ describe("litefs-node CLI", () => {
       election: "static",
       splitBrain: false,
       database: "db",
+      raft: null,
     });
   });
 
@@ -132,5 +133,44 @@ describe("litefs-node CLI", () => {
     const r = runCli(["check"], { LITEFS_ENABLED: "false" });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain("dev mode");
+  });
+});
+
+describe("litefs-node status in raft mode", () => {
+  it("shows the Raft term, leader, lease holder and the write gate from the published lease state", async () => {
+    const { leaseStatePath, writeLeaseState } = await import("../../src/election/lease/published-state.js");
+    const mount = createTempMount({ role: "primary" });
+    mounts.push(mount);
+    const ns = (ms: number) => (process.hrtime.bigint() + BigInt(ms * 1e6)).toString();
+    writeLeaseState(leaseStatePath(mount.path), {
+      v: 1, pid: process.pid, node: "node-b", raftId: "node-b:7000", updatedNs: ns(0), leaseSession: "s-b", primary: "node-b",
+      holder: true, refused: false, deadlineNs: ns(60_000), contactNs: ns(30_000), graceMs: 60_000,
+      raft: { term: 7, role: "leader", leader: "node-b:7000" },
+    });
+    const env = {
+      LITEFS_MOUNT_PATH: mount.path, LITEFS_DATA_PATH: `${mount.path}-data`, LITEFS_DATABASE: mount.databaseName, LITEFS_NODE_ID: "node-b",
+      LITEFS_LEADER_ELECTION: "raft", LITEFS_RAFT_SELF_ADDR: "node-b:7000", LITEFS_RAFT_PEERS: "node-a:7000,node-c:7000",
+      LITEFS_RAFT_SECRET: "0123456789abcdef", LITEFS_HTTP_ADDR: "127.0.0.1:20299",
+    };
+    const r = runCli(["status"], env);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/raft term\s+7/);
+    expect(r.stdout).toMatch(/raft leader\s+node-b:7000/);
+    expect(r.stdout).toMatch(/lease holder\s+node-b/);
+    expect(r.stdout).toMatch(/write gate\s+open/);
+
+    rmSync(leaseStatePath(mount.path));
+    const down = runCli(["status", "--json"], env);
+    expect(down.code).toBe(1);
+    const report = JSON.parse(down.stdout) as { splitBrain: boolean; raft: { gate: string; problem: string } };
+    expect(report.splitBrain).toBe(true);
+    expect(report.raft.gate).toBe("closed");
+    expect(report.raft.problem).toMatch(/no lease state/);
+  });
+
+  it("lists run and lease-server in the usage", () => {
+    const r = runCli(["--help"]);
+    expect(r.stdout).toContain("lease-server");
+    expect(r.stdout).toMatch(/\n  run /);
   });
 });

@@ -159,3 +159,59 @@ describe("raft facts for status and metrics", () => {
     expect(election!.raftSnapshot()).toMatchObject({ term: 3, leader: "node-b:7000", leaderChanges: 1 });
   });
 });
+
+describe("raft write gate under a synchronous write loop (no timers run)", () => {
+  // A loop that never yields: only the gate's own clock check can stop it at the deadline.
+  function writeUntilRefused(n: LiteFSNode, maxMs: number): { refusedAfterMs: number | null; error: unknown } {
+    const start = performance.now();
+    while (performance.now() - start < maxMs) {
+      try {
+        n.gate.assertWritable();
+      } catch (error) {
+        return { refusedAfterMs: performance.now() - start, error };
+      }
+    }
+    return { refusedAfterMs: null, error: null };
+  }
+
+  it("refuses at the lease deadline while the gate answers from the mount files", () => {
+    const { node: n } = open("primary", state({ deadlineNs: ns(150), graceMs: 60_000 }));
+    const r = writeUntilRefused(n, 2000);
+    expect(r.refusedAfterMs).not.toBeNull();
+    expect(r.refusedAfterMs!).toBeGreaterThanOrEqual(100);
+    expect(r.refusedAfterMs!).toBeLessThan(1000);
+    expect(isSplitBrainError(r.error)).toBe(true);
+    expect((r.error as SplitBrainError).message).toMatch(/deadline passed/);
+  });
+
+  it("refuses at the lease deadline while the gate answers from /events (no file I/O per write)", async () => {
+    const { startEventsServer } = await import("../support/events-server.js");
+    const server = await startEventsServer({ stream: `{"type":"init","data":{"isPrimary":true}}\n` });
+    try {
+      mount = createTempMount({ role: "primary" });
+      const path = leaseStatePath(mount.path);
+      writeLeaseState(path, state({ deadlineNs: ns(400), graceMs: 60_000 }));
+      const settings = loadSettings(
+        {
+          nodeId: "node-b",
+          leaderElection: "raft",
+          mountPath: mount.path,
+          dataPath: "/var/lib/litefs",
+          databaseName: "db",
+          raft: { selfAddr: "node-b:7000", peers: ["node-a:7000", "node-c:7000"], secret: "0123456789abcdef" },
+        },
+        {},
+      );
+      election = raftLeaseElection({ statePath: path, pollMs: 20 });
+      node = openNode(settings, { logger: pino({ level: "silent" }), pollIntervalMs: 0, election, apiUrl: server.url });
+      await node.ready;
+      expect(node.source).toBe("events");
+      const r = writeUntilRefused(node, 3000);
+      expect(r.refusedAfterMs).not.toBeNull();
+      expect(isSplitBrainError(r.error)).toBe(true);
+      expect((r.error as SplitBrainError).message).toMatch(/deadline passed/);
+    } finally {
+      await server.close();
+    }
+  });
+});

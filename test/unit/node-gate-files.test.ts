@@ -202,16 +202,18 @@ describe("static split brain from the files", () => {
   });
 });
 
-describe("raft election (until the lease service plugs in)", () => {
+describe("raft election (the lease service's published state backs LiteFS)", () => {
   const raft: Partial<LiteFSSettingsInput> = {
     leaderElection: "raft",
     primaryHostname: null,
     raft: { selfAddr: "node-b:7000", peers: ["node-a:7000", "node-c:7000"], secret: "0123456789abcdef" },
   };
 
-  it("LiteFS primary is writable whatever the node is called", () => {
+  it("LiteFS primary without a published lease state fails closed as split brain", () => {
     const n = open("node-b", { role: "primary" }, raft);
-    expect(() => n.gate.assertWritable()).not.toThrow();
+    const e = refusal(n) as SplitBrainError;
+    expect(e).toBeInstanceOf(SplitBrainError);
+    expect(e.reason).toMatch(/no lease state at .*is the lease service running/);
   });
 
   it("a replica of any host is just a replica", () => {

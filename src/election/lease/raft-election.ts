@@ -101,6 +101,12 @@ export function raftLeaseElection(options: RaftLeaseElectionOptions): RaftLeaseE
       const self = reading.ok ? reading.state.node : null;
       return { reason: `LiteFS says this node is primary but ${problem}`, primary: named !== null && named !== self ? named : null };
     },
+    // Called right after contradiction() found this primary view backed: the verdict holds until
+    // the deadline or the quorum-contact grace runs out, whichever comes first.
+    writableUntilMs(): number {
+      const next = nextLeaseChangeNs(reading);
+      return next === null ? Infinity : performance.now() + Number(next - nowNs()) / 1e6;
+    },
     subscribe(listener: () => void): () => void {
       listeners.add(listener);
       if (!poller) {
