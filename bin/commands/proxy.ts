@@ -3,6 +3,8 @@
 import { loadSettings } from "../../src/config/index.js";
 import { ConfigError } from "../../src/errors.js";
 import { openNode } from "../../src/election/node.js";
+import { leaseStatePath } from "../../src/election/lease/published-state.js";
+import { raftLeaseElection } from "../../src/election/lease/raft-election.js";
 import { createForwardingProxy } from "../../src/forward/proxy.js";
 import { positionFileTxid } from "../../src/forward/position.js";
 import { loadForwardSettings, type ForwardSettingsInput } from "../../src/forward/settings.js";
@@ -79,9 +81,19 @@ export async function proxyCommand(argv: string[]): Promise<number> {
   if (!settings || !forward || !logger) return fail(new ConfigError(issues).message);
 
   const db = forward.db ?? settings.databaseName;
-  const node = openNode(settings, { logger });
+  // Raft mode: one view of the lease service's published state both gates the node and feeds the
+  // raft metrics and health fields.
+  const raft =
+    settings.enabled && settings.leaderElection === "raft" ? raftLeaseElection({ statePath: leaseStatePath(settings.mountPath) }) : null;
+  const node = openNode(settings, { logger, ...(raft ? { election: raft } : {}) });
   const metrics = defaultMetrics();
-  const detach = metrics.observeNode(node, { db });
+  const detachNode = metrics.observeNode(node, { db });
+  const detachRaft = raft ? metrics.observeRaft(raft) : () => undefined;
+  const detach = (): void => {
+    detachNode();
+    detachRaft();
+    raft?.close();
+  };
   // The TXID after a write: <db>-pos is written at commit; the tx event may trail it a moment.
   const fromFile = settings.enabled ? positionFileTxid(settings.mountPath) : null;
   const currentTxid = (name: string): bigint | null => {
@@ -90,7 +102,7 @@ export async function proxyCommand(argv: string[]): Promise<number> {
     if (fromEvents === null) return fromPos;
     return fromPos !== null && fromPos > fromEvents ? fromPos : fromEvents;
   };
-  const proxy = createForwardingProxy({ node, settings: forward, db, nodeId: settings.nodeId, metrics, health: true, currentTxid, logger });
+  const proxy = createForwardingProxy({ node, settings: forward, db, nodeId: settings.nodeId, metrics, health: raft ? { raft } : true, currentTxid, logger });
 
   const stopped = waitForStopSignal();
   let bound;

@@ -1,6 +1,7 @@
 // `litefs-node proxy` as a real child process: forwards a write from a replica, serves health
 // and metrics, exits 0 on SIGTERM; bad settings exit non-zero naming the variable.
 import { spawn, type ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
@@ -117,6 +118,44 @@ describe("litefs-node proxy", () => {
     r.child.kill("SIGTERM");
     expect(await withTimeout(r.exited, 10_000, "shutdown")).toBe(0);
     expect(r.stdout()).toMatch(/stopped \(SIGTERM\)/);
+  });
+
+  it("raft mode: health and metrics carry the lease service's term, leader and lease holder", async () => {
+    const { leaseStatePath, writeLeaseState } = await import("../../src/election/lease/published-state.js");
+    const mount = createTempMount({ role: "primary" });
+    cleanups.push(() => mount.cleanup());
+    const ns = (ms: number) => (process.hrtime.bigint() + BigInt(ms * 1e6)).toString();
+    writeLeaseState(leaseStatePath(mount.path), {
+      v: 1, pid: process.pid, node: "node-b", raftId: "node-b:7000", updatedNs: ns(0), leaseSession: "s-b", primary: "node-b",
+      holder: true, refused: false, deadlineNs: ns(60_000), contactNs: ns(30_000), graceMs: 60_000,
+      raft: { term: 7, role: "leader", leader: "node-b:7000" },
+    });
+    cleanups.push(() => rmSync(leaseStatePath(mount.path), { force: true }));
+    const events = await startEventsServer({ fixture: "primary" });
+    cleanups.push(() => events.close());
+    const app = await startApp("b");
+    const r = run(["proxy", "--listen", "127.0.0.1:0"], {
+      LITEFS_MOUNT_PATH: mount.path,
+      LITEFS_DATA_PATH: `${mount.path}-data`,
+      LITEFS_DATABASE: "db",
+      LITEFS_NODE_ID: "node-b",
+      LITEFS_LEADER_ELECTION: "raft",
+      LITEFS_RAFT_SELF_ADDR: "node-b:7000",
+      LITEFS_RAFT_PEERS: "node-a:7000,node-c:7000",
+      LITEFS_RAFT_SECRET: "0123456789abcdef",
+      LITEFS_HTTP_ADDR: `127.0.0.1:${events.port}`,
+      LITEFS_FORWARD_UPSTREAM: app.url,
+      LITEFS_FORWARD_TARGET: "http://{host}:8080",
+    });
+    const [, url] = await waitForOutput(r, /listening on (http:\/\/127\.0\.0\.1:\d+) -> app .*node node-b is primary/);
+    const health = await request(`${url}/litefs-node/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ role: "primary", splitBrain: false });
+    const metrics = await (await request(`${url}/litefs-node/metrics`)).text();
+    expect(metrics).toMatch(/^litefs_node_raft_term 7$/m);
+    expect(metrics).toMatch(/^litefs_node_raft_lease_holder\{holder="node-b"\} 1$/m);
+    r.child.kill("SIGTERM");
+    expect(await withTimeout(r.exited, 10_000, "shutdown")).toBe(0);
   });
 
   it("--help prints the usage and exits 0", async () => {
