@@ -29,3 +29,16 @@ export function fail(message: string, code = 1): number {
   process.stderr.write(`litefs-node: ${message}\n`);
   return code;
 }
+
+/** Resolves with the first SIGINT or SIGTERM: long-running commands stop cleanly on either. */
+export function waitForStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      resolve(signal);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}

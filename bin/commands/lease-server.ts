@@ -4,7 +4,7 @@ import { goDurationToMs, loadSettings } from "../../src/config/index.js";
 import { ConfigError } from "../../src/errors.js";
 import { startLeaseService, type LeaseServiceOverrides } from "../../src/election/lease-service.js";
 import { createDefaultLogger } from "../../src/litefs/logger.js";
-import { fail, parseCommandArgs, USAGE_EXIT } from "./args.js";
+import { fail, parseCommandArgs, USAGE_EXIT, waitForStopSignal } from "./args.js";
 
 const HELP = `Usage: litefs-node lease-server [--http-port N] [--min-ttl DURATION]
 
@@ -40,18 +40,6 @@ export function leaseOverridesFromArgs(values: { "http-port"?: string; "min-ttl"
   const token = process.env["LITEFS_LEASE_TOKEN"];
   if (token) overrides.token = token;
   return overrides;
-}
-
-export function waitForStopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      resolve(signal);
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  });
 }
 
 export async function leaseServerCommand(argv: string[]): Promise<number> {

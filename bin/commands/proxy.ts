@@ -11,7 +11,7 @@ import { loadForwardSettings, type ForwardSettingsInput } from "../../src/forwar
 import { defaultMetrics } from "../../src/health/metrics.js";
 import { HEALTH_PATH, METRICS_PATH } from "../../src/health/endpoints.js";
 import { createDefaultLogger } from "../../src/litefs/logger.js";
-import { fail, parseCommandArgs } from "./args.js";
+import { fail, parseCommandArgs, waitForStopSignal } from "./args.js";
 
 const HELP = `Usage: litefs-node proxy [--listen ADDR] [--upstream URL] [--target TEMPLATE] [--hosts MAP]
 
@@ -38,18 +38,6 @@ Environment only:
   LITEFS_FORWARD_HEALTH_MAX_LAG  health answers 503 on a replica lagging more (default 10s)
 The LiteFS node itself is configured by the LITEFS_* settings (see \`litefs-node config --help\`).
 `;
-
-function waitForStopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      resolve(signal);
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  });
-}
 
 export async function proxyCommand(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs(
