@@ -1,7 +1,8 @@
-// litefs-node/drizzle against stock drizzle-orm/better-sqlite3, same database file, same pragmas.
-// The subject runs twice: with the gate fed by the /events stream (a real node connected to a
-// replay server of the recorded LiteFS capture: no I/O per check), and with the file-fallback gate
-// (a real node whose LiteFS API is unreachable: it reads the mount files on every check).
+// litefs-node/drizzle against stock drizzle-orm/better-sqlite3: same schema, same seeded rows,
+// same pragmas, each variant on its own file in its own process (bench/worker.ts). The subject
+// runs twice: with the gate fed by the /events stream (a real node connected to a replay server of
+// the recorded LiteFS capture: no I/O per check), and with the file-fallback gate (a real node
+// whose LiteFS API is unreachable: it reads the mount files on every check).
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -17,7 +18,6 @@ import { drizzle } from "../src/driver/drizzle/index.js";
 import { createNode, type LiteFSNode } from "../src/election/node.js";
 import { startEventsServer, type EventsServer } from "../test/support/events-server.js";
 import { createTempMount, type TempMount } from "../test/support/litefs-mount.js";
-import { measureInterleavedSamples, median, pairedRatio, type BenchOptions, type BenchRow } from "./harness.js";
 
 const items = sqliteTable("items", {
   id: integer("id").primaryKey({ autoIncrement: true }),
@@ -73,78 +73,115 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000)
   }
 }
 
-export async function runDrizzleBench(options: BenchOptions, log: (line: string) => void = console.log): Promise<BenchRow[]> {
+export const DRIZZLE_VARIANTS = ["stock", "events", "files"] as const;
+export type DrizzleVariant = (typeof DRIZZLE_VARIANTS)[number];
+
+/** One variant's database: its cases (name -> operation) and how to close it. */
+export interface BenchSubject<Op> {
+  readonly cases: Record<string, Op>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens ONE variant on its own freshly seeded file in its own temp mount (bench/worker.ts runs
+ * each variant in its own process: no shared heap, JIT feedback or page cache between them).
+ * - stock: drizzle-orm/better-sqlite3 on plain better-sqlite3;
+ * - events: litefs-node/drizzle, gate fed by a real node following a replay of recorded /events;
+ * - files: litefs-node/drizzle, file-fallback gate (LiteFS API unreachable: reads the mount files
+ *   on every check).
+ * Same settings on all: WAL, foreign keys on, 5 s busy timeout, synchronous=NORMAL (the usual WAL
+ * setting; FULL would make every commit an fsync and hide the driver's cost). Checked, not assumed.
+ */
+export async function openDrizzleVariant(variant: DrizzleVariant): Promise<BenchSubject<() => unknown>> {
   const root = mkdtempSync(join(tmpdir(), "litefs-node-bench-"));
   const mount = createTempMount({ role: "primary" });
   const closers: (() => unknown)[] = [() => mount.cleanup(), () => rmSync(root, { recursive: true, force: true })];
+  const close = async (): Promise<void> => {
+    for (const closer of closers) await closer();
+  };
   try {
     const file = join(mount.path, mount.databaseName);
-
-    // Stock: plain better-sqlite3 with what GuardedDatabase sets up (WAL, foreign keys, 5 s busy
-    // timeout), plus synchronous=NORMAL on both (the usual WAL setting; FULL would make every
-    // commit an fsync and hide the driver's cost).
-    const stockClient = new BetterSqlite3(file, { timeout: 5000 });
-    closers.unshift(() => stockClient.close());
-    stockClient.pragma("journal_mode = WAL");
-    stockClient.pragma("foreign_keys = ON");
-    stockClient.pragma("synchronous = NORMAL");
-    stockClient.exec("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, qty INTEGER NOT NULL)");
-    const seed = stockClient.prepare("INSERT INTO items (name, qty) VALUES (?, ?)");
-    stockClient.transaction(() => {
+    let client: BetterSqlite3.Database;
+    let db: AnyDrizzle;
+    if (variant === "stock") {
+      const stockClient = new BetterSqlite3(file, { timeout: 5000 });
+      closers.unshift(() => stockClient.close());
+      stockClient.pragma("journal_mode = WAL");
+      stockClient.pragma("foreign_keys = ON");
+      client = stockClient;
+      db = stockDrizzle(stockClient);
+    } else {
+      const { node, close: closeNode } = await openBenchNode(variant, mount, root);
+      closers.unshift(closeNode);
+      const guarded = drizzle({ node });
+      closers.unshift(() => guarded.$client.close());
+      client = guarded.$client;
+      db = guarded;
+    }
+    client.pragma("synchronous = NORMAL");
+    checkConnection(client);
+    client.exec("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, qty INTEGER NOT NULL)");
+    const seed = client.prepare("INSERT INTO items (name, qty) VALUES (?, ?)");
+    client.transaction(() => {
       for (let i = 0; i < SEED_ROWS; i++) seed.run(`seed-${i}`, i);
     })();
-    const stockDb = stockDrizzle(stockClient);
+    return { cases: cases(db), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
 
-    // Gate fed by /events: a real node connected to a replay of the recorded primary stream.
+/**
+ * A real node for the litefs-node variants of both suites, on `mount`:
+ * - events: connected to a replay of the recorded primary /events stream (no I/O per check);
+ * - files: its LiteFS API is unreachable, so every check reads the mount files.
+ */
+export async function openBenchNode(
+  variant: "events" | "files",
+  mount: TempMount,
+  root: string,
+): Promise<{ node: LiteFSNode; close(): Promise<void> }> {
+  if (variant === "events") {
     const server: EventsServer = await startEventsServer({ fixture: "primary" });
-    closers.unshift(() => server.close());
-    const eventsNode: LiteFSNode = await createNode(settingsFor(mount, root, `127.0.0.1:${server.port}`), { pollIntervalMs: 0 });
-    closers.unshift(() => eventsNode.close());
-    await waitFor(() => eventsNode.snapshot().source === "events", "the node to follow /events");
-    const withEvents = drizzle({ node: eventsNode });
-    closers.unshift(() => withEvents.$client.close());
-    withEvents.$client.pragma("synchronous = NORMAL");
-
-    // File-fallback gate: the LiteFS API is unreachable, every check reads the mount files.
-    const filesNode: LiteFSNode = await createNode(settingsFor(mount, root, `127.0.0.1:${await closedPort()}`), {
-      pollIntervalMs: 0,
-      readyTimeoutMs: 200,
-      logger: pino({ level: "silent" }), // its reconnect attempts are expected here
-    });
-    closers.unshift(() => filesNode.close());
-    if (filesNode.snapshot().source !== "files") throw new Error("bench: the file-fallback node is not reading the files");
-    const withFiles = drizzle({ node: filesNode });
-    closers.unshift(() => withFiles.$client.close());
-    withFiles.$client.pragma("synchronous = NORMAL");
-
-    const stockCases = cases(stockDb);
-    const eventsCases = cases(withEvents);
-    const filesCases = cases(withFiles);
-    const rows: BenchRow[] = [];
-    for (const name of Object.keys(stockCases)) {
-      log(`  drizzle: ${name} ...`);
-      const samples = measureInterleavedSamples(
-        { stock: stockCases[name] as () => unknown, events: eventsCases[name] as () => unknown, files: filesCases[name] as () => unknown },
-        options,
-      );
-      const stock = samples.stock as number[];
-      for (const [variant, label] of [
-        ["events", "gate fed by /events"],
-        ["files", "file-fallback gate"],
-      ] as const) {
-        const subject = samples[variant] as number[];
-        rows.push({
-          suite: "drizzle",
-          case: name,
-          variant: label,
-          baselineOpsPerSec: median(stock),
-          subjectOpsPerSec: median(subject),
-          ratio: pairedRatio(subject, stock),
-        });
-      }
+    let node: LiteFSNode | null = null;
+    const close = async (): Promise<void> => {
+      if (node !== null) await node.close();
+      await server.close();
+    };
+    try {
+      node = await createNode(settingsFor(mount, root, `127.0.0.1:${server.port}`), { pollIntervalMs: 0 });
+      const opened = node;
+      await waitFor(() => opened.snapshot().source === "events", "the node to follow /events");
+      return { node: opened, close };
+    } catch (error) {
+      await close();
+      throw error;
     }
-    return rows;
-  } finally {
-    for (const close of closers) await close();
+  }
+  // The LiteFS API is unreachable: every check reads the mount files.
+  const node = await createNode(settingsFor(mount, root, `127.0.0.1:${await closedPort()}`), {
+    pollIntervalMs: 0,
+    readyTimeoutMs: 200,
+    logger: pino({ level: "silent" }), // its reconnect attempts are expected here
+  });
+  if (node.snapshot().source !== "files") {
+    await node.close();
+    throw new Error("bench: the file-fallback node is not reading the files");
+  }
+  return { node, close: () => node.close() };
+}
+
+/** The settings both sides must share, read back from the connection. */
+function checkConnection(client: BetterSqlite3.Database): void {
+  const actual = {
+    journal_mode: String(client.pragma("journal_mode", { simple: true })),
+    synchronous: Number(client.pragma("synchronous", { simple: true })),
+    foreign_keys: Number(client.pragma("foreign_keys", { simple: true })),
+    busy_timeout: Number(client.pragma("busy_timeout", { simple: true })),
+  };
+  const expected = { journal_mode: "wal", synchronous: 1, foreign_keys: 1, busy_timeout: 5000 };
+  if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+    throw new Error(`bench: connection settings ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
   }
 }

@@ -1,25 +1,23 @@
 // litefs-node/prisma against the official @prisma/adapter-better-sqlite3, one Prisma 7 client
-// each, same generated client, same schema, same database file, same pragmas. Ours runs twice:
+// each, same generated client, same schema, same seeded rows, same pragmas, each variant on its own
+// file in its own process (bench/worker.ts). Ours runs twice:
 // with the gate fed by the /events stream (a real node following a replay of the recorded LiteFS
 // capture: no I/O per check) and with the file-fallback gate (LiteFS API unreachable: every write
 // check reads the mount files).
 //
-// Prisma calls are asynchronous, so this file times them with an async time box; rounds, medians
-// and interleaving follow bench/harness.ts.
+// Prisma calls are asynchronous: timed with the harness's async time box; same rounds,
+// interleaving and paired per-round ratios as the Drizzle benchmark.
 
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
-import { loadSettings, type LiteFSSettings } from "../src/config/index.js";
 import { PrismaLiteFS } from "../src/driver/prisma/index.js";
-import { createNode, type LiteFSNode } from "../src/election/node.js";
-import { startEventsServer } from "../test/support/events-server.js";
-import { createTempMount, type TempMount } from "../test/support/litefs-mount.js";
+import { createTempMount } from "../test/support/litefs-mount.js";
 import { ensurePrismaTestClient } from "../test/support/prisma-generate.js";
 import { applyTestSchema } from "../test/support/prisma/harness.js";
-import { benchOptionsFromEnv, median, type BenchOptions, type BenchRow } from "./harness.js";
+import { openBenchNode, type BenchSubject } from "./drizzle.js";
+import type { AsyncOp } from "./harness.js";
 
 // The generated client is imported lazily: it must exist first (generated offline on demand).
 type PrismaClientModule = typeof import("../test/support/generated/prisma/client.js");
@@ -28,8 +26,6 @@ type Client = InstanceType<PrismaClientModule["PrismaClient"]>;
 const SEED_USERS = 2_000;
 const SEED_POSTS = 5_000;
 const COUNTERS = 10;
-
-type AsyncOp = () => Promise<unknown>;
 
 /** The four operations for one client. `next` spreads keys over the seeded rows. */
 function cases(client: Client, unique: () => number): Record<string, AsyncOp> {
@@ -52,62 +48,6 @@ function cases(client: Client, unique: () => number): Record<string, AsyncOp> {
   };
 }
 
-/** Runs `op` back to back for about `ms` milliseconds; returns operations per second. */
-async function timeBoxAsync(op: AsyncOp, ms: number): Promise<number> {
-  const budget = ms * 1e6;
-  const started = process.hrtime.bigint();
-  let ops = 0;
-  let elapsed = 0;
-  while (elapsed < budget) {
-    await op();
-    ops++;
-    elapsed = Number(process.hrtime.bigint() - started);
-  }
-  return ops / (elapsed / 1e9);
-}
-
-/** measureInterleaved (bench/harness.ts) for asynchronous operations. */
-async function measureInterleavedAsync(variants: Readonly<Record<string, AsyncOp>>, options: BenchOptions): Promise<Record<string, number>> {
-  const names = Object.keys(variants);
-  const samples: Record<string, number[]> = {};
-  for (const name of names) {
-    await timeBoxAsync(variants[name] as AsyncOp, options.warmupMs);
-    samples[name] = [];
-  }
-  for (let round = 0; round < options.rounds; round++) {
-    for (let k = 0; k < names.length; k++) {
-      const name = names[(round + k) % names.length] as string;
-      (samples[name] as number[]).push(await timeBoxAsync(variants[name] as AsyncOp, options.roundMs));
-    }
-  }
-  const result: Record<string, number> = {};
-  for (const name of names) result[name] = median(samples[name] as number[]);
-  return result;
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function settingsFor(mount: TempMount, root: string, httpAddr: string): LiteFSSettings {
-  return loadSettings(
-    { enabled: true, mountPath: mount.path, dataPath: join(root, "data"), databaseName: mount.databaseName, nodeId: "node-a", primaryHostname: "node-a", httpAddr },
-    {},
-  );
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`bench: timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 async function seed(client: Client): Promise<void> {
   await client.user.createMany({ data: Array.from({ length: SEED_USERS }, (_, i) => ({ email: `seed-${i}@x`, name: `user ${i}` })) });
   await client.post.createMany({
@@ -116,68 +56,60 @@ async function seed(client: Client): Promise<void> {
   await client.counter.createMany({ data: Array.from({ length: COUNTERS }, (_, i) => ({ name: `c${i}`, value: 0 })) });
 }
 
-export async function runPrismaBench(options: BenchOptions = benchOptionsFromEnv(), log: (line: string) => void = console.log): Promise<BenchRow[]> {
+export const PRISMA_VARIANTS = ["official", "events", "files"] as const;
+export type PrismaVariant = (typeof PRISMA_VARIANTS)[number];
+
+/**
+ * Opens ONE variant on its own freshly seeded file in its own temp mount (bench/worker.ts runs
+ * each in its own process): a Prisma client on the official adapter, or on ours with the events-fed
+ * or file-fallback gate (bench/drizzle.ts openBenchNode).
+ */
+export async function openPrismaVariant(variant: PrismaVariant): Promise<BenchSubject<AsyncOp>> {
   ensurePrismaTestClient();
   const { PrismaClient } = (await import("../test/support/generated/prisma/client.js")) as PrismaClientModule;
   const root = mkdtempSync(join(tmpdir(), "litefs-node-prisma-bench-"));
   const mount = createTempMount({ role: "primary" });
   const closers: (() => unknown)[] = [() => mount.cleanup(), () => rmSync(root, { recursive: true, force: true })];
+  const close = async (): Promise<void> => {
+    for (const closer of closers) await closer();
+  };
   try {
     const file = join(mount.path, mount.databaseName);
     applyTestSchema(file);
-
-    const official = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file, timeout: 5000 }) });
-    closers.unshift(() => official.$disconnect());
-
-    const server = await startEventsServer({ fixture: "primary" });
-    closers.unshift(() => server.close());
-    const eventsNode: LiteFSNode = await createNode(settingsFor(mount, root, `127.0.0.1:${server.port}`), { pollIntervalMs: 0 });
-    closers.unshift(() => eventsNode.close());
-    await waitFor(() => eventsNode.snapshot().source === "events", "the node to follow /events");
-    const withEvents = new PrismaClient({ adapter: new PrismaLiteFS({ node: eventsNode }) });
-    closers.unshift(() => withEvents.$disconnect());
-
-    const filesNode: LiteFSNode = await createNode(settingsFor(mount, root, `127.0.0.1:${await closedPort()}`), {
-      pollIntervalMs: 0,
-      readyTimeoutMs: 200,
-    });
-    closers.unshift(() => filesNode.close());
-    if (filesNode.snapshot().source !== "files") throw new Error("bench: the file-fallback node is not reading the files");
-    const withFiles = new PrismaClient({ adapter: new PrismaLiteFS({ node: filesNode }) });
-    closers.unshift(() => withFiles.$disconnect());
-
-    // Same connection settings on all three: WAL (set by the schema setup, persistent in the file),
-    // foreign keys on, synchronous=NORMAL (the usual WAL setting; FULL would make every commit an
-    // fsync and hide the adapters' cost).
-    for (const client of [official, withEvents, withFiles]) {
-      await client.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
-      await client.$executeRawUnsafe("PRAGMA foreign_keys = ON");
+    let client: Client;
+    if (variant === "official") {
+      client = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file, timeout: 5000 }) });
+    } else {
+      const { node, close: closeNode } = await openBenchNode(variant, mount, root);
+      closers.unshift(closeNode);
+      client = new PrismaClient({ adapter: new PrismaLiteFS({ node }) });
     }
-    await seed(withEvents);
+    closers.unshift(() => client.$disconnect());
+
+    // Same connection settings on every variant: WAL (set by the schema setup, persistent in the
+    // file), foreign keys on, 5 s busy timeout, synchronous=NORMAL (the usual WAL setting; FULL
+    // would make every commit an fsync and hide the adapters' cost). Read back, not assumed.
+    await client.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
+    await client.$executeRawUnsafe("PRAGMA foreign_keys = ON");
+    await checkPragmas(client);
+    await seed(client);
 
     let unique = 0;
-    const next = (): number => ++unique;
-    const officialCases = cases(official, next);
-    const eventsCases = cases(withEvents, next);
-    const filesCases = cases(withFiles, next);
-    const rows: BenchRow[] = [];
-    for (const name of Object.keys(officialCases)) {
-      log(`  prisma: ${name} ...`);
-      const ops = await measureInterleavedAsync(
-        { official: officialCases[name] as AsyncOp, events: eventsCases[name] as AsyncOp, files: filesCases[name] as AsyncOp },
-        options,
-      );
-      const baseline = ops.official as number;
-      for (const [variant, label] of [
-        ["events", "gate fed by /events"],
-        ["files", "file-fallback gate"],
-      ] as const) {
-        const subject = ops[variant] as number;
-        rows.push({ suite: "prisma", case: name, variant: label, baselineOpsPerSec: baseline, subjectOpsPerSec: subject, ratio: subject / baseline });
-      }
-    }
-    return rows;
-  } finally {
-    for (const close of closers) await close();
+    return { cases: cases(client, () => ++unique), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function checkPragmas(client: Client): Promise<void> {
+  const read = async (pragma: string): Promise<string> => {
+    const rows = await client.$queryRawUnsafe<Record<string, unknown>[]>(`PRAGMA ${pragma}`);
+    return String(Object.values(rows[0] ?? {})[0]);
+  };
+  const settings = { journal_mode: await read("journal_mode"), synchronous: await read("synchronous"), foreign_keys: await read("foreign_keys"), busy_timeout: await read("busy_timeout") };
+  const expected = { journal_mode: "wal", synchronous: "1", foreign_keys: "1", busy_timeout: "5000" };
+  if (JSON.stringify(settings) !== JSON.stringify(expected)) {
+    throw new Error(`bench: connection settings differ: ${JSON.stringify(settings)}, expected ${JSON.stringify(expected)}`);
   }
 }
