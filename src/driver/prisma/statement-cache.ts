@@ -16,6 +16,8 @@ export interface CachedStatement {
   readonly changesSchema: boolean;
   /** Result metadata of a reader; refreshed if the column count no longer matches (schema change). */
   columns: ColumnInfo;
+  /** @internal When it was last used (StatementCache's clock): the eviction order. */
+  lastUsed: number;
 }
 
 export interface ColumnInfo {
@@ -35,6 +37,9 @@ export class StatementCache {
   readonly #prepare: (sql: string) => Statement;
   readonly #capacity: number;
   readonly #entries = new Map<string, CachedStatement>();
+  // Least-recently-used order by timestamp: a hit only bumps a number (re-inserting into the Map
+  // would hash the SQL text twice more per query); the rare eviction scans for the oldest.
+  #clock = 0;
 
   constructor(prepare: (sql: string) => Statement, capacity = DEFAULT_STATEMENT_CACHE_SIZE) {
     if (!Number.isInteger(capacity) || capacity < 0) {
@@ -52,20 +57,28 @@ export class StatementCache {
   get(sql: string): CachedStatement {
     const hit = this.#entries.get(sql);
     if (hit !== undefined) {
-      // Move to the most recently used end (Map keeps insertion order).
-      this.#entries.delete(sql);
-      this.#entries.set(sql, hit);
+      hit.lastUsed = ++this.#clock;
       return hit;
     }
     const entry = describe(this.#prepare(sql));
+    entry.lastUsed = ++this.#clock;
     if (this.#capacity > 0) {
-      if (this.#entries.size >= this.#capacity) {
-        const oldest = this.#entries.keys().next();
-        if (!oldest.done) this.#entries.delete(oldest.value);
-      }
+      if (this.#entries.size >= this.#capacity) this.#evictLeastRecentlyUsed();
       this.#entries.set(sql, entry);
     }
     return entry;
+  }
+
+  #evictLeastRecentlyUsed(): void {
+    let oldestSql: string | null = null;
+    let oldestUse = Infinity;
+    for (const [sql, entry] of this.#entries) {
+      if (entry.lastUsed < oldestUse) {
+        oldestUse = entry.lastUsed;
+        oldestSql = sql;
+      }
+    }
+    if (oldestSql !== null) this.#entries.delete(oldestSql);
   }
 
   /** Forgets every statement (after DDL or a script: result columns may have changed). */
@@ -79,10 +92,10 @@ function describe(stmt: Statement): CachedStatement {
   if (!reader) {
     // Exact lastInsertRowid beyond 2^53.
     stmt.safeIntegers(true);
-    return { stmt, reader, changesSchema: DDL.test(stmt.source), columns: EMPTY_COLUMNS };
+    return { stmt, reader, changesSchema: DDL.test(stmt.source), columns: EMPTY_COLUMNS, lastUsed: 0 };
   }
   stmt.raw(true); // rows as arrays, as Prisma wants them
-  return { stmt, reader, changesSchema: false, columns: readColumns(stmt) };
+  return { stmt, reader, changesSchema: false, columns: readColumns(stmt), lastUsed: 0 };
 }
 
 // Column types whose values can be integers beyond 2^53 that Prisma represents exactly:
