@@ -72,7 +72,20 @@ export interface CreateNodeOptions extends OpenNodeOptions {}
 
 type Listener = (...args: never[]) => void;
 
-class DevNode implements LiteFSNode {
+/** on/off over a private emitter: the listener half of LiteFSNode, shared by both node kinds. */
+abstract class NodeEvents {
+  protected readonly emitter = new EventEmitter();
+  on(event: string, fn: Listener): this {
+    this.emitter.on(event, fn as (...args: unknown[]) => void);
+    return this;
+  }
+  off(event: string, fn: Listener): this {
+    this.emitter.off(event, fn as (...args: unknown[]) => void);
+    return this;
+  }
+}
+
+class DevNode extends NodeEvents implements LiteFSNode {
   readonly gate = alwaysWritableGate;
   readonly role: Role = "primary";
   readonly splitBrain = false;
@@ -80,9 +93,10 @@ class DevNode implements LiteFSNode {
   readonly lagMs = null;
   readonly lag = null;
   readonly ready = Promise.resolve();
-  private readonly emitter = new EventEmitter();
 
-  constructor(readonly settings: LiteFSSettings) {}
+  constructor(readonly settings: LiteFSSettings) {
+    super();
+  }
 
   get primary(): string | null {
     return this.settings.nodeId;
@@ -93,21 +107,12 @@ class DevNode implements LiteFSNode {
   snapshot(): NodeStateSnapshot {
     return Object.freeze({ role: this.role, primary: this.primary, splitBrain: false, source: this.source });
   }
-  on(event: string, fn: Listener): this {
-    this.emitter.on(event, fn as (...args: unknown[]) => void);
-    return this;
-  }
-  off(event: string, fn: Listener): this {
-    this.emitter.off(event, fn as (...args: unknown[]) => void);
-    return this;
-  }
   async close(): Promise<void> {}
 }
 
-class LiteFSClusterNode implements LiteFSNode {
+class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
   readonly ready: Promise<void>;
   private readonly state: NodeState;
-  private readonly emitter = new EventEmitter();
   private readonly txids = new Map<string, bigint>();
   private readonly subscription: EventsSubscription;
   private readonly log: Logger;
@@ -124,6 +129,7 @@ class LiteFSClusterNode implements LiteFSNode {
     readonly settings: LiteFSSettings,
     options: OpenNodeOptions,
   ) {
+    super();
     this.log = (options.logger ?? createDefaultLogger()).child({ component: "litefs-node", nodeId: settings.nodeId });
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     const election = options.election ?? electionForSettings(settings);
@@ -223,14 +229,6 @@ class LiteFSClusterNode implements LiteFSNode {
     return fromEvents !== undefined && fromEvents > position.txid ? fromEvents : position.txid;
   }
 
-  on(event: string, fn: Listener): this {
-    this.emitter.on(event, fn as (...args: unknown[]) => void);
-    return this;
-  }
-  off(event: string, fn: Listener): this {
-    this.emitter.off(event, fn as (...args: unknown[]) => void);
-    return this;
-  }
 
   async close(): Promise<void> {
     if (this.closed) return;

@@ -4,6 +4,7 @@ import { pino } from "pino";
 import { loadSettings, type LiteFSSettingsInput } from "../../src/config/index.js";
 import { isNotPrimaryError, isSplitBrainError, NotPrimaryError, SplitBrainError } from "../../src/errors.js";
 import { createNode, openNode, type LiteFSNode, type NodeStateSnapshot } from "../../src/election/node.js";
+import { leaseStatePath, writeLeaseState } from "../../src/election/lease/published-state.js";
 import { startEventsServer, type EventsFixture, type EventsServer } from "../support/events-server.js";
 import { createTempMount, readLitefsFixture, type MountState, type TempMount } from "../support/litefs-mount.js";
 
@@ -98,9 +99,16 @@ describe("gate fed by /events", () => {
     expect(changes.every((c) => c.role === "replica" && c.source === "events" && !c.splitBrain)).toBe(true);
   });
 
-  it("promotion pushed by primaryChange makes the node writable at once", async () => {
-    const { node: n, server: s } = await setup("node-a", "replica-primary-lost", { role: "replica" }, { leaderElection: "raft", primaryHostname: null, raft: { selfAddr: "node-a:7000", peers: ["node-b:7000"], secret: "0123456789abcdef" } });
+  it("raft mode: promotion pushed by primaryChange makes the node writable at once when the lease service backs it", async () => {
+    const { node: n, server: s, mount: m } = await setup("node-a", "replica-primary-lost", { role: "replica" }, { leaderElection: "raft", primaryHostname: null, raft: { selfAddr: "node-a:7000", peers: ["node-b:7000"], secret: "0123456789abcdef" } });
     expect(isNotPrimaryError(refusal(n))).toBe(true);
+    // What the lease service on this host publishes once this node's LiteFS holds the lease.
+    const ns = (ms: number) => (process.hrtime.bigint() + BigInt(ms * 1e6)).toString();
+    writeLeaseState(leaseStatePath(m.path), {
+      v: 1, pid: process.pid, node: "node-a", raftId: "node-a:7000", updatedNs: ns(0), leaseSession: "s-a", primary: "node-a",
+      holder: true, refused: false, deadlineNs: ns(60_000), contactNs: ns(30_000), graceMs: 60_000,
+      raft: { term: 3, role: "leader", leader: "node-a:7000" },
+    });
     await s.sendEvent({ type: "primaryChange", data: { isPrimary: true } });
     await waitFor(() => refusal(n) === null, "writable");
     expect(n.role).toBe("primary");

@@ -1,20 +1,12 @@
 // Shapes shared by the lease service core, its HTTP front end, peer forwarding and the simulator.
 import type { RaftRole } from "../raft/core.js";
 import type { NodeId } from "../raft/types.js";
-import type { InvalidationReason, KvLockMode, SessionBehavior } from "./commands.js";
+import type { InvalidationReason, KvLockMode, SessionSpec } from "./commands.js";
 import type { KvRecord, LeaseResult, SessionRecord } from "./state-machine.js";
 
 /** One Consul operation, after the HTTP layer parsed and validated it. */
 export type LeaseRequest =
-  | {
-      readonly op: "session-create";
-      readonly name: string;
-      readonly node: string;
-      readonly ttl: string;
-      readonly ttlMs: number;
-      readonly lockDelayNs: number;
-      readonly behavior: SessionBehavior;
-    }
+  | ({ readonly op: "session-create" } & Omit<SessionSpec, "id">)
   | { readonly op: "session-renew"; readonly id: string }
   | { readonly op: "session-destroy"; readonly id: string; readonly reason: InvalidationReason }
   | { readonly op: "kv-get"; readonly key: string }
