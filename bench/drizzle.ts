@@ -93,28 +93,23 @@ export interface BenchSubject<Op> {
  * setting; FULL would make every commit an fsync and hide the driver's cost). Checked, not assumed.
  */
 export async function openDrizzleVariant(variant: DrizzleVariant): Promise<BenchSubject<() => unknown>> {
-  const root = mkdtempSync(join(tmpdir(), "litefs-node-bench-"));
-  const mount = createTempMount({ role: "primary" });
-  const closers: (() => unknown)[] = [() => mount.cleanup(), () => rmSync(root, { recursive: true, force: true })];
-  const close = async (): Promise<void> => {
-    for (const closer of closers) await closer();
-  };
+  const { root, mount, defer, close } = benchScratch("litefs-node-bench-");
   try {
     const file = join(mount.path, mount.databaseName);
     let client: BetterSqlite3.Database;
     let db: AnyDrizzle;
     if (variant === "stock") {
       const stockClient = new BetterSqlite3(file, { timeout: 5000 });
-      closers.unshift(() => stockClient.close());
+      defer(() => stockClient.close());
       stockClient.pragma("journal_mode = WAL");
       stockClient.pragma("foreign_keys = ON");
       client = stockClient;
       db = stockDrizzle(stockClient);
     } else {
       const { node, close: closeNode } = await openBenchNode(variant, mount, root);
-      closers.unshift(closeNode);
+      defer(closeNode);
       const guarded = drizzle({ node });
-      closers.unshift(() => guarded.$client.close());
+      defer(() => guarded.$client.close());
       client = guarded.$client;
       db = guarded;
     }
@@ -130,6 +125,28 @@ export async function openDrizzleVariant(variant: DrizzleVariant): Promise<Bench
     await close();
     throw error;
   }
+}
+
+/** One variant's scratch space: a temp dir and a mount in the primary state; cleanups run last-in first-out. */
+export interface BenchScratch {
+  readonly root: string;
+  readonly mount: TempMount;
+  defer(cleanup: () => unknown): void;
+  close(): Promise<void>;
+}
+
+export function benchScratch(prefix: string): BenchScratch {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const mount = createTempMount({ role: "primary" });
+  const cleanups: (() => unknown)[] = [() => mount.cleanup(), () => rmSync(root, { recursive: true, force: true })];
+  return {
+    root,
+    mount,
+    defer: (cleanup) => void cleanups.unshift(cleanup),
+    close: async () => {
+      for (const cleanup of cleanups) await cleanup();
+    },
+  };
 }
 
 /**

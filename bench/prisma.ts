@@ -8,15 +8,12 @@
 // Prisma calls are asynchronous: timed with the harness's async time box; same rounds,
 // interleaving and paired per-round ratios as the Drizzle benchmark.
 
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaLiteFS } from "../src/driver/prisma/index.js";
-import { createTempMount } from "../test/support/litefs-mount.js";
 import { ensurePrismaTestClient } from "../test/support/prisma-generate.js";
 import { applyTestSchema } from "../test/support/prisma/harness.js";
-import { openBenchNode, type BenchSubject } from "./drizzle.js";
+import { benchScratch, openBenchNode, type BenchSubject } from "./drizzle.js";
 import type { AsyncOp } from "./harness.js";
 
 // The generated client is imported lazily: it must exist first (generated offline on demand).
@@ -67,12 +64,7 @@ export type PrismaVariant = (typeof PRISMA_VARIANTS)[number];
 export async function openPrismaVariant(variant: PrismaVariant): Promise<BenchSubject<AsyncOp>> {
   ensurePrismaTestClient();
   const { PrismaClient } = (await import("../test/support/generated/prisma/client.js")) as PrismaClientModule;
-  const root = mkdtempSync(join(tmpdir(), "litefs-node-prisma-bench-"));
-  const mount = createTempMount({ role: "primary" });
-  const closers: (() => unknown)[] = [() => mount.cleanup(), () => rmSync(root, { recursive: true, force: true })];
-  const close = async (): Promise<void> => {
-    for (const closer of closers) await closer();
-  };
+  const { root, mount, defer, close } = benchScratch("litefs-node-prisma-bench-");
   try {
     const file = join(mount.path, mount.databaseName);
     applyTestSchema(file);
@@ -81,10 +73,10 @@ export async function openPrismaVariant(variant: PrismaVariant): Promise<BenchSu
       client = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file, timeout: 5000 }) });
     } else {
       const { node, close: closeNode } = await openBenchNode(variant, mount, root);
-      closers.unshift(closeNode);
+      defer(closeNode);
       client = new PrismaClient({ adapter: new PrismaLiteFS({ node }) });
     }
-    closers.unshift(() => client.$disconnect());
+    defer(() => client.$disconnect());
 
     // Same connection settings on every variant: WAL (set by the schema setup, persistent in the
     // file), foreign keys on, 5 s busy timeout, synchronous=NORMAL (the usual WAL setting; FULL
