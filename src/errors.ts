@@ -7,7 +7,8 @@ export type LiteFSErrorCode =
   | "LITEFS_MOUNT"
   | "LITEFS_API"
   | "LITEFS_MIGRATION"
-  | "LITEFS_TIMEOUT";
+  | "LITEFS_TIMEOUT"
+  | "LITEFS_STALE_CONNECTION";
 
 /** Base class: every error this library throws on purpose has a stable `code`. */
 export class LiteFSError extends Error {
@@ -79,6 +80,28 @@ export class SplitBrainError extends LiteFSError {
   }
 }
 
+/**
+ * A database connection that outlived a restart of this node's LiteFS: its open files belong to
+ * the old FUSE mount, so SQLite's WAL locking fails (each write hangs about 10 s inside SQLite,
+ * then SQLITE_PROTOCOL "locking protocol"). The connection cannot recover; a new one can.
+ */
+export class StaleConnectionError extends LiteFSError {
+  /** The database file of the stale connection. */
+  readonly database: string;
+
+  constructor(database: string, options?: { cause?: unknown }) {
+    super(
+      "LITEFS_STALE_CONNECTION",
+      `the connection to ${database} outlived a restart of LiteFS (SQLite reported SQLITE_PROTOCOL "locking protocol": ` +
+        "its open files belong to the old LiteFS mount), and it cannot recover: close it and open the database again " +
+        "(Drizzle: $client.close(), then a new drizzle({ node }); Prisma: await prisma.$disconnect(), and the next query " +
+        "opens a new connection). If the old mount is still listed, unmount it lazily: fusermount3 -uz <mount dir>",
+      options,
+    );
+    this.database = database;
+  }
+}
+
 /** One problem with one setting. `env` is the environment variable that feeds it, if any. */
 export interface ConfigIssue {
   readonly setting: string;
@@ -123,4 +146,9 @@ export function isNotPrimaryError(e: unknown): boolean {
 /** True when `e` is, or wraps, a SplitBrainError. */
 export function isSplitBrainError(e: unknown): boolean {
   return findCode(e, "LITEFS_SPLIT_BRAIN");
+}
+
+/** True when `e` is, or wraps, a StaleConnectionError (reopen the database). */
+export function isStaleConnectionError(e: unknown): boolean {
+  return findCode(e, "LITEFS_STALE_CONNECTION");
 }

@@ -6,13 +6,27 @@
 //
 // | statement                                   | SQLite readonly | our kind      | why                                   |
 // |---------------------------------------------|-----------------|---------------|---------------------------------------|
-// | BEGIN, BEGIN DEFERRED, COMMIT, END,         | true            | "tx-control"  | no write by itself; runs on a replica |
-// | ROLLBACK [TO], SAVEPOINT, RELEASE           |                 |               |                                       |
+// | BEGIN, BEGIN DEFERRED, SAVEPOINT            | true            | "tx-begin"    | no write by itself; runs on a replica |
+// | COMMIT, END, RELEASE                        | true            | "tx-end"      | lands the transaction's writes        |
+// | ROLLBACK, ROLLBACK TO                       | true            | "tx-rollback" | undoes; runs anywhere                 |
 // | BEGIN IMMEDIATE, BEGIN EXCLUSIVE            | false           | "write-start" | takes the write lock: primary only    |
 // | ATTACH                                      | true            | "write"       | may create a file next to the db      |
+// | any other readonly statement that returns   | true            | "write"       | readonly only in TODAY's schema (see  |
+// | no rows, except DETACH (e.g. DROP TRIGGER   |                 |               | below)                                |
+// | IF EXISTS of a missing trigger)             |                 |               |                                       |
 // | PRAGMA optimize (any form)                  | true (mostly)   | "write"       | runs ANALYZE, writes sqlite_stat1     |
 // | EXPLAIN ..., EXPLAIN QUERY PLAN ...         | false for writes| "read"        | only describes the program            |
 // | PRAGMA journal_mode (no argument)           | false           | "read"        | a read of the mode                    |
+//
+// Schema-dependent verdicts: SQLite compiles `DROP TRIGGER IF EXISTS trg` to a no-op, readonly
+// program while trg does not exist (likewise `CREATE TRIGGER IF NOT EXISTS` of an existing one).
+// When replication later changes the schema, SQLite re-prepares the statement inside its next
+// step and runs the new program, which writes, and `stmt.readonly` still says true afterwards
+// (verified on SQLite 3.53.2): a class read at prepare time would let that write through on a
+// replica, and re-reading `readonly` at execution cannot see the change either. So a readonly
+// statement that returns no rows is a write unless it is transaction control or DETACH: the
+// only such statements are DDL that happens to be a no-op today, and guarding them costs nothing
+// (they are rare, and on a primary the check is one comparison).
 //
 // Everything else follows SQLite: readonly -> "read", not readonly -> "write". That includes, on
 // purpose: `PRAGMA x = y` that SQLite marks as writing (user_version, application_id,
@@ -28,9 +42,12 @@ import { charAt, skipTrivia, wordEnd, wordIs } from "./sql-tokens.js";
  * - `read`: runs anywhere.
  * - `write`: mutates the database: refused unless this node is writable, checked at execution.
  * - `write-start`: `BEGIN IMMEDIATE/EXCLUSIVE`: takes the write lock: guarded like a write.
- * - `tx-control`: BEGIN (deferred), COMMIT, ROLLBACK, SAVEPOINT, RELEASE: runs anywhere.
+ * - `tx-begin`: BEGIN (deferred), SAVEPOINT: runs anywhere (a replica may read in a transaction).
+ * - `tx-end`: COMMIT, END, RELEASE: runs anywhere, but when it ends a transaction that wrote, the
+ *   gate is asked first (guarded-statement.ts).
+ * - `tx-rollback`: ROLLBACK, ROLLBACK TO: runs anywhere.
  */
-export type StatementKind = "read" | "write" | "write-start" | "tx-control";
+export type StatementKind = "read" | "write" | "write-start" | "tx-begin" | "tx-end" | "tx-rollback";
 
 /** The three facts better-sqlite3 gives about a prepared statement. */
 export interface ClassifiableStatement {
@@ -52,9 +69,10 @@ export function classifyStatement(stmt: ClassifiableStatement): StatementKind {
   if (stmt.readonly) {
     if (wordIs(sql, start, end, "PRAGMA")) return classifyPragma(sql, end, true);
     if (stmt.reader) return "read"; // SELECT, VALUES, WITH ... SELECT, EXPLAIN of a read
-    if (isTransactionControl(sql, start, end)) return "tx-control";
-    if (wordIs(sql, start, end, "ATTACH")) return "write";
-    return "read"; // DETACH, REINDEX with nothing to rebuild
+    const control = transactionControl(sql, start, end);
+    if (control !== null) return control;
+    if (wordIs(sql, start, end, "DETACH")) return "read";
+    return "write"; // ATTACH; DDL that is a no-op in today's schema (see above)
   }
   if (stmt.reader) {
     // RETURNING writes are readers too; only these two leading keywords make a non-readonly
@@ -67,15 +85,11 @@ export function classifyStatement(stmt: ClassifiableStatement): StatementKind {
   return "write";
 }
 
-function isTransactionControl(sql: string, start: number, end: number): boolean {
-  return (
-    wordIs(sql, start, end, "BEGIN") ||
-    wordIs(sql, start, end, "COMMIT") ||
-    wordIs(sql, start, end, "END") ||
-    wordIs(sql, start, end, "ROLLBACK") ||
-    wordIs(sql, start, end, "SAVEPOINT") ||
-    wordIs(sql, start, end, "RELEASE")
-  );
+function transactionControl(sql: string, start: number, end: number): StatementKind | null {
+  if (wordIs(sql, start, end, "BEGIN") || wordIs(sql, start, end, "SAVEPOINT")) return "tx-begin";
+  if (wordIs(sql, start, end, "COMMIT") || wordIs(sql, start, end, "END") || wordIs(sql, start, end, "RELEASE")) return "tx-end";
+  if (wordIs(sql, start, end, "ROLLBACK")) return "tx-rollback";
+  return null;
 }
 
 const DOT = 0x2e;

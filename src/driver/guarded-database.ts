@@ -5,14 +5,17 @@
 // after the node became a replica):
 // - prepare(): classified once (classify.ts); mutating statements get a guarded prototype
 //   (guarded-statement.ts) for run/get/all/iterate, kept by raw()/bind()/pluck()/expand().
+//   COMMIT/END/RELEASE of a transaction that may have written asks the gate again.
 // - exec(): treated as mutating (it runs arbitrary scripts).
 // - pragma(): classified like a prepared PRAGMA; writes guarded, reads pass.
 // - transaction(): BEGIN IMMEDIATE when writable, BEGIN DEFERRED otherwise (guarded-transaction.ts).
-// LiteFS refusals that slip through become NotPrimaryError (refusal.ts).
+// Whatever path ends a transaction that wrote, a refusal there rolls the transaction back.
+// LiteFS refusals that slip through become NotPrimaryError (refusal.ts); SQLITE_PROTOCOL (the
+// connection outlived a LiteFS restart) becomes StaleConnectionError.
 
 import { existsSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
-import { LiteFSError } from "../errors.js";
+import { LiteFSError, NotPrimaryError, SplitBrainError } from "../errors.js";
 import type { WriteGate } from "../election/gate.js";
 import { classifyStatement, isGuardedKind } from "./classify.js";
 import { applyStatementGuard } from "./guarded-statement.js";
@@ -23,7 +26,7 @@ import {
   type TransactionHost,
   type TransactionStatements,
 } from "./guarded-transaction.js";
-import { assertWritableFor, translateRefusalFor } from "./refusal.js";
+import { assertWritableFor, translateRefusalFor, type GuardHost } from "./refusal.js";
 
 export interface GuardedDatabaseOptions {
   /** Who may write. Dev mode: `alwaysWritableGate`. */
@@ -47,18 +50,24 @@ export interface GuardedDatabaseOptions {
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
-export class GuardedDatabase extends BetterSqlite3 implements TransactionHost {
+export class GuardedDatabase extends BetterSqlite3 implements TransactionHost, GuardHost {
   readonly gate: WriteGate;
   readonly onRefusal: ((error: unknown) => void) | null;
+  /** @internal See GuardHost.writeMayBePending (refusal.ts). */
+  writeMayBePending = false;
+  /** @internal See RefusalHost.staleConnectionCause (refusal.ts). */
+  staleConnectionCause: unknown = null;
   #transactionStatements: TransactionStatements | null = null;
 
   constructor(filename: string, options: GuardedDatabaseOptions) {
     const checked = checkOptions(filename, options);
-    const writableAtOpen = gateAllowsWrites(checked.gate);
+    const refusalAtOpen = gateRefusal(checked.gate);
+    const writableAtOpen = refusalAtOpen === null;
     const inMemory = isInMemory(filename);
     // Only the primary may create the database (LiteFS refuses file creation on a replica with an
-    // opaque error): say so clearly before SQLite tries.
-    if (!writableAtOpen && !inMemory && !existsSync(filename)) throw missingOnReplica(filename);
+    // opaque error): say so clearly before SQLite tries. When the node is not a plain replica
+    // (split brain, or it cannot tell its role), the gate's own error says what is wrong.
+    if (!writableAtOpen && !inMemory && !existsSync(filename)) throw missingFile(filename, refusalAtOpen);
     super(filename, {
       readonly: checked.readonly,
       fileMustExist: checked.fileMustExist || (!writableAtOpen && !inMemory),
@@ -78,9 +87,9 @@ export class GuardedDatabase extends BetterSqlite3 implements TransactionHost {
     }
   }
 
-  /** `gate.assertWritable()` without throwing: true when this node may write now. */
+  /** `gate.assertWritable()` without throwing: true when this node may write now on this connection. */
   isWritable(): boolean {
-    return gateAllowsWrites(this.gate);
+    return this.staleConnectionCause === null && gateRefusal(this.gate) === null;
   }
 
   override prepare<BindParameters extends unknown[] | {} = unknown[], Result = unknown>(
@@ -90,9 +99,19 @@ export class GuardedDatabase extends BetterSqlite3 implements TransactionHost {
     return applyStatementGuard(stmt, classifyStatement(stmt));
   }
 
-  /** Runs a script. Treated as mutating: refused unless this node is writable. */
+  /**
+   * Runs a script. Treated as mutating: refused unless this node is writable. A refused script
+   * inside a transaction that may have written rolls that transaction back: the script may hold
+   * its COMMIT, and telling would mean parsing SQL.
+   */
   override exec(source: string): this {
-    assertWritableFor(this);
+    try {
+      assertWritableFor(this);
+    } catch (error) {
+      if (this.writeMayBePending && this.inTransaction) this.rollBackRefusedTransaction();
+      throw error;
+    }
+    this.writeMayBePending = true;
     try {
       super.exec(source);
     } catch (error) {
@@ -107,7 +126,10 @@ export class GuardedDatabase extends BetterSqlite3 implements TransactionHost {
     // Prepared only to ask SQLite what it does; the real call below uses better-sqlite3's pragma
     // mode (which lets setting-pragmas return []).
     const guarded = isGuardedKind(classifyStatement(super.prepare(`PRAGMA ${source}`)));
-    if (guarded) assertWritableFor(this);
+    if (guarded) {
+      assertWritableFor(this);
+      this.writeMayBePending = true;
+    }
     try {
       return super.pragma(source, options);
     } catch (error) {
@@ -117,6 +139,16 @@ export class GuardedDatabase extends BetterSqlite3 implements TransactionHost {
 
   override transaction<F extends TransactionFunction>(fn: F): BetterSqlite3.Transaction<F> {
     return guardedTransaction(this, fn);
+  }
+
+  /** @internal GuardHost: a COMMIT/END/RELEASE was refused; nothing of the transaction may land. */
+  rollBackRefusedTransaction(): void {
+    try {
+      if (this.inTransaction) this.transactionStatements().rollback.run();
+    } catch {
+      // The refusal is the error to report. Should the rollback fail (e.g. a statement still
+      // iterating), the transaction stays open, and its COMMIT is still checked.
+    }
   }
 
   /** @internal The control statements of transaction(), prepared once, unguarded. */
@@ -179,12 +211,13 @@ function checkOptions(
   return { gate, busyTimeoutMs, readonly: options.readonly === true, fileMustExist: options.fileMustExist === true };
 }
 
-function gateAllowsWrites(gate: WriteGate): boolean {
+/** What `gate.assertWritable()` throws now, or null when this node may write. */
+function gateRefusal(gate: WriteGate): unknown {
   try {
     gate.assertWritable();
-    return true;
-  } catch {
-    return false;
+    return null;
+  } catch (error) {
+    return error ?? new Error("the write gate threw a nullish value");
   }
 }
 
@@ -193,7 +226,10 @@ function isInMemory(filename: string): boolean {
   return name === ":memory:" || name.startsWith("file::memory:");
 }
 
-function missingOnReplica(filename: string): LiteFSError {
+function missingFile(filename: string, refusal: unknown): Error {
+  if (refusal instanceof SplitBrainError || (refusal instanceof NotPrimaryError && refusal.reason === "unknown")) {
+    return refusal;
+  }
   return new LiteFSError(
     "LITEFS_MOUNT",
     `cannot open ${filename} on this node: it does not exist here and only the primary may create it ` +

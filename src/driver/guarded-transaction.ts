@@ -6,13 +6,18 @@
 // - Writable node: BEGIN IMMEDIATE, whatever was asked. Drizzle asks for "deferred" by default, and
 //   a deferred transaction that later writes can fail with SQLITE_BUSY instead of waiting.
 //   Before COMMIT the gate is asked again: a node demoted while the function ran rolls back
-//   instead of committing (LiteFS would refuse the commit anyway, with "disk I/O error").
+//   instead of committing (LiteFS would refuse the commit anyway, with "disk I/O error"; in split
+//   brain it would not).
 // - Not writable: BEGIN DEFERRED, a read transaction: reads work, and the first mutating statement
-//   inside is refused by its own guard (checked at execution).
+//   inside is refused by its own guard (checked at execution). Should the node be promoted while
+//   the function runs and a write get through, the COMMIT is checked too.
+// A connection that outlived a LiteFS restart (StaleConnectionError) refuses even a read
+// transaction: its reads would hang inside SQLite too.
 // Nested calls use a savepoint, as stock does.
 
 import type BetterSqlite3 from "better-sqlite3";
-import { assertWritableFor, translateRefusalFor, type RefusalHost } from "./refusal.js";
+import { StaleConnectionError } from "../errors.js";
+import { assertWritableFor, translateRefusalFor, type GuardHost } from "./refusal.js";
 
 /** The function type better-sqlite3's transaction() accepts (its own constraint, reused). */
 export type TransactionFunction = Parameters<BetterSqlite3.Database["transaction"]>[0];
@@ -47,8 +52,7 @@ export const TRANSACTION_SQL: { readonly [K in keyof TransactionStatements]: str
 };
 
 /** What the transaction needs from its database. */
-export interface TransactionHost extends RefusalHost {
-  readonly inTransaction: boolean;
+export interface TransactionHost extends GuardHost {
   isWritable(): boolean;
   transactionStatements(): TransactionStatements;
 }
@@ -76,16 +80,19 @@ function runTransaction(host: TransactionHost, fn: TransactionFunction, self: un
   const statements = host.transactionStatements();
   if (host.inTransaction) return runInSavepoint(host, statements, fn, self, args);
 
+  if (host.staleConnectionCause !== null) throw new StaleConnectionError(host.name, { cause: host.staleConnectionCause });
   const writable = host.isWritable();
   try {
     (writable ? statements.beginImmediate : statements.beginDeferred).run();
   } catch (error) {
     throw translateRefusalFor(host, error);
   }
+  // BEGIN IMMEDIATE holds the write lock: treat it as a write transaction from the start.
+  host.writeMayBePending = writable;
   try {
     const result = fn.apply(self, args as unknown as unknown[]);
     rejectPromise(result);
-    if (writable) assertWritableFor(host);
+    if (host.writeMayBePending) assertWritableFor(host);
     statements.commit.run();
     return result;
   } catch (error) {

@@ -5,6 +5,12 @@
 export interface WriteGate {
   /** Returns when this node may write; throws NotPrimaryError or SplitBrainError otherwise. */
   assertWritable(): void;
+  /**
+   * Optional, for gates that cache a verdict: forget it, so that the next assertWritable() judges
+   * the state as of now. The driver calls it before it asks whether an error LiteFS raised was a
+   * refusal of a write (rare; never on the hot path).
+   */
+  invalidate?(): void;
 }
 
 /** The gate of dev mode (`enabled: false`): a plain local SQLite file is always writable. */

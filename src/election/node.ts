@@ -9,7 +9,7 @@ import { subscribeEvents, type BackoffOptions, type EventsSubscription } from ".
 import type { LiteFSEvent } from "../litefs/events.js";
 import { createDefaultLogger, type Logger } from "../litefs/logger.js";
 import { readLagFile, readPositionFile, type LagReading } from "../litefs/mount-files.js";
-import { createMountViewReader } from "../litefs/mount-view.js";
+import { createMountViewReader, type MountFileOps } from "../litefs/mount-view.js";
 import { viewFromPrimaryStatus } from "../litefs/view.js";
 import { electionForSettings, type ElectionView } from "./election-view.js";
 import { alwaysWritableGate, type WriteGate } from "./gate.js";
@@ -66,6 +66,15 @@ export interface OpenNodeOptions {
   readonly apiUrl?: string;
   /** Replaces the election derived from the settings (the Raft lease service plugs in here). */
   readonly election?: ElectionView;
+  /**
+   * While /events is down, how long a "writable" verdict read from the mount files is reused (ms).
+   * Default 50; 0 reads the files on every check. A write may pass the gate at most this long
+   * after LiteFS stopped being primary, and LiteFS itself refuses it (the argument is in
+   * src/election/node-state.ts).
+   */
+  readonly fileGateCacheMs?: number;
+  /** The file operations the fallback gate reads the mount with. Default node:fs; benchmarks model FUSE latency here. */
+  readonly mountFileOps?: MountFileOps;
 }
 
 export interface CreateNodeOptions extends OpenNodeOptions {}
@@ -133,7 +142,8 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
     this.log = (options.logger ?? createDefaultLogger()).child({ component: "litefs-node", nodeId: settings.nodeId });
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     const election = options.election ?? electionForSettings(settings);
-    this.state = new NodeState(settings.nodeId, election, createMountViewReader(settings.mountPath), {
+    const readMountView = createMountViewReader(settings.mountPath, options.mountFileOps);
+    this.state = new NodeState(settings.nodeId, election, readMountView, {
       roleChange: (snapshot, previous) => {
         if (previous) this.log.info({ ...snapshot, previous }, `LiteFS role: ${snapshot.role}, primary ${snapshot.primary ?? "unknown"}`);
         this.emit("role-change", snapshot);
@@ -145,7 +155,7 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
       splitBrainResolved: (snapshot) => {
         this.log.warn({ ...snapshot }, "split brain resolved: LiteFS and the election agree again");
       },
-    });
+    }, options.fileGateCacheMs);
     this.ready = new Promise<void>((resolve) => {
       this.resolveReady = resolve;
     });

@@ -17,8 +17,29 @@ import { NO_PRIMARY_VIEW, PRIMARY_VIEW, replicaView, unknownView, type LiteFSVie
 const ZERO_LAG = Buffer.from("+000000000\n", "latin1");
 const NEWLINE = 0x0a;
 
+/**
+ * The four file operations the reader makes. node:fs by default; a benchmark swaps in ones that
+ * cost what they cost through LiteFS's FUSE mount (bench/fuse-latency.ts).
+ */
+export interface MountFileOps {
+  /** A stat that does not throw when the file is absent: whether `path` exists. */
+  exists(path: string): boolean;
+  /** Opens `path` for reading; throws an ENOENT error when it does not exist. */
+  open(path: string): number;
+  /** Reads from the start of the file into `buffer`; returns the bytes read. */
+  read(fd: number, buffer: Buffer): number;
+  close(fd: number): void;
+}
+
+export const NODE_MOUNT_FILE_OPS: MountFileOps = Object.freeze({
+  exists: (path: string) => statSync(path, { throwIfNoEntry: false }) !== undefined,
+  open: (path: string) => openSync(path, "r"),
+  read: (fd: number, buffer: Buffer) => readSync(fd, buffer, 0, buffer.length, 0),
+  close: (fd: number) => closeSync(fd),
+});
+
 /** Returns a function that reads LiteFS's current view from `mountPath`; it never throws. */
-export function createMountViewReader(mountPath: string): () => LiteFSView {
+export function createMountViewReader(mountPath: string, files: MountFileOps = NODE_MOUNT_FILE_OPS): () => LiteFSView {
   const primaryPath = join(mountPath, PRIMARY_FILE);
   const lagPath = join(mountPath, LAG_FILE);
   // Both files are a few bytes; anything that fills the buffer is not a LiteFS file.
@@ -30,15 +51,15 @@ export function createMountViewReader(mountPath: string): () => LiteFSView {
   function readSmall(path: string): number {
     let fd: number;
     try {
-      fd = openSync(path, "r");
+      fd = files.open(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return -1;
       throw error;
     }
     try {
-      return readSync(fd, buffer, 0, buffer.length, 0);
+      return files.read(fd, buffer);
     } finally {
-      closeSync(fd);
+      files.close(fd);
     }
   }
 
@@ -76,8 +97,7 @@ export function createMountViewReader(mountPath: string): () => LiteFSView {
 
   return function readMountView(): LiteFSView {
     try {
-      const primaryStat = statSync(primaryPath, { throwIfNoEntry: false });
-      return primaryStat ? readReplica() : readLag();
+      return files.exists(primaryPath) ? readReplica() : readLag();
     } catch (error) {
       return unknownView(`cannot read LiteFS mount ${mountPath}: ${(error as Error).message}`);
     }

@@ -15,7 +15,8 @@ function open(mount: TempMount, nodeId: string): LiteFSDrizzleDatabase {
     { nodeId, primaryHostname: "node-a", mountPath: mount.path, dataPath: `${mount.path}-data`, databaseName: mount.databaseName, httpAddr: "127.0.0.1:20299" },
     {},
   );
-  const db = drizzle({ settings, nodeOptions: { pollIntervalMs: 0, readyTimeoutMs: 500 } });
+  // fileGateCacheMs 0: the test flips the mount and wants the very next statement judged by it.
+  const db = drizzle({ settings, nodeOptions: { pollIntervalMs: 0, readyTimeoutMs: 500, fileGateCacheMs: 0 } });
   cleanups.push(() => db.$close());
   return db;
 }

@@ -158,7 +158,11 @@ async function cluster(source: Source, state: StateSpec): Promise<Cluster> {
     file,
     server,
     async open(nodeId, options = {}) {
-      const node: LiteFSNode = openNode(settingsFor(mount, root, nodeId, httpAddr), { pollIntervalMs: 0, readyTimeoutMs: 3000 });
+      // fileGateCacheMs 0: the matrix flips the mount between two statements and wants the gate's
+      // answer at once. With the default cache the file gate answers "writable" from its last
+      // read for up to 50 ms, and here no LiteFS stands behind the mount to refuse the write
+      // itself (the cache's bound and safety argument have their own tests: node-gate-files).
+      const node: LiteFSNode = openNode(settingsFor(mount, root, nodeId, httpAddr), { pollIntervalMs: 0, readyTimeoutMs: 3000, fileGateCacheMs: 0 });
       cleanups.push(() => node.close());
       await node.ready;
       if (source === "events") await waitFor(() => node.snapshot().source === "events", "the node to follow /events");

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import fc from "fast-check";
 import { isNotPrimaryError, isSplitBrainError } from "../../src/errors.js";
 import { staticElection } from "../../src/election/election-view.js";
@@ -39,7 +39,7 @@ describe("NodeState over arbitrary histories (static election, primaryHostname n
           roleChange: (s) => roleChanges.push(s),
           splitBrain: () => splitAnnouncements++,
           splitBrainResolved: () => undefined,
-        });
+        }, 0); // no verdict cache: every answer from the files (the cache has its own property below)
         let live: LiteFSView | null = null; // the events view, null while disconnected
         let episodes = 0;
         let inSplit = false;
@@ -88,6 +88,78 @@ describe("NodeState over arbitrary histories (static election, primaryHostname n
         }
         expect(splitAnnouncements).toBe(episodes);
         expect(roleChanges).toHaveLength(expectedRoleChanges);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+// The file gate's verdict cache, over arbitrary histories with a controlled clock: an answer
+// given without reading the files is "writable", and only within fileGateCacheMs of a read of the
+// files that said writable, with no event, stream drop or invalidate() in between. A refusal is
+// always read afresh.
+describe("NodeState's file verdict cache over arbitrary histories", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  const cacheStep = fc.oneof(
+    view.map((v) => ({ op: "files" as const, v })),
+    fc.integer({ min: 0, max: 80 }).map((ms) => ({ op: "wait" as const, ms })),
+    fc.constant({ op: "write" as const }),
+    fc.constant({ op: "invalidate" as const }),
+    view.map((v) => ({ op: "event" as const, v })),
+    fc.constant({ op: "drop" as const }),
+  );
+
+  it("serves only young writable verdicts from the cache, and never past a change it was told about", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 60 }), view, fc.array(cacheStep, { maxLength: 50 }), (cacheMs, initialFiles, steps) => {
+        let now = 1_000;
+        vi.spyOn(performance, "now").mockImplementation(() => now);
+        let files = initialFiles;
+        let fileReads = 0;
+        const state = new NodeState("node-a", staticElection("node-a", "node-a"), () => (fileReads++, files), {
+          roleChange: () => undefined,
+          splitBrain: () => undefined,
+          splitBrainResolved: () => undefined,
+        }, cacheMs);
+        let live = false;
+        // The last check that read the files and was answered "writable", while nothing has
+        // happened since that may end the cache; null otherwise.
+        let writableReadAt: number | null = null;
+        for (const s of steps) {
+          if (s.op === "files") files = s.v;
+          else if (s.op === "wait") now += s.ms;
+          else if (s.op === "invalidate") {
+            state.gate.invalidate?.();
+            writableReadAt = null;
+          } else if (s.op === "event") {
+            live = true;
+            state.setEventsView(s.v);
+            writableReadAt = null;
+          } else if (s.op === "drop") {
+            live = false;
+            state.setEventsView(null);
+            writableReadAt = null;
+          } else {
+            const readsBefore = fileReads;
+            let refused = false;
+            try {
+              state.gate.assertWritable();
+            } catch {
+              refused = true;
+            }
+            if (live) continue;
+            const readFiles = fileReads > readsBefore;
+            if (!readFiles) {
+              expect(refused).toBe(false);
+              expect(writableReadAt).not.toBeNull();
+              expect(now - (writableReadAt as number)).toBeLessThan(cacheMs);
+            } else {
+              expect(refused).toBe(expectedKind(files, "node-a") !== "writable");
+              writableReadAt = refused ? null : now;
+            }
+          }
+        }
       }),
       { numRuns: 500 },
     );

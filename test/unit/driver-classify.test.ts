@@ -41,24 +41,29 @@ const TABLE: readonly Row[] = [
   ["INSERT INTO tt VALUES (1)", false, "write"],
   ["CREATE TEMP TABLE tt2(a)", false, "write"],
   // Surprise: transaction control is readonly; BEGIN IMMEDIATE/EXCLUSIVE is not.
-  ["BEGIN", true, "tx-control"],
-  ["BEGIN DEFERRED", true, "tx-control"],
-  ["begin transaction", true, "tx-control"],
+  ["BEGIN", true, "tx-begin"],
+  ["BEGIN DEFERRED", true, "tx-begin"],
+  ["begin transaction", true, "tx-begin"],
   ["BEGIN IMMEDIATE", false, "write-start"],
   ["BeGiN ImMeDiAtE TRANSACTION", false, "write-start"],
   ["BEGIN EXCLUSIVE", false, "write-start"],
-  ["COMMIT", true, "tx-control"],
-  ["END", true, "tx-control"],
-  ["ROLLBACK", true, "tx-control"],
-  ["SAVEPOINT sp1", true, "tx-control"],
-  ["savepoint \"a b\"", true, "tx-control"],
-  ["RELEASE sp1", true, "tx-control"],
-  ["release savepoint sp1", true, "tx-control"],
-  ["ROLLBACK TO sp1", true, "tx-control"],
-  ["rollback transaction to savepoint sp1", true, "tx-control"],
+  ["COMMIT", true, "tx-end"],
+  ["END", true, "tx-end"],
+  ["ROLLBACK", true, "tx-rollback"],
+  ["SAVEPOINT sp1", true, "tx-begin"],
+  ["savepoint \"a b\"", true, "tx-begin"],
+  ["RELEASE sp1", true, "tx-end"],
+  ["release savepoint sp1", true, "tx-end"],
+  ["ROLLBACK TO sp1", true, "tx-rollback"],
+  ["rollback transaction to savepoint sp1", true, "tx-rollback"],
   // Surprise: ATTACH is readonly to SQLite but may create a file.
   ["ATTACH ':memory:' AS aux", true, "write"],
   ["DETACH aux2", true, "read"],
+  ["END TRANSACTION", true, "tx-end"],
+  // Surprise: DDL that is a no-op in today's schema is readonly to SQLite, and writes once the
+  // schema changes under it (SQLite re-prepares it inside step): guarded whatever the schema.
+  ["DROP TRIGGER IF EXISTS nope", true, "write"],
+  ["CREATE TRIGGER IF NOT EXISTS tr0 AFTER INSERT ON t BEGIN SELECT 1; END", true, "write"],
   // Surprise: EXPLAIN of a write is not readonly, but only describes.
   ["EXPLAIN SELECT 1", true, "read"],
   ["EXPLAIN INSERT INTO t(x) VALUES (1)", false, "read"],
@@ -108,6 +113,7 @@ describe("classifyStatement over real SQLite statements", () => {
       CREATE INDEX i ON t(x);
       CREATE TEMP TABLE tt(a);
       CREATE VIEW v AS SELECT * FROM t;
+      CREATE TRIGGER tr0 AFTER INSERT ON t BEGIN SELECT 1; END;
       ATTACH ':memory:' AS aux2;
     `);
   });
@@ -127,7 +133,9 @@ describe("classifyStatement over real SQLite statements", () => {
     expect(isGuardedKind("write")).toBe(true);
     expect(isGuardedKind("write-start")).toBe(true);
     expect(isGuardedKind("read")).toBe(false);
-    expect(isGuardedKind("tx-control")).toBe(false);
+    expect(isGuardedKind("tx-begin")).toBe(false);
+    expect(isGuardedKind("tx-end")).toBe(false);
+    expect(isGuardedKind("tx-rollback")).toBe(false);
   });
 
   it("reads only the leading keyword: later text cannot change the verdict", () => {

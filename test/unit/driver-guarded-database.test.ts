@@ -120,7 +120,7 @@ describe("prepare: guarded at execution", () => {
     expect(() => insert.run("c")).toThrow(error);
     expect(() => returning.get("c")).toThrow(error);
     expect(() => returning.all("c")).toThrow(error);
-    expect(() => returning.iterate("c")).toThrow(error);
+    expect(() => returning.iterate("c").next()).toThrow(error);
     expect(() => update.run("z")).toThrow(error);
     expect(() => remove.run(1)).toThrow(error);
     expect(() => ddl.run()).toThrow(error);
@@ -193,12 +193,15 @@ describe("prepare: guarded at execution", () => {
     }
   });
 
-  it("gives mutating statements the guard and transaction control statements only the translation", () => {
+  it("gives mutating statements the guard and transaction control statements their own", () => {
     const db = seeded(new SwitchGate("primary"));
     expect(guardOf(db.prepare("INSERT INTO t(x) VALUES (1)"))).toBe("guarded");
     expect(guardOf(db.prepare("BEGIN IMMEDIATE"))).toBe("guarded");
-    expect(guardOf(db.prepare("BEGIN"))).toBe("translated");
-    expect(guardOf(db.prepare("COMMIT"))).toBe("translated");
+    expect(guardOf(db.prepare("BEGIN"))).toBe("begin");
+    expect(guardOf(db.prepare("SAVEPOINT s"))).toBe("begin");
+    expect(guardOf(db.prepare("COMMIT"))).toBe("end");
+    expect(guardOf(db.prepare("RELEASE s"))).toBe("end");
+    expect(guardOf(db.prepare("ROLLBACK"))).toBe("translated");
     expect(guardOf(db.prepare("SELECT 1"))).toBe("none");
   });
 

@@ -6,7 +6,10 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { loadSettings, type LiteFSSettingsInput } from "../../src/config/index.js";
 import { isNotPrimaryError, isSplitBrainError, NotPrimaryError, SplitBrainError } from "../../src/errors.js";
-import { openNode, type LiteFSNode, type NodeStateSnapshot } from "../../src/election/node.js";
+import { openNode, type LiteFSNode, type NodeStateSnapshot, type OpenNodeOptions } from "../../src/election/node.js";
+import type { ElectionView } from "../../src/election/election-view.js";
+import { NODE_MOUNT_FILE_OPS, type MountFileOps } from "../../src/litefs/mount-view.js";
+import { translateRefusal } from "../../src/driver/refusal.js";
 import { createTempMount, type MountState, type TempMount } from "../support/litefs-mount.js";
 
 function capturingLogger(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
@@ -39,7 +42,9 @@ function open(nodeId: string, state: MountState | "none", extra: Partial<LiteFSS
     { nodeId, primaryHostname: "node-a", mountPath: mount.path, dataPath: "/var/lib/litefs", httpAddr: "127.0.0.1:1", databaseName: "db", ...extra },
     {},
   );
-  node = openNode(settings, { logger, pollIntervalMs: 0, backoff: { initialMs: 60_000, maxMs: 60_000 } });
+  // fileGateCacheMs 0: these tests flip the mount and want each answer from the files; the
+  // verdict cache has its own tests below.
+  node = openNode(settings, { logger, pollIntervalMs: 0, backoff: { initialMs: 60_000, maxMs: 60_000 }, fileGateCacheMs: 0 });
   return node;
 }
 
@@ -249,6 +254,109 @@ describe("raft election (the lease service's published state backs LiteFS)", () 
     expect(isSplitBrainError(refusal(node))).toBe(true);
     await tick();
     expect(seen.at(-1)).toMatchObject({ splitBrain: true });
+  });
+});
+
+describe("the file gate's verdict cache (fileGateCacheMs)", () => {
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+  /** A node on a primary mount whose file operations are counted. */
+  function cached(fileGateCacheMs: number, extra: Partial<OpenNodeOptions> = {}): { n: LiteFSNode; reads: () => number } {
+    mount = createTempMount({ role: "primary" });
+    let reads = 0;
+    const counting: MountFileOps = { ...NODE_MOUNT_FILE_OPS, exists: (path) => (reads++, NODE_MOUNT_FILE_OPS.exists(path)) };
+    const settings = loadSettings(
+      { nodeId: "node-a", primaryHostname: "node-a", mountPath: mount.path, dataPath: "/var/lib/litefs", httpAddr: "127.0.0.1:1", databaseName: "db" },
+      {},
+    );
+    node = openNode(settings, {
+      logger: pino({ level: "silent" }),
+      pollIntervalMs: 0,
+      backoff: { initialMs: 60_000, maxMs: 60_000 },
+      fileGateCacheMs,
+      mountFileOps: counting,
+      ...extra,
+    });
+    return { n: node, reads: () => reads };
+  }
+
+  it("reuses a writable verdict without reading the files, until invalidate()", () => {
+    const { n, reads } = cached(60_000);
+    n.gate.assertWritable();
+    const afterFirst = reads();
+    mount!.setReplica({ primary: "node-a" });
+    for (let i = 0; i < 100; i++) n.gate.assertWritable();
+    expect(reads()).toBe(afterFirst);
+    n.gate.invalidate?.();
+    expect(isNotPrimaryError(refusal(n))).toBe(true);
+  });
+
+  it("never outlives its bound: refused once fileGateCacheMs has passed", async () => {
+    const { n } = cached(30);
+    n.gate.assertWritable();
+    mount!.setReplica({ primary: "node-a" });
+    await sleep(60);
+    expect(isNotPrimaryError(refusal(n))).toBe(true);
+  });
+
+  it("does not cache refusals: a promotion is seen at the next check", () => {
+    const { n } = cached(60_000);
+    mount!.setReplica({ primary: "node-a" });
+    expect(isNotPrimaryError(refusal(n))).toBe(true);
+    mount!.setPrimary();
+    expect(refusal(n)).toBeNull();
+  });
+
+  it("the background poll finding this node not writable drops the cache", async () => {
+    const { n } = cached(60_000, { pollIntervalMs: 10 });
+    n.gate.assertWritable();
+    mount!.setReplica({ primary: "node-a" });
+    const deadline = Date.now() + 5_000;
+    while (refusal(n) === null && Date.now() < deadline) await sleep(10);
+    expect(isNotPrimaryError(refusal(n))).toBe(true);
+  });
+
+  it("an election change drops it at once; a lease deadline ends it", async () => {
+    let backed = true;
+    let deadline = performance.now() + 60_000;
+    let changed: () => void = () => undefined;
+    const election: ElectionView = {
+      kind: "raft",
+      contradiction: (view) =>
+        view.kind === "primary" && (!backed || performance.now() >= deadline) ? { reason: "the lease is not held", primary: null } : null,
+      writableUntilMs: () => deadline,
+      subscribe: (listener) => {
+        changed = listener;
+        return () => undefined;
+      },
+    };
+    const { n } = cached(60_000, { election });
+    n.gate.assertWritable();
+    backed = false;
+    changed();
+    expect(isSplitBrainError(refusal(n))).toBe(true);
+
+    backed = true;
+    deadline = performance.now() + 30;
+    changed();
+    n.gate.assertWritable();
+    await sleep(60);
+    // No listener call: the deadline alone ends the cached verdict.
+    expect(isSplitBrainError(refusal(n))).toBe(true);
+  });
+
+  it("a LiteFS refusal is judged against the files as of now, not the cache", () => {
+    const { n } = cached(60_000);
+    n.gate.assertWritable();
+    mount!.setReplica({ primary: "node-a" });
+    const ioError = Object.assign(new Error("disk I/O error"), { code: "SQLITE_IOERR_WRITE" });
+    const translated = translateRefusal(n.gate, ioError);
+    expect(translated).toBeInstanceOf(NotPrimaryError);
+    expect((translated as NotPrimaryError).cause).toBe(ioError);
+  });
+
+  it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])("rejects fileGateCacheMs %s", (bad) => {
+    expect(() => cached(bad)).toThrow(/fileGateCacheMs/);
   });
 });
 
