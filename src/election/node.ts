@@ -22,6 +22,13 @@ export interface TxNotice {
   readonly txid: bigint;
 }
 
+/** The /events stream was lost; the node reconnects (at once after a stable stream) and reads the files meanwhile. */
+export interface EventsDisconnectNotice {
+  /** "ended": LiteFS closed the stream (as it does to a subscriber whose 1024-event buffer filled); "error": the connection broke. */
+  readonly cause: "ended" | "error";
+  readonly error: Error | null;
+}
+
 export interface LiteFSNode {
   readonly settings: LiteFSSettings;
   /** assertWritable(): synchronous; no I/O while /events is connected. */
@@ -46,9 +53,11 @@ export interface LiteFSNode {
   on(event: "role-change", fn: (snapshot: NodeStateSnapshot) => void): this;
   on(event: "split-brain", fn: (error: SplitBrainError) => void): this;
   on(event: "tx", fn: (tx: TxNotice) => void): this;
+  on(event: "events-disconnect", fn: (notice: EventsDisconnectNotice) => void): this;
   off(event: "role-change", fn: (snapshot: NodeStateSnapshot) => void): this;
   off(event: "split-brain", fn: (error: SplitBrainError) => void): this;
   off(event: "tx", fn: (tx: TxNotice) => void): this;
+  off(event: "events-disconnect", fn: (notice: EventsDisconnectNotice) => void): this;
   /** Stops the events stream and every timer; the gate keeps answering from the files. */
   close(): Promise<void>;
 }
@@ -124,6 +133,10 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
   private closed = false;
   // Connection errors repeat on every retry; log the first of a run at warn, the rest at debug.
   private errorsInARow = 0;
+  // True while a stream is open; a stream error reported now is logged by onDisconnect instead.
+  private streamOpen = false;
+  // A lost stream is one episode until events flow again: one warn line for it, not one per retry.
+  private disconnectedSince: number | null = null;
 
   constructor(
     readonly settings: LiteFSSettings,
@@ -169,17 +182,33 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
       onEvent: (event) => this.onEvent(event),
       onConnect: () => {
         this.errorsInARow = 0;
-        this.log.debug({ apiUrl }, "connected to LiteFS /events");
+        this.streamOpen = true;
+        if (this.disconnectedSince !== null) {
+          this.log.info({ apiUrl, offlineMs: Math.round(performance.now() - this.disconnectedSince) }, "LiteFS /events reconnected");
+          this.disconnectedSince = null;
+        } else this.log.debug({ apiUrl }, "connected to LiteFS /events");
       },
       onDisconnect: (error) => {
+        this.streamOpen = false;
         if (this.closed) return;
-        this.log.warn({ err: error ?? undefined, apiUrl }, "LiteFS /events disconnected; the write gate reads the mount files until it is back");
+        const cause = error === null ? "ended" : "error";
+        if (this.disconnectedSince === null) {
+          this.disconnectedSince = performance.now();
+          const why =
+            cause === "ended"
+              ? "LiteFS ended the stream (it drops a subscriber whose 1024-event buffer filled)"
+              : `the stream broke: ${error?.message}`;
+          this.log.warn({ err: error ?? undefined, apiUrl, cause }, `LiteFS /events lost: ${why}; reconnecting, the write gate reads the mount files meanwhile`);
+        }
+        // Counts as one connect failure already announced: the retries of this episode log at debug.
+        this.errorsInARow = 1;
         this.state.setEventsView(null);
         this.startPolling();
+        this.emit("events-disconnect", { cause, error } satisfies EventsDisconnectNotice);
       },
       onError: (error) => {
         this.errorsInARow++;
-        const level = this.errorsInARow === 1 ? "warn" : "debug";
+        const level = this.errorsInARow === 1 && !this.streamOpen ? "warn" : "debug";
         this.log[level]({ err: error, apiUrl }, `LiteFS /events: ${error.message}`);
         // The API is unreachable but the files tell a state: that is the first state known.
         if (!this.isReady && !this.subscription?.connected && this.state.current().view.kind !== "unknown") this.markReady();
