@@ -49,8 +49,9 @@ export function startCli(args: string[], env: Record<string, string> = {}, lifet
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
   const killer = setTimeout(() => child.kill("SIGKILL"), lifetimeMs);
+  // "close", not "exit": by then stdout and stderr are fully read.
   const exited = new Promise<number | null>((resolve) =>
-    child.on("exit", (code) => {
+    child.on("close", (code) => {
       clearTimeout(killer);
       resolve(code);
     }),
@@ -78,4 +79,11 @@ export function startCli(args: string[], env: Record<string, string> = {}, lifet
       await exited;
     },
   };
+}
+
+/** runCli without blocking this process: for tests whose stand-ins (HTTP servers) live in it. */
+export async function runCliAsync(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<CliResult> {
+  const run = startCli(args, env, timeoutMs);
+  const code = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
