@@ -2,7 +2,8 @@
 // same pragmas, each variant on its own file in its own process (bench/worker.ts). The subject
 // runs twice: with the gate fed by the /events stream (a real node connected to a replay server of
 // the recorded LiteFS capture: no I/O per check), and with the file-fallback gate (a real node
-// whose LiteFS API is unreachable: it reads the mount files on every check).
+// whose LiteFS API is unreachable: it reads the mount files, each read delayed by what it costs
+// through LiteFS's FUSE mount, bench/fuse-latency.ts).
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -17,6 +18,7 @@ import { loadSettings, type LiteFSSettings } from "../src/config/index.js";
 import { drizzle } from "../src/driver/drizzle/index.js";
 import { createNode, type LiteFSNode } from "../src/election/node.js";
 import { startEventsServer, type EventsServer } from "../test/support/events-server.js";
+import { fuseLatencyFileOps } from "./fuse-latency.js";
 import { createTempMount, type TempMount } from "../test/support/litefs-mount.js";
 
 const items = sqliteTable("items", {
@@ -87,8 +89,8 @@ export interface BenchSubject<Op> {
  * each variant in its own process: no shared heap, JIT feedback or page cache between them).
  * - stock: drizzle-orm/better-sqlite3 on plain better-sqlite3;
  * - events: litefs-node/drizzle, gate fed by a real node following a replay of recorded /events;
- * - files: litefs-node/drizzle, file-fallback gate (LiteFS API unreachable: reads the mount files
- *   on every check).
+ * - files: litefs-node/drizzle, file-fallback gate (LiteFS API unreachable: reads the mount files,
+ *   with FUSE latency injected).
  * Same settings on all: WAL, foreign keys on, 5 s busy timeout, synchronous=NORMAL (the usual WAL
  * setting; FULL would make every commit an fsync and hide the driver's cost). Checked, not assumed.
  */
@@ -152,7 +154,9 @@ export function benchScratch(prefix: string): BenchScratch {
 /**
  * A real node for the litefs-node variants of both suites, on `mount`:
  * - events: connected to a replay of the recorded primary /events stream (no I/O per check);
- * - files: its LiteFS API is unreachable, so every check reads the mount files.
+ * - files: its LiteFS API is unreachable, so its gate reads the mount files, each stat and read
+ *   delayed as through LiteFS's FUSE mount (80 µs, 300 µs). BENCH_FILE_GATE_CACHE_MS sets the
+ *   node's fileGateCacheMs (default: the library's; 0 = read the files on every check).
  */
 export async function openBenchNode(
   variant: "events" | "files",
@@ -176,11 +180,14 @@ export async function openBenchNode(
       throw error;
     }
   }
-  // The LiteFS API is unreachable: every check reads the mount files.
+  // The LiteFS API is unreachable: the gate reads the mount files, at FUSE cost.
+  const cacheMs = process.env["BENCH_FILE_GATE_CACHE_MS"];
   const node = await createNode(settingsFor(mount, root, `127.0.0.1:${await closedPort()}`), {
     pollIntervalMs: 0,
     readyTimeoutMs: 200,
     logger: pino({ level: "silent" }), // its reconnect attempts are expected here
+    mountFileOps: fuseLatencyFileOps(),
+    ...(cacheMs === undefined || cacheMs === "" ? {} : { fileGateCacheMs: Number(cacheMs) }),
   });
   if (node.snapshot().source !== "files") {
     await node.close();

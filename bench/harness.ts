@@ -159,7 +159,7 @@ export function pairedRows(
 /** How the litefs-node variants of both suites are labelled in the table. */
 export const VARIANT_LABELS: Readonly<Record<string, string>> = {
   events: "gate fed by /events",
-  files: "file-fallback gate",
+  files: "file-fallback gate, FUSE latency",
 };
 
 function formatOps(ops: number): string {

@@ -2,8 +2,8 @@
 // each, same generated client, same schema, same seeded rows, same pragmas, each variant on its own
 // file in its own process (bench/worker.ts). Ours runs twice:
 // with the gate fed by the /events stream (a real node following a replay of the recorded LiteFS
-// capture: no I/O per check) and with the file-fallback gate (LiteFS API unreachable: every write
-// check reads the mount files).
+// capture: no I/O per check) and with the file-fallback gate (LiteFS API unreachable: its gate
+// reads the mount files, each read delayed as through LiteFS's FUSE mount).
 //
 // Prisma calls are asynchronous: timed with the harness's async time box; same rounds,
 // interleaving and paired per-round ratios as the Drizzle benchmark.
