@@ -65,7 +65,7 @@ const secretProblem = (value: string): string | null => {
 const leaderElectionProblem = (value: string): string | null =>
   (LEADER_ELECTIONS as readonly string[]).includes(value)
     ? null
-    : `must be one of ${LEADER_ELECTIONS.map((m) => JSON.stringify(m)).join(" or ")}, got ${JSON.stringify(value)}`;
+    : `must be one of ${LEADER_ELECTIONS.slice(0, -1).map((m) => JSON.stringify(m)).join(", ")} or ${JSON.stringify(LEADER_ELECTIONS.at(-1))}, got ${JSON.stringify(value)}`;
 
 const listenAddrProblem = (value: string): string | null => {
   const parsed = parseListenAddr(value);
