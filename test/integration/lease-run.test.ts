@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { afterEach, describe, expect, it } from "vitest";
 import { leaseStatePath } from "../../src/election/lease/published-state.js";
+import { readDirectory } from "../../src/election/lease/node-directory.js";
 import { net } from "../support/raft/ports.js";
 import { FAKE_LITEFS, records, runEnv, spawnRun as spawnRunProcess, waitFor, within } from "../support/run/spawn-run.js";
 
@@ -93,6 +94,10 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
     }, 20_000, "a primary and a replica") - 1;
     const statePath = leaseStatePath(join(runs[primaryIdx]!.dir, "mnt"));
     await waitFor(() => existsSync(statePath) && (JSON.parse(readFileSync(statePath, "utf8")) as { holder: boolean }).holder, 5000, "published holder");
+
+    // Each run registered its node in the member directory (what a handoff reads), through the real lease service.
+    const directory = await readDirectory(`http://127.0.0.1:${leasePorts[0]}`, null, ports.map((p) => `127.0.0.1:${p}`));
+    expect(directory).toEqual({ entries: names.map((n) => ({ node: n, apiUrl: `http://${n}:20202` })), problems: [] });
 
     // Signals are forwarded to LiteFS.
     const p = runs[primaryIdx]!;
