@@ -38,6 +38,8 @@ schema from the primary by replication.
                       -- npx drizzle-kit migrate     or     -- npx prisma migrate deploy
                       The database is opened once first, so it is created in (or checked for)
                       WAL mode, which LiteFS needs and those tools do not set.
+                      The command gets DATABASE_URL=file:<mountPath>/<databaseName>
+                      (prisma.config.ts, drizzle.config.ts) unless DATABASE_URL is set.
   --drizzle DIR       apply drizzle-kit migrations (DIR has meta/_journal.json) through the
                       guarded driver; same __drizzle_migrations rows as drizzle-kit/drizzle-orm
   --table NAME        drizzle bookkeeping table (default __drizzle_migrations)
