@@ -23,7 +23,9 @@ function capturingLogger(): { logger: pino.Logger; lines: Record<string, unknown
   return { logger: pino({ level: "debug" }, sink), lines };
 }
 
-const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
+// The node emits from setImmediate; an immediate queued after them runs after them. (A bare 5 ms
+// timer could fire first on a loaded machine: timers run before immediates in a loop turn.)
+const tick = (): Promise<void> => new Promise((r) => setImmediate(() => setTimeout(r, 5)));
 
 let mount: TempMount | undefined;
 let node: LiteFSNode | undefined;
