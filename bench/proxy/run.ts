@@ -14,6 +14,7 @@ import autocannon from "autocannon";
 import { loadDescription, machineDescription, median, percentile } from "../harness.js";
 import { startCli, startTsxProcess, type CliProcess } from "../../test/support/cli.js";
 import { startEventsServer } from "../../test/support/events-server.js";
+import { replicaProxyEnv } from "../../test/support/forward-fixtures.js";
 import { createTempMount } from "../../test/support/litefs-mount.js";
 import { fixedRate } from "./fixed-rate.js";
 import { measureRywWait } from "./ryw-wait.js";
@@ -105,17 +106,8 @@ async function main(): Promise<void> {
     cleanups.push(() => mount.cleanup());
     const events = await startEventsServer({ fixture: "replica" });
     cleanups.push(() => events.close());
-    const proxy = startCli(["proxy", "--listen", "127.0.0.1:0"], {
-      LITEFS_ENABLED: "true",
-      LITEFS_MOUNT_PATH: mount.path,
-      LITEFS_DATA_PATH: `${mount.path}-data`,
-      LITEFS_DATABASE: "db",
-      LITEFS_NODE_ID: "node-b",
-      LITEFS_PRIMARY_HOSTNAME: "node-a",
-      LITEFS_HTTP_ADDR: `127.0.0.1:${events.port}`,
-      LITEFS_FORWARD_UPSTREAM: appUrl,
-      LITEFS_FORWARD_HOSTS: `node-a=${appUrl}`,
-    }, 30 * 60_000);
+    // The replica's local app and the primary's app are the same process: reads and forwarded writes hit the same server.
+    const proxy = startCli(["proxy", "--listen", "127.0.0.1:0"], replicaProxyEnv(mount.path, events.port, appUrl, appUrl), 30 * 60_000);
     cleanups.push(() => proxy.kill());
     const proxyUrl = await waitForUrl(proxy, /listening on (http:\/\/\S+) -> app .* is replica/);
     const targets = { direct: appUrl, proxy: proxyUrl };

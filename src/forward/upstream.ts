@@ -6,8 +6,8 @@
 // proxies without our decision logic, the open-loop 1,000 req/s load of bench/proxy, 4
 // alternating rounds, on a 2-core machine at load average 17-20 from other work): undici 7.30's
 // Pool spent 173 µs of CPU per GET and 197 per POST, node:http with a keep-alive Agent 225 and
-// 278: about 25% less. The whole proxy spent 390 / 343 µs per request in the same conditions, so
-// undici would save some 10-15% of it. Not worth it yet because: it is a 2.2 MB runtime dependency
+// 278: 52-81 µs less. The whole proxy spent 390 / 343 µs per request in the same conditions, so
+// undici would save some 13-24% of it. Not worth it yet because: it is a 2.2 MB runtime dependency
 // for an optional part of the library; undici's upgrade() only resolves on a 101, so an app that
 // declines a WebSocket upgrade (an answer the client must see) needs node:http anyway; its answers
 // carry no status text and other header shapes, which the relay would adapt; and issue 15's
