@@ -16,7 +16,7 @@ import Database from "better-sqlite3";
 import { mapArgs } from "../src/driver/prisma/conversion.js";
 import { PrismaLiteFS } from "../src/driver/prisma/index.js";
 import { ensurePrismaTestClient } from "../test/support/prisma-generate.js";
-import { applyTestSchema, devSettings } from "../test/support/prisma/harness.js";
+import { applyTestSchema, devSettings } from "../test/support/prisma/schema.js";
 import { median, timeBoxAsync } from "./harness.js";
 
 type PrismaClientModule = typeof import("../test/support/generated/prisma/client.js");

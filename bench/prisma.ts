@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaLiteFS } from "../src/driver/prisma/index.js";
 import { ensurePrismaTestClient } from "../test/support/prisma-generate.js";
-import { applyTestSchema } from "../test/support/prisma/harness.js";
+import { applyTestSchema } from "../test/support/prisma/schema.js";
 import { benchScratch, openBenchNode, type BenchSubject } from "./drizzle.js";
 import type { AsyncOp } from "./harness.js";
 

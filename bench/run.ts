@@ -19,6 +19,7 @@ import {
   type RoundTimer,
 } from "./harness.js";
 import { PRISMA_VARIANTS } from "./prisma.js";
+import { ensurePrismaTestClient } from "../test/support/prisma-generate.js";
 import { startWorker, type BenchWorker } from "./workers.js";
 
 function sqliteVersion(): string {
@@ -50,6 +51,8 @@ async function runSuite(suite: string, variants: readonly string[], options: Ben
 
 async function main(): Promise<void> {
   const options = benchOptionsFromEnv();
+  // The Prisma suite needs the generated test client (a fresh clone has none): made offline, once.
+  if (ensurePrismaTestClient()) console.log("generated the Prisma test client");
   console.log(`machine: ${machineDescription()}, SQLite ${sqliteVersion()}`);
   console.log(`at start: ${loadDescription()}`);
   console.log(

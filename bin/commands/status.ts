@@ -38,7 +38,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
   const settings = loadSettings();
   const node = await createNode(settings, { readyTimeoutMs: timeoutMs });
   try {
-    const txid = node.txid();
+    // A dead mount (LiteFS down) makes <db>-pos unreadable: the TXID is then unknown, not an error.
+    const txid = node.role === "unknown" ? null : node.txid();
     const report: StatusReport = {
       nodeId: settings.nodeId,
       role: node.role,
@@ -56,7 +57,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
     } else {
       const rows: [string, string][] = [
         ["node", report.nodeId ?? "(dev mode)"],
-        ["role", report.role],
+        ["role", report.role === "unknown" ? "unknown (cannot read LiteFS's state: is LiteFS running? see litefs-node check)" : report.role],
         ["primary", report.primary ?? "(none known)"],
         ["database", report.database],
         ["txid", report.txid ?? "(unknown)"],

@@ -34,7 +34,8 @@ import type { WriteGate } from "./gate.js";
 import type { ElectionView } from "./election-view.js";
 import { judge, verdictError, WRITABLE, type Verdict } from "./verdict.js";
 
-export type Role = "primary" | "replica";
+/** "unknown": the node cannot tell (no LiteFS mount, unreadable or malformed files, its LiteFS down). */
+export type Role = "primary" | "replica" | "unknown";
 
 export interface NodeStateSnapshot {
   readonly role: Role;
@@ -199,7 +200,7 @@ export class NodeState {
   }
 
   private snapshotOf(view: LiteFSView, verdict: Verdict, source: "events" | "files"): NodeStateSnapshot {
-    const role: Role = view.kind === "primary" ? "primary" : "replica";
+    const role: Role = view.kind === "primary" ? "primary" : view.kind === "unknown" ? "unknown" : "replica";
     const primary = view.kind === "primary" ? this.nodeId : view.kind === "replica" ? view.primary : null;
     return Object.freeze({ role, primary, splitBrain: verdict.kind === "split-brain", source });
   }

@@ -81,6 +81,7 @@ export function createMetrics(options: { registry?: Registry; prefix?: string } 
       if (!node) return;
       this.set({ role: "primary" }, node.role === "primary" ? 1 : 0);
       this.set({ role: "replica" }, node.role === "replica" ? 1 : 0);
+      this.set({ role: "unknown" }, node.role === "unknown" ? 1 : 0);
     },
   });
   new Gauge({

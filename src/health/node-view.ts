@@ -1,7 +1,8 @@
 // The slice of a LiteFSNode (src/election/node.ts) that health, metrics and the forwarding proxy
 // read. Structural, so tests and other callers can hand in anything with the same shape.
 
-export type NodeRole = "primary" | "replica";
+/** "unknown": the node cannot tell (its LiteFS is down, or the mount is unreadable). */
+export type NodeRole = "primary" | "replica" | "unknown";
 
 export interface NodeTxEvent {
   readonly db: string;

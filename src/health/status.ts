@@ -1,5 +1,5 @@
 // The health verdict: one pure function over the node's state, shared by every framework glue.
-import type { NodeStateView, RaftMetricsSource } from "./node-view.js";
+import type { NodeRole, NodeStateView, RaftMetricsSource } from "./node-view.js";
 
 export interface HealthElection {
   /** "static" | "raft" from the settings; "dev" when LiteFS is disabled; "unknown" without settings. */
@@ -11,7 +11,7 @@ export interface HealthElection {
 }
 
 export interface HealthReport {
-  readonly role: "primary" | "replica";
+  readonly role: NodeRole;
   readonly primary: string | null;
   /** 16 hex digits, like LiteFS; null when unknown. */
   readonly txid: string | null;

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { runCli } from "../support/cli.js";
+import { runCli, runCliAsync } from "../support/cli.js";
+import { startEventsServer } from "../support/events-server.js";
 import { createTempMount, type TempMount } from "../support/litefs-mount.js";
 
 const mounts: TempMount[] = [];
@@ -119,6 +120,35 @@ describe("litefs-node CLI", () => {
     const missing = runCli(["check"], staticEnv(mount, "node-a"));
     expect(missing.code).toBe(1);
     expect(missing.stdout).toContain("does not exist: is LiteFS running?");
+  });
+
+  it("status says role unknown when the node cannot tell (its LiteFS is down: no LiteFS files in the mount)", () => {
+    const mount = createTempMount({ role: "primary" });
+    mounts.push(mount);
+    mount.removeFile(".lag"); // neither .primary nor .lag: what an empty mount point shows
+    const json = runCli(["status", "--json"], staticEnv(mount, "node-a"));
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ role: "unknown", primary: null, splitBrain: false });
+    const text = runCli(["status"], staticEnv(mount, "node-a"));
+    expect(text.stdout).toMatch(/role\s+unknown \(cannot read LiteFS's state/);
+  });
+
+  it("check warns that writes take the slow path when the LiteFS API is unreachable, and not when it answers", async () => {
+    const mount = createTempMount({ role: "primary" });
+    mounts.push(mount);
+    const unreachable = runCli(["check"], staticEnv(mount, "node-a"));
+    expect(unreachable.code, unreachable.stdout + unreachable.stderr).toBe(0);
+    expect(unreachable.stdout).toMatch(/^WARN the LiteFS API at http:\/\/127\.0\.0\.1:20299 is unreachable .*slow path/m);
+
+    const api = await startEventsServer({ fixture: "primary" });
+    try {
+      const reachable = await runCliAsync(["check"], { ...staticEnv(mount, "node-a"), LITEFS_HTTP_ADDR: `127.0.0.1:${api.port}` });
+      expect(reachable.code, reachable.stdout + reachable.stderr).toBe(0);
+      expect(reachable.stdout).toContain("ok   role primary, primary node-a");
+      expect(reachable.stdout).not.toContain("WARN");
+    } finally {
+      await api.close();
+    }
   });
 
   it("check refuses a replica that lost its primary", () => {
