@@ -2,7 +2,8 @@
 // [--jobs J] [--mutations] [--fast-check RUNS]`. Prints seeds run, violations and time; exits 1 on
 // any violation (or on a mutation that was not caught). Replay one seed with `--start S --seeds 1`.
 // `--profile all` splits N seeds 68% default, 16% churn, 16% pause (the issue-11 mix: 100,000 =
-// 68,000 + 16,000 + 16,000); `--jobs J` runs slices of the seeds in J child processes.
+// 68,000 + 16,000 + 16,000); `--jobs J` runs slices of `--slice-seeds` (2000) seeds in J child
+// processes at a time.
 import { spawn } from "node:child_process";
 import fc from "fast-check";
 import { CHURN_PROFILE, MUTATIONS, PAUSE_PROFILE, runMutation } from "./mutations.js";
@@ -16,10 +17,11 @@ interface Args {
   mutations: boolean;
   fastCheck: number;
   jobs: number;
+  sliceSeeds: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: 500, start: 1, profile: "default", mutations: false, fastCheck: 0, jobs: 1 };
+  const args: Args = { seeds: 500, start: 1, profile: "default", mutations: false, fastCheck: 0, jobs: 1, sliceSeeds: 2000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -33,8 +35,9 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === "--mutations") args.mutations = true;
     else if (a === "--fast-check") args.fastCheck = positiveInt(value(), "--fast-check");
     else if (a === "--jobs") args.jobs = positiveInt(value(), "--jobs");
+    else if (a === "--slice-seeds") args.sliceSeeds = positiveInt(value(), "--slice-seeds");
     else if (a === "--") continue;
-    else throw new Error(`unknown argument ${a} (use --seeds N, --start S, --profile default|churn|pause|all, --jobs J, --mutations, --fast-check RUNS)`);
+    else throw new Error(`unknown argument ${a} (use --seeds N, --start S, --profile default|churn|pause|all, --jobs J, --slice-seeds N, --mutations, --fast-check RUNS)`);
   }
   return args;
 }
@@ -71,10 +74,14 @@ function slices(args: Args): Slice[] {
         })
       : [{ profile: args.profile, start: args.start, seeds: args.seeds }];
   const out: Slice[] = [];
-  for (const p of perProfile) {
-    const per = Math.ceil(p.seeds / args.jobs);
-    for (let from = 0; from < p.seeds; from += per) out.push({ profile: p.profile, start: p.start + from, seeds: Math.min(per, p.seeds - from) });
-  }
+  // Slices of at most --slice-seeds (default 2000), so a long run reports as it goes; profiles
+  // take turns, so a run stopped early has covered each of them.
+  const perSlices = perProfile.map((p) => {
+    const list: Slice[] = [];
+    for (let from = 0; from < p.seeds; from += args.sliceSeeds) list.push({ profile: p.profile, start: p.start + from, seeds: Math.min(args.sliceSeeds, p.seeds - from) });
+    return list;
+  });
+  while (perSlices.some((l) => l.length > 0)) for (const l of perSlices) if (l.length > 0) out.push(l.shift()!);
   return out;
 }
 
@@ -87,7 +94,7 @@ async function runInChildren(args: Args): Promise<number> {
     for (let s = queue.shift(); s; s = queue.shift()) {
       const slice = s;
       const code = await new Promise<number | null>((resolve) => {
-        const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, "--profile", slice.profile, "--start", String(slice.start), "--seeds", String(slice.seeds)], {
+        const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, "--profile", slice.profile, "--start", String(slice.start), "--seeds", String(slice.seeds), "--slice-seeds", String(slice.seeds)], {
           stdio: ["ignore", "inherit", "inherit"],
         });
         child.on("exit", resolve);
@@ -161,7 +168,7 @@ function main(): number {
 }
 
 const parsed = parseArgs(process.argv.slice(2));
-if (parsed.profile === "all" || parsed.jobs > 1) {
+if (parsed.profile === "all" || parsed.jobs > 1 || parsed.seeds > parsed.sliceSeeds) {
   if (parsed.mutations || parsed.fastCheck > 0) throw new Error("--mutations and --fast-check run in one process: drop --jobs and --profile all");
   void runInChildren(parsed).then((code) => (process.exitCode = code));
 } else {

@@ -63,6 +63,7 @@ describe("loadSettings defaults", () => {
       selfAddr: "node-a:4001",
       peers: ["node-b:4001", "node-c:4001"],
       leasePort: 8500,
+      forwardPort: null,
       secret: "0123456789abcdef",
       dataDir: "/data/litefs/raft",
       bootstrap: false,
@@ -149,6 +150,7 @@ describe("environment variables", () => {
       LITEFS_RAFT_SELF_ADDR: "node-a:4001",
       LITEFS_RAFT_PEERS: " node-b:4001 , node-c:4001 ,",
       LITEFS_RAFT_LEASE_PORT: "8600",
+      LITEFS_RAFT_FORWARD_PORT: "4002",
       LITEFS_RAFT_SECRET: "s3cret-s3cret-s3cret",
       LITEFS_RAFT_DATA_DIR: "/data/raft",
       LITEFS_RAFT_BOOTSTRAP: "true",
@@ -168,7 +170,7 @@ describe("environment variables", () => {
       advertiseUrl: "https://node-a.internal:20210",
       proxy: { addr: ":8081", target: "localhost:3000", db: "other.db", passthrough: ["/static/*", "*.png"], maxLag: "10s" },
       retention: "1h30m",
-      raft: { selfAddr: "node-a:4001", peers: ["node-b:4001", "node-c:4001"], leasePort: 8600, secret: "s3cret-s3cret-s3cret", dataDir: "/data/raft", bootstrap: true },
+      raft: { selfAddr: "node-a:4001", peers: ["node-b:4001", "node-c:4001"], leasePort: 8600, forwardPort: 4002, secret: "s3cret-s3cret-s3cret", dataDir: "/data/raft", bootstrap: true },
       exec: "node server.js",
     });
   });
@@ -491,6 +493,14 @@ describe("raft rules", () => {
 
   it.each([0, -1, 65536, 1.5, 100000])("leasePort %s is out of range", (leasePort) => {
     expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, leasePort } }), "raft.leasePort", "LITEFS_RAFT_LEASE_PORT", "from 1 to 65535");
+  });
+
+  it.each([0, 65536, 1.5])("forwardPort %s is out of range", (forwardPort) => {
+    expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, forwardPort } }), "raft.forwardPort", "LITEFS_RAFT_FORWARD_PORT", "from 1 to 65535");
+  });
+
+  it("forwardPort must not be the Raft port", () => {
+    expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, forwardPort: 4001 } }), "raft.forwardPort", "LITEFS_RAFT_FORWARD_PORT", "must differ from the Raft port");
   });
 
   it("leasePort must not be the LiteFS API port", () => {
