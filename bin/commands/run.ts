@@ -10,13 +10,16 @@
 
 import { mkdirSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
-import { loadSettings, type LiteFSSettings } from "../../src/config/index.js";
+import { litefsApiUrl, loadSettings, type LiteFSSettings } from "../../src/config/index.js";
 import { ConfigError } from "../../src/errors.js";
 import { startLeaseService, type RunningLeaseService } from "../../src/election/lease-service.js";
+import { registerMember } from "../../src/election/lease/node-directory.js";
+import { fetchInfo } from "../../src/litefs/info-client.js";
 import { createDefaultLogger } from "../../src/litefs/logger.js";
 import { findOnPath, isExecutableFile } from "../../src/litefs/executables.js";
 import { clearStaleMount } from "../../src/litefs/stale-mount.js";
 import { durationArgMs, fail, parseCommandArgs, usageError } from "./args.js";
+import { handoffFromSettings } from "./handoff.js";
 import { leaseOverridesFromArgs } from "./lease-server.js";
 import { runConfigText, shellJoin, writeRunConfig } from "./run-config.js";
 import { exitCodeOf, startLitefs } from "./run-process.js";
@@ -40,6 +43,10 @@ Options:
                            (LiteFS exec list), e.g. --migrate "litefs-node migrate --drizzle ./drizzle"
   --join-timeout DURATION  give up when the Raft group is not joined in time (default 2m; 0 = never)
   --stop-grace DURATION    after LiteFS exited, how long the app gets between SIGTERM and SIGKILL (default 10s)
+  --handoff-timeout DURATION
+                           raft mode: on SIGTERM of the primary, first hand the primary over without
+                           losing a write (\`litefs-node handoff\`); how long the target may take to
+                           catch up (default 5s; 0 = no handoff, LiteFS just releases its lease)
   --http-port N, --min-ttl DURATION   as for \`litefs-node lease-server\`
 Durations are Go durations ("90s", "2m", "500ms") or plain numbers of seconds.
 Environment:
@@ -72,6 +79,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       migrate: { type: "string" },
       "join-timeout": { type: "string" },
       "stop-grace": { type: "string" },
+      "handoff-timeout": { type: "string" },
       "http-port": { type: "string" },
       "min-ttl": { type: "string" },
     },
@@ -84,6 +92,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (typeof joinTimeoutMs === "string") return usageError(HELP, joinTimeoutMs);
   const stopGraceMs = durationArgMs("--stop-grace", values["stop-grace"] ?? "10s", { allowZero: true });
   if (typeof stopGraceMs === "string") return usageError(HELP, stopGraceMs);
+  const handoffTimeoutMs = durationArgMs("--handoff-timeout", values["handoff-timeout"] ?? "5s", { allowZero: true });
+  if (typeof handoffTimeoutMs === "string") return usageError(HELP, handoffTimeoutMs);
   const migrate = values.migrate ?? null;
   if (migrate !== null && migrate.trim() === "") return usageError(HELP, "--migrate needs a command");
   const overrides = leaseOverridesFromArgs(values);
@@ -134,6 +144,10 @@ export async function runCommand(argv: string[]): Promise<number> {
       log.info({ members: [settings.raft!.selfAddr, ...settings.raft!.peers] }, "lease service started; waiting to join the Raft group");
       await lease.waitUntilJoined(joinTimeoutMs === 0 ? Number.MAX_SAFE_INTEGER : joinTimeoutMs, abort.signal);
       log.info("joined the Raft group");
+      // So that a handoff on another node can find this node's LiteFS API.
+      await registerMember(`http://127.0.0.1:${lease.httpPort}`, token, settings.raft!.selfAddr, { node: settings.nodeId!, apiUrl: settings.advertiseUrl! }).catch(
+        (e: unknown) => log.warn({ err: e }, "could not register in the member directory: handoffs to this node need it"),
+      );
     } catch (e) {
       detachEarly();
       await lease?.close();
@@ -149,7 +163,33 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   const litefs = startLitefs(binary.path, ["mount", "-config", configPath], process.env);
   detachEarly();
+  // Raft mode, SIGTERM (a rolling deploy, `docker stop`): if this node is primary, hand the
+  // primary over first, losslessly, then stop LiteFS. Other signals, and any signal during the
+  // handoff, go to LiteFS as usual (a second SIGTERM or SIGINT stops at once).
+  let handoff: "idle" | "running" | "done" = lease && handoffTimeoutMs > 0 ? "idle" : "done";
+  const handOffThenStop = async (): Promise<void> => {
+    try {
+      const info = await fetchInfo(litefsApiUrl(settings), { timeoutMs: 1000 });
+      if (info.isPrimary) {
+        log.info("SIGTERM on the primary: handing the primary over before stopping");
+        await handoffFromSettings(settings, { catchUpTimeoutMs: handoffTimeoutMs, logger: log });
+      }
+    } catch (e) {
+      log.warn({ err: e }, `no handoff before stopping: ${(e as Error).message}`);
+    }
+    if (handoff === "running") {
+      handoff = "done";
+      log.info({ signal: "SIGTERM" }, "forwarding SIGTERM to LiteFS");
+      litefs.signal("SIGTERM");
+    }
+  };
   const forward = (signal: NodeJS.Signals): void => {
+    if (signal === "SIGTERM" && handoff === "idle") {
+      handoff = "running";
+      void handOffThenStop();
+      return;
+    }
+    if (handoff === "running" && (signal === "SIGTERM" || signal === "SIGINT")) handoff = "done";
     log.info({ signal }, `forwarding ${signal} to LiteFS`);
     litefs.signal(signal);
   };

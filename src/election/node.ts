@@ -5,6 +5,7 @@
 import { EventEmitter } from "node:events";
 import { litefsApiUrl, type LiteFSSettings } from "../config/index.js";
 import type { SplitBrainError } from "../errors.js";
+import type { StreamFetch } from "../litefs/background-fetch.js";
 import { subscribeEvents, type BackoffOptions, type EventsSubscription } from "../litefs/events-client.js";
 import type { LiteFSEvent } from "../litefs/events.js";
 import { createDefaultLogger, type Logger } from "../litefs/logger.js";
@@ -64,7 +65,8 @@ export interface LiteFSNode {
 
 export interface OpenNodeOptions {
   readonly logger?: Logger;
-  readonly fetch?: typeof fetch;
+  /** The /events client's fetch. Default: an unref'd node:http GET (the stream never keeps the process alive). */
+  readonly fetch?: StreamFetch;
   /** `ready` resolves at the latest after this long (ms). Default 5000. */
   readonly readyTimeoutMs?: number;
   /** While /events is down, re-read the mount files this often to announce changes (ms). Default 1000; 0 = never. */
@@ -120,7 +122,7 @@ class DevNode extends NodeEvents implements LiteFSNode {
 }
 
 class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
-  readonly ready: Promise<void>;
+  private readonly readyPromise: Promise<void>;
   private readonly state: NodeState;
   private readonly txids = new Map<string, bigint>();
   private readonly subscription: EventsSubscription;
@@ -159,7 +161,7 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
         this.log.warn({ ...snapshot }, "split brain resolved: LiteFS and the election agree again");
       },
     });
-    this.ready = new Promise<void>((resolve) => {
+    this.readyPromise = new Promise<void>((resolve) => {
       this.resolveReady = resolve;
     });
     const readyTimeoutMs = options.readyTimeoutMs ?? 5000;
@@ -209,11 +211,24 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
       onError: (error) => {
         this.errorsInARow++;
         const level = this.errorsInARow === 1 && !this.streamOpen ? "warn" : "debug";
-        this.log[level]({ err: error, apiUrl }, `LiteFS /events: ${error.message}`);
+        // An unreachable API is an expected condition (LiteFS starting, stopped): one line with
+        // the reason, no stack trace. The stack is kept for debug.
+        if (level === "warn") this.log.warn({ apiUrl, error: error.message }, `LiteFS /events: ${error.message}; the write gate reads the mount files meanwhile`);
+        else this.log.debug({ err: error, apiUrl }, `LiteFS /events: ${error.message}`);
         // The API is unreachable but the files tell a state: that is the first state known.
         if (!this.isReady && !this.subscription?.connected && this.state.current().view.kind !== "unknown") this.markReady();
       },
     });
+  }
+
+  /**
+   * Nothing of the node keeps the process alive by itself (a script that never calls close()
+   * still exits), except while somebody waits for `ready`: asking for it holds the ready timer
+   * (at most readyTimeoutMs), so `await node.ready` cannot be cut short by an empty event loop.
+   */
+  get ready(): Promise<void> {
+    this.readyTimer?.ref();
+    return this.readyPromise;
   }
 
   get gate(): WriteGate {

@@ -18,7 +18,9 @@ export type ForwardOutcome =
   | "primary-unreachable" //  502, the primary's app could not be reached or broke off
   | "loop" //                 508, a forwarded request reached a node that would forward again
   | "ryw-timeout" //          504, read with a TXID this replica did not reach in time
-  | "ryw-forwarded"; //       read with an unreached TXID sent to the primary instead
+  | "ryw-forwarded" //        read with an unreached TXID sent to the primary instead
+  | "over-capacity" //        503, a global budget (requests, buffered body bytes, TXID waits) was spent
+  | "bad-host"; //            502, the primary or Fly-Replay instance is not a node name (or not in the host map)
 
 export type TxidWaitOutcome = "caught-up" | "timeout";
 

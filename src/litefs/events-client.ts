@@ -5,6 +5,7 @@
 // mount files. Failing connects (and streams that die young) back off, capped and jittered. It never throws into the event loop: every failure (network,
 // HTTP status, bad JSON, a throwing callback) goes to `onError`.
 import { LiteFSError } from "../errors.js";
+import { backgroundFetch, type StreamFetch } from "./background-fetch.js";
 import { decodeLiteFSEvent, type LiteFSEvent } from "./events.js";
 import { createJsonObjectSplitter } from "./json-stream.js";
 
@@ -39,7 +40,8 @@ export interface EventsSubscriptionOptions {
   readonly connectTimeoutMs?: number;
   /** [0, 1) source for jitter; injectable for tests. Default Math.random. */
   readonly random?: () => number;
-  readonly fetch?: typeof fetch;
+  /** Default: a GET over node:http whose socket is unref'd (background-fetch.ts); global fetch works too. */
+  readonly fetch?: StreamFetch;
 }
 
 export interface EventsSubscription {
@@ -65,7 +67,9 @@ function asError(error: unknown): Error {
 }
 
 export function subscribeEvents(options: EventsSubscriptionOptions): EventsSubscription {
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+  // Background work: neither the stream's socket nor the retry and connect timers keep the
+  // process alive; whoever waits for something (node.ready, waitForTxid) holds its own timer.
+  const fetchImpl = options.fetch ?? backgroundFetch;
   const random = options.random ?? Math.random;
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   const stableMs = options.stableMs ?? 1000;
@@ -104,6 +108,7 @@ export function subscribeEvents(options: EventsSubscriptionOptions): EventsSubsc
     return new Promise((resolve) => {
       if (stop.signal.aborted) return resolve();
       const timer = setTimeout(done, ms);
+      timer.unref();
       function done(): void {
         clearTimeout(timer);
         stop.signal.removeEventListener("abort", done);
@@ -120,6 +125,7 @@ export function subscribeEvents(options: EventsSubscriptionOptions): EventsSubsc
     const abortAttempt = (): void => attempt.abort();
     stop.signal.addEventListener("abort", abortAttempt, { once: true });
     const connectTimer = setTimeout(() => attempt.abort(new LiteFSError("LITEFS_TIMEOUT", `no response from ${url} within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+    connectTimer.unref();
     let streamError: Error | null = null;
     let connectedAt = 0;
     let delivered = false;

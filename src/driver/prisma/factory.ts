@@ -4,7 +4,7 @@ import { loadSettings, type LiteFSSettings } from "../../config/index.js";
 import { alwaysWritableGate } from "../../election/gate.js";
 import { openNode, type LiteFSNode } from "../../election/node.js";
 import { GuardedDatabase } from "../guarded-database.js";
-import { openGuardedDatabase } from "../open.js";
+import { openGuardedDatabaseWhenPresent } from "../open.js";
 import { ADAPTER_NAME, LiteFSPrismaAdapter } from "./adapter.js";
 import { Connection, type AdapterDatabase } from "./connection.js";
 import type { TimestampFormat } from "./conversion.js";
@@ -55,11 +55,13 @@ export class PrismaLiteFS implements SqlMigrationAwareDriverAdapterFactory {
   async connect(): Promise<SqlDriverAdapter> {
     const settings = this.#options.settings ?? this.#options.node?.settings ?? loadSettings();
     const ownNode = this.#options.node === undefined;
+    // Not waiting for `node.ready`: the gate answers from the mount files at once, so reads
+    // run and a write with the role unknown is refused now, not after the ready timeout.
     const node = this.#options.node ?? openNode(settings);
     try {
-      if (ownNode) await node.ready;
       const busy = this.#options.busyTimeoutMs;
-      const db = openGuardedDatabase(settings, node, busy === undefined ? {} : { busyTimeoutMs: busy });
+      // A replica of a new cluster waits (settings.databaseWaitTimeout) for the file to replicate.
+      const db = await openGuardedDatabaseWhenPresent(settings, node, busy === undefined ? {} : { busyTimeoutMs: busy });
       return this.#adapter(db, ownNode ? () => node.close() : undefined);
     } catch (error) {
       if (ownNode) await node.close();
