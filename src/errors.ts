@@ -7,7 +7,8 @@ export type LiteFSErrorCode =
   | "LITEFS_MOUNT"
   | "LITEFS_API"
   | "LITEFS_MIGRATION"
-  | "LITEFS_TIMEOUT";
+  | "LITEFS_TIMEOUT"
+  | "LITEFS_HANDOFF";
 
 /** Base class: every error this library throws on purpose has a stable `code`. */
 export class LiteFSError extends Error {
@@ -27,7 +28,7 @@ export class LiteFSError extends Error {
  * - `unknown`: the node's state cannot be read (no mount, unreadable files); we fail closed.
  * - `litefs-refused`: LiteFS itself refused a write that reached it (translated I/O error).
  */
-export type NotPrimaryReason = "replica" | "no-primary" | "unknown" | "litefs-refused";
+export type NotPrimaryReason = "replica" | "no-primary" | "unknown" | "litefs-refused" | "handoff";
 
 export class NotPrimaryError extends LiteFSError {
   /** This node's id (`nodeId` setting), or null when unknown. */
@@ -55,6 +56,7 @@ function notPrimaryMessage(d: { nodeId: string | null; primary: string | null; r
     "no-primary": `${self} is a LiteFS replica that has lost its primary and cannot write`,
     unknown: `${self} cannot tell whether it is the LiteFS primary, so writes are refused`,
     "litefs-refused": `LiteFS refused a write on ${self} because it is not the primary`,
+    handoff: `${self} is handing the primary over (planned handoff) and refuses writes until it is done`,
   };
   return head[d.reason] + where + (d.detail ? ` (${d.detail})` : "") + ": send writes to the primary";
 }

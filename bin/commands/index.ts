@@ -8,6 +8,7 @@ export const COMMANDS: Record<string, Command | undefined> = {
   migrate: async (argv) => (await import("./migrate.js")).migrateCommand(argv),
   proxy: async (argv) => (await import("./proxy.js")).proxyCommand(argv),
   run: async (argv) => (await import("./run.js")).runCommand(argv),
+  handoff: async (argv) => (await import("./handoff.js")).handoffCommand(argv),
   "lease-server": async (argv) => (await import("./lease-server.js")).leaseServerCommand(argv),
 };
 
@@ -25,6 +26,7 @@ Commands:
   run [--config FILE] [--join-timeout S] [-- <app command ...>]
                             run this node: litefs.yml, the Raft lease service (raft mode),
                             then litefs mount with the app command as LiteFS's exec
+  handoff [--to NODE]       move the primary to a caught-up replica without losing a write (raft)
   lease-server [--http-port N]
                             the Raft lease service alone (sidecar); lease.consul.url points at it
 

@@ -28,9 +28,16 @@ Options (each overrides its environment variable):
   --target TEMPLATE    LITEFS_FORWARD_TARGET        the primary's app, {host} = primary hostname,
                                                     e.g. http://{host}:8080
   --hosts MAP          LITEFS_FORWARD_HOSTS         explicit map, e.g. node-a=http://10.0.0.1:8080,node-b=...
-                                                    (one of --target/--hosts is required; the map wins)
+                                                    (one of --target/--hosts is required; with a map,
+                                                    only its hosts are reachable)
 Environment only:
-  LITEFS_FORWARD_BODY_LIMIT      largest buffered request body (default 10MiB; over it: 413)
+  LITEFS_FORWARD_BODY_LIMIT      largest buffered (write) request body (default 10MiB; over it: 413)
+  LITEFS_FORWARD_BODY_BUDGET     write bodies buffered at once, all requests together (default 64MiB)
+  LITEFS_FORWARD_MAX_REQUESTS    requests handled at once (default 1024)
+  LITEFS_FORWARD_MAX_TXID_WAITS  reads waiting for a TXID at once (default 256)
+                                 (past any of these three: 503 with Retry-After)
+  LITEFS_FORWARD_TRUSTED_PROXIES IPs/CIDR blocks whose X-Forwarded-* are kept (default none:
+                                 a client's X-Forwarded-For/-Host/-Proto are overwritten)
   LITEFS_FORWARD_ALWAYS          comma-separated path prefixes always sent to the primary
   LITEFS_FORWARD_RYW_TIMEOUT     how long a read waits for its TXID (default 5s)
   LITEFS_FORWARD_RYW_MODE        after that: "504" (default) or "forward" (read from the primary)

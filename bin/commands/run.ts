@@ -1,41 +1,59 @@
 // `litefs-node run [-- <app command ...>]`: one node, start to finish.
-//   1. render litefs.yml from the settings (the app command becomes LiteFS's exec)
-//   2. raft mode: start the lease service and wait until it has joined its Raft group
-//   3. start `litefs mount -config <file>` (LITEFS_BIN or `litefs` on PATH)
-//   4. forward signals to LiteFS; when LiteFS exits, stop the lease service and exit with its code
-// Nothing is restarted silently: if LiteFS or the lease service dies, the command exits non-zero
-// (let the container runtime or init system decide about restarts).
+//   1. render litefs.yml from the settings (the app command, after an optional migration step,
+//      becomes LiteFS's exec) and write it 0600, never over a file litefs-node did not generate
+//   2. clear a dead FUSE mount a LiteFS that died left at the mount path
+//   3. raft mode: start the lease service and wait until it has joined its Raft group
+//   4. start `litefs mount -config <file>` (LITEFS_BIN or `litefs` on PATH) in its own process group
+//   5. forward signals to LiteFS; when LiteFS exits (on its own too: exit 99, 1, SIGKILL) stop what
+//      is left of the app, stop the lease service and exit with LiteFS's code
+// Nothing is restarted silently (let the container runtime or init system decide about restarts).
 
-import { spawn } from "node:child_process";
-import { accessSync, chmodSync, constants, mkdirSync, statSync, writeFileSync } from "node:fs";
-import { delimiter, dirname, isAbsolute, join } from "node:path";
-import { stringify } from "yaml";
-import { litefsConfigDocument, loadSettings, type LiteFSSettings } from "../../src/config/index.js";
+import { mkdirSync } from "node:fs";
+import { dirname, isAbsolute, join } from "node:path";
+import { litefsApiUrl, loadSettings, type LiteFSSettings } from "../../src/config/index.js";
 import { ConfigError } from "../../src/errors.js";
 import { startLeaseService, type RunningLeaseService } from "../../src/election/lease-service.js";
 import { resolveLeaseToken } from "../../src/election/lease/token.js";
+import { registerMember } from "../../src/election/lease/node-directory.js";
+import { fetchInfo } from "../../src/litefs/info-client.js";
 import { createDefaultLogger } from "../../src/litefs/logger.js";
-import { fail, USAGE_EXIT } from "./args.js";
+import { findOnPath, isExecutableFile } from "../../src/litefs/executables.js";
+import { clearStaleMount } from "../../src/litefs/stale-mount.js";
+import { durationArgMs, fail, parseCommandArgs, usageError } from "./args.js";
+import { handoffFromSettings } from "./handoff.js";
 import { leaseOverridesFromArgs } from "./lease-server.js";
-import { parseArgs } from "node:util";
+import { runConfigText, shellJoin, writeRunConfig } from "./run-config.js";
+import { exitCodeOf, startLitefs } from "./run-process.js";
 
-const HELP = `Usage: litefs-node run [--config FILE] [--join-timeout SECONDS] [-- <app command ...>]
+export { runConfigText, shellJoin } from "./run-config.js";
 
-Runs this node: writes litefs.yml from the settings, starts the Raft lease service (leaderElection
-"raft") and waits until it has joined its Raft group, then starts \`litefs mount -config FILE\`
-with the app command as LiteFS's exec (LiteFS starts it once this node is primary or connected
-to one). Signals (SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2) are forwarded to LiteFS; when LiteFS
-exits the lease service stops and the command exits with LiteFS's code. Nothing is restarted.
+const HELP = `Usage: litefs-node run [options] [-- <app command ...>]
+
+Runs this node: writes litefs.yml from the settings, clears a dead FUSE mount left by a LiteFS
+that died, starts the Raft lease service (leaderElection "raft") and waits until it has joined
+its Raft group, then starts \`litefs mount -config FILE\` with the app command as LiteFS's exec
+(LiteFS starts it once this node is primary or connected to one). Signals (SIGINT, SIGTERM,
+SIGHUP, SIGUSR1, SIGUSR2) are forwarded to LiteFS. When LiteFS exits, on its own too, whatever
+is left of the app gets SIGTERM (SIGKILL after --stop-grace), the lease service stops and the
+command exits with LiteFS's code. Nothing is restarted.
 
 Options:
-  --config FILE          where to write litefs.yml (default <dataPath>/litefs.yml)
-  --join-timeout SECONDS give up when the Raft group is not joined in time (default 120; 0 = wait forever)
+  --config FILE            where to write litefs.yml (default <dataPath>/litefs.yml); a file that
+                           litefs-node did not generate is never overwritten
+  --migrate COMMAND        run COMMAND (one shell-style string) before the app, on candidates only
+                           (LiteFS exec list), e.g. --migrate "litefs-node migrate --drizzle ./drizzle"
+  --join-timeout DURATION  give up when the Raft group is not joined in time (default 2m; 0 = never)
+  --stop-grace DURATION    after LiteFS exited, how long the app gets between SIGTERM and SIGKILL (default 10s)
+  --handoff-timeout DURATION
+                           raft mode: on SIGTERM of the primary, first hand the primary over without
+                           losing a write (\`litefs-node handoff\`); how long the target may take to
+                           catch up (default 5s; 0 = no handoff, LiteFS just releases its lease)
   --http-port N, --min-ttl DURATION   as for \`litefs-node lease-server\`
+Durations are Go durations ("90s", "2m", "500ms") or plain numbers of seconds.
 Environment:
   LITEFS_BIN             the LiteFS binary (default: \`litefs\` on PATH)
-  LITEFS_RAFT_LEASE_TOKEN  the lease service's token (default: made once, kept in
-                         <raft.dataDir>/lease-token); it goes into lease.consul.url, so
-                         litefs.yml is written mode 0600
+  LITEFS_RAFT_LEASE_TOKEN  the lease service's token (default: made once, kept 0600 in
+                         <raft.dataDir>/lease-token); it goes into lease.consul.url
 `;
 
 const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2"];
@@ -43,22 +61,11 @@ const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "
 /** The LiteFS executable, or a message saying why there is none. */
 export function findLitefsBinary(env: NodeJS.ProcessEnv = process.env): { path: string } | { problem: string } {
   const explicit = env["LITEFS_BIN"];
-  const executable = (p: string): boolean => {
-    try {
-      accessSync(p, constants.X_OK);
-      return statSync(p).isFile();
-    } catch {
-      return false;
-    }
-  };
   if (explicit) {
-    return executable(explicit) ? { path: explicit } : { problem: `LITEFS_BIN is "${explicit}", which is not an executable file` };
+    return isExecutableFile(explicit) ? { path: explicit } : { problem: `LITEFS_BIN is "${explicit}", which is not an executable file` };
   }
-  for (const dir of (env["PATH"] ?? "").split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, "litefs");
-    if (executable(candidate)) return { path: candidate };
-  }
+  const onPath = findOnPath(["litefs"], env);
+  if (onPath) return { path: onPath };
   return {
     problem:
       "no LiteFS binary found: `litefs` is not on PATH and LITEFS_BIN is not set. Install LiteFS (https://github.com/superfly/litefs/releases, Linux only; " +
@@ -66,48 +73,33 @@ export function findLitefsBinary(env: NodeJS.ProcessEnv = process.env): { path: 
   };
 }
 
-/** Quotes argv for LiteFS's exec string (it splits it shell-style). */
-export function shellJoin(argv: readonly string[]): string {
-  return argv.map((a) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
-}
-
-/** litefs.yml for `run`: the settings' document with the app command as exec and the token in the Consul URL. */
-export function runConfigText(settings: LiteFSSettings, token: string | null): string {
-  const doc = litefsConfigDocument(settings, { leaseToken: token });
-  return (
-    "# litefs.yml for LiteFS v0.5.14, generated by `litefs-node run` from its settings.\n" +
-    stringify(doc, { lineWidth: 0, defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" })
-  );
-}
-
 export async function runCommand(argv: string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    const dash = argv.indexOf("--");
-    const own = dash === -1 ? argv : argv.slice(0, dash);
-    if (own.includes("--help") || own.includes("-h")) {
-      process.stdout.write(HELP);
-      return 0;
-    }
-  }
-  const dash = argv.indexOf("--");
-  const own = dash === -1 ? argv : argv.slice(0, dash);
-  const app = dash === -1 ? [] : argv.slice(dash + 1);
-  let values: { config?: string; "join-timeout"?: string; "http-port"?: string; "min-ttl"?: string };
-  try {
-    values = parseArgs({
-      args: own,
-      options: { config: { type: "string" }, "join-timeout": { type: "string" }, "http-port": { type: "string" }, "min-ttl": { type: "string" } },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${HELP}`);
-    return USAGE_EXIT;
-  }
-  const joinTimeoutS = values["join-timeout"] === undefined ? 120 : Number(values["join-timeout"]);
-  if (!Number.isFinite(joinTimeoutS) || joinTimeoutS < 0) return fail(`--join-timeout must be a number of seconds, got ${JSON.stringify(values["join-timeout"])}`, USAGE_EXIT);
+  const parsed = parseCommandArgs(
+    argv,
+    {
+      config: { type: "string" },
+      migrate: { type: "string" },
+      "join-timeout": { type: "string" },
+      "stop-grace": { type: "string" },
+      "handoff-timeout": { type: "string" },
+      "http-port": { type: "string" },
+      "min-ttl": { type: "string" },
+    },
+    HELP,
+    true,
+  );
+  if (typeof parsed === "number") return parsed;
+  const { values, rest: app } = parsed;
+  const joinTimeoutMs = durationArgMs("--join-timeout", values["join-timeout"] ?? "2m", { allowZero: true });
+  if (typeof joinTimeoutMs === "string") return usageError(HELP, joinTimeoutMs);
+  const stopGraceMs = durationArgMs("--stop-grace", values["stop-grace"] ?? "10s", { allowZero: true });
+  if (typeof stopGraceMs === "string") return usageError(HELP, stopGraceMs);
+  const handoffTimeoutMs = durationArgMs("--handoff-timeout", values["handoff-timeout"] ?? "5s", { allowZero: true });
+  if (typeof handoffTimeoutMs === "string") return usageError(HELP, handoffTimeoutMs);
+  const migrate = values.migrate ?? null;
+  if (migrate !== null && migrate.trim() === "") return usageError(HELP, "--migrate needs a command");
   const overrides = leaseOverridesFromArgs(values);
-  if (typeof overrides === "string") return fail(overrides, USAGE_EXIT);
+  if (typeof overrides === "string") return usageError(HELP, overrides);
 
   let settings: LiteFSSettings;
   try {
@@ -117,6 +109,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw e;
   }
   if (!settings.enabled) return fail("run needs LiteFS enabled (LITEFS_ENABLED is false: dev mode runs the app directly, without LiteFS)");
+  if (migrate !== null && settings.exec === null) {
+    return usageError(HELP, '--migrate runs before the app: give the app command after "--" (or LITEFS_EXEC)');
+  }
   const binary = findLitefsBinary();
   if ("problem" in binary) return fail(binary.problem);
 
@@ -130,11 +125,17 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   mkdirSync(dirname(isAbsolute(configPath) ? configPath : join(process.cwd(), configPath)), { recursive: true });
   mkdirSync(settings.dataPath, { recursive: true });
-  // 0600: it holds the lease token and the app's command line.
-  writeFileSync(configPath, runConfigText(settings, token), { mode: 0o600 });
-  chmodSync(configPath, 0o600);
+  const refused = writeRunConfig(configPath, runConfigText(settings, { token, migrate }));
+  if (refused !== null) return fail(refused);
   const log = createDefaultLogger().child({ component: "run", nodeId: settings.nodeId });
   log.info({ configPath, binary: binary.path }, "wrote litefs.yml");
+
+  const mount = clearStaleMount(settings.mountPath);
+  if (mount.kind === "failed") return fail(mount.message);
+  if (mount.kind === "live") {
+    return fail(`${settings.mountPath} is already a live FUSE mount: is another \`litefs mount\` running for this node? Stop it first`);
+  }
+  if (mount.kind === "cleared") log.warn({ command: mount.command, code: mount.code }, `cleared the dead FUSE mount at ${settings.mountPath} a LiteFS that died left behind`);
 
   // Signals that arrive before LiteFS runs stop the start-up instead.
   const abort = new AbortController();
@@ -149,8 +150,12 @@ export async function runCommand(argv: string[]): Promise<number> {
     try {
       lease = await startLeaseService(settings, { ...overrides, ...(token === null ? {} : { token }), logger: createDefaultLogger() });
       log.info({ members: [settings.raft!.selfAddr, ...settings.raft!.peers] }, "lease service started; waiting to join the Raft group");
-      await lease.waitUntilJoined(joinTimeoutS === 0 ? Number.MAX_SAFE_INTEGER : joinTimeoutS * 1000, abort.signal);
+      await lease.waitUntilJoined(joinTimeoutMs === 0 ? Number.MAX_SAFE_INTEGER : joinTimeoutMs, abort.signal);
       log.info("joined the Raft group");
+      // So that a handoff on another node can find this node's LiteFS API.
+      await registerMember(`http://127.0.0.1:${lease.httpPort}`, token, settings.raft!.selfAddr, { node: settings.nodeId!, apiUrl: settings.advertiseUrl! }).catch(
+        (e: unknown) => log.warn({ err: e }, "could not register in the member directory: handoffs to this node need it"),
+      );
     } catch (e) {
       detachEarly();
       await lease?.close();
@@ -164,37 +169,64 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 128 + 15;
   }
 
-  const child = spawn(binary.path, ["mount", "-config", configPath], { stdio: "inherit", env: process.env });
+  const litefs = startLitefs(binary.path, ["mount", "-config", configPath], process.env);
   detachEarly();
+  // Raft mode, SIGTERM (a rolling deploy, `docker stop`): if this node is primary, hand the
+  // primary over first, losslessly, then stop LiteFS. Other signals, and any signal during the
+  // handoff, go to LiteFS as usual (a second SIGTERM or SIGINT stops at once).
+  let handoff: "idle" | "running" | "done" = lease && handoffTimeoutMs > 0 ? "idle" : "done";
+  const handOffThenStop = async (): Promise<void> => {
+    try {
+      const info = await fetchInfo(litefsApiUrl(settings), { timeoutMs: 1000 });
+      if (info.isPrimary) {
+        log.info("SIGTERM on the primary: handing the primary over before stopping");
+        await handoffFromSettings(settings, { catchUpTimeoutMs: handoffTimeoutMs, logger: log });
+      }
+    } catch (e) {
+      log.warn({ err: e }, `no handoff before stopping: ${(e as Error).message}`);
+    }
+    if (handoff === "running") {
+      handoff = "done";
+      log.info({ signal: "SIGTERM" }, "forwarding SIGTERM to LiteFS");
+      litefs.signal("SIGTERM");
+    }
+  };
   const forward = (signal: NodeJS.Signals): void => {
+    if (signal === "SIGTERM" && handoff === "idle") {
+      handoff = "running";
+      void handOffThenStop();
+      return;
+    }
+    if (handoff === "running" && (signal === "SIGTERM" || signal === "SIGINT")) handoff = "done";
     log.info({ signal }, `forwarding ${signal} to LiteFS`);
-    child.kill(signal);
+    litefs.signal(signal);
   };
   for (const s of FORWARDED) process.on(s, forward);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on("exit", (code, signal) => resolve({ code, signal }));
-    child.on("error", (error) => {
-      log.error({ err: error }, "could not start LiteFS");
-      resolve({ code: 127, signal: null });
-    });
-  });
   const outcome = await Promise.race([
-    exited.then((r) => ({ kind: "litefs" as const, ...r })),
+    litefs.exited.then((exit) => ({ kind: "litefs" as const, exit })),
     ...(lease ? [lease.failed.then((error) => ({ kind: "lease" as const, error }))] : []),
   ]);
   let code: number;
   if (outcome.kind === "lease") {
     log.error({ err: outcome.error }, "the lease service failed; stopping LiteFS");
-    child.kill("SIGTERM");
-    const late = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    await exited;
+    litefs.signal("SIGTERM");
+    const late = setTimeout(() => litefs.signal("SIGKILL"), 30_000);
+    await litefs.exited;
     clearTimeout(late);
     code = 1;
   } else {
-    code = outcome.code ?? 128 + (outcome.signal === "SIGKILL" ? 9 : outcome.signal === "SIGINT" ? 2 : 15);
-    log.info({ code: outcome.code, signal: outcome.signal }, "LiteFS exited");
+    const { exit } = outcome;
+    code = exitCodeOf(exit);
+    if (exit.spawnError) log.error({ err: exit.spawnError }, "could not start LiteFS");
+    else log.info({ code: exit.code, signal: exit.signal }, "LiteFS exited");
   }
   for (const s of FORWARDED) process.off(s, forward);
+  // LiteFS stops the app itself on a clean exit; when it died on its own the app is still running
+  // (on a dead mount): stop it so nothing is left behind.
+  const leftovers = await litefs.stopLeftovers(stopGraceMs);
+  if (leftovers.termed) {
+    log.warn({ killed: leftovers.killed, graceMs: stopGraceMs }, leftovers.killed ? "the app outlived LiteFS and ignored SIGTERM: killed it" : "the app outlived LiteFS: stopped it with SIGTERM");
+  }
   // After LiteFS: it releases its lease through the service on a clean exit.
   await lease?.close();
   return code;

@@ -2,6 +2,8 @@
 // interfaces); dial addresses ("host:port") need a host. Ports are numbers: LiteFS would accept
 // service names, but a deployment that depends on /etc/services is a surprise waiting to happen.
 
+import { isIP } from "node:net";
+
 export interface HostPort {
   /** Host without brackets; "" when a listen address names no host. */
   readonly host: string;
@@ -12,6 +14,44 @@ export interface HostPort {
 
 const HOST_NAME = /^[A-Za-z0-9._-]+$/;
 const IPV6_INSIDE_BRACKETS = /^[0-9A-Fa-f:.]+(?:%[A-Za-z0-9._-]+)?$/;
+
+/** True for a bare host name or IPv4 literal: dot-separated labels of letters, digits, '-' and '_' (no port, path or userinfo). */
+export function isHostName(text: string): boolean {
+  return text.length <= 253 && HOST_NAME.test(text) && text.split(".").every((label) => label !== "");
+}
+
+export interface AddressBlock {
+  /** The network address as written (IPv4-mapped IPv6 written as IPv4). */
+  readonly address: string;
+  readonly family: "ipv4" | "ipv6";
+  /** Prefix length; a bare address is a /32 (IPv4) or /128 (IPv6). */
+  readonly prefix: number;
+}
+
+export type AddressBlockParse = { ok: true; value: AddressBlock } | { ok: false; message: string };
+
+/** An IP address or CIDR block ("10.0.0.7", "10.0.0.0/8", "fd00::/8", "::1"); host names are refused (no DNS). */
+export function parseAddressBlock(text: string): AddressBlockParse {
+  const bad = (why: string): AddressBlockParse => ({
+    ok: false,
+    message: `must be an IP address or CIDR block such as "10.0.0.7" or "10.0.0.0/8"${why}, got ${JSON.stringify(text)}`,
+  });
+  const slash = text.indexOf("/");
+  const address = unmapIPv4(slash < 0 ? text : text.slice(0, slash));
+  const version = isIP(address);
+  if (version === 0) return bad(" (names are not resolved)");
+  const family = version === 4 ? "ipv4" : "ipv6";
+  const max = version === 4 ? 32 : 128;
+  const prefixText = slash < 0 ? String(max) : text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) return bad(` (the prefix length is 0 to ${max})`);
+  return { ok: true, value: { address, family, prefix: Number(prefixText) } };
+}
+
+/** "::ffff:10.0.0.1" (how a dual-stack socket reports an IPv4 peer) -> "10.0.0.1"; anything else unchanged. */
+export function unmapIPv4(address: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return m?.[1] ?? address;
+}
 
 export type AddressParse = { ok: true; value: HostPort } | { ok: false; message: string };
 

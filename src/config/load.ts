@@ -4,6 +4,7 @@
 import { ConfigError, type ConfigIssue } from "../errors.js";
 import { readEnvSettings, type RawSettings } from "./env.js";
 import { toConfigIssues } from "./issues.js";
+import { defaultEnabled } from "./mode.js";
 import { settingsSchema } from "./schema.js";
 import type { LiteFSSettings, LiteFSSettingsInput } from "./types.js";
 
@@ -36,6 +37,8 @@ function deepFreeze<T>(value: T): T {
 
 /**
  * Reads litefs-node settings from `input` and LITEFS_* variables in `env` (input wins).
+ * Without `enabled`: LiteFS mode when any LiteFS setting is given, else dev mode, except under
+ * NODE_ENV=production, where that is a ConfigError (see mode.ts).
  * Returns deeply frozen settings with every default filled in.
  * @throws ConfigError listing every problem, each with its setting and env variable.
  */
@@ -47,6 +50,12 @@ export function loadSettings(input?: LiteFSSettingsInput, env: NodeJS.ProcessEnv
   }
   const fromEnv = readEnvSettings(env);
   const merged = merge(fromEnv.input, given);
+  // `enabled` unset: LiteFS mode when LiteFS is configured, else dev mode outside production (mode.ts).
+  if (merged.enabled === undefined) {
+    const fallback = defaultEnabled(merged, env);
+    if (!fallback.ok) throw new ConfigError([...fromEnv.issues, fallback.issue]);
+    merged.enabled = fallback.enabled;
+  }
   const result = settingsSchema().safeParse(merged);
 
   // A variable that could not be parsed was left out; drop zod's follow-up about that setting.

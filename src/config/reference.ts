@@ -21,7 +21,7 @@ const rows: SettingReference[] = [
   {
     setting: "enabled",
     env: "LITEFS_ENABLED",
-    default: "true",
+    default: "true when any other LiteFS setting is set; else false (dev mode), an error under NODE_ENV=production",
     description: "false = dev mode: a plain local SQLite file, this node always writable, no LiteFS (true/false, 1/0, yes/no)",
     kind: "boolean",
   },

@@ -5,12 +5,10 @@ import { dirname } from "node:path";
 import { databasePath, type LiteFSSettings } from "../config/index.js";
 import type { LiteFSNode } from "../election/node.js";
 import { recordRefusalError } from "../health/metrics.js";
-import { GuardedDatabase } from "./guarded-database.js";
+import { GuardedDatabase, type GuardedDatabaseOptions } from "./guarded-database.js";
 
-export interface OpenGuardedDatabaseOptions {
-  /** SQLite busy timeout in ms. Default 5000. */
-  busyTimeoutMs?: number;
-}
+/** The connection options an ORM entry may pass through (gate and refusal hook are the node's). */
+export type OpenGuardedDatabaseOptions = Pick<GuardedDatabaseOptions, "busyTimeoutMs" | "readonly" | "fileMustExist" | "verbose" | "nativeBinding">;
 
 /**
  * Opens `<mountPath>/<databaseName>` (dev mode: `devDatabasePath`, creating its directory) as a
@@ -27,9 +25,9 @@ export function openGuardedDatabase(
   // directory means LiteFS is not running, and SQLite's error says so).
   if (!settings.enabled) mkdirSync(dirname(file), { recursive: true });
   return new GuardedDatabase(file, {
+    ...options,
     gate: node.gate,
     // Every refused statement counts in litefs_node_write_refusals_total{reason}.
     onRefusal: recordRefusalError,
-    ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
   });
 }

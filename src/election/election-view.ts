@@ -29,6 +29,19 @@ export interface ElectionView {
    * the deadline. Omitted: the verdict holds until the view or the election changes.
    */
   writableUntilMs?(view: LiteFSView): number;
+  /**
+   * For a primary view that is not a contradiction: a reason this node must still not write for
+   * now, without any disagreement (a planned handoff draining the writers). Must be cheap.
+   */
+  primaryRefusal?(view: LiteFSView): PrimaryRefusal | null;
+}
+
+/** A primary that must not write for a moment (NotPrimaryError, not split brain). */
+export interface PrimaryRefusal {
+  readonly reason: "handoff";
+  /** The node the primary is moving to, when known. */
+  readonly primary: string | null;
+  readonly detail: string;
 }
 
 /** Static lease: `primaryHostname` is the primary; LiteFS saying otherwise is split brain. */

@@ -15,6 +15,7 @@ import { startConsulHttpServer, type ConsulHttpServer } from "./lease/consul-htt
 import { httpForwarder, startForwardServer, type ForwardServer } from "./lease/forward.js";
 import { leaseStatePath, writeLeaseState } from "./lease/published-state.js";
 import { resolveLeaseToken } from "./lease/token.js";
+import { directoryKey } from "./lease/node-directory.js";
 import { LeaseService, type LeaseServiceEvent } from "./lease/service.js";
 import { LeaseStateMachine, type LeaseChange, type LeaseResult } from "./lease/state-machine.js";
 import type { LeaseClock, PublishedLeaseState, RaftPort } from "./lease/types.js";
@@ -164,6 +165,7 @@ export async function startLeaseService(settings: LiteFSSettings, overrides: Lea
       clock,
       nodeName: settings.nodeId,
       leaseKey: CONSUL_LEASE.key,
+      directoryKeys: voters.map(directoryKey),
       forward: forwarder,
       forwardAddr: forwardServer.advertiseAddr,
       ...(overrides.minTtlMs === undefined ? {} : { minTtlMs: overrides.minTtlMs }),

@@ -5,6 +5,7 @@
 import { EventEmitter } from "node:events";
 import { litefsApiUrl, type LiteFSSettings } from "../config/index.js";
 import type { SplitBrainError } from "../errors.js";
+import type { StreamFetch } from "../litefs/background-fetch.js";
 import { subscribeEvents, type BackoffOptions, type EventsSubscription } from "../litefs/events-client.js";
 import type { LiteFSEvent } from "../litefs/events.js";
 import { createDefaultLogger, type Logger } from "../litefs/logger.js";
@@ -20,6 +21,13 @@ export type { NodeStateSnapshot, Role } from "./node-state.js";
 export interface TxNotice {
   readonly db: string;
   readonly txid: bigint;
+}
+
+/** The /events stream was lost; the node reconnects (at once after a stable stream) and reads the files meanwhile. */
+export interface EventsDisconnectNotice {
+  /** "ended": LiteFS closed the stream (as it does to a subscriber whose 1024-event buffer filled); "error": the connection broke. */
+  readonly cause: "ended" | "error";
+  readonly error: Error | null;
 }
 
 export interface LiteFSNode {
@@ -46,16 +54,19 @@ export interface LiteFSNode {
   on(event: "role-change", fn: (snapshot: NodeStateSnapshot) => void): this;
   on(event: "split-brain", fn: (error: SplitBrainError) => void): this;
   on(event: "tx", fn: (tx: TxNotice) => void): this;
+  on(event: "events-disconnect", fn: (notice: EventsDisconnectNotice) => void): this;
   off(event: "role-change", fn: (snapshot: NodeStateSnapshot) => void): this;
   off(event: "split-brain", fn: (error: SplitBrainError) => void): this;
   off(event: "tx", fn: (tx: TxNotice) => void): this;
+  off(event: "events-disconnect", fn: (notice: EventsDisconnectNotice) => void): this;
   /** Stops the events stream and every timer; the gate keeps answering from the files. */
   close(): Promise<void>;
 }
 
 export interface OpenNodeOptions {
   readonly logger?: Logger;
-  readonly fetch?: typeof fetch;
+  /** The /events client's fetch. Default: an unref'd node:http GET (the stream never keeps the process alive). */
+  readonly fetch?: StreamFetch;
   /** `ready` resolves at the latest after this long (ms). Default 5000. */
   readonly readyTimeoutMs?: number;
   /** While /events is down, re-read the mount files this often to announce changes (ms). Default 1000; 0 = never. */
@@ -111,7 +122,7 @@ class DevNode extends NodeEvents implements LiteFSNode {
 }
 
 class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
-  readonly ready: Promise<void>;
+  private readonly readyPromise: Promise<void>;
   private readonly state: NodeState;
   private readonly txids = new Map<string, bigint>();
   private readonly subscription: EventsSubscription;
@@ -124,6 +135,10 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
   private closed = false;
   // Connection errors repeat on every retry; log the first of a run at warn, the rest at debug.
   private errorsInARow = 0;
+  // True while a stream is open; a stream error reported now is logged by onDisconnect instead.
+  private streamOpen = false;
+  // A lost stream is one episode until events flow again: one warn line for it, not one per retry.
+  private disconnectedSince: number | null = null;
 
   constructor(
     readonly settings: LiteFSSettings,
@@ -146,7 +161,7 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
         this.log.warn({ ...snapshot }, "split brain resolved: LiteFS and the election agree again");
       },
     });
-    this.ready = new Promise<void>((resolve) => {
+    this.readyPromise = new Promise<void>((resolve) => {
       this.resolveReady = resolve;
     });
     const readyTimeoutMs = options.readyTimeoutMs ?? 5000;
@@ -169,22 +184,48 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
       onEvent: (event) => this.onEvent(event),
       onConnect: () => {
         this.errorsInARow = 0;
-        this.log.debug({ apiUrl }, "connected to LiteFS /events");
+        this.streamOpen = true;
+        if (this.disconnectedSince !== null) {
+          this.log.info({ apiUrl, offlineMs: Math.round(performance.now() - this.disconnectedSince) }, "LiteFS /events reconnected");
+          this.disconnectedSince = null;
+        } else this.log.debug({ apiUrl }, "connected to LiteFS /events");
       },
       onDisconnect: (error) => {
+        this.streamOpen = false;
         if (this.closed) return;
-        this.log.warn({ err: error ?? undefined, apiUrl }, "LiteFS /events disconnected; the write gate reads the mount files until it is back");
+        const cause = error === null ? "ended" : "error";
+        if (this.disconnectedSince === null) {
+          this.disconnectedSince = performance.now();
+          const why =
+            cause === "ended"
+              ? "LiteFS ended the stream (it drops a subscriber whose 1024-event buffer filled)"
+              : `the stream broke: ${error?.message}`;
+          this.log.warn({ err: error ?? undefined, apiUrl, cause }, `LiteFS /events lost: ${why}; reconnecting, the write gate reads the mount files meanwhile`);
+        }
+        // Counts as one connect failure already announced: the retries of this episode log at debug.
+        this.errorsInARow = 1;
         this.state.setEventsView(null);
         this.startPolling();
+        this.emit("events-disconnect", { cause, error } satisfies EventsDisconnectNotice);
       },
       onError: (error) => {
         this.errorsInARow++;
-        const level = this.errorsInARow === 1 ? "warn" : "debug";
+        const level = this.errorsInARow === 1 && !this.streamOpen ? "warn" : "debug";
         this.log[level]({ err: error, apiUrl }, `LiteFS /events: ${error.message}`);
         // The API is unreachable but the files tell a state: that is the first state known.
         if (!this.isReady && !this.subscription?.connected && this.state.current().view.kind !== "unknown") this.markReady();
       },
     });
+  }
+
+  /**
+   * Nothing of the node keeps the process alive by itself (a script that never calls close()
+   * still exits), except while somebody waits for `ready`: asking for it holds the ready timer
+   * (at most readyTimeoutMs), so `await node.ready` cannot be cut short by an empty event loop.
+   */
+  get ready(): Promise<void> {
+    this.readyTimer?.ref();
+    return this.readyPromise;
   }
 
   get gate(): WriteGate {

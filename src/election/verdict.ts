@@ -16,8 +16,10 @@ export function judge(view: LiteFSView, election: ElectionView): Verdict {
   const contradiction = election.contradiction(view);
   if (contradiction) return { kind: "split-brain", reason: contradiction.reason, primary: contradiction.primary };
   switch (view.kind) {
-    case "primary":
-      return WRITABLE;
+    case "primary": {
+      const refusal = election.primaryRefusal?.(view);
+      return refusal ? { kind: "not-primary", reason: refusal.reason, primary: refusal.primary, detail: refusal.detail } : WRITABLE;
+    }
     case "replica":
       return { kind: "not-primary", reason: "replica", primary: view.primary };
     case "no-primary":

@@ -1,5 +1,7 @@
 // Small HTTP plumbing for the forwarding proxy: header hygiene, bounded body buffering, plain answers.
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import type { Allowance } from "./budget.js";
+import { setForwardedHeaders, type TrustedPeers } from "./forwarded-headers.js";
 
 /** Marks a request one proxy already forwarded; a node that would forward it again answers 508. */
 export const LOOP_HEADER = "litefs-node-forwarded";
@@ -23,35 +25,53 @@ export function endToEndHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeade
   return out;
 }
 
-/** Request headers for an upstream: end-to-end ones, the exact body length, X-Forwarded-*. */
-export function upstreamRequestHeaders(req: IncomingMessage, body: Buffer, extra: OutgoingHttpHeaders = {}): OutgoingHttpHeaders {
+/** True when the request carries a body (a Content-Length above 0, or any Transfer-Encoding). */
+export function hasRequestBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+}
+
+/**
+ * Request headers for an upstream: end-to-end ones, X-Forwarded-* (see setForwardedHeaders), and
+ * the body framing: the exact length of a buffered `body`, or, for a streamed one (`body` null),
+ * the client's own length, or chunked when it sent none.
+ */
+export function upstreamRequestHeaders(req: IncomingMessage, body: Buffer | null, trusted: TrustedPeers, extra: OutgoingHttpHeaders = {}): OutgoingHttpHeaders {
   const headers = endToEndHeaders(req.headers);
-  // The body is already read (100-continue answered by node:http), so the expectation is met.
+  // node:http already answered 100-continue (or the body is read), so the expectation is met.
   delete headers["expect"];
-  if (body.length > 0 || req.headers["content-length"] !== undefined) headers["content-length"] = String(body.length);
-  const remote = req.socket.remoteAddress;
-  if (remote) {
-    const prior = req.headers["x-forwarded-for"];
-    headers["x-forwarded-for"] = prior ? `${Array.isArray(prior) ? prior.join(", ") : prior}, ${remote}` : remote;
+  if (body !== null) {
+    if (body.length > 0 || req.headers["content-length"] !== undefined) headers["content-length"] = String(body.length);
+  } else if (req.headers["content-length"] === undefined && req.headers["transfer-encoding"] !== undefined) {
+    headers["transfer-encoding"] = "chunked";
   }
-  headers["x-forwarded-proto"] ??= "encrypted" in req.socket && req.socket.encrypted ? "https" : "http";
-  if (req.headers.host !== undefined) headers["x-forwarded-host"] ??= req.headers.host;
+  setForwardedHeaders(headers, req, trusted);
   return { ...headers, ...extra };
 }
 
-export type BodyResult = { readonly ok: true; readonly body: Buffer } | { readonly ok: false; readonly reason: "too-large" | "aborted" };
+export type BodyResult =
+  | { readonly ok: true; readonly body: Buffer }
+  | { readonly ok: false; readonly reason: "too-large" | "over-budget" | "aborted" };
 
 /**
- * Buffers a request body up to `limit` bytes so it can be forwarded or replayed. Refuses early on
- * a Content-Length over the limit, without reading anything.
+ * Buffers a request body up to `limit` bytes so it can be forwarded or replayed, taking every byte
+ * from `budget` (the proxy-wide allowance) first; the caller gives back `body.length` when done.
+ * Refuses early on a Content-Length over the limit or the budget, without reading anything.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+export function readBody(req: IncomingMessage, limit: number, budget: Allowance): Promise<BodyResult> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) return Promise.resolve({ ok: false, reason: "too-large" });
   if (req.readableEnded) return Promise.resolve({ ok: true, body: Buffer.alloc(0) });
+  // A declared length is taken whole up front; a chunked body chunk by chunk.
+  const upFront = Number.isFinite(declared) && declared > 0 ? declared : 0;
+  if (!budget.take(upFront)) return Promise.resolve({ ok: false, reason: "over-budget" });
   return new Promise((resolve) => {
+    // A declared length gets its buffer at once and chunks are copied in; a chunked body is
+    // concatenated at the end (briefly twice its size, within the limit).
+    const whole = upFront > 0 ? Buffer.allocUnsafe(upFront) : null;
     const chunks: Buffer[] = [];
     let size = 0;
+    let taken = upFront;
     let settled = false;
     const settle = (result: BodyResult): void => {
       if (settled) return;
@@ -60,19 +80,28 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyResul
       req.off("end", onEnd);
       req.off("error", onAbort);
       req.off("close", onClose);
+      // Keep exactly the body's size taken (a declared length can turn out longer than the body).
+      if (result.ok) budget.give(taken - result.body.length);
+      else budget.give(taken);
       resolve(result);
+    };
+    const refuse = (reason: "too-large" | "over-budget"): void => {
+      chunks.length = 0;
+      // Keep draining (and discarding) so the client can read our answer instead of a reset.
+      req.resume();
+      settle({ ok: false, reason });
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) {
-        // Keep draining (and discarding) so the client can read our 413 instead of a reset.
-        req.resume();
-        settle({ ok: false, reason: "too-large" });
-        return;
+      if (size > limit) return refuse("too-large");
+      if (size > taken) {
+        if (!budget.take(size - taken)) return refuse("over-budget");
+        taken = size;
       }
-      chunks.push(chunk);
+      if (whole !== null && size <= whole.length) chunk.copy(whole, size - chunk.length);
+      else chunks.push(chunk);
     };
-    const onEnd = (): void => settle({ ok: true, body: Buffer.concat(chunks, size) });
+    const onEnd = (): void => settle({ ok: true, body: whole !== null ? whole.subarray(0, size) : Buffer.concat(chunks, size) });
     const onAbort = (): void => settle({ ok: false, reason: "aborted" });
     const onClose = (): void => {
       if (!req.complete) onAbort();

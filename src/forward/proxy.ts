@@ -13,13 +13,16 @@ import {
   SAFE_METHODS,
   endToEndHeaders,
   flyReplayInstance,
+  hasRequestBody,
   matchesPathPrefix,
   pathnameOf,
   readBody,
   sendPlain,
   upstreamRequestHeaders,
 } from "./http-io.js";
-import { parseListenAddress, resolvePrimaryAddress, type ForwardSettings } from "./settings.js";
+import { createProxyBudgets, type Allowance } from "./budget.js";
+import { trustedPeers } from "./forwarded-headers.js";
+import { parseListenAddress, primaryAddress, type ForwardSettings } from "./settings.js";
 import { TXID_HEADER, formatTxid, requestTxid, setCookieTxid, txidSetCookie } from "./txid.js";
 import { UpstreamError, createUpstreamAgents, sendUpstream } from "./upstream.js";
 import { passUpgrade } from "./upgrade.js";
@@ -76,6 +79,8 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
   const setCookie = options.txidCookie ?? true;
   const currentTxid = options.currentTxid ?? ((name: string) => node.txid(name));
   const agents = createUpstreamAgents();
+  const budgets = createProxyBudgets(settings);
+  const trusted = trustedPeers(settings.trustedProxies);
   const healthEnabled = options.health !== undefined && options.health !== false;
   const raft = typeof options.health === "object" ? options.health.raft : undefined;
   const upgradeSockets = new Set<Duplex>();
@@ -125,21 +130,39 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
     return controller.signal;
   }
 
-  /** Sends the buffered request to the primary (or the instance Fly-Replay named): one attempt, never a retry. */
+  /** 503 + Retry-After for a spent budget; a body the client is still sending is discarded, not kept. */
+  function overCapacity(req: IncomingMessage, res: ServerResponse, allowance: Allowance): void {
+    record("over-capacity");
+    const unread = !req.readableEnded && hasRequestBody(req);
+    if (unread) req.resume();
+    sendPlain(res, 503, allowance.exhausted(), { "retry-after": retryAfter, ...(unread ? { connection: "close" } : {}) });
+  }
+
+  /**
+   * Sends the request to the primary (or the instance Fly-Replay named): one attempt, never a retry.
+   * `body` is the buffered body, or null to stream the client's (a read, sent on exactly once).
+   */
   async function forwardTo(
     host: string,
     req: IncomingMessage,
     res: ServerResponse,
-    body: Buffer,
+    body: Buffer | null,
     outcome: ForwardOutcome,
     signal: AbortSignal,
   ): Promise<void> {
-    const base = resolvePrimaryAddress(settings, host);
-    if (base === null) {
-      record("no-address");
-      sendPlain(res, 502, `litefs-node proxy: the primary is "${host}" but no forwarding address is configured for it (set LITEFS_FORWARD_TARGET or add it to LITEFS_FORWARD_HOSTS)`);
+    const address = primaryAddress(settings, host);
+    if (!address.ok) {
+      logger?.warn({ host, problem: address.problem }, `litefs-node proxy: not forwarding: ${address.message}`);
+      if (address.problem === "not-a-node-name") {
+        record("bad-host");
+        sendPlain(res, 502, `litefs-node proxy: refusing to forward to ${address.message}`);
+      } else {
+        record("no-address");
+        sendPlain(res, 502, `litefs-node proxy: the primary is "${host}" but no forwarding address is configured for it (set LITEFS_FORWARD_TARGET or add it to LITEFS_FORWARD_HOSTS)`);
+      }
       return;
     }
+    const base = address.url;
     let response: IncomingMessage;
     try {
       response = await sendUpstream(
@@ -147,8 +170,8 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
           base,
           method: req.method ?? "GET",
           path: req.url ?? "/",
-          headers: upstreamRequestHeaders(req, body, { [LOOP_HEADER]: loopValue }),
-          body,
+          headers: upstreamRequestHeaders(req, body, trusted, { [LOOP_HEADER]: loopValue }),
+          body: body ?? (hasRequestBody(req) ? req : null),
           connectTimeoutMs,
           signal,
         },
@@ -165,37 +188,95 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
     await relay(res, response, false);
   }
 
+  /** Serves /litefs-node/health and /metrics when enabled; true when it answered. */
+  async function answerHealth(method: string, url: string, res: ServerResponse): Promise<boolean> {
+    if (!healthEnabled) return false;
+    const answer = await answerHealthRequest(method, url, {
+      node,
+      db,
+      maxLagMs: settings.healthMaxLagMs,
+      ...(metrics ? { metrics } : {}),
+      ...(raft ? { raft } : {}),
+    });
+    if (!answer) return false;
+    res.writeHead(answer.status, { ...answer.headers, "content-length": Buffer.byteLength(answer.body) });
+    res.end(answer.body);
+    return true;
+  }
+
+  /** Buffers a write's body within the limit and the budget (given back when the answer is done); null when refused. */
+  async function bufferBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | null> {
+    const read = await readBody(req, settings.bodyLimitBytes, budgets.bodyBytes);
+    if (read.ok) {
+      res.once("close", () => budgets.bodyBytes.give(read.body.length));
+      return read.body;
+    }
+    if (read.reason === "too-large") {
+      record("body-too-large");
+      sendPlain(res, 413, `litefs-node proxy: request body over the ${settings.bodyLimitBytes}-byte limit (LITEFS_FORWARD_BODY_LIMIT); bodies are buffered so a write can be forwarded to the primary`, { connection: "close" });
+    } else if (read.reason === "over-budget") {
+      overCapacity(req, res, budgets.bodyBytes);
+    }
+    return null;
+  }
+
+  /**
+   * A read carrying a TXID this replica has not reached waits for it (within the TXID-wait budget),
+   * then goes on, or is answered 504 / forwarded to the primary. True when the request was answered here.
+   */
+  async function awaitReadTxid(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<boolean> {
+    const wanted = requestTxid(req.headers);
+    if (wanted === null) return false;
+    let have: bigint | null = null;
+    try {
+      have = node.txid(db);
+    } catch {
+      // An unreadable position counts as "behind": waitForTxid decides with the tx events.
+    }
+    if (have !== null && have >= wanted) return false;
+    if (!budgets.txidWaits.take()) {
+      overCapacity(req, res, budgets.txidWaits);
+      return true;
+    }
+    let reached: boolean;
+    try {
+      reached = await waitForTxid(node, db, wanted, { timeoutMs: settings.rywTimeoutMs, signal });
+    } finally {
+      budgets.txidWaits.give();
+    }
+    if (signal.aborted) return true;
+    metrics?.recordTxidWait(reached ? "caught-up" : "timeout");
+    if (reached) return false;
+    const primary = node.primary;
+    if (settings.rywTimeoutMode === "forward" && primary !== null) {
+      await forwardTo(primary, req, res, null, "ryw-forwarded", signal);
+    } else {
+      record("ryw-timeout");
+      sendPlain(res, 504, `Proxy timeout: this replica did not reach TXID ${formatTxid(wanted)} within ${settings.rywTimeoutMs} ms`);
+    }
+    return true;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = (req.method ?? "GET").toUpperCase();
     const url = req.url ?? "/";
-    if (healthEnabled) {
-      const answer = await answerHealthRequest(method, url, {
-        node,
-        db,
-        maxLagMs: settings.healthMaxLagMs,
-        ...(metrics ? { metrics } : {}),
-        ...(raft ? { raft } : {}),
-      });
-      if (answer) {
-        res.writeHead(answer.status, { ...answer.headers, "content-length": Buffer.byteLength(answer.body) });
-        res.end(answer.body);
-        return;
-      }
+    if (await answerHealth(method, url, res)) return;
+    if (!budgets.requests.take()) {
+      overCapacity(req, res, budgets.requests);
+      return;
     }
+    res.once("close", () => budgets.requests.give());
 
     const forwarded = req.headers[LOOP_HEADER] !== undefined;
     const isWrite = !SAFE_METHODS.has(method) || matchesPathPrefix(pathnameOf(url), settings.alwaysForward);
-
-    const read = await readBody(req, settings.bodyLimitBytes);
-    if (!read.ok) {
-      if (read.reason === "too-large") {
-        record("body-too-large");
-        sendPlain(res, 413, `litefs-node proxy: request body over the ${settings.bodyLimitBytes}-byte limit (LITEFS_FORWARD_BODY_LIMIT); bodies are buffered so a write can be forwarded to the primary`, { connection: "close" });
-      }
-      return;
-    }
-    const body = read.body;
     const signal = clientGone(res);
+    // A write's body is buffered: it goes to the primary, or may come back as Fly-Replay and be
+    // sent again. A read's body is streamed to wherever it goes, once, and never held here.
+    let body: Buffer | null = null;
+    if (isWrite) {
+      body = await bufferBody(req, res);
+      if (body === null) return;
+    }
 
     if (isWrite && (node.role !== "primary" || node.splitBrain)) {
       if (node.splitBrain) {
@@ -218,35 +299,20 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
       return;
     }
 
-    if (!isWrite && node.role === "replica" && !forwarded) {
-      const wanted = requestTxid(req.headers);
-      let have: bigint | null = null;
-      try {
-        have = node.txid(db);
-      } catch {
-        // An unreadable position counts as "behind": waitForTxid decides with the tx events.
-      }
-      if (wanted !== null && (have === null || have < wanted)) {
-        const reached = await waitForTxid(node, db, wanted, { timeoutMs: settings.rywTimeoutMs, signal });
-        if (signal.aborted) return;
-        metrics?.recordTxidWait(reached ? "caught-up" : "timeout");
-        if (!reached) {
-          const primary = node.primary;
-          if (settings.rywTimeoutMode === "forward" && primary !== null) {
-            await forwardTo(primary, req, res, body, "ryw-forwarded", signal);
-          } else {
-            record("ryw-timeout");
-            sendPlain(res, 504, `Proxy timeout: this replica did not reach TXID ${formatTxid(wanted)} within ${settings.rywTimeoutMs} ms`);
-          }
-          return;
-        }
-      }
-    }
+    if (!isWrite && node.role === "replica" && !forwarded && (await awaitReadTxid(req, res, signal))) return;
 
     let response: IncomingMessage;
     try {
       response = await sendUpstream(
-        { base: settings.upstream, method, path: url, headers: upstreamRequestHeaders(req, body), body, connectTimeoutMs, signal },
+        {
+          base: settings.upstream,
+          method,
+          path: url,
+          headers: upstreamRequestHeaders(req, body, trusted),
+          body: body ?? (hasRequestBody(req) ? req : null),
+          connectTimeoutMs,
+          signal,
+        },
         agents,
       );
     } catch (error) {
@@ -264,6 +330,11 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
       if (forwarded) {
         record("loop");
         sendPlain(res, 508, `litefs-node proxy: LiteFS asked to replay an already forwarded request to "${replayTo}"; not forwarding again`);
+        return;
+      }
+      if (body === null && hasRequestBody(req)) {
+        record("no-address");
+        sendPlain(res, 502, `litefs-node proxy: LiteFS asked to replay a ${method} to "${replayTo}", but its body was streamed, not kept (list the path in LITEFS_FORWARD_ALWAYS)`);
         return;
       }
       await forwardTo(replayTo, req, res, body, "replayed", signal);

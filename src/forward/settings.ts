@@ -2,6 +2,7 @@
 // LITEFS_FORWARD_* env. Kept apart from src/config because only `litefs-node proxy` and
 // createForwardingProxy() need them; every error names the setting and its env variable.
 import { z } from "zod";
+import { isHostName, parseAddressBlock } from "../config/addresses.js";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 
 export type RywTimeoutMode = "504" | "forward";
@@ -13,7 +14,7 @@ export interface ForwardSettings {
   readonly upstream: string;
   /** Template of the primary's app address, `{host}` replaced by the primary hostname. */
   readonly target: string | null;
-  /** Explicit primary hostname -> app address map; wins over `target`. */
+  /** Explicit primary hostname -> app address map; when set, only its keys are reachable (`target` is not used). */
   readonly hosts: Readonly<Record<string, string>>;
   /** Largest request body buffered for forwarding/replay, in bytes (default 10 MiB). */
   readonly bodyLimitBytes: number;
@@ -27,6 +28,14 @@ export interface ForwardSettings {
   readonly db: string | null;
   /** The health endpoint answers 503 on a replica lagging more than this (default 10 s). */
   readonly healthMaxLagMs: number;
+  /** Requests handled at once; past it: 503 + Retry-After (default 1024). */
+  readonly maxRequests: number;
+  /** Request body bytes buffered at once over all requests; past it: 503 + Retry-After (default 64 MiB). */
+  readonly bodyBudgetBytes: number;
+  /** Reads waiting for a TXID at once; past it: 503 + Retry-After (default 256). */
+  readonly maxTxidWaits: number;
+  /** Peers (IP addresses or CIDR blocks) whose X-Forwarded-* headers are kept; from anyone else they are overwritten. */
+  readonly trustedProxies: readonly string[];
 }
 
 /** Input accepted by loadForwardSettings; durations and sizes may be strings ("5s", "10MiB"). */
@@ -41,12 +50,19 @@ export interface ForwardSettingsInput {
   rywTimeoutMode?: RywTimeoutMode;
   db?: string | null;
   healthMaxLag?: number | string;
+  maxRequests?: number | string;
+  bodyBudget?: number | string;
+  maxTxidWaits?: number | string;
+  trustedProxies?: readonly string[] | string;
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_RYW_TIMEOUT_MS = 5000;
 export const DEFAULT_HEALTH_MAX_LAG_MS = 10_000;
 export const DEFAULT_FORWARD_LISTEN = ":8079";
+export const DEFAULT_MAX_REQUESTS = 1024;
+export const DEFAULT_BODY_BUDGET_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_TXID_WAITS = 256;
 
 /** Setting name -> environment variable. */
 export const FORWARD_ENV = {
@@ -60,6 +76,10 @@ export const FORWARD_ENV = {
   rywTimeoutMode: "LITEFS_FORWARD_RYW_MODE",
   db: "LITEFS_FORWARD_DB",
   healthMaxLag: "LITEFS_FORWARD_HEALTH_MAX_LAG",
+  maxRequests: "LITEFS_FORWARD_MAX_REQUESTS",
+  bodyBudget: "LITEFS_FORWARD_BODY_BUDGET",
+  maxTxidWaits: "LITEFS_FORWARD_MAX_TXID_WAITS",
+  trustedProxies: "LITEFS_FORWARD_TRUSTED_PROXIES",
 } as const satisfies Record<keyof ForwardSettingsInput, string>;
 
 // ---- value parsers (exported: the CLI and tests use them) ----
@@ -166,6 +186,29 @@ const DURATION = z.union([z.number(), z.string()]).transform((v, ctx) => {
   return ms;
 });
 
+const COUNT = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const n = typeof v === "number" ? v : /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    ctx.addIssue({ code: "custom", message: `"${v}" is not a whole number of at least 1` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+const ADDRESS_BLOCKS = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value, ctx) => {
+    const entries = (typeof value === "string" ? value.split(",") : value).map((p) => p.trim()).filter((p) => p !== "");
+    for (const entry of entries) {
+      const parsed = parseAddressBlock(entry);
+      if (!parsed.ok) {
+        ctx.addIssue({ code: "custom", message: `${parsed.message} (comma-separated, e.g. 10.0.0.0/8,127.0.0.1)` });
+        return z.NEVER;
+      }
+    }
+    return entries;
+  });
+
 const FIELDS = {
   listen: LISTEN,
   upstream: HTTP_URL.transform((s) => s.replace(/\/+$/, "")),
@@ -177,6 +220,10 @@ const FIELDS = {
   rywTimeoutMode: z.enum(["504", "forward"], { message: 'must be "504" or "forward"' }),
   db: z.string().trim().min(1, "must not be empty").nullable(),
   healthMaxLag: DURATION,
+  maxRequests: COUNT,
+  bodyBudget: BYTE_SIZE,
+  maxTxidWaits: COUNT,
+  trustedProxies: ADDRESS_BLOCKS,
 } as const;
 
 /** Parses "host:port" / ":port" / "port" into what net.Server.listen takes; null when invalid. */
@@ -234,25 +281,63 @@ export function loadForwardSettings(input: ForwardSettingsInput = {}, env: NodeJ
       message: `required (or ${FORWARD_ENV.hosts}): where the primary's app listens, e.g. http://{host}:8080 or node-a=http://10.0.0.1:8080,node-b=http://10.0.0.2:8080`,
     });
   }
+  const bodyLimitBytes = (values.bodyLimit as number | undefined) ?? DEFAULT_BODY_LIMIT_BYTES;
+  const bodyBudgetBytes = (values.bodyBudget as number | undefined) ?? Math.max(DEFAULT_BODY_BUDGET_BYTES, bodyLimitBytes);
+  if (bodyBudgetBytes < bodyLimitBytes) {
+    issues.push({
+      setting: "forward.bodyBudget",
+      env: FORWARD_ENV.bodyBudget,
+      message: `${bodyBudgetBytes} bytes is below ${FORWARD_ENV.bodyLimit} (${bodyLimitBytes} bytes): a body at the limit could never be accepted`,
+    });
+  }
   if (issues.length > 0) throw new ConfigError(issues);
   return Object.freeze({
     listen: (values.listen as string | undefined) ?? DEFAULT_FORWARD_LISTEN,
     upstream: values.upstream as string,
     target,
     hosts,
-    bodyLimitBytes: (values.bodyLimit as number | undefined) ?? DEFAULT_BODY_LIMIT_BYTES,
+    bodyLimitBytes,
     alwaysForward: Object.freeze([...((values.alwaysForward as string[] | undefined) ?? [])]),
     rywTimeoutMs: (values.rywTimeout as number | undefined) ?? DEFAULT_RYW_TIMEOUT_MS,
     rywTimeoutMode: (values.rywTimeoutMode as RywTimeoutMode | undefined) ?? "504",
     db: (values.db as string | null | undefined) ?? null,
     healthMaxLagMs: (values.healthMaxLag as number | undefined) ?? DEFAULT_HEALTH_MAX_LAG_MS,
+    maxRequests: (values.maxRequests as number | undefined) ?? DEFAULT_MAX_REQUESTS,
+    bodyBudgetBytes,
+    maxTxidWaits: (values.maxTxidWaits as number | undefined) ?? DEFAULT_MAX_TXID_WAITS,
+    trustedProxies: Object.freeze([...((values.trustedProxies as string[] | undefined) ?? [])]),
   });
 }
 
-/** The primary's app address for a hostname: the explicit map first, then the template; null if neither knows it. */
-export function resolvePrimaryAddress(settings: Pick<ForwardSettings, "hosts" | "target">, host: string): string | null {
+export type PrimaryAddress =
+  | { readonly ok: true; readonly url: string }
+  | { readonly ok: false; readonly problem: "not-a-node-name" | "not-in-map" | "unconfigured"; readonly message: string };
+
+/**
+ * Where to send a request for node `host` (the primary's hostname, or a Fly-Replay instance).
+ * `host` ends up inside a URL, so it must be a bare node name: "127.0.0.1:18099/stolen?" would
+ * otherwise send the client's cookies to another port and path. With a host map, only its keys
+ * are reachable (the template is not consulted); without one, the template.
+ */
+export function primaryAddress(settings: Pick<ForwardSettings, "hosts" | "target">, host: string): PrimaryAddress {
+  if (!isHostName(host)) {
+    return { ok: false, problem: "not-a-node-name", message: `${JSON.stringify(host)} is not a node name (letters, digits, '.', '-' and '_' only)` };
+  }
+  const hasMap = Object.keys(settings.hosts).length > 0;
   // Own keys only: a primary named "constructor" must not resolve to Object.prototype's.
-  if (Object.hasOwn(settings.hosts, host)) return settings.hosts[host] ?? null;
-  if (settings.target === null) return null;
-  return settings.target.replaceAll("{host}", host).replace(/\/+$/, "");
+  if (hasMap) {
+    const url = Object.hasOwn(settings.hosts, host) ? settings.hosts[host] : undefined;
+    return url === undefined ? { ok: false, problem: "not-in-map", message: `"${host}" is not in ${FORWARD_ENV.hosts}` } : { ok: true, url };
+  }
+  if (settings.target === null) return { ok: false, problem: "unconfigured", message: `no ${FORWARD_ENV.target} or ${FORWARD_ENV.hosts} is configured` };
+  const url = settings.target.replaceAll("{host}", host).replace(/\/+$/, "");
+  // Hostname characters can still make no valid host ("a.1" parses as a broken IPv4 address).
+  if (!URL.canParse(url)) return { ok: false, problem: "not-a-node-name", message: `${JSON.stringify(host)} makes no valid URL host in ${FORWARD_ENV.target}` };
+  return { ok: true, url };
+}
+
+/** The primary's app address for a hostname, or null when it is not a node name or not configured (see primaryAddress). */
+export function resolvePrimaryAddress(settings: Pick<ForwardSettings, "hosts" | "target">, host: string): string | null {
+  const address = primaryAddress(settings, host);
+  return address.ok ? address.url : null;
 }

@@ -2,6 +2,7 @@
 // attempt, never a retry: a write that might have reached the primary must not be sent again.
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
 import https from "node:https";
+import type { Readable } from "node:stream";
 
 export interface UpstreamRequest {
   /** Base address, e.g. http://10.0.0.1:8080 (a path prefix is kept). */
@@ -10,7 +11,8 @@ export interface UpstreamRequest {
   /** Path and query as the client sent them. */
   readonly path: string;
   readonly headers: OutgoingHttpHeaders;
-  readonly body: Buffer;
+  /** A buffered body, the client's request streamed through (read once, never replayable), or none. */
+  readonly body: Buffer | Readable | null;
   /** Give up when no TCP connection is up within this time (nothing was sent, so 502 is safe). */
   readonly connectTimeoutMs: number;
   /** Aborts the request when the client goes away. */
@@ -94,6 +96,7 @@ export function sendUpstream(request: UpstreamRequest, agents: UpstreamAgents): 
           : new UpstreamError("connect-failed", `cannot connect to ${url.origin}: ${cause.message}`, { cause }),
       );
     });
-    outgoing.end(request.body);
+    if (request.body === null || Buffer.isBuffer(request.body)) outgoing.end(request.body ?? undefined);
+    else request.body.pipe(outgoing);
   });
 }

@@ -18,9 +18,14 @@ export type ForwardOutcome =
   | "primary-unreachable" //  502, the primary's app could not be reached or broke off
   | "loop" //                 508, a forwarded request reached a node that would forward again
   | "ryw-timeout" //          504, read with a TXID this replica did not reach in time
-  | "ryw-forwarded"; //       read with an unreached TXID sent to the primary instead
+  | "ryw-forwarded" //        read with an unreached TXID sent to the primary instead
+  | "over-capacity" //        503, a global budget (requests, buffered body bytes, TXID waits) was spent
+  | "bad-host"; //            502, the primary or Fly-Replay instance is not a node name (or not in the host map)
 
 export type TxidWaitOutcome = "caught-up" | "timeout";
+
+/** How the /events stream was lost: LiteFS ended it (a full 1024-event buffer), or it broke. */
+export type EventsDisconnectCause = "ended" | "error";
 
 export interface LiteFSNodeMetrics {
   readonly registry: Registry;
@@ -28,7 +33,8 @@ export interface LiteFSNodeMetrics {
   recordForward(outcome: ForwardOutcome): void;
   recordTxidWait(outcome: TxidWaitOutcome): void;
   recordSplitBrainEpisode(): void;
-  /** Feeds role/lag/TXID/split-brain gauges from the node; counts split-brain episodes from its events. Returns a detach function. */
+  recordEventsDisconnect(cause: EventsDisconnectCause): void;
+  /** Feeds role/lag/TXID/split-brain gauges from the node; counts split-brain episodes and /events disconnects from its events. Returns a detach function. */
   observeNode(node: NodeStateView | NodeEventsView, options?: { db?: string }): () => void;
   /** Feeds the raft gauges (term, leader changes, lease holder). Returns a detach function. */
   observeRaft(source: RaftMetricsSource): () => void;
@@ -56,6 +62,12 @@ export function createMetrics(options: { registry?: Registry; prefix?: string } 
   const forwards = new Counter({ name: `${p}forwarded_requests_total`, help: "Requests the forwarding proxy acted on, by outcome", labelNames: ["outcome"], registers });
   const txidWaits = new Counter({ name: `${p}txid_waits_total`, help: "Reads that waited for this replica to reach a TXID, by outcome", labelNames: ["outcome"], registers });
   const splitBrainEpisodes = new Counter({ name: `${p}split_brain_episodes_total`, help: "Times this node entered split brain", registers });
+  const eventsDisconnects = new Counter({
+    name: `${p}events_disconnects_total`,
+    help: "Times the LiteFS /events stream was lost, by cause (ended: LiteFS closed it, e.g. a subscriber whose 1024-event buffer filled; error: the connection broke); the node reconnects and reads the mount files meanwhile",
+    labelNames: ["cause"],
+    registers,
+  });
 
   const noteSplitBrain = (now: boolean): void => {
     if (now && !inSplitBrain) splitBrainEpisodes.inc();
@@ -140,6 +152,7 @@ export function createMetrics(options: { registry?: Registry; prefix?: string } 
     recordForward: (outcome) => forwards.inc({ outcome }),
     recordTxidWait: (outcome) => txidWaits.inc({ outcome }),
     recordSplitBrainEpisode: () => splitBrainEpisodes.inc(),
+    recordEventsDisconnect: (cause) => eventsDisconnects.inc({ cause }),
     observeNode(observed, opts = {}) {
       node = observed;
       nodeDb = opts.db;
@@ -148,11 +161,14 @@ export function createMetrics(options: { registry?: Registry; prefix?: string } 
       if (!hasEvents(observed)) return () => { if (node === observed) node = null; };
       const onRoleChange = (s: { readonly splitBrain: boolean }): void => noteSplitBrain(s.splitBrain);
       const onSplitBrain = (): void => noteSplitBrain(true);
+      const onEventsDisconnect = (notice: { readonly cause: EventsDisconnectCause }): void => eventsDisconnects.inc({ cause: notice.cause });
       observed.on("role-change", onRoleChange);
       observed.on("split-brain", onSplitBrain);
+      observed.on("events-disconnect", onEventsDisconnect);
       return () => {
         observed.off("role-change", onRoleChange);
         observed.off("split-brain", onSplitBrain);
+        observed.off("events-disconnect", onEventsDisconnect);
         if (node === observed) node = null;
       };
     },

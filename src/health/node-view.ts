@@ -25,9 +25,11 @@ export interface NodeEventsView extends NodeStateView {
   on(event: "role-change", fn: (snapshot: { readonly splitBrain: boolean }) => void): unknown;
   on(event: "tx", fn: (tx: NodeTxEvent) => void): unknown;
   on(event: "split-brain", fn: (error: Error) => void): unknown;
+  on(event: "events-disconnect", fn: (notice: { readonly cause: "ended" | "error" }) => void): unknown;
   off(event: "role-change", fn: (snapshot: { readonly splitBrain: boolean }) => void): unknown;
   off(event: "tx", fn: (tx: NodeTxEvent) => void): unknown;
   off(event: "split-brain", fn: (error: Error) => void): unknown;
+  off(event: "events-disconnect", fn: (notice: { readonly cause: "ended" | "error" }) => void): unknown;
 }
 
 /** Raft-mode facts for metrics and health; the Raft lease service will provide it. */

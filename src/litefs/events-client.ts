@@ -1,8 +1,11 @@
 // A long-lived subscription to LiteFS's `GET /events`: connects, decodes the stream into typed
-// events, and when the stream ends or fails reconnects with capped exponential backoff and
-// jitter, until closed or aborted. It never throws into the event loop: every failure (network,
+// events, and when the stream ends or fails reconnects, until closed or aborted. A stream that was
+// healthy (events flowed for at least `stableMs`) is reopened at once: LiteFS ends the stream of a
+// subscriber whose 1024-event buffer filled, and every moment without it the gate reads the slow
+// mount files. Failing connects (and streams that die young) back off, capped and jittered. It never throws into the event loop: every failure (network,
 // HTTP status, bad JSON, a throwing callback) goes to `onError`.
 import { LiteFSError } from "../errors.js";
+import { backgroundFetch, type StreamFetch } from "./background-fetch.js";
 import { decodeLiteFSEvent, type LiteFSEvent } from "./events.js";
 import { createJsonObjectSplitter } from "./json-stream.js";
 
@@ -27,11 +30,18 @@ export interface EventsSubscriptionOptions {
   readonly onError?: (error: Error) => void;
   readonly signal?: AbortSignal;
   readonly backoff?: BackoffOptions;
+  /**
+   * A stream that delivered events and stayed open at least this long (ms) is reopened at once when
+   * it ends; a shorter one counts as a failure and backs off, so a flapping server cannot make us
+   * spin. Default 1000.
+   */
+  readonly stableMs?: number;
   /** Abort a connection attempt whose response headers take longer than this (ms). Default 5000. */
   readonly connectTimeoutMs?: number;
   /** [0, 1) source for jitter; injectable for tests. Default Math.random. */
   readonly random?: () => number;
-  readonly fetch?: typeof fetch;
+  /** Default: a GET over node:http whose socket is unref'd (background-fetch.ts); global fetch works too. */
+  readonly fetch?: StreamFetch;
 }
 
 export interface EventsSubscription {
@@ -57,14 +67,17 @@ function asError(error: unknown): Error {
 }
 
 export function subscribeEvents(options: EventsSubscriptionOptions): EventsSubscription {
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+  // Background work: neither the stream's socket nor the retry and connect timers keep the
+  // process alive; whoever waits for something (node.ready, waitForTxid) holds its own timer.
+  const fetchImpl = options.fetch ?? backgroundFetch;
   const random = options.random ?? Math.random;
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+  const stableMs = options.stableMs ?? 1000;
   const url = new URL("/events", options.baseUrl).toString();
   const stop = new AbortController();
   let connected = false;
   let attempts = 0;
-  // Failed attempts in a row; reset once a connection delivered an event.
+  // Failed attempts in a row (a connect that failed, or a stream that died young); reset by a stable stream.
   let failures = 0;
 
   // Callbacks are user code: a throw there must not kill the subscription or escape to the loop.
@@ -95,6 +108,7 @@ export function subscribeEvents(options: EventsSubscriptionOptions): EventsSubsc
     return new Promise((resolve) => {
       if (stop.signal.aborted) return resolve();
       const timer = setTimeout(done, ms);
+      timer.unref();
       function done(): void {
         clearTimeout(timer);
         stop.signal.removeEventListener("abort", done);
@@ -104,23 +118,27 @@ export function subscribeEvents(options: EventsSubscriptionOptions): EventsSubsc
     });
   }
 
-  /** One connection: resolves when the stream is over (never rejects). */
-  async function connectOnce(): Promise<void> {
+  /** One connection: resolves when the stream is over (never rejects), true when it was stable. */
+  async function connectOnce(): Promise<boolean> {
     attempts++;
     const attempt = new AbortController();
     const abortAttempt = (): void => attempt.abort();
     stop.signal.addEventListener("abort", abortAttempt, { once: true });
     const connectTimer = setTimeout(() => attempt.abort(new LiteFSError("LITEFS_TIMEOUT", `no response from ${url} within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+    connectTimer.unref();
     let streamError: Error | null = null;
+    let connectedAt = 0;
+    let delivered = false;
     try {
       const response = await fetchImpl(url, { signal: attempt.signal, headers: { accept: "application/json" } });
       clearTimeout(connectTimer);
       if (response.status !== 200 || !response.body) {
         await response.body?.cancel().catch(() => undefined);
         report(new LiteFSError("LITEFS_API", `LiteFS ${url} answered HTTP ${response.status}`));
-        return;
+        return false;
       }
       connected = true;
+      connectedAt = performance.now();
       call(options.onConnect);
       const decoder = new TextDecoder();
       const splitter = createJsonObjectSplitter({
@@ -132,7 +150,7 @@ export function subscribeEvents(options: EventsSubscriptionOptions): EventsSubsc
             report(error instanceof LiteFSError ? error : new LiteFSError("LITEFS_API", `invalid JSON on ${url}: ${asError(error).message}`));
             return;
           }
-          failures = 0;
+          delivered = true;
           if (decoded) call(options.onEvent, decoded);
         },
         junk(message) {
@@ -166,12 +184,18 @@ export function subscribeEvents(options: EventsSubscriptionOptions): EventsSubsc
         call(options.onDisconnect, stop.signal.aborted ? null : streamError);
       }
     }
+    return delivered && performance.now() - connectedAt >= stableMs;
   }
 
   async function run(): Promise<void> {
     while (!stop.signal.aborted) {
-      await connectOnce();
+      const stable = await connectOnce();
       if (stop.signal.aborted) break;
+      if (stable) {
+        // A healthy stream ended (LiteFS drops a subscriber whose buffer filled): back at once.
+        failures = 0;
+        continue;
+      }
       failures++;
       await sleep(backoffDelayMs(failures, options.backoff, random));
     }

@@ -24,6 +24,7 @@ export {
   type EventsSubscriptionOptions,
 } from "./events-client.js";
 export { fetchInfo, parseInfo, type FetchInfoOptions, type LiteFSInfo } from "./info-client.js";
+export type { StreamFetch, StreamRequestInit } from "./background-fetch.js";
 export {
   PRIMARY_VIEW,
   NO_PRIMARY_VIEW,

@@ -2,102 +2,16 @@
 // loop protection, Fly-Replay answers from the LiteFS proxy stand-in, writes never applied twice,
 // chunked bodies over the limit, streaming responses, WebSocket upgrades, split brain.
 import { createHash } from "node:crypto";
-import { EventEmitter } from "node:events";
-import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import http, { type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import { createForwardingProxy, type ForwardingNodeView } from "../../src/forward/proxy.js";
-import { loadForwardSettings, type ForwardSettingsInput } from "../../src/forward/settings.js";
-import type { TxidNotice } from "../../src/forward/wait-for-txid.js";
-import { createMetrics, type LiteFSNodeMetrics } from "../../src/health/metrics.js";
+import { forwardFixtures, metricValue, request, sleep, ViewNode, type Route } from "../support/forward-fixtures.js";
 import { startLiteFSProxyStandin } from "../support/litefs-proxy-standin.js";
 
-class ViewNode extends EventEmitter implements ForwardingNodeView {
-  position: bigint | null = 4n;
-  constructor(
-    public role: "primary" | "replica",
-    public primary: string | null,
-    public splitBrain = false,
-  ) {
-    super();
-  }
-  lagMs: number | null = 0;
-  txid(): bigint | null {
-    return this.position;
-  }
-  apply(txid: bigint): void {
-    this.position = txid;
-    this.emit("tx", { db: "db", txid } satisfies TxidNotice);
-  }
-}
-
-const cleanups: (() => Promise<void> | void)[] = [];
+const { cleanups, startApp, startProxy } = forwardFixtures();
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-interface Hit {
-  method: string;
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-type Route = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
-
-async function startApp(name: string, routes: Record<string, Route> = {}): Promise<{ url: string; hits: Hit[]; writes: () => number; server: http.Server }> {
-  const hits: Hit[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      const path = req.url ?? "/";
-      hits.push({ method: req.method ?? "", path, headers: req.headers, body });
-      const route = routes[path.split("?")[0] ?? "/"];
-      if (route) return route(req, res, body);
-      res.writeHead(req.method === "GET" || req.method === "HEAD" ? 200 : 201, { "content-type": "application/json", "x-app": name });
-      res.end(JSON.stringify({ node: name, sha256: createHash("sha256").update(body).digest("hex") }));
-    });
-  });
-  const sockets = new Set<Socket>();
-  server.on("connection", (s: Socket) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  cleanups.push(() => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    hits,
-    writes: () => hits.filter((h) => h.method !== "GET" && h.method !== "HEAD" && h.method !== "OPTIONS").length,
-    server,
-  };
-}
-
-async function startProxy(node: ForwardingNodeView, settings: ForwardSettingsInput, nodeId = "node-b"): Promise<{ url: string; metrics: LiteFSNodeMetrics; close: () => Promise<void> }> {
-  const metrics = createMetrics();
-  const proxy = createForwardingProxy({
-    node,
-    settings: loadForwardSettings({ listen: "127.0.0.1:0", target: "http://{host}.invalid:8080", ...settings }, {}),
-    db: "db",
-    nodeId,
-    metrics,
-    health: true,
-    connectTimeoutMs: 2000,
-  });
-  const { url } = await proxy.listen();
-  cleanups.push(() => proxy.close());
-  return { url, metrics, close: () => proxy.close() };
-}
-
-const request = (url: string, init: RequestInit = {}): Promise<Response> => fetch(url, { ...init, signal: AbortSignal.timeout(8000) });
-const metricValue = async (metrics: LiteFSNodeMetrics, sample: string): Promise<number | undefined> => {
-  for (const line of (await metrics.render()).split("\n")) if (line.startsWith(`${sample} `)) return Number(line.slice(sample.length + 1));
-  return undefined;
-};
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe("loop protection", () => {
   it("two replicas each naming the other as primary: one hop, then 508; no app sees the write", async () => {

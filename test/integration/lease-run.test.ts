@@ -1,19 +1,17 @@
 // `litefs-node run`: without a LiteFS binary it refuses clearly; with a fake `litefs` (a script
 // that records what it got and behaves like `litefs mount`) two nodes prove the generated config,
 // the order (Raft group joined before LiteFS starts), signal forwarding and a clean stop.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { afterEach, describe, expect, it } from "vitest";
 import { leaseStatePath } from "../../src/election/lease/published-state.js";
+import { readDirectory } from "../../src/election/lease/node-directory.js";
 import { net } from "../support/raft/ports.js";
+import { FAKE_LITEFS, records, runEnv, spawnRun as spawnRunProcess, waitFor, within } from "../support/run/spawn-run.js";
 
-const RUN_MAIN = fileURLToPath(new URL("../support/lease/run-main.ts", import.meta.url));
-const FAKE = fileURLToPath(new URL("../support/lease/fake-litefs.ts", import.meta.url));
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SECRET = "run-test-secret-0123456789";
 
 let root: string;
@@ -24,39 +22,9 @@ afterEach(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("LITEFS_")) env[k] = v;
-  return { ...env, LITEFS_LOG_LEVEL: "warn", ...extra };
-}
-
-function spawnRun(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", RUN_MAIN, ...args], { cwd: ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
-  children.add(child);
-  let out = "";
-  child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, out: () => out, exited };
-}
-
-const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))]);
-
-function records(path: string): Record<string, unknown>[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-async function waitFor<T>(probe: () => T | undefined | null | false, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const baseEnv = runEnv;
+const spawnRun = (args: string[], env: NodeJS.ProcessEnv) => spawnRunProcess(args, env, children);
+const FAKE = FAKE_LITEFS;
 
 describe("litefs-node run without LiteFS", () => {
   it("exits non-zero and says how to get the binary when litefs is not on PATH", async () => {
@@ -135,6 +103,11 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
     }, 20_000, "a primary and a replica") - 1;
     const statePath = leaseStatePath(join(runs[primaryIdx]!.dir, "mnt"));
     await waitFor(() => existsSync(statePath) && (JSON.parse(readFileSync(statePath, "utf8")) as { holder: boolean }).holder, 5000, "published holder");
+
+    // Each run registered its node in the member directory (what a handoff reads), through the real lease service.
+    const token0 = readFileSync(join(runs[0]!.dir, "data", "raft", "lease-token"), "utf8").trim();
+    const directory = await readDirectory(`http://127.0.0.1:${leasePorts[0]}`, token0, ports.map((p) => `127.0.0.1:${p}`));
+    expect(directory).toEqual({ entries: names.map((n) => ({ node: n, apiUrl: `http://${n}:20202` })), problems: [] });
 
     // Signals are forwarded to LiteFS.
     const p = runs[primaryIdx]!;

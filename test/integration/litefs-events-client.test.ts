@@ -121,6 +121,30 @@ describe("events client against recorded streams", () => {
     expect(rec.disconnects.slice(0, 2)).toEqual([null, null]);
   });
 
+  it("reopens a stable stream that LiteFS ended at once, with no backoff", async () => {
+    // LiteFS ends the stream of a subscriber whose 1024-event buffer filled. A backoff of 5 s
+    // would leave the gate on the slow mount files that long; the reconnect must be immediate.
+    server = await startEventsServer({ fixture: "primary" });
+    const rec = subscribe(server.url, { backoff: { initialMs: 5000, maxMs: 5000 }, stableMs: 50 });
+    await waitFor(() => rec.events.length === 2, "first stream");
+    await new Promise((r) => setTimeout(r, 80)); // the stream has been healthy for longer than stableMs
+    const ended = performance.now();
+    server.endStreams();
+    await waitFor(() => rec.connects === 2 && rec.events.length === 4, "second connection", 2000);
+    expect(performance.now() - ended).toBeLessThan(1000);
+    expect(rec.disconnects).toEqual([null]);
+  });
+
+  it("backs off after a stream that died young, and after failing connects", async () => {
+    // A stream that ends right after its first events is no proof of health: no tight loop.
+    server = await startEventsServer({ fixture: "primary", endAfterStream: true });
+    const rec = subscribe(server.url, { backoff: { initialMs: 400, maxMs: 400 }, random: () => 1, stableMs: 1000 });
+    await waitFor(() => rec.connects === 1, "first connection");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(server.eventsRequests).toBe(1);
+    await waitFor(() => rec.connects === 2, "second connection after the backoff", 2000);
+  });
+
   it("keeps retrying while the server answers errors, then connects", async () => {
     server = await startEventsServer({ fixture: "primary" });
     server.setEventsStatus(503);

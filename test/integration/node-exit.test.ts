@@ -1,65 +1,28 @@
 // close() leaves nothing behind: a child process that opens a node and closes it must exit on
 // its own (no timers, sockets or retries keeping the event loop alive).
 import { afterEach, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { runChildScript, sourceUrl, type ChildScriptResult } from "../support/child-script.js";
 import { startEventsServer, type EventsServer } from "../support/events-server.js";
 import { createTempMount, type TempMount } from "../support/litefs-mount.js";
 
-const ROOT = resolve(import.meta.dirname, "..", "..");
-const url = (p: string): string => pathToFileURL(join(ROOT, p)).href;
-
 let server: EventsServer | undefined;
 let mount: TempMount | undefined;
-let scratch: string | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
   mount?.cleanup();
   mount = undefined;
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
-  scratch = undefined;
 });
 
-function runChild(httpAddr: string, mountPath: string, body: string): Promise<{ code: number | null; stdout: string; stderr: string; killed: boolean }> {
-  scratch = mkdtempSync(join(tmpdir(), "litefs-node-exit-"));
-  const script = join(scratch, "child.mts");
-  writeFileSync(
-    script,
-    `import { loadSettings } from ${JSON.stringify(url("src/config/index.ts"))};
-import { createNode } from ${JSON.stringify(url("src/election/node.ts"))};
+function runChild(httpAddr: string, mountPath: string, body: string): Promise<ChildScriptResult> {
+  return runChildScript(`import { loadSettings } from ${sourceUrl("src/config/index.ts")};
+import { createNode } from ${sourceUrl("src/election/node.ts")};
 const settings = loadSettings({ nodeId: "node-a", primaryHostname: "node-a", mountPath: ${JSON.stringify(mountPath)}, dataPath: "/var/lib/litefs", httpAddr: ${JSON.stringify(httpAddr)} }, {});
-const node = await createNode(settings, { readyTimeoutMs: 300, pollIntervalMs: 10, backoff: { initialMs: 50, maxMs: 50 } });
+const node = await createNode(settings, { readyTimeoutMs: 3000, pollIntervalMs: 10, backoff: { initialMs: 50, maxMs: 50 } });
 ${body}
 await node.close();
 console.log("closed");
-`,
-  );
-  return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, ["--import", "tsx", script], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      // The default logger (pino to stderr) is in use; keep it quiet so stderr shows only failures.
-      env: { ...process.env, LITEFS_LOG_LEVEL: "silent" },
-    });
-    let stdout = "";
-    let stderr = "";
-    let killed = false;
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    // The child must be gone well within this; if not, something was left running.
-    const guard = setTimeout(() => {
-      killed = true;
-      child.kill("SIGKILL");
-    }, 10_000);
-    child.on("exit", (code) => {
-      clearTimeout(guard);
-      resolvePromise({ code, stdout, stderr, killed });
-    });
-  });
+`);
 }
 
 describe("close() leaves the event loop empty", () => {
@@ -77,5 +40,73 @@ describe("close() leaves the event loop empty", () => {
     const result = await runChild("127.0.0.1:1", mount.path, `if (node.source !== "files") throw new Error("expected files"); await new Promise((r) => setTimeout(r, 120));`);
     expect(result.stderr).toBe("");
     expect(result).toMatchObject({ code: 0, killed: false });
+  });
+});
+
+// Issue 14 item 4: a script that forgets $close() must still exit. The stand-in /events server
+// lives in this (the test) process, so it cannot be what keeps the child alive or lets it go.
+describe("a script that never closes still exits", () => {
+  const liteFSEnv = (m: TempMount, httpAddr: string, nodeId = "node-a"): NodeJS.ProcessEnv => ({
+    LITEFS_NODE_ID: nodeId,
+    LITEFS_PRIMARY_HOSTNAME: "node-a",
+    LITEFS_MOUNT_PATH: m.path,
+    LITEFS_DATA_PATH: `${m.path}-data`,
+    LITEFS_DATABASE: m.databaseName,
+    LITEFS_HTTP_ADDR: httpAddr,
+  });
+
+  it("drizzle() in LiteFS mode with the /events stream open", async () => {
+    server = await startEventsServer({ fixture: "primary" });
+    mount = createTempMount({ role: "primary" });
+    const result = await runChildScript(
+      `import { drizzle } from ${sourceUrl("src/driver/drizzle/index.ts")};
+const db = drizzle();
+await db.$node.ready;
+if (db.$node.source !== "events") throw new Error("expected the events stream, got " + db.$node.source);
+db.$client.exec("CREATE TABLE IF NOT EXISTS t(a)");
+db.$client.prepare("INSERT INTO t VALUES (1)").run();
+console.log("wrote; no $close()");
+`,
+      { env: liteFSEnv(mount, `127.0.0.1:${server.port}`) },
+    );
+    expect(result.stderr).toBe("");
+    expect(result).toMatchObject({ code: 0, killed: false });
+    expect(result.stdout).toContain("wrote; no $close()");
+    expect(server.eventsRequests).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a node retrying an unreachable LiteFS API", async () => {
+    mount = createTempMount({ role: "replica" });
+    const result = await runChildScript(
+      `import { loadSettings } from ${sourceUrl("src/config/index.ts")};
+import { openNode } from ${sourceUrl("src/election/node.ts")};
+const node = openNode(loadSettings(), { pollIntervalMs: 10, backoff: { initialMs: 20, maxMs: 50 } });
+await new Promise((r) => setTimeout(r, 200)); // a few reconnect attempts and polls happen
+console.log("role", node.role);
+`,
+      { env: liteFSEnv(mount, "127.0.0.1:1", "node-b") },
+    );
+    expect(result.stderr).toBe("");
+    expect(result).toMatchObject({ code: 0, killed: false });
+    expect(result.stdout).toContain("role replica");
+  });
+
+  it("but `await node.ready` is not cut short: it waits for init or the ready timeout", async () => {
+    // A LiteFS API that accepts the stream and sends nothing: only the ready timeout ends the wait.
+    server = await startEventsServer({ stream: "" });
+    mount = createTempMount({ role: "primary" });
+    const result = await runChildScript(
+      `import { loadSettings } from ${sourceUrl("src/config/index.ts")};
+import { createNode } from ${sourceUrl("src/election/node.ts")};
+const started = Date.now();
+await createNode(loadSettings(), { readyTimeoutMs: 1000 });
+console.log("ready after", Date.now() - started);
+`,
+      { env: liteFSEnv(mount, `127.0.0.1:${server.port}`) },
+    );
+    expect(result.stderr).toBe("");
+    expect(result).toMatchObject({ code: 0, killed: false });
+    const waited = Number(/ready after (\d+)/.exec(result.stdout)?.[1]);
+    expect(waited).toBeGreaterThanOrEqual(990);
   });
 });

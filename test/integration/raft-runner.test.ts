@@ -148,6 +148,8 @@ describe("raft runner", () => {
     for (const id of IDS) await startMember(id);
     await waitFor("a leader", leader);
     const any = members.get("n2")!;
+    // A read needs a known leader; n2 may hear of the new one a heartbeat after it is elected.
+    await waitFor("n2 to know the leader", () => any.node.status().leader !== null);
     await any.node.read();
     expect(any.kv.entries().sort()).toEqual(Array.from({ length: 5 }, (_, i) => [`k${i}`, `v${i}`]));
     await members.get("n3")!.node.close();

@@ -59,7 +59,6 @@ function expectEverySettingInPlace(settings: LiteFSSettings, doc: RenderedDoc): 
       hostname: settings.nodeId,
       "advertise-url": settings.advertiseUrl,
       candidate: true,
-      promote: true,
       consul: { url: `http://127.0.0.1:${settings.raft!.leasePort}`, key: "litefs/primary", ttl: "10s", "lock-delay": "1s" },
     });
   }

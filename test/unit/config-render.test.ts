@@ -91,7 +91,6 @@ describe("raft lease renders as consul pointing at the local lease service", () 
       hostname: "node-b",
       "advertise-url": "http://node-b:20202",
       candidate: true,
-      promote: true,
       consul: { url: "http://127.0.0.1:8600", key: "litefs/primary", ttl: "10s", "lock-delay": "1s" },
     });
     expect(findUnknownLitefsKeys(doc)).toEqual([]);

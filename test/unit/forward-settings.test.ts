@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.js";
 import {
@@ -6,6 +7,7 @@ import {
   parseByteSize,
   parseDurationMs,
   parseListenAddress,
+  primaryAddress,
   resolvePrimaryAddress,
 } from "../../src/forward/settings.js";
 
@@ -35,6 +37,10 @@ describe("loadForwardSettings", () => {
       rywTimeoutMode: "504",
       db: null,
       healthMaxLagMs: 10_000,
+      maxRequests: 1024,
+      bodyBudgetBytes: 64 * 1024 * 1024,
+      maxTxidWaits: 256,
+      trustedProxies: [],
     });
     expect(DEFAULT_BODY_LIMIT_BYTES).toBe(10 * 1024 * 1024);
     expect(Object.isFrozen(s)).toBe(true);
@@ -51,6 +57,10 @@ describe("loadForwardSettings", () => {
       LITEFS_FORWARD_RYW_MODE: "forward",
       LITEFS_FORWARD_DB: "app.db",
       LITEFS_FORWARD_HEALTH_MAX_LAG: "1m",
+      LITEFS_FORWARD_MAX_REQUESTS: "64",
+      LITEFS_FORWARD_BODY_BUDGET: "8MiB",
+      LITEFS_FORWARD_MAX_TXID_WAITS: "16",
+      LITEFS_FORWARD_TRUSTED_PROXIES: "10.0.0.0/8, ::1, 192.168.1.7",
     });
     expect(s.listen).toBe("127.0.0.1:9000");
     expect(s.upstream).toBe("http://127.0.0.1:8081");
@@ -62,6 +72,30 @@ describe("loadForwardSettings", () => {
     expect(s.rywTimeoutMode).toBe("forward");
     expect(s.db).toBe("app.db");
     expect(s.healthMaxLagMs).toBe(60_000);
+    expect(s.maxRequests).toBe(64);
+    expect(s.bodyBudgetBytes).toBe(8 * 1024 * 1024);
+    expect(s.maxTxidWaits).toBe(16);
+    expect(s.trustedProxies).toEqual(["10.0.0.0/8", "::1", "192.168.1.7"]);
+  });
+
+  it("refuses bad budgets and trusted proxies, naming the variable", () => {
+    const error = configError(() =>
+      loadForwardSettings({}, {
+        ...base,
+        LITEFS_FORWARD_MAX_REQUESTS: "0",
+        LITEFS_FORWARD_MAX_TXID_WAITS: "many",
+        LITEFS_FORWARD_TRUSTED_PROXIES: "10.0.0.0/33,lb.internal",
+      }),
+    );
+    const byEnv = Object.fromEntries(error.issues.map((i) => [i.env, i.message]));
+    expect(byEnv["LITEFS_FORWARD_MAX_REQUESTS"]).toMatch(/at least 1/);
+    expect(byEnv["LITEFS_FORWARD_MAX_TXID_WAITS"]).toMatch(/whole number/);
+    expect(byEnv["LITEFS_FORWARD_TRUSTED_PROXIES"]).toMatch(/IP address or CIDR block.*"10\.0\.0\.0\/33"/);
+    const small = configError(() => loadForwardSettings({ bodyLimit: "2MiB", bodyBudget: "1MiB" }, base));
+    expect(small.issues[0]?.env).toBe("LITEFS_FORWARD_BODY_BUDGET");
+    expect(small.issues[0]?.message).toMatch(/below LITEFS_FORWARD_BODY_LIMIT/);
+    // A body limit over the default budget raises the default budget with it.
+    expect(loadForwardSettings({ bodyLimit: "100MiB" }, base).bodyBudgetBytes).toBe(100 * 1024 * 1024);
   });
 
   it("lets explicit input win over env", () => {
@@ -138,11 +172,28 @@ describe("value parsers", () => {
     expect(() => parseListenAddress("nope")).toThrow(ConfigError);
   });
 
-  it("primary addresses: the map wins, then the template; own keys only", () => {
+  it("primary addresses: only the map's own keys when a map is set, else the template", () => {
     const settings = { hosts: { "node-a": "http://10.0.0.1:8080" }, target: "http://{host}.internal:8080/" };
     expect(resolvePrimaryAddress(settings, "node-a")).toBe("http://10.0.0.1:8080");
-    expect(resolvePrimaryAddress(settings, "node-b")).toBe("http://node-b.internal:8080");
-    expect(resolvePrimaryAddress({ hosts: {}, target: null }, "node-b")).toBeNull();
+    expect(primaryAddress(settings, "node-b")).toMatchObject({ ok: false, problem: "not-in-map" });
+    expect(resolvePrimaryAddress({ hosts: {}, target: "http://{host}.internal:8080/" }, "node-b")).toBe("http://node-b.internal:8080");
+    expect(primaryAddress({ hosts: {}, target: null }, "node-b")).toMatchObject({ ok: false, problem: "unconfigured" });
     expect(resolvePrimaryAddress({ hosts: { "node-a": "http://a" }, target: null }, "constructor")).toBeNull();
+  });
+
+  it("primary addresses: a {host} that is not a bare node name is refused, whatever the settings", () => {
+    const template = { hosts: {}, target: "http://{host}:8080" };
+    for (const forged of ["127.0.0.1:18099/stolen?", "evil.example/x", "a@b", "node a", "", "node-a#", "[::1]", "a..b", "."]) {
+      expect(primaryAddress(template, forged)).toMatchObject({ ok: false, problem: "not-a-node-name" });
+    }
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: fc.constantFrom(..."ab1.-_:/?#@[]% ") })), (host) => {
+        const result = primaryAddress(template, host);
+        if (!result.ok) return true;
+        // Whatever passes can only be the URL's host: the template's own port and path stay.
+        const url = new URL(result.url);
+        return url.port === "8080" && url.pathname === "/" && url.search === "" && url.hash === "" && url.username === "" && url.password === "";
+      }),
+    );
   });
 });

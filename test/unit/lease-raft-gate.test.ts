@@ -76,6 +76,18 @@ const refusal = (n: LiteFSNode): unknown => {
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+function writeUntilRefused(n: LiteFSNode, maxMs: number): { refusedAfterMs: number | null; error: unknown } {
+  const start = performance.now();
+  while (performance.now() - start < maxMs) {
+    try {
+      n.gate.assertWritable();
+    } catch (error) {
+      return { refusedAfterMs: performance.now() - start, error };
+    }
+  }
+  return { refusedAfterMs: null, error: null };
+}
+
 describe("raft write gate", () => {
   it("LiteFS primary backed by the lease state is writable", () => {
     const { node: n } = open("primary", state());
@@ -162,18 +174,6 @@ describe("raft facts for status and metrics", () => {
 
 describe("raft write gate under a synchronous write loop (no timers run)", () => {
   // A loop that never yields: only the gate's own clock check can stop it at the deadline.
-  function writeUntilRefused(n: LiteFSNode, maxMs: number): { refusedAfterMs: number | null; error: unknown } {
-    const start = performance.now();
-    while (performance.now() - start < maxMs) {
-      try {
-        n.gate.assertWritable();
-      } catch (error) {
-        return { refusedAfterMs: performance.now() - start, error };
-      }
-    }
-    return { refusedAfterMs: null, error: null };
-  }
-
   it("refuses at the lease deadline while the gate answers from the mount files", () => {
     const { node: n } = open("primary", state({ deadlineNs: ns(150), graceMs: 60_000 }));
     const r = writeUntilRefused(n, 2000);
@@ -210,6 +210,55 @@ describe("raft write gate under a synchronous write loop (no timers run)", () =>
       expect(r.refusedAfterMs).not.toBeNull();
       expect(isSplitBrainError(r.error)).toBe(true);
       expect((r.error as SplitBrainError).message).toMatch(/deadline passed/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("raft write gate during a planned handoff (drain file)", () => {
+  it("refuses with NotPrimaryError (reason handoff, naming the target) while the drain is in force, even in a synchronous loop on /events", async () => {
+    const { startEventsServer } = await import("../support/events-server.js");
+    const { handoffDrainPath, writeHandoffDrain, clearHandoffDrain } = await import("../../src/election/handoff-drain.js");
+    const server = await startEventsServer({ stream: `{"type":"init","data":{"isPrimary":true}}\n` });
+    try {
+      mount = createTempMount({ role: "primary" });
+      const path = leaseStatePath(mount.path);
+      writeLeaseState(path, state({ graceMs: 60_000 }));
+      const settings = loadSettings(
+        {
+          nodeId: "node-b",
+          leaderElection: "raft",
+          mountPath: mount.path,
+          dataPath: "/var/lib/litefs",
+          databaseName: "db",
+          raft: { selfAddr: "node-b:7000", peers: ["node-a:7000", "node-c:7000"], secret: "0123456789abcdef" },
+        },
+        {},
+      );
+      election = raftLeaseElection({ statePath: path, pollMs: 50 });
+      node = openNode(settings, { logger: pino({ level: "silent" }), pollIntervalMs: 0, election, apiUrl: server.url });
+      await node.ready;
+      expect(node.source).toBe("events");
+      expect(refusal(node)).toBeNull();
+
+      // Written by another process (the handoff); this loop never yields to timers.
+      const drain = handoffDrainPath(mount.path);
+      writeHandoffDrain(drain, { target: "node-c", untilNs: ns(5000) });
+      const r = writeUntilRefused(node, 3000);
+      expect(r.refusedAfterMs).not.toBeNull();
+      expect(r.refusedAfterMs!).toBeLessThan(500); // one cached-verdict horizon (50 ms) plus slack
+      expect(isNotPrimaryError(r.error)).toBe(true);
+      expect(r.error).toMatchObject({ reason: "handoff", primary: "node-c" });
+      expect(node.splitBrain).toBe(false);
+
+      // Cleared (handoff failed): writable again; an expired drain does not count either.
+      clearHandoffDrain(drain);
+      await sleep(120);
+      expect(refusal(node)).toBeNull();
+      writeHandoffDrain(drain, { target: "node-c", untilNs: ns(-1) });
+      await sleep(120);
+      expect(refusal(node)).toBeNull();
     } finally {
       await server.close();
     }

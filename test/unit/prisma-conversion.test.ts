@@ -30,15 +30,23 @@ describe("mapArg", () => {
     expect(() => mapArg("abc", t("float"), "iso8601")).toThrow(ArgumentConversionError);
   });
 
-  it("keeps decimals as exact text; whole raw-query numbers become integers", () => {
-    expect(mapArg("1234567890.123456789012345", t("decimal"), "iso8601")).toBe("1234567890.123456789012345");
-    expect(mapArg("-1e-30", t("decimal"), "iso8601")).toBe("-1e-30");
-    expect(mapArg(7, t("decimal"), "iso8601")).toBe(7n);
+  it("binds decimals as REALs, except whole numbers that only an INTEGER holds exactly", () => {
+    expect(mapArg("1234567890.123456789012345", t("decimal"), "iso8601")).toBe(1234567890.1234567);
+    expect(mapArg("-1e-30", t("decimal"), "iso8601")).toBe(-1e-30);
+    expect(mapArg("10", t("decimal"), "iso8601")).toBe(10);
+    expect(mapArg("9007199254740992", t("decimal"), "iso8601")).toBe(9007199254740992);
+    expect(mapArg("9007199254740993", t("decimal"), "iso8601")).toBe(9007199254740993n);
+    expect(mapArg("-9223372036854775807", t("decimal"), "iso8601")).toBe(-9223372036854775807n);
+    expect(mapArg("-9223372036854775808", t("decimal"), "iso8601")).toBe(-9223372036854775808); // -2^63: a REAL holds it
+    expect(mapArg("9223372036854775809", t("decimal"), "iso8601")).toBe(9223372036854775809);
+    // Raw-query numbers arrive typed "decimal": bound as they are (REAL), like the official adapter.
+    expect(mapArg(7, t("decimal"), "iso8601")).toBe(7);
     expect(mapArg(0.5, t("decimal"), "iso8601")).toBe(0.5);
     expect(() => mapArg("1,5", t("decimal"), "iso8601")).toThrow(ArgumentConversionError);
-    // A Decimal.js-like value object prints itself exactly.
+    expect(() => mapArg("NaN", t("decimal"), "iso8601")).toThrow(ArgumentConversionError);
+    // A Decimal.js-like value object goes the same way as its text.
     const decimalLike = { toFixed: () => "", isFinite: () => true, toString: () => "0.30000000000000000001" };
-    expect(mapArg(decimalLike, t("unknown"), "iso8601")).toBe("0.30000000000000000001");
+    expect(mapArg(decimalLike, t("unknown"), "iso8601")).toBe(0.3);
   });
 
   it("maps booleans to 1/0", () => {
@@ -112,16 +120,10 @@ describe("column types", () => {
     expect(columnTypeFromDeclared("TEXT")).toBe(ColumnTypeEnum.Text);
   });
 
-  it("handles parameterised and hand-written types by SQLite's affinity rules", () => {
-    expect(columnTypeFromDeclared("VARCHAR(255)")).toBe(ColumnTypeEnum.Text);
-    expect(columnTypeFromDeclared("DECIMAL(10, 2)")).toBe(ColumnTypeEnum.Numeric);
-    expect(columnTypeFromDeclared("UNSIGNED INT")).toBe(ColumnTypeEnum.Int64);
-    expect(columnTypeFromDeclared("NATIVE VARCHAR")).toBe(ColumnTypeEnum.Text);
-    expect(columnTypeFromDeclared("LONGBLOB")).toBe(ColumnTypeEnum.Bytes);
-    expect(columnTypeFromDeclared("FLOAT8")).toBe(ColumnTypeEnum.Double);
-    expect(columnTypeFromDeclared(null)).toBeNull();
-    expect(columnTypeFromDeclared("")).toBeNull();
-    expect(columnTypeFromDeclared("MONEY")).toBeNull();
+  it("leaves every other declared type (parameterised, JSON, hand-written) to the values, like the official adapter", () => {
+    for (const declared of ["VARCHAR(255)", "DECIMAL(10, 2)", "UNSIGNED INT", "JSON", "LONGBLOB", "FLOAT8", "MONEY", "", null]) {
+      expect(columnTypeFromDeclared(declared), String(declared)).toBeNull();
+    }
   });
 
   it("types undeclared columns from their first non-null value, Buffer included", () => {
@@ -132,5 +134,8 @@ describe("column types", () => {
     expect(() => columnTypeFromValue({})).toThrow(TypeError);
     const types = resolveColumnTypes([ColumnTypeEnum.Text, null, null], [1, 2], [[1, null, null], [2, "x", null]]);
     expect(types).toEqual([ColumnTypeEnum.Text, ColumnTypeEnum.Text, ColumnTypeEnum.Int32]);
+    // An integer first and a REAL later: a number column, not Int64 (which would truncate 12.5).
+    expect(resolveColumnTypes([null], [0], [[12n], [12.5]])).toEqual([ColumnTypeEnum.UnknownNumber]);
+    expect(resolveColumnTypes([null], [0], [[12n], [13n]])).toEqual([ColumnTypeEnum.Int64]);
   });
 });

@@ -37,13 +37,13 @@ describe("StatementCache", () => {
     expect(cache.get("  create table u (x)").changesSchema).toBe(true);
   });
 
-  it("uses BigInt only for statements whose columns need exact 64-bit integers", () => {
-    db.exec("CREATE TABLE w (i INTEGER, b BIGINT, d DECIMAL); INSERT INTO w VALUES (1, 2, 3)");
+  it("reads every integer exactly (BigInt), whatever the column's declared type", () => {
+    db.exec("CREATE TABLE w (i INTEGER, b BIGINT, d DECIMAL); INSERT INTO w VALUES (9007199254740993, 2, 3)");
     const cache = new StatementCache(prepare, 8);
-    expect(cache.get("SELECT i FROM w").stmt.all()).toEqual([[1]]);
-    expect(cache.get("SELECT i, b FROM w").stmt.all()).toEqual([[1n, 2n]]);
+    expect(cache.get("SELECT i FROM w").stmt.all()).toEqual([[9007199254740993n]]);
+    expect(cache.get("SELECT i, b FROM w").stmt.all()).toEqual([[9007199254740993n, 2n]]);
     expect(cache.get("SELECT d FROM w").stmt.all()).toEqual([[3n]]);
-    expect(cache.get("SELECT i + 0 FROM w").stmt.all()).toEqual([[1n]]);
+    expect(cache.get("SELECT i + 0 FROM w").stmt.all()).toEqual([[9007199254740993n]]);
   });
 
   it("is bounded and evicts the least recently used", () => {

@@ -1,6 +1,8 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, readdirSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openRaftStorage, RaftStorageError, type RaftStorage } from "../../src/election/raft/storage.js";
 import { encodeRecord } from "../../src/election/raft/storage-log.js";
@@ -81,21 +83,108 @@ describe("identity and missing storage", () => {
     expect(() => openStorage({ clusterId: "other" })).toThrow(/configured as "n1" in cluster "other"/);
   });
 
-  it("refuses a bootstrap flag once the node has state, so a flag left on cannot hide data loss", () => {
+  it("ignores a bootstrap flag once the member has storage (left on in the environment), keeping its state", () => {
+    const s = openStorage({ bootstrap: true });
+    s.save({ hardState: { term: 2, vote: "n1", commit: 0 }, entries: range(1, 2, 2), snapshot: null });
+    s.close();
+    const warnings: string[] = [];
+    const again = openStorage({ bootstrap: true, warnings });
+    expect(again.initial.hardState).toEqual({ term: 2, vote: "n1", commit: 0 });
+    expect(again.initial.entries).toHaveLength(2);
+    expect(warnings.join()).toMatch(/bootstrap flag is ignored/);
+  });
+
+  it("still refuses a member whose storage was lost, with or without the flag having been used before", () => {
     const s = openStorage({ bootstrap: true });
     s.save({ hardState: { term: 2, vote: "n1", commit: 0 }, entries: [], snapshot: null });
     s.close();
-    expect(() => openStorage({ bootstrap: true })).toThrow(/Bootstrap is for the first start only/);
-    // A bootstrap retried before the node ever did anything is fine.
+    rmSync(dir, { recursive: true });
+    expect(() => openStorage()).toThrow(/is missing at/);
+  });
+
+  it("refuses Raft files with state but no identity file; finishes a bootstrap that crashed before writing it", () => {
+    const s = openStorage({ bootstrap: true });
+    s.save({ hardState: { term: 1, vote: "n1", commit: 0 }, entries: [], snapshot: null });
+    s.close();
+    rmSync(join(dir, "identity.json"));
+    expect(() => openStorage({ bootstrap: true })).toThrow(/no identity\.json/);
     rmSync(dir, { recursive: true });
     openStorage({ bootstrap: true }).close();
+    rmSync(join(dir, "identity.json"));
+    expect(() => openStorage()).toThrow(/no identity\.json/);
     expect(openStorage({ bootstrap: true }).initial.hardState.term).toBe(0);
   });
 
-  it("refuses Raft files without an identity file", () => {
-    openStorage({ bootstrap: true }).close();
-    rmSync(join(dir, "identity.json"));
-    expect(() => openStorage({ bootstrap: true })).toThrow(/no identity\.json/);
+  it("gives every bootstrap a new incarnation and keeps it across reopen", () => {
+    const s = openStorage({ bootstrap: true });
+    const first = s.identity.incarnation;
+    expect(first).toMatch(/^[0-9a-f]{32}$/);
+    expect(reopen(s).identity.incarnation).toBe(first);
+    open.splice(0).forEach((x) => x.close());
+    rmSync(dir, { recursive: true });
+    expect(openStorage({ bootstrap: true }).identity.incarnation).not.toBe(first);
+  });
+});
+
+describe("files that should exist (issue 11: a deleted file must not open with defaults)", () => {
+  const snap = (index: number, term: number) => ({ meta: { index, term, voters: ["n1", "n2", "n3"] }, data: enc.encode(`s${index}`) });
+
+  function withSnapshotAt6(): void {
+    const s = openStorage({ bootstrap: true });
+    s.save({ hardState: { term: 7, vote: "n2", commit: 0 }, entries: range(1, 10, 7), snapshot: null });
+    s.save({ hardState: { term: 7, vote: "n2", commit: 8 }, entries: [], snapshot: null });
+    s.compact(snap(6, 7));
+    s.close();
+  }
+
+  it("refuses a missing hard state (a vote in term 7 would be forgotten), naming the file and the recovery", () => {
+    withSnapshotAt6();
+    rmSync(join(dir, "hardstate"));
+    let err: Error | null = null;
+    try {
+      openStorage();
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err).toBeInstanceOf(RaftStorageError);
+    expect(err!.message).toContain(join(dir, "hardstate"));
+    expect(err!.message).toMatch(/is missing.*remove this member's Raft data directory and add the member back/);
+  });
+
+  it("refuses a deleted log when entries 7-10 sit after a snapshot at 6", () => {
+    withSnapshotAt6();
+    rmSync(join(dir, "log"));
+    expect(() => openStorage()).toThrow(new RegExp(`${join(dir, "log")} is missing`));
+  });
+
+  it("refuses an emptied log (entries 7-10 acknowledged, none left)", () => {
+    withSnapshotAt6();
+    writeFileSync(join(dir, "log"), Buffer.alloc(0));
+    expect(() => openStorage()).toThrow(/holds entries only up to 6 but entries up to 10 were acknowledged/);
+  });
+
+  it("refuses a missing snapshot and a snapshot older than the recorded one", () => {
+    withSnapshotAt6();
+    const current = readFileSync(join(dir, "snapshot"));
+    rmSync(join(dir, "snapshot"));
+    expect(() => openStorage()).toThrow(new RegExp(`${join(dir, "snapshot")} is missing, but the hard state records a snapshot at index 6`));
+    writeFileSync(join(dir, "snapshot"), current);
+    const s = openStorage();
+    s.save({ hardState: { term: 7, vote: "n2", commit: 10 }, entries: [], snapshot: null });
+    s.compact(snap(9, 7));
+    s.close();
+    writeFileSync(join(dir, "snapshot"), current);
+    expect(() => openStorage()).toThrow(/is at index 6, older than the snapshot at 9/);
+  });
+
+  it("refuses a log cut short by whole records (no torn record to blame)", () => {
+    const s = openStorage({ bootstrap: true });
+    s.save({ hardState: { term: 1, vote: "n1", commit: 0 }, entries: range(1, 4, 1), snapshot: null });
+    s.close();
+    const b = readFileSync(join(dir, "log"));
+    const firstLen = b.readUInt32BE(0);
+    writeFileSync(join(dir, "log"), b.subarray(0, 8 + firstLen));
+    expect(() => openStorage()).toThrow(/holds entries only up to 1 but entries up to 4 were acknowledged: it ends at byte/);
   });
 });
 
@@ -176,7 +265,7 @@ describe("crash recovery of the log tail", () => {
     const warnings: string[] = [];
     let s = openStorage({ warnings });
     expect(texts(s.initial.entries)).toEqual(texts(range(1, 4, 1)));
-    expect(warnings.join()).toMatch(/dropped \d+ bytes of torn\/corrupt tail/);
+    expect(warnings.join()).toMatch(/dropped \d+ bytes of unacknowledged torn tail/);
     s.save({ hardState: null, entries: [entry(5, 1, "again")], snapshot: null });
     s = reopen(s);
     expect(texts(s.initial.entries).at(-1)).toBe("5@1:again");
@@ -218,7 +307,19 @@ describe("crash recovery of the log tail", () => {
     const firstLen = b.readUInt32BE(0);
     b[8 + firstLen + 8 + 2]! ^= 0xff;
     writeFileSync(logPath, b);
-    expect(() => openStorage()).toThrow(/corrupt at byte .* valid records follow/);
+    expect(() => openStorage()).toThrow(new RegExp(`${logPath} holds entries only up to 1 but entries up to 4 were acknowledged: it is damaged at byte ${8 + firstLen} \\(checksum mismatch\\)`));
+  });
+
+  it("refuses a flipped bit in a length field mid-log instead of taking it for a torn tail", () => {
+    prepared();
+    const logPath = join(dir, "log");
+    const b = readFileSync(logPath);
+    const firstLen = b.readUInt32BE(0);
+    // The second record's length grows by 256: it now seems to run past the end of the file.
+    b[8 + firstLen + 2]! ^= 0x01;
+    writeFileSync(logPath, b);
+    expect(() => openStorage()).toThrow(new RegExp(`${logPath} holds entries only up to 1 but entries up to 4 were acknowledged: it is damaged at byte ${8 + firstLen}`));
+    expect(readFileSync(logPath)).toEqual(b);
   });
 
   it("drops a torn multi-record append whose earlier pages never reached the disk", () => {
@@ -237,18 +338,14 @@ describe("crash recovery of the log tail", () => {
     expect(warnings.join()).toMatch(/torn/);
   });
 
-  it("clamps a stored commit that points past a dropped tail", () => {
+  it("refuses a last acknowledged record cut short (it was fsynced before the ack: not a torn tail)", () => {
     const s = openStorage({ bootstrap: true });
     s.save({ hardState: { term: 1, vote: "n1", commit: 0 }, entries: range(1, 4, 1), snapshot: null });
     s.save({ hardState: { term: 1, vote: "n1", commit: 4 }, entries: [], snapshot: null });
     s.close();
     const logPath = join(dir, "log");
     truncateSync(logPath, statSync(logPath).size - 2);
-    const warnings: string[] = [];
-    const again = openStorage({ warnings });
-    expect(again.initial.entries).toHaveLength(3);
-    expect(again.initial.hardState.commit).toBe(3);
-    expect(warnings.join("\n")).toMatch(/commit 4 is beyond the last stored entry 3/);
+    expect(() => openStorage()).toThrow(/holds entries only up to 3 but entries up to 4 were acknowledged/);
   });
 });
 
@@ -307,5 +404,45 @@ describe("snapshots and compaction", () => {
     // Hand-craft a log that starts at 5 (entries 3 and 4 lost).
     writeFileSync(join(dir, "log"), Buffer.concat(range(5, 6, 1).map((e) => encodeRecord(encodeEntry(e)))));
     expect(() => openStorage()).toThrow(/first entry after the snapshot is 5, expected 3/);
+  });
+});
+
+describe("the data-directory lock", () => {
+  const storageModule = fileURLToPath(new URL("../../src/election/raft/storage.ts", import.meta.url));
+
+  it("refuses a second open of the same directory at once, in the same process", () => {
+    openStorage({ bootstrap: true });
+    const started = Date.now();
+    let err: RaftStorageError | null = null;
+    try {
+      openStorage();
+    } catch (e) {
+      err = e as RaftStorageError;
+    }
+    expect(err?.kind).toBe("locked");
+    expect(err?.message).toContain(`Raft data directory ${dir} is in use by another lease service`);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it("is held by another process until it dies, and a SIGKILL leaves no stale lock", { timeout: 20_000 }, async () => {
+    openStorage({ bootstrap: true }).close();
+    const script = `const { openRaftStorage } = await import(${JSON.stringify(storageModule)});
+      openRaftStorage({ dir: ${JSON.stringify(dir)}, nodeId: "n1", clusterId: "c1" });
+      process.stdout.write("holding\\n");
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on("data", (d: Buffer) => d.toString().includes("holding") && resolve());
+        child.on("exit", (code) => reject(new Error(`holder exited with ${code}`)));
+      });
+      expect(() => openStorage()).toThrow(/is in use by another lease service/);
+      const exited = new Promise((r) => child.on("exit", r));
+      child.kill("SIGKILL");
+      await exited;
+      expect(openStorage().identity.nodeId).toBe("n1");
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 });

@@ -1,6 +1,8 @@
 // Which Prisma ColumnType a result column has. SQLite reports a column's declared type only for
 // plain table columns; expressions (COUNT(*), literals, CASE …) have none and are typed from
-// the values they actually hold.
+// the values they actually hold. The mapping is the official adapter's, so that $queryRaw gives
+// the same types: declared types it does not list (`DECIMAL(10,2)`, `JSON`, `VARCHAR(255)`) are
+// typed from their values like expressions.
 import { ColumnTypeEnum, type ColumnType } from "@prisma/driver-adapter-utils";
 
 const EXACT: ReadonlyMap<string, ColumnType> = new Map<string, ColumnType>([
@@ -34,30 +36,13 @@ const EXACT: ReadonlyMap<string, ColumnType> = new Map<string, ColumnType>([
   ["NVARCHAR", ColumnTypeEnum.Text],
   ["BLOB", ColumnTypeEnum.Bytes],
   ["BOOLEAN", ColumnTypeEnum.Boolean],
-  ["JSON", ColumnTypeEnum.Json],
   ["JSONB", ColumnTypeEnum.Json],
 ]);
 
-/**
- * Maps a declared column type to a ColumnType, or null when the values must decide.
- * Beyond the exact names Prisma's migrations emit, parameterised forms (`VARCHAR(255)`,
- * `DECIMAL(10,2)`) and SQLite's affinity rules (https://sqlite.org/datatype3.html §3.1) cover
- * hand-written DDL, so a `NVARCHAR(40)` column is text rather than a guess from its first value.
- */
+/** Maps a declared column type to a ColumnType, or null when the values must decide. */
 export function columnTypeFromDeclared(declared: string | null): ColumnType | null {
   if (declared === null || declared === "") return null;
-  const upper = declared.toUpperCase().trim();
-  const exact = EXACT.get(upper);
-  if (exact !== undefined) return exact;
-  const base = upper.replace(/\s*\(.*\)\s*$/, "");
-  const byBase = EXACT.get(base);
-  if (byBase !== undefined) return byBase;
-  // SQLite affinity rules, in SQLite's own order of precedence.
-  if (base.includes("INT")) return ColumnTypeEnum.Int64;
-  if (base.includes("CHAR") || base.includes("CLOB") || base.includes("TEXT")) return ColumnTypeEnum.Text;
-  if (base.includes("BLOB")) return ColumnTypeEnum.Bytes;
-  if (base.includes("REAL") || base.includes("FLOA") || base.includes("DOUB")) return ColumnTypeEnum.Double;
-  return null;
+  return EXACT.get(declared.toUpperCase()) ?? null;
 }
 
 /** The type of an undeclared column, from one of its non-null values (as better-sqlite3 returns them). */
@@ -82,7 +67,10 @@ export function columnTypeFromValue(value: unknown): ColumnType {
 /**
  * Column types of one result set: declared types first, the values of the rows for the rest.
  * `declared` holds the precomputed declared mapping (cached with the statement).
- * A column that is undeclared and null in every row is reported as Int32, like the official adapter.
+ * As in the official adapter, the first non-null value decides, and a column that is null in
+ * every row is reported as Int32. One exception: an integer first and a REAL later makes the
+ * column UnknownNumber, where the official adapter reports Int64 and truncates the REAL
+ * (12.5 read as 12n).
  */
 export function resolveColumnTypes(
   declared: readonly (ColumnType | null)[],
@@ -90,16 +78,25 @@ export function resolveColumnTypes(
   rows: readonly unknown[][],
 ): ColumnType[] {
   const types = declared.slice() as ColumnType[];
-  for (const index of undeclared) {
-    let type: ColumnType = ColumnTypeEnum.Int32;
-    for (const row of rows) {
-      const value = row[index];
-      if (value !== null && value !== undefined) {
-        type = columnTypeFromValue(value);
-        break;
-      }
-    }
-    types[index] = type;
-  }
+  for (const index of undeclared) types[index] = typeFromValues(rows, index);
   return types;
+}
+
+function typeFromValues(rows: readonly unknown[][], index: number): ColumnType {
+  for (let r = 0; r < rows.length; r++) {
+    const value = rows[r]![index];
+    if (value === null || value === undefined) continue;
+    const type = columnTypeFromValue(value);
+    if (type === ColumnTypeEnum.Int64 && holdsFraction(rows, index, r + 1)) return ColumnTypeEnum.UnknownNumber;
+    return type;
+  }
+  return ColumnTypeEnum.Int32;
+}
+
+function holdsFraction(rows: readonly unknown[][], index: number, from: number): boolean {
+  for (let r = from; r < rows.length; r++) {
+    const value = rows[r]![index];
+    if (typeof value === "number" && !Number.isInteger(value)) return true;
+  }
+  return false;
 }

@@ -45,14 +45,9 @@ function mapScalar(arg: unknown, scalarType: ArgType["scalarType"], format: Time
       if (typeof arg === "string") return numberFromText(arg, index);
       break;
     case "decimal":
-      // Decimals stay text: SQLite's NUMERIC affinity converts them in the column, and a raw
-      // `SELECT ?` keeps every digit. parseFloat would round before SQLite ever saw the value.
-      if (typeof arg === "string") {
-        if (!isDecimalText(arg)) throw new ArgumentConversionError(`argument ${index + 1}: "${arg}" is not a decimal number`);
-        return arg;
-      }
-      // Raw-query numbers arrive typed "decimal"; whole ones are bound as INTEGER, not REAL.
-      if (typeof arg === "number" && Number.isSafeInteger(arg)) return BigInt(arg);
+      // Prisma sends raw-query numbers and Float fields typed "decimal" as JS numbers: bound as
+      // they are (a REAL, like the official adapter: `${42} || 'x'` is '42.0x').
+      if (typeof arg === "string") return decimalFromText(arg, index);
       break;
     case "datetime":
       if (typeof arg === "string") return formatDate(parseDate(arg, index), format);
@@ -83,8 +78,8 @@ function mapByJsType(arg: unknown, format: TimestampFormat, index: number): Bind
       if (Buffer.isBuffer(arg)) return arg;
       if (arg instanceof Uint8Array) return Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength);
       if (arg instanceof ArrayBuffer) return Buffer.from(arg);
-      // Decimal.js and similar value objects print themselves exactly.
-      if (isDecimalLike(arg)) return arg.toString();
+      // Decimal.js and similar value objects: as their text would be.
+      if (isDecimalLike(arg)) return decimalFromText(arg.toString(), index);
       return JSON.stringify(arg);
     }
     default:
@@ -117,9 +112,24 @@ function numberFromText(text: string, index: number): number {
 }
 
 const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
-function isDecimalText(text: string): boolean {
-  return DECIMAL_TEXT.test(text);
+/**
+ * A decimal as the official adapter binds it, a REAL (parseFloat), so that raw comparisons and
+ * arithmetic give the same answers (`${new Decimal("10")} = 10` is true). Except where a REAL
+ * would change the value and SQLite can hold it exactly: a whole number beyond 2^53 that fits
+ * in 64 bits and that no REAL equals is bound as an INTEGER (README: differences from the official
+ * adapter).
+ */
+function decimalFromText(text: string, index: number): number | bigint {
+  if (!DECIMAL_TEXT.test(text)) throw new ArgumentConversionError(`argument ${index + 1}: "${text}" is not a decimal number`);
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) && Number.isFinite(value) && INTEGER_TEXT.test(text)) {
+    const exact = BigInt(text);
+    if (exact >= INT64_MIN && exact <= INT64_MAX && BigInt(value) !== exact) return exact;
+  }
+  return value;
 }
 
 function parseDate(text: string, index: number): Date {

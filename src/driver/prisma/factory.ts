@@ -55,9 +55,10 @@ export class PrismaLiteFS implements SqlMigrationAwareDriverAdapterFactory {
   async connect(): Promise<SqlDriverAdapter> {
     const settings = this.#options.settings ?? this.#options.node?.settings ?? loadSettings();
     const ownNode = this.#options.node === undefined;
+    // Not waiting for `node.ready`: the gate answers from the mount files at once, so reads
+    // run and a write with the role unknown is refused now, not after the ready timeout.
     const node = this.#options.node ?? openNode(settings);
     try {
-      if (ownNode) await node.ready;
       const busy = this.#options.busyTimeoutMs;
       const db = openGuardedDatabase(settings, node, busy === undefined ? {} : { busyTimeoutMs: busy });
       return this.#adapter(db, ownNode ? () => node.close() : undefined);

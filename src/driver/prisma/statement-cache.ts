@@ -1,7 +1,7 @@
 // Prepared statements by SQL text, bounded, least recently used evicted. Prisma sends the same
 // few SQL texts over and over; preparing (and classifying, and reading the column metadata of)
 // each one once is where the adapter's speed over the official one comes from.
-import { ColumnTypeEnum, type ColumnType } from "@prisma/driver-adapter-utils";
+import type { ColumnType } from "@prisma/driver-adapter-utils";
 import type BetterSqlite3 from "better-sqlite3";
 import { columnTypeFromDeclared } from "./column-types.js";
 
@@ -88,40 +88,25 @@ export class StatementCache {
 }
 
 function describe(stmt: Statement): CachedStatement {
+  // Integers as BigInt everywhere, like the official adapter: exact beyond 2^53 (rowids,
+  // INTEGER PRIMARY KEY, lastInsertRowid), and integer vs REAL tells expression columns apart.
+  stmt.safeIntegers(true);
   const reader = stmt.reader;
-  if (!reader) {
-    // Exact lastInsertRowid beyond 2^53.
-    stmt.safeIntegers(true);
-    return { stmt, reader, changesSchema: DDL.test(stmt.source), columns: EMPTY_COLUMNS, lastUsed: 0 };
-  }
+  if (!reader) return { stmt, reader, changesSchema: DDL.test(stmt.source), columns: EMPTY_COLUMNS, lastUsed: 0 };
   stmt.raw(true); // rows as arrays, as Prisma wants them
   return { stmt, reader, changesSchema: false, columns: readColumns(stmt), lastUsed: 0 };
 }
 
-// Column types whose values can be integers beyond 2^53 that Prisma represents exactly:
-// BigInt (Int64), Decimal (Numeric: NUMERIC affinity stores whole decimals as INTEGER), and
-// undeclared columns (expressions, whose type the values decide).
-function needsExactIntegers(type: ColumnType | null): boolean {
-  return type === null || type === ColumnTypeEnum.Int64 || type === ColumnTypeEnum.Numeric;
-}
-
-/**
- * Reads a reader's result columns (names, declared types) and sets the statement's integer mode:
- * BigInt only where a column needs it. Allocating a BigInt per integer costs a read of 50 rows
- * more than all of the rest of the adapter's work; an Int column (32-bit in Prisma) never needs it.
- */
+/** Reads a reader's result columns: names and declared types. */
 export function readColumns(stmt: Statement): ColumnInfo {
   const names: string[] = [];
   const declared: (ColumnType | null)[] = [];
   const undeclared: number[] = [];
-  let exactIntegers = false;
   for (const column of stmt.columns()) {
     const type = columnTypeFromDeclared(column.type);
     if (type === null) undeclared.push(names.length);
-    if (needsExactIntegers(type)) exactIntegers = true;
     names.push(column.name);
     declared.push(type);
   }
-  stmt.safeIntegers(exactIntegers);
   return { names, declared, undeclared };
 }

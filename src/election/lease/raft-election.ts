@@ -11,6 +11,7 @@
 
 import type { ElectionView, Contradiction } from "../election-view.js";
 import type { LiteFSView } from "../../litefs/view.js";
+import { activeHandoffDrain } from "../handoff-drain.js";
 import { leaseProblem, nextLeaseChangeNs, readLeaseState, type LeaseStateReading } from "./published-state.js";
 
 export interface RaftLeaseElectionOptions {
@@ -21,6 +22,8 @@ export interface RaftLeaseElectionOptions {
   /** Injected for tests; default process.hrtime.bigint. */
   readonly nowNs?: () => bigint;
   readonly read?: (path: string) => LeaseStateReading;
+  /** The handoff drain file (handoff-drain.ts); default: next to statePath (handoffDrainPath of the same mount). */
+  readonly drainPath?: string;
 }
 
 /** Raft facts for metrics and health (src/health RaftMetricsSource shape). */
@@ -46,6 +49,9 @@ export function raftLeaseElection(options: RaftLeaseElectionOptions): RaftLeaseE
   const nowNs = options.nowNs ?? (() => process.hrtime.bigint());
   const read = options.read ?? readLeaseState;
   const pollMs = options.pollMs ?? 100;
+  const drainPath = options.drainPath ?? options.statePath.replace(/\.lease\.json$/, ".handoff.json");
+  const draining = (): boolean => activeHandoffDrain(drainPath, nowNs()) !== null;
+  let lastDraining = draining();
   const listeners = new Set<() => void>();
   let reading = read(options.statePath);
   let lastProblem: string | null = leaseProblem(reading, nowNs());
@@ -75,8 +81,10 @@ export function raftLeaseElection(options: RaftLeaseElectionOptions): RaftLeaseE
     reading = read(options.statePath);
     noteLeader();
     const problem = leaseProblem(reading, nowNs());
-    const changed = (problem === null) !== (lastProblem === null);
+    const drainingNow = draining();
+    const changed = (problem === null) !== (lastProblem === null) || drainingNow !== lastDraining;
     lastProblem = problem;
+    lastDraining = drainingNow;
     armDeadline();
     if (changed) for (const l of [...listeners]) l();
   }
@@ -101,11 +109,21 @@ export function raftLeaseElection(options: RaftLeaseElectionOptions): RaftLeaseE
       const self = reading.ok ? reading.state.node : null;
       return { reason: `LiteFS says this node is primary but ${problem}`, primary: named !== null && named !== self ? named : null };
     },
-    // Called right after contradiction() found this primary view backed: the verdict holds until
-    // the deadline or the quorum-contact grace runs out, whichever comes first.
+    // A planned handoff drains the writers first (handoff-drain.ts): a primary view that is
+    // backed is still not writable while the drain file is in force.
+    primaryRefusal() {
+      const drain = activeHandoffDrain(drainPath, nowNs());
+      lastDraining = drain !== null;
+      if (drain === null) return null;
+      return { reason: "handoff" as const, primary: drain.target, detail: `handoff in progress (pid ${drain.pid})${drain.target ? ` to "${drain.target}"` : ""}` };
+    },
+    // Called right after this primary view was judged writable: the verdict holds until the
+    // deadline or the quorum-contact grace runs out, and at most one poll interval, so that even a
+    // synchronous write loop that never yields to the poll timer sees a handoff drain in time.
     writableUntilMs(): number {
       const next = nextLeaseChangeNs(reading);
-      return next === null ? Infinity : performance.now() + Number(next - nowNs()) / 1e6;
+      const untilLease = next === null ? Infinity : Number(next - nowNs()) / 1e6;
+      return performance.now() + Math.min(untilLease, pollMs);
     },
     subscribe(listener: () => void): () => void {
       listeners.add(listener);

@@ -30,6 +30,11 @@ export interface LeasePolicy {
   /** The Consul key LiteFS locks (CONSUL_LEASE.key); `<key>/clusterid` is served too. */
   readonly leaseKey: string;
   readonly minTtlMs: number;
+  /**
+   * litefs-node's own keys: the member directory (node-directory.ts), one key per Raft member,
+   * read and written with plain GET/PUT.
+   */
+  readonly directoryKeys: readonly string[];
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -103,13 +108,14 @@ export function leaseRequestRefusal(request: LeaseRequest, policy: LeasePolicy):
   switch (request.op) {
     case "kv-get":
     case "kv-put": {
-      if (request.key !== leaseKey && request.key !== clusterIdKey) {
-        return refuse(403, `Permission denied: this lease service serves only the keys "${leaseKey}" and "${clusterIdKey}"`);
+      const plainKey = request.key === clusterIdKey || policy.directoryKeys.includes(request.key);
+      if (request.key !== leaseKey && !plainKey) {
+        return refuse(403, `Permission denied: this lease service serves only the keys "${leaseKey}", "${clusterIdKey}" and its member directory`);
       }
       if (request.op === "kv-get") return null;
       if (base64Bytes(request.value) > MAX_KV_VALUE_BYTES) return refuse(413, `Value exceeds ${MAX_KV_VALUE_BYTES} byte limit`);
-      if (request.key === clusterIdKey) {
-        return request.lock === "none" ? null : refuse(403, `Permission denied: "${clusterIdKey}" is written only with a plain PUT (no acquire or release)`);
+      if (plainKey) {
+        return request.lock === "none" ? null : refuse(403, `Permission denied: "${request.key}" is written only with a plain PUT (no acquire or release)`);
       }
       if (request.lock === "none") {
         return refuse(403, `Permission denied: "${leaseKey}" is written only with ?acquire= or ?release= (a plain PUT would rewrite the primary without holding the lock)`);

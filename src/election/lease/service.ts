@@ -37,6 +37,8 @@ export interface LeaseServiceOptions {
   readonly nodeName: string;
   /** The Consul key LiteFS locks (CONSUL_LEASE.key). */
   readonly leaseKey: string;
+  /** litefs-node's member directory keys, served with plain GET/PUT (rules.ts). Default none. */
+  readonly directoryKeys?: readonly string[];
   readonly forward?: Forwarder;
   /** Where this node accepts forwarded requests; announced in the log when it becomes leader. */
   readonly forwardAddr?: string | null;
@@ -117,7 +119,7 @@ export class LeaseService {
     this.knobs = { ...SAFE_LEASE_KNOBS, ...(options.knobs ?? {}) };
     const minTtlMs = options.minTtlMs ?? DEFAULT_MIN_TTL_MS;
     if (!(minTtlMs >= ABSOLUTE_MIN_TTL_MS)) throw new RangeError(`minTtlMs must be at least ${ABSOLUTE_MIN_TTL_MS} ms, got ${minTtlMs}`);
-    this.policy = Object.freeze({ leaseKey: options.leaseKey, minTtlMs });
+    this.policy = Object.freeze({ leaseKey: options.leaseKey, minTtlMs, directoryKeys: Object.freeze([...(options.directoryKeys ?? [])]) });
     this.graceMs = options.quorumGraceMs ?? DEFAULT_QUORUM_GRACE_MS;
     this.probeIntervalMs = options.probeIntervalMs ?? 200;
     this.emit = options.onEvent ?? (() => {});

@@ -5,10 +5,12 @@
  * - `missing`: the data directory is missing or empty and no bootstrap was requested (a node
  *   that lost its data must not rejoin under its old id).
  * - `mismatch`: the directory belongs to another node id or cluster id.
- * - `corrupt`: damaged acknowledged data (not a torn tail).
+ * - `corrupt`: damaged or missing acknowledged data (not a torn tail): a damaged record before the
+ *   acknowledged end, a log or snapshot shorter than what was acknowledged, a missing file.
+ * - `locked`: another process holds the data directory.
  * - `invalid`: a caller bug (appending with a gap, and the like).
  */
-export type RaftStorageErrorKind = "missing" | "mismatch" | "corrupt" | "invalid";
+export type RaftStorageErrorKind = "missing" | "mismatch" | "corrupt" | "locked" | "invalid";
 
 export class RaftStorageError extends Error {
   readonly kind: RaftStorageErrorKind;
@@ -19,3 +21,7 @@ export class RaftStorageError extends Error {
     this.name = "RaftStorageError";
   }
 }
+
+/** What every refusal of damaged or lost acknowledged data tells the operator to do. */
+export const RECOVERY =
+  "Refusing to start. To recover, remove this member's Raft data directory and add the member back as the README describes (raft mode, \"Recovering a member\").";

@@ -7,6 +7,7 @@
 // directory is only ever accepted with an explicit bootstrap request, and a directory written
 // for another node or cluster is refused.
 
+import { randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { readFileIfExists, writeFileAtomicSync } from "./storage-files.js";
@@ -20,6 +21,15 @@ export interface StorageIdentity {
   readonly clusterId: string;
   /** ISO time of bootstrap, for operators. */
   readonly createdAt: string;
+  /**
+   * Random id of this copy of the member's storage, made at bootstrap. Peers remember it: a member
+   * that comes back with re-created storage shows another one and is refused (it forgot its votes).
+   */
+  readonly incarnation: string;
+}
+
+export function newIncarnation(): string {
+  return randomBytes(16).toString("hex");
 }
 
 /** Lists directory entries, or null when the directory does not exist. */
@@ -46,11 +56,13 @@ export function readIdentity(dir: string): StorageIdentity | null {
   if (!o || o.format !== FORMAT || typeof o.nodeId !== "string" || typeof o.clusterId !== "string" || typeof o.createdAt !== "string") {
     throw new RaftStorageError("corrupt", `Raft identity file ${path} is not a ${FORMAT} identity (fields format, nodeId, clusterId, createdAt)`);
   }
-  return { nodeId: o.nodeId, clusterId: o.clusterId, createdAt: o.createdAt };
+  // Files from before incarnations existed: a stable stand-in derived from the bootstrap time.
+  const incarnation = typeof o.incarnation === "string" ? o.incarnation : `created-${o.createdAt}`;
+  return { nodeId: o.nodeId, clusterId: o.clusterId, createdAt: o.createdAt, incarnation };
 }
 
 export function writeIdentity(dir: string, id: StorageIdentity): void {
-  const body = JSON.stringify({ format: FORMAT, nodeId: id.nodeId, clusterId: id.clusterId, createdAt: id.createdAt }, null, 2) + "\n";
+  const body = JSON.stringify({ format: FORMAT, nodeId: id.nodeId, clusterId: id.clusterId, createdAt: id.createdAt, incarnation: id.incarnation }, null, 2) + "\n";
   writeFileAtomicSync(join(dir, IDENTITY_FILE), Buffer.from(body, "utf8"));
 }
 
@@ -60,9 +72,9 @@ export function missingStorageError(dir: string, nodeId: string, clusterId: stri
     `Raft storage for node "${nodeId}" in cluster "${clusterId}" is ${state} at ${dir}. ` +
       `A node that lost its Raft data must not rejoin under its old id: it would forget its vote and ` +
       `entries it acknowledged, which can elect a leader without committed writes. ` +
-      `If this is the very first start of a brand-new cluster, start every node once with bootstrap ` +
-      `enabled (e.g. LITEFS_RAFT_BOOTSTRAP=1). If this node's data was lost, restore the directory ` +
-      `from a backup, or remove the node from the cluster's peer lists and add it back under a new node id.`,
+      `If this is the very first start of a brand-new cluster, start every node with bootstrap ` +
+      `enabled (LITEFS_RAFT_BOOTSTRAP=true; it is ignored once a member has storage). If this member's ` +
+      `data was lost, add the member back as the README describes (raft mode, "Recovering a member").`,
   );
 }
 

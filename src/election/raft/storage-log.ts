@@ -6,10 +6,12 @@
 // - Appends are one positional write + one fsync; nothing is ever rewritten on the hot path.
 // - The CRC covers the length too, so a zero-filled tail (a file extended by the filesystem
 //   but never written) or random garbage cannot pass as a record.
-// - A crash can only tear records written after the last completed fsync, so on open a bad
-//   record followed by nothing valid is a torn tail: dropped and truncated away. A bad record
-//   followed by valid records is torn only if it shows unwritten (zeroed) sectors; otherwise it
-//   is damage to acknowledged data and we refuse to open (see hasValidRecordAfterBadOne).
+// - Torn tail or damage? The storage records, durably and before any ack leaves, the last index
+//   the log holds (the hard state's `lastIndex`, see storage.ts). A crash can only tear records
+//   written after that point, which nobody was told about: those are a torn tail, dropped and
+//   truncated away. A bad record, or a missing one, at or below the recorded index is damage to
+//   acknowledged data: open refuses, naming the file and the byte offset. So a flipped bit in a
+//   length field mid-log can never pass for a torn tail.
 // - Conflict truncation ("an entry at index i replaces everything from i on") is ftruncate at
 //   the record offset of entry i, then append, then one fsync: durable in the same step.
 // - Compaction (after a snapshot) rewrites the surviving suffix into a temp file, fsyncs it and
@@ -23,7 +25,7 @@ import { dirname } from "node:path";
 import { decodeEntry, encodeEntry, DEFAULT_CODEC_LIMITS } from "./codec.js";
 import { fsyncDir, tempPathFor, writeFully } from "./storage-files.js";
 import type { Entry } from "./types.js";
-import { RaftStorageError } from "./storage-errors.js";
+import { RaftStorageError, RECOVERY } from "./storage-errors.js";
 
 const HEADER = 8;
 /** Bound on one record so a garbage length cannot make us allocate gigabytes. */
@@ -81,6 +83,8 @@ export class LogFile {
   private fd: number;
   /** offsets[k] = file offset of the record of entry `firstIndex + k`. */
   private offsets: number[] = [];
+  /** terms[k] = term of entry `firstIndex + k`. */
+  private terms: number[] = [];
   private firstIndex: number;
   private size: number;
 
@@ -96,62 +100,68 @@ export class LogFile {
   }
 
   /**
-   * Opens (creating if needed) the log at `path`. Entries at or below `afterIndex` (covered by the
-   * snapshot) are skipped; the rest must be consecutive from `afterIndex + 1`.
+   * Opens the existing log at `path`. Entries at or below `afterIndex` (covered by the snapshot)
+   * are skipped; the rest must be consecutive from `afterIndex + 1`. `ackedIndex` is the last
+   * index the storage recorded as durable: the log must reach it, and only records after it may
+   * be dropped as a torn tail.
    */
-  static open(path: string, afterIndex: number): LogOpenResult {
-    const fd = openSync(path, "a+", 0o600);
-    // "a+" opens for append; positional writes are ignored on Linux with O_APPEND, so reopen r+.
-    closeSync(fd);
+  static open(path: string, afterIndex: number, ackedIndex: number): LogOpenResult {
     const rw = openSync(path, "r+");
     try {
       const file = readWhole(rw);
       const entries: Entry[] = [];
       const offsets: number[] = [];
+      const terms: number[] = [];
       let off = 0;
-      let droppedTail: string | null = null;
+      let bad: string | null = null;
       let expected = -1;
       let skipped = 0;
       while (off < file.length) {
         const rec = parseRecord(file, off);
         if (typeof rec === "string") {
-          if (hasValidRecordAfterBadOne(file, off)) {
-            throw new RaftStorageError(
-              "corrupt",
-              `Raft log ${path} is corrupt at byte ${off} (${rec}) but valid records follow: this is not a torn write from a crash but damage to acknowledged data. Refusing to start; restore the node from a backup or remove it from the cluster and re-add it under a new id.`,
-            );
-          }
-          droppedTail = `dropped ${file.length - off} bytes of torn/corrupt tail at byte ${off} (${rec})`;
+          bad = rec;
           break;
         }
         let e: Entry;
         try {
           e = decodeEntry(rec.payload);
         } catch (err) {
-          throw new RaftStorageError("corrupt", `Raft log ${path}: record at byte ${off} has a valid checksum but does not decode: ${(err as Error).message}`);
+          throw new RaftStorageError("corrupt", `Raft log ${path}: record at byte ${off} has a valid checksum but does not decode: ${(err as Error).message}. ${RECOVERY}`);
         }
         if (expected !== -1 && e.index !== expected) {
           // Truncation is done with ftruncate, so indexes in the file are always consecutive.
-          throw new RaftStorageError("corrupt", `Raft log ${path}: entry ${e.index} at byte ${off} follows entry ${expected - 1}; the log is not consecutive`);
+          throw new RaftStorageError("corrupt", `Raft log ${path}: entry ${e.index} at byte ${off} follows entry ${expected - 1}; the log is not consecutive. ${RECOVERY}`);
         }
         expected = e.index + 1;
         if (e.index > afterIndex) {
           if (entries.length === 0 && e.index !== afterIndex + 1) {
-            throw new RaftStorageError("corrupt", `Raft log ${path}: first entry after the snapshot is ${e.index}, expected ${afterIndex + 1}; entries are missing`);
+            throw new RaftStorageError("corrupt", `Raft log ${path}: first entry after the snapshot is ${e.index}, expected ${afterIndex + 1}; entries are missing. ${RECOVERY}`);
           }
           entries.push(e);
           offsets.push(off);
+          terms.push(e.term);
         } else {
           skipped++;
         }
         off = rec.next;
       }
-      if (droppedTail !== null) {
+      const reached = entries.length > 0 ? entries[entries.length - 1]!.index : afterIndex;
+      if (reached < ackedIndex) {
+        const where = bad === null ? `it ends at byte ${off}` : `it is damaged at byte ${off} (${bad})`;
+        throw new RaftStorageError(
+          "corrupt",
+          `Raft log ${path} holds entries only up to ${reached} but entries up to ${ackedIndex} were acknowledged: ${where}. ` +
+            `This is not a torn write from a crash but lost or damaged acknowledged data. ${RECOVERY}`,
+        );
+      }
+      const droppedTail = bad === null ? null : `dropped ${file.length - off} bytes of unacknowledged torn tail at byte ${off} (${bad}); entries up to ${reached} are intact`;
+      if (bad !== null) {
         ftruncateSync(rw, off);
         fsyncSync(rw);
       }
       const log = new LogFile(path, rw, afterIndex + 1, off);
       log.offsets = offsets;
+      log.terms = terms;
       // Records covered by the snapshot survive a crash between writing the snapshot and
       // compacting the log. Compact now, so the file always starts right after the snapshot and
       // later appends keep it consecutive.
@@ -161,6 +171,11 @@ export class LogFile {
       closeSync(rw);
       throw e;
     }
+  }
+
+  /** Term of a stored entry, or null when `index` is not in the log. */
+  termAt(index: number): number | null {
+    return this.terms[index - this.firstIndex] ?? null;
   }
 
   get lastIndex(): number {
@@ -185,6 +200,7 @@ export class LogFile {
       const cut = this.offsets[k]!;
       ftruncateSync(this.fd, cut);
       this.offsets.length = k;
+      this.terms.length = k;
       this.size = cut;
     }
     const records: Buffer[] = [];
@@ -195,6 +211,7 @@ export class LogFile {
       expected++;
       const rec = encodeRecord(encodeEntry(e));
       this.offsets.push(pos);
+      this.terms.push(e.term);
       pos += rec.length;
       records.push(rec);
     }
@@ -235,6 +252,7 @@ export class LogFile {
     closeSync(this.fd);
     this.fd = openSync(this.path, "r+");
     this.offsets = offsets;
+    this.terms = keep.map((e) => e.term);
     this.firstIndex = afterIndex + 1;
     this.size = pos;
   }
@@ -263,38 +281,4 @@ export class LogFile {
   close(): void {
     closeSync(this.fd);
   }
-}
-
-// Is a bad record at `off` damage to acknowledged data, or a torn write from a crash?
-// A bad record with nothing valid after it is a torn tail. With valid records after it, it can
-// still be torn: one append writes several records, and the kernel may persist the later pages
-// before the earlier ones when the crash hits before the fsync. Such unwritten pages read back as
-// zeros, so (as etcd's WAL does) a bad record containing a zeroed, 512-byte-aligned sector is
-// taken as torn. Dropping the records after it is safe then: none of them can have been fsynced,
-// since an fsync covers everything written before it, the torn record included. Anything else is
-// bit rot in synced data, and dropping acknowledged entries silently would be unsafe.
-const SECTOR = 512;
-
-function hasValidRecordAfterBadOne(file: Buffer, off: number): boolean {
-  if (file.length - off < HEADER) return false;
-  const len = file.readUInt32BE(off);
-  if (len > MAX_RECORD_BYTES) return false;
-  const next = off + HEADER + len;
-  if (next >= file.length) return false;
-  if (typeof parseRecord(file, next) === "string") return false;
-  return !containsZeroSector(file, off, next);
-}
-
-function containsZeroSector(file: Buffer, from: number, to: number): boolean {
-  for (let s = Math.ceil(from / SECTOR) * SECTOR; s + SECTOR <= to; s += SECTOR) {
-    let zero = true;
-    for (let i = s; i < s + SECTOR; i++) {
-      if (file[i] !== 0) {
-        zero = false;
-        break;
-      }
-    }
-    if (zero) return true;
-  }
-  return false;
 }

@@ -42,3 +42,36 @@ CREATE TABLE "Counter" (
     "name" TEXT NOT NULL PRIMARY KEY,
     "value" INTEGER NOT NULL
 );
+
+CREATE TABLE "Tag" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "name" TEXT NOT NULL
+);
+CREATE UNIQUE INDEX "Tag_name_key" ON "Tag"("name");
+
+CREATE TABLE "Comment" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "body" TEXT NOT NULL,
+    "authorId" INTEGER NOT NULL,
+    CONSTRAINT "Comment_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User" ("id") ON DELETE RESTRICT ON UPDATE CASCADE
+);
+
+CREATE TABLE "Membership" (
+    "userId" INTEGER NOT NULL,
+    "orgName" TEXT NOT NULL,
+    "role" TEXT NOT NULL DEFAULT 'USER',
+    "seat" INTEGER NOT NULL,
+    "floor" INTEGER NOT NULL,
+
+    PRIMARY KEY ("userId", "orgName")
+);
+CREATE UNIQUE INDEX "Membership_floor_seat_key" ON "Membership"("floor", "seat");
+
+CREATE TABLE "_PostToTag" (
+    "A" INTEGER NOT NULL,
+    "B" INTEGER NOT NULL,
+    CONSTRAINT "_PostToTag_A_fkey" FOREIGN KEY ("A") REFERENCES "Post" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "_PostToTag_B_fkey" FOREIGN KEY ("B") REFERENCES "Tag" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+CREATE UNIQUE INDEX "_PostToTag_AB_unique" ON "_PostToTag"("A", "B");
+CREATE INDEX "_PostToTag_B_index" ON "_PostToTag"("B");
