@@ -75,7 +75,7 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
     });
 
     // Both LiteFS stand-ins start, each after its lease service joined (no 500 at their first call).
-    for (const r of runs) await waitFor(() => records(r.record).find((e) => e.event === "lease-service"), 20_000, `lease-service probe (${r.out()})`);
+    for (const r of runs) await waitFor(() => records(r.record).find((e) => e.event === "lease-service"), 20_000, `lease-service probe (${r.out()}) ${JSON.stringify(records(r.record))}`);
     for (const [i, r] of runs.entries()) {
       const recs = records(r.record);
       const start = recs.find((e) => e.event === "start")!;
