@@ -138,6 +138,13 @@ const rows: SettingReference[] = [
     kind: "string",
   },
   {
+    setting: "databaseWaitTimeout",
+    env: "LITEFS_DATABASE_WAIT_TIMEOUT",
+    default: "30s",
+    description: "Go duration: on a replica, how long opening the database waits for the file to replicate (a new cluster's replicas have none until the primary's first write); 0 = fail at once",
+    kind: "string",
+  },
+  {
     setting: "raft.selfAddr",
     env: "LITEFS_RAFT_SELF_ADDR",
     default: "none; required for raft",

@@ -84,6 +84,7 @@ function applyDefaults(raw: Raw, cwd: string): LiteFSSettings {
     advertiseUrl,
     proxy,
     retention: get("retention") ?? DEFAULTS.retention,
+    databaseWaitTimeout: get("databaseWaitTimeout") ?? DEFAULTS.databaseWaitTimeout,
     raft,
     consul,
     exec: get("exec") ?? null,

@@ -87,6 +87,11 @@ export interface LiteFSSettings {
   readonly proxy: ProxySettings | null;
   /** Go duration, default "1h". */
   readonly retention: string;
+  /**
+   * Go duration, default "30s": how long opening the database on a replica waits for the file to
+   * arrive (a new cluster's replica has none until the primary's first write replicates). "0": no wait.
+   */
+  readonly databaseWaitTimeout: string;
   readonly raft: RaftSettings | null;
   /** consul mode only (null otherwise). */
   readonly consul: ConsulSettings | null;
@@ -138,6 +143,7 @@ export interface LiteFSSettingsInput {
   advertiseUrl?: string | null;
   proxy?: ProxySettingsInput | null;
   retention?: string;
+  databaseWaitTimeout?: string;
   raft?: RaftSettingsInput | null;
   consul?: ConsulSettingsInput | null;
   exec?: string | null;
