@@ -52,6 +52,7 @@ function applyDefaults(raw: Raw, cwd: string): LiteFSSettings {
         leasePort: rawRaft.leasePort ?? DEFAULTS.leasePort,
         forwardPort: rawRaft.forwardPort ?? null,
         secret: rawRaft.secret ?? null,
+        leaseToken: rawRaft.leaseToken ?? null,
         dataDir: rawRaft.dataDir ?? posix.join(dataPath, DEFAULTS.raftDirName),
         bootstrap: rawRaft.bootstrap ?? false,
       }

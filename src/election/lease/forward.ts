@@ -17,13 +17,15 @@ import { formatHostPort, parseHostPort } from "../../config/addresses.js";
 import { ConnectionGate } from "../raft/connection-gate.js";
 import { describeTlsFailure, pskChannel, pskClientOptions, pskServerOptions } from "../raft/tls-psk.js";
 import type { NodeId } from "../raft/types.js";
+import { MAX_LEASE_REQUEST_BYTES } from "./limits.js";
 import type { Forwarder, LeaseReply, LeaseRequest } from "./types.js";
 
 const PATH = "/v1/internal/lease-forward";
 const VERSION_HEADER = "x-litefs-lease-forward-version";
 /** 1 was plain HTTP with an HMAC over a timestamp; 2 is HTTPS with TLS-PSK. */
 export const FORWARD_PROTOCOL_VERSION = 2;
-const MAX_BODY = 64 * 1024;
+// The same limit as the HTTP front end's (limits.ts): whatever LiteFS may send forwards too.
+const MAX_BODY = MAX_LEASE_REQUEST_BYTES;
 
 export interface ForwardLimits {
   /** Connections at once (default 64), per source address (default 16), kept for members (default 16). */
