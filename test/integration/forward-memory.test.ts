@@ -11,6 +11,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { startCli } from "../support/cli.js";
 import { startEventsServer } from "../support/events-server.js";
+import { replicaProxyEnv } from "../support/forward-fixtures.js";
 import { createTempMount } from "../support/litefs-mount.js";
 
 const CLIENTS = 150;
@@ -72,18 +73,7 @@ describe("memory under attack", () => {
       cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
     }
     const urlOf = (s: http.Server): string => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
-    const proxy = startCli(["proxy", "--listen", "127.0.0.1:0"], {
-      LITEFS_ENABLED: "true",
-      LITEFS_MOUNT_PATH: mount.path,
-      LITEFS_DATA_PATH: `${mount.path}-data`,
-      LITEFS_DATABASE: "db",
-      LITEFS_NODE_ID: "node-b",
-      LITEFS_PRIMARY_HOSTNAME: "node-a",
-      LITEFS_HTTP_ADDR: `127.0.0.1:${events.port}`,
-      LITEFS_FORWARD_UPSTREAM: urlOf(local),
-      LITEFS_FORWARD_HOSTS: `node-a=${urlOf(primary)}`,
-      LITEFS_FORWARD_RYW_TIMEOUT: "2s",
-    }, 60_000);
+    const proxy = startCli(["proxy", "--listen", "127.0.0.1:0"], { ...replicaProxyEnv(mount.path, events.port, urlOf(local), urlOf(primary)), LITEFS_FORWARD_RYW_TIMEOUT: "2s" }, 60_000);
     cleanups.push(() => proxy.kill());
     const [, url] = await proxy.waitForOutput(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
     const port = Number(new URL(url ?? "").port);
