@@ -75,8 +75,9 @@ export const SNAPSHOT_MAX_BYTES =
   2 * JSON_NUMBER;
 
 /**
- * Largest JSON body of one lease request between members (follower -> leader forwarding): a
- * kv-put of the largest value with the longest key and a session id, with room to spare. The
- * forward channel accepts exactly this much, so whatever the HTTP front end accepts forwards too.
+ * Largest JSON body of one lease request between members (follower -> leader forwarding),
+ * derived from the value limit: a kv-put of the largest value (base64) with the longest key, a
+ * session id and 1 KiB for field names and numbers. The forward channel accepts exactly this
+ * much, so whatever the HTTP front end accepts forwards too (one limit everywhere).
  */
-export const MAX_LEASE_REQUEST_BYTES = 16 * 1024;
+export const MAX_LEASE_REQUEST_BYTES = MAX_KV_VALUE_BASE64_CHARS + jsonString(MAX_KV_KEY_CHARS) + jsonString(SESSION_ID_CHARS) + 1024;
