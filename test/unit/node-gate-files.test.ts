@@ -11,6 +11,7 @@ import type { ElectionView } from "../../src/election/election-view.js";
 import { NODE_MOUNT_FILE_OPS, type MountFileOps } from "../../src/litefs/mount-view.js";
 import { translateRefusal } from "../../src/driver/refusal.js";
 import { createTempMount, type MountState, type TempMount } from "../support/litefs-mount.js";
+import { refusal } from "../support/node-probes.js";
 
 function capturingLogger(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
@@ -48,15 +49,6 @@ function open(nodeId: string, state: MountState | "none", extra: Partial<LiteFSS
   // verdict cache has its own tests below.
   node = openNode(settings, { logger, pollIntervalMs: 0, backoff: { initialMs: 60_000, maxMs: 60_000 }, fileGateCacheMs: 0 });
   return node;
-}
-
-function refusal(n: LiteFSNode): unknown {
-  try {
-    n.gate.assertWritable();
-    return null;
-  } catch (e) {
-    return e;
-  }
 }
 
 describe("gate matrix over mount dirs (static election, primaryHostname node-a)", () => {
