@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { closestCommand } from "./commands/suggest.js";
 import { COMMANDS, USAGE } from "./commands/index.js";
 
 function packageVersion(): string {
@@ -32,7 +33,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    process.stderr.write(`litefs-node: unknown command "${name}"\n\n${USAGE}`);
+    const guess = closestCommand(name, Object.keys(COMMANDS));
+    process.stderr.write(`litefs-node: unknown command "${name}"${guess ? `; did you mean "${guess}"?` : ""}\nRun "litefs-node --help" for usage.\n`);
     return 2;
   }
   return command(rest);

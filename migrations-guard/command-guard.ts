@@ -6,6 +6,7 @@ import { DEFAULT_BUSY_TIMEOUT_MS } from "../src/driver/guarded-database.js";
 import { combinedSignal, withMigrationNode, type MigrationContext, type MigrationNodeOptions } from "./migration-node.js";
 import { judgeMigrationRole } from "./node-role.js";
 import { checkReplicaDatabase } from "./replica-check.js";
+import { migrationCommandEnv } from "./command-env.js";
 import { runCommand, type CommandRunResult } from "./run-command.js";
 import { loadTarget, type MigrationTarget } from "./targets.js";
 import { checkWaitOptions, waitForReplication, type WaitOptions } from "./wait.js";
@@ -18,6 +19,7 @@ export interface MigrationCommandOptions extends MigrationNodeOptions {
     /** The migrations folders the command applies: what a replica waits for. */
     readonly targets: readonly MigrationTarget[];
   };
+  /** The command's environment (default process.env), with DATABASE_URL added unless set (command-env.ts). */
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
   readonly busyTimeoutMs?: number;
@@ -59,11 +61,9 @@ export async function runMigrationCommandOnPrimary(options: MigrationCommandOpti
       // A signal that arrived before the command started means: do not start it.
       options.signal?.throwIfAborted();
       prepareDatabase(context, busyTimeoutMs);
-      log.info({ command: options.command }, `primary: running ${commandText}`);
-      const result = await runCommand(options.command, {
-        ...(options.env !== undefined ? { env: options.env } : {}),
-        ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-      });
+      const env = migrationCommandEnv(options.env ?? process.env, context.settings);
+      log.info({ command: options.command, DATABASE_URL: env.DATABASE_URL }, `primary: running ${commandText}`);
+      const result = await runCommand(options.command, { env, ...(options.cwd !== undefined ? { cwd: options.cwd } : {}) });
       return { kind: "ran", result, waitedMs };
     };
     const role = judgeMigrationRole(node); // throws SplitBrainError

@@ -39,6 +39,6 @@ export {
   type EventsSubscription,
 } from "./litefs/index.js";
 export { GuardedDatabase, type GuardedDatabaseOptions } from "./driver/guarded-database.js";
-export { openGuardedDatabase } from "./driver/open.js";
+export { openGuardedDatabase, openGuardedDatabaseWhenPresent } from "./driver/open.js";
 export * from "./forward/index.js";
 export * from "./health/index.js";

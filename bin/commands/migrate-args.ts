@@ -1,5 +1,6 @@
 // Arguments of `litefs-node migrate`. Hand-parsed rather than with util.parseArgs because
 // `--wait` takes an optional value and everything after `--` is the command, untouched.
+import { durationArgMs } from "./args.js";
 
 export const DEFAULT_WAIT_SECONDS = 120;
 /** Longest --wait: one day. */
@@ -26,11 +27,10 @@ function usage(message: string): ParsedMigrateArgs {
 
 function parseWait(text: string | undefined): number | string {
   if (text === undefined) return DEFAULT_WAIT_SECONDS;
-  const seconds = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
-  if (!(seconds > 0) || seconds > MAX_WAIT_SECONDS) {
-    return `--wait=SECONDS takes a number of seconds greater than 0 and at most ${MAX_WAIT_SECONDS}, got "${text}"`;
-  }
-  return seconds;
+  const ms = durationArgMs("--wait", text);
+  if (typeof ms === "string") return ms;
+  if (ms > MAX_WAIT_SECONDS * 1000) return `--wait is at most ${MAX_WAIT_SECONDS} s (24h), got "${text}"`;
+  return ms / 1000;
 }
 
 export function parseMigrateArgs(argv: readonly string[]): ParsedMigrateArgs {
@@ -47,7 +47,11 @@ export function parseMigrateArgs(argv: readonly string[]): ParsedMigrateArgs {
     const name = eq === -1 ? arg : arg.slice(0, eq);
     const inline = eq === -1 ? undefined : arg.slice(eq + 1);
     if (name === "--wait") {
-      const parsed = parseWait(inline);
+      // --wait takes its value optionally: "--wait=5m", "--wait 300" and "--wait 5m" all work; a
+      // next argument that is not a duration is not its value ("--wait --drizzle DIR").
+      const next = options[i + 1];
+      const value = inline ?? (next !== undefined && !next.startsWith("-") && typeof parseWait(next) === "number" ? options[++i] : undefined);
+      const parsed = parseWait(value);
       if (typeof parsed === "string") return usage(parsed);
       waitSeconds = parsed;
     } else if (VALUE_OPTIONS.has(name)) {

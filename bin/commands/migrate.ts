@@ -13,7 +13,8 @@ import {
   type MigrationResult,
   type MigrationTarget,
 } from "../../migrations-guard/index.js";
-import { USAGE_EXIT } from "./args.js";
+import { createDefaultLogger } from "../../src/litefs/logger.js";
+import { USAGE_EXIT, usageError } from "./args.js";
 import { DEFAULT_WAIT_SECONDS, parseMigrateArgs, type MigrateArgs } from "./migrate-args.js";
 
 export const MIGRATE_EXIT = Object.freeze({
@@ -25,9 +26,9 @@ export const MIGRATE_EXIT = Object.freeze({
 });
 
 export const MIGRATE_HELP = `Usage:
-  litefs-node migrate [--wait[=SECONDS]] [--migrations DIR]... -- <command> [args...]
-  litefs-node migrate [--wait[=SECONDS]] --drizzle DIR [--table NAME]
-  litefs-node migrate [--wait[=SECONDS]] --prisma DIR
+  litefs-node migrate [--wait[=DURATION]] [--migrations DIR]... -- <command> [args...]
+  litefs-node migrate [--wait[=DURATION]] --drizzle DIR [--table NAME]
+  litefs-node migrate [--wait[=DURATION]] --prisma DIR
 
 Runs migrations on the LiteFS primary only. Every node may run this at start; replicas get the
 schema from the primary by replication.
@@ -37,12 +38,14 @@ schema from the primary by replication.
                       -- npx drizzle-kit migrate     or     -- npx prisma migrate deploy
                       The database is opened once first, so it is created in (or checked for)
                       WAL mode, which LiteFS needs and those tools do not set.
+                      The command gets DATABASE_URL=file:<mountPath>/<databaseName>
+                      (prisma.config.ts, drizzle.config.ts) unless DATABASE_URL is set.
   --drizzle DIR       apply drizzle-kit migrations (DIR has meta/_journal.json) through the
                       guarded driver; same __drizzle_migrations rows as drizzle-kit/drizzle-orm
   --table NAME        drizzle bookkeeping table (default __drizzle_migrations)
   --prisma DIR        apply Prisma migrations (DIR/<timestamp>_<name>/migration.sql) without
                       Prisma's schema engine; Prisma-compatible _prisma_migrations rows
-  --wait[=SECONDS]    on a replica, wait until the migrations have replicated (default
+  --wait [DURATION]   on a replica, wait until the migrations have replicated (default
                       ${DEFAULT_WAIT_SECONDS} s); with no primary known, keep waiting; if this node becomes
                       primary meanwhile, it migrates itself
   --migrations DIR    with a command and --wait: the migrations folder(s) the command applies
@@ -93,6 +96,9 @@ function describeResult(kind: "drizzle" | "prisma", result: MigrationResult): st
 }
 
 async function run(args: MigrateArgs, signal: AbortSignal): Promise<number> {
+  // One line per event: this command says what happened (say/complain); the library's info log
+  // of the same event would be a second line. Warnings still show; LITEFS_LOG_LEVEL overrides.
+  const logger = process.env["LITEFS_LOG_LEVEL"] ? createDefaultLogger() : createDefaultLogger().child({}, { level: "warn" });
   const wait = args.waitSeconds === null ? undefined : { timeoutMs: Math.round(args.waitSeconds * 1000) };
   const { mode } = args;
   if (mode.kind === "drizzle") {
@@ -101,12 +107,13 @@ async function run(args: MigrateArgs, signal: AbortSignal): Promise<number> {
       ...(mode.table !== null ? { migrationsTable: mode.table } : {}),
       ...(wait ? { wait } : {}),
       signal,
+      logger,
     });
     say(describeResult("drizzle", result));
     return MIGRATE_EXIT.ok;
   }
   if (mode.kind === "prisma") {
-    const result = await migratePrisma({ migrationsFolder: mode.folder, ...(wait ? { wait } : {}), signal });
+    const result = await migratePrisma({ migrationsFolder: mode.folder, ...(wait ? { wait } : {}), signal, logger });
     say(describeResult("prisma", result));
     return MIGRATE_EXIT.ok;
   }
@@ -121,7 +128,7 @@ async function run(args: MigrateArgs, signal: AbortSignal): Promise<number> {
     }
   }
   const commandText = mode.command.join(" ");
-  const outcome = await runMigrationCommandOnPrimary({ command: mode.command, ...(wait ? { wait: { ...wait, targets } } : {}), signal });
+  const outcome = await runMigrationCommandOnPrimary({ command: mode.command, ...(wait ? { wait: { ...wait, targets } } : {}), signal, logger });
   switch (outcome.kind) {
     case "skipped":
       say(
@@ -149,10 +156,7 @@ export async function migrateCommand(argv: string[]): Promise<number> {
     process.stdout.write(MIGRATE_HELP);
     return MIGRATE_EXIT.ok;
   }
-  if (parsed.kind === "usage") {
-    process.stderr.write(`litefs-node migrate: ${parsed.message}\n\n${MIGRATE_HELP}`);
-    return MIGRATE_EXIT.usage;
-  }
+  if (parsed.kind === "usage") return usageError("Usage: litefs-node migrate", parsed.message);
   // SIGINT/SIGTERM end a wait cleanly (the node is closed, the exit code says which signal).
   // While a command runs, runCommand forwards them to it instead, and this abort is a no-op.
   const controller = new AbortController();

@@ -21,7 +21,8 @@ export interface RunConfigOptions {
 /** litefs.yml for `run`. */
 export function runConfigText(settings: LiteFSSettings, options: RunConfigOptions): string {
   const doc = litefsConfigDocument(settings) as Record<string, unknown> & { lease: { consul?: { url: string } } };
-  if (options.token && doc.lease.consul) {
+  // raft mode only: in consul mode the URL is the user's own Consul, token included.
+  if (options.token && settings.leaderElection === "raft" && doc.lease.consul) {
     // LiteFS passes the URL's password as X-Consul-Token; the env reference keeps it out of the file.
     doc.lease.consul.url = doc.lease.consul.url.replace("http://", "http://:${LITEFS_LEASE_TOKEN}@");
   }

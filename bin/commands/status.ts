@@ -2,13 +2,19 @@
 import { loadSettings } from "../../src/config/index.js";
 import { createNode } from "../../src/election/node.js";
 import { raftLeaseStatus, type RaftLeaseStatus } from "../../src/election/lease/status.js";
-import { parseCommandArgs } from "./args.js";
+import { durationArgMs, parseCommandArgs, usageError } from "./args.js";
 
-const HELP = `Usage: litefs-node status [--json]
+const HELP = `Usage: litefs-node status [--json] [--timeout DURATION]
 
 Prints this node's role, the primary, the database TXID, replication lag, the election mode and
 whether the cluster is in split brain; in raft mode also the Raft term, leader, lease holder
-and this node's write gate. Exit code 0 when healthy, 1 when split brain or no primary is known.
+and this node's write gate. Exit code 0 when healthy (and in dev mode), 1 when split brain or
+no primary is known.
+
+Options:
+  --json               one JSON object instead of the table
+  --timeout DURATION   how long to wait for LiteFS's /events stream before answering from the
+                       mount files (default 2s; Go duration or seconds)
 `;
 
 export interface StatusReport {
@@ -27,8 +33,10 @@ export interface StatusReport {
 export async function statusCommand(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs(argv, { json: { type: "boolean" }, timeout: { type: "string" } }, HELP);
   if (typeof parsed === "number") return parsed;
+  const timeoutMs = durationArgMs("--timeout", parsed.values.timeout ?? "2s");
+  if (typeof timeoutMs === "string") return usageError(HELP, timeoutMs);
   const settings = loadSettings();
-  const node = await createNode(settings, { readyTimeoutMs: 2000 });
+  const node = await createNode(settings, { readyTimeoutMs: timeoutMs });
   try {
     const txid = node.txid();
     const report: StatusReport = {
@@ -67,6 +75,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
       }
       for (const [k, v] of rows) process.stdout.write(`${k.padEnd(14)}${v}\n`);
     }
+    // Dev mode has no cluster: nothing to be unhealthy about.
+    if (!settings.enabled) return 0;
     return report.splitBrain || report.primary === null ? 1 : 0;
   } finally {
     await node.close();

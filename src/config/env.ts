@@ -29,6 +29,11 @@ function parseText(kind: EnvKind, text: string): Parsed {
       if (FALSE_WORDS.has(word)) return { ok: true, value: false };
       return { ok: false, message: `must be true/false, 1/0 or yes/no, got ${JSON.stringify(text)}` };
     }
+    case "boolean-or-comparison": {
+      // "${FLY_REGION == PRIMARY_REGION}" stays text for LiteFS to evaluate; the schema judges it.
+      if (text.startsWith("${")) return { ok: true, value: text };
+      return parseText("boolean", text);
+    }
     case "list":
       // "a:1, b:2" and a trailing comma are both common in hand-written env files.
       return { ok: true, value: text.split(",").map((item) => item.trim()).filter((item) => item !== "") };

@@ -3,7 +3,8 @@
 
 import * as z from "zod";
 import { formatHostPort, httpUrlProblem, parseHostPort, parseListenAddr, portProblem } from "./addresses.js";
-import { goDurationProblem } from "./durations.js";
+import { goDurationProblem, goDurationToMs } from "./durations.js";
+import { isEnvComparison, withReferencesReplaced } from "./env-references.js";
 import { absolutePathProblem, fileNameProblem } from "./paths.js";
 import { LEADER_ELECTIONS, type LeaderElection } from "./types.js";
 
@@ -15,10 +16,17 @@ export const DEFAULTS = Object.freeze({
   leaderElection: "static" as LeaderElection,
   httpAddr: ":20202",
   retention: "1h",
+  databaseWaitTimeout: "30s",
   proxyAddr: ":8080",
   leasePort: 8500,
   devDirectory: "./.litefs-dev",
   raftDirName: "raft",
+  // LiteFS's own defaults for its consul lease.
+  consulKey: "litefs/primary",
+  consulTtl: "10s",
+  consulLockDelay: "1s",
+  consulCandidate: true as boolean | string,
+  consulPromote: false,
 });
 
 /** A string schema whose format is judged by `problem` (returns a message, or null when fine). */
@@ -33,6 +41,10 @@ const nodeNameProblem = (value: string): string | null => {
   if (value === "") return `must not be empty: give the node a name such as "node-a"`;
   if (/[\s\u0000-\u001f\u007f]/.test(value)) {
     return `must be a name without spaces or control characters such as "node-a", got ${JSON.stringify(value)}`;
+  }
+  // LiteFS expands "$" in litefs.yml but litefs-node reads this name itself: the two would disagree.
+  if (value.includes("$")) {
+    return `must not contain "$": litefs-node uses this name itself, so it cannot be a \${VAR} reference (in consul mode leave nodeId unset to use this machine's hostname), got ${JSON.stringify(value)}`;
   }
   return null;
 };
@@ -54,7 +66,7 @@ const secretProblem = (value: string): string | null => {
 const leaderElectionProblem = (value: string): string | null =>
   (LEADER_ELECTIONS as readonly string[]).includes(value)
     ? null
-    : `must be one of ${LEADER_ELECTIONS.map((m) => JSON.stringify(m)).join(" or ")}, got ${JSON.stringify(value)}`;
+    : `must be one of ${LEADER_ELECTIONS.slice(0, -1).map((m) => JSON.stringify(m)).join(", ")} or ${JSON.stringify(LEADER_ELECTIONS.at(-1))}, got ${JSON.stringify(value)}`;
 
 const listenAddrProblem = (value: string): string | null => {
   const parsed = parseListenAddr(value);
@@ -67,6 +79,52 @@ const hostPortProblem = (example: string) => (value: string): string | null => {
 };
 
 export const EXAMPLE_API_URL = "http://node-a:20202";
+
+/** An http(s) URL that may hold `${VAR}` references LiteFS expands (each judged as a plain word). */
+const urlWithReferencesProblem = (example: string) => (value: string): string | null => {
+  if (/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(value)) return null; // the whole URL from the environment
+  const replaced = withReferencesReplaced(value, "ref");
+  if (!replaced.ok) return replaced.message;
+  // Judged with each reference as a plain word; the message quotes the value as written.
+  return httpUrlProblem(replaced.value, example) === null ? null : httpUrlProblem(value, example);
+};
+
+const EXAMPLE_CONSUL_URL = "http://127.0.0.1:8500";
+
+const durationWithin = (minMs: number, maxMs: number, range: string) => (value: string): string | null => {
+  const problem = goDurationProblem(value);
+  if (problem !== null) return problem;
+  const ms = goDurationToMs(value) as number;
+  return ms < minMs || ms > maxMs ? `must be from ${range} (Consul refuses other values), got ${JSON.stringify(value)}` : null;
+};
+
+const consulKeyProblem = (value: string): string | null => {
+  if (value.trim() === "" || /[\s\u0000-\u001f\u007f]/.test(value) || value.startsWith("/")) {
+    return `must be a Consul KV key without spaces that does not start with "/", such as "litefs/primary", got ${JSON.stringify(value)}`;
+  }
+  const replaced = withReferencesReplaced(value, "ref");
+  return replaced.ok ? null : replaced.message;
+};
+
+/** lease.candidate: a boolean, or a comparison LiteFS evaluates to one when it reads the file. */
+const candidate = z.unknown().transform((value, ctx): boolean | string => {
+  if (typeof value === "boolean" || (typeof value === "string" && isEnvComparison(value))) return value;
+  ctx.addIssue({
+    code: "custom",
+    message: `must be true, false or a LiteFS comparison such as "\${FLY_REGION == PRIMARY_REGION}", got ${JSON.stringify(value)}`,
+    input: value,
+  });
+  return z.NEVER;
+});
+
+export const consulFields = {
+  url: text(urlWithReferencesProblem(EXAMPLE_CONSUL_URL)).nullable(),
+  key: text(consulKeyProblem),
+  ttl: text(durationWithin(10_000, 86_400_000, `"10s" to "24h"`)),
+  lockDelay: text(durationWithin(0, 60_000, `"0s" to "60s"`)),
+  candidate,
+  promote: z.boolean(),
+};
 
 export const proxyFields = {
   addr: text((v) => {
@@ -102,10 +160,13 @@ export const fields = {
   primaryHostname: text(nodeNameProblem).nullable(),
   primaryUrl: text((v) => httpUrlProblem(v, EXAMPLE_API_URL)).nullable(),
   httpAddr: text(listenAddrProblem),
-  advertiseUrl: text((v) => httpUrlProblem(v, EXAMPLE_API_URL)).nullable(),
+  // Only LiteFS reads it, so it may hold ${VAR} references (Fly.io: http://${HOSTNAME}.vm.${FLY_APP_NAME}.internal:20202).
+  advertiseUrl: text(urlWithReferencesProblem(EXAMPLE_API_URL)).nullable(),
   proxy: z.strictObject(optionalAll(proxyFields)).nullable(),
   retention: text(goDurationProblem),
+  databaseWaitTimeout: text(goDurationProblem),
   raft: z.strictObject(optionalAll(raftFields)).nullable(),
+  consul: z.strictObject(optionalAll(consulFields)).nullable(),
   exec: text(nonBlankProblem("node server.js")).nullable(),
 };
 
@@ -120,6 +181,7 @@ export const SETTING_KEYS = Object.freeze({
   root: Object.freeze(Object.keys(fields)),
   proxy: Object.freeze(Object.keys(proxyFields)),
   raft: Object.freeze(Object.keys(raftFields)),
+  consul: Object.freeze(Object.keys(consulFields)),
 });
 
 export type Raw = Record<string, unknown>;

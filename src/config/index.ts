@@ -1,6 +1,8 @@
 // Public face of src/config: settings in (object + LITEFS_* env), litefs.yml out.
 
 export type {
+  ConsulSettings,
+  ConsulSettingsInput,
   LeaderElection,
   LiteFSSettings,
   LiteFSSettingsInput,

@@ -27,6 +27,7 @@ function knownKeysAt(path: readonly string[]): readonly string[] {
   if (path.length === 0) return SETTING_KEYS.root;
   if (path[0] === "proxy") return SETTING_KEYS.proxy;
   if (path[0] === "raft") return SETTING_KEYS.raft;
+  if (path[0] === "consul") return SETTING_KEYS.consul;
   return [];
 }
 

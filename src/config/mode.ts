@@ -28,7 +28,7 @@ export function defaultEnabled(merged: RawSettings, env: NodeJS.ProcessEnv): Ena
       env: "LITEFS_ENABLED",
       message:
         'LiteFS is not configured and NODE_ENV is "production": set LITEFS_NODE_ID and the cluster settings ' +
-        "(LITEFS_PRIMARY_HOSTNAME, or LITEFS_LEADER_ELECTION=raft with its settings), or set LITEFS_ENABLED=false " +
+        "(LITEFS_PRIMARY_HOSTNAME, or LITEFS_LEADER_ELECTION=raft or consul with its settings), or set LITEFS_ENABLED=false " +
         "to use a local SQLite file on purpose",
     },
   };

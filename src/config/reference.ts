@@ -3,7 +3,7 @@
 // can never disagree.
 
 /** How an environment variable's text becomes a setting value. */
-export type EnvKind = "boolean" | "string" | "list" | "port";
+export type EnvKind = "boolean" | "string" | "list" | "port" | "boolean-or-comparison";
 
 export interface SettingReference {
   /** Dotted setting name, as in error messages (e.g. "raft.peers"). */
@@ -54,15 +54,15 @@ const rows: SettingReference[] = [
   {
     setting: "nodeId",
     env: "LITEFS_NODE_ID",
-    default: "none; required when enabled",
-    description: "this node's name, unique in the cluster, no whitespace (LiteFS lease.hostname in raft mode)",
+    default: "none; required when enabled (consul: this machine's hostname)",
+    description: "this node's name, unique in the cluster, no whitespace or $ (LiteFS lease.hostname in raft and consul mode)",
     kind: "string",
   },
   {
     setting: "leaderElection",
     env: "LITEFS_LEADER_ELECTION",
     default: "static",
-    description: "static (one fixed primary, no failover) or raft (embedded Raft lease service, automatic failover)",
+    description: "static (one fixed primary, no failover), raft (embedded Raft lease service, automatic failover) or consul (LiteFS's own lease in your Consul, e.g. Fly.io's)",
     kind: "string",
   },
   {
@@ -90,7 +90,7 @@ const rows: SettingReference[] = [
     setting: "advertiseUrl",
     env: "LITEFS_ADVERTISE_URL",
     default: "http://<nodeId>:<httpAddr port>",
-    description: "raft: this node's LiteFS API URL as other nodes reach it",
+    description: "raft and consul: this node's LiteFS API URL as other nodes reach it (consul: may hold ${VAR} references LiteFS expands)",
     kind: "string",
   },
   {
@@ -136,6 +136,13 @@ const rows: SettingReference[] = [
     kind: "string",
   },
   {
+    setting: "databaseWaitTimeout",
+    env: "LITEFS_DATABASE_WAIT_TIMEOUT",
+    default: "30s",
+    description: "Go duration: on a replica, how long opening the database waits for the file to replicate (a new cluster's replicas have none until the primary's first write); 0 = fail at once",
+    kind: "string",
+  },
+  {
     setting: "raft.selfAddr",
     env: "LITEFS_RAFT_SELF_ADDR",
     default: "none; required for raft",
@@ -175,6 +182,48 @@ const rows: SettingReference[] = [
     env: "LITEFS_RAFT_BOOTSTRAP",
     default: "false",
     description: "true only for the very first start of a new cluster: accept empty Raft storage (afterwards a member with lost storage is refused)",
+    kind: "boolean",
+  },
+  {
+    setting: "consul.url",
+    env: "LITEFS_CONSUL_URL",
+    default: "none; required to render a consul lease",
+    description: "consul: Consul's HTTP API URL (token as the URL password), or a reference LiteFS expands such as ${FLY_CONSUL_URL}",
+    kind: "string",
+  },
+  {
+    setting: "consul.key",
+    env: "LITEFS_CONSUL_KEY",
+    default: "litefs/primary",
+    description: "consul: the KV key of the lease (may hold ${VAR} references, e.g. litefs/${FLY_APP_NAME})",
+    kind: "string",
+  },
+  {
+    setting: "consul.ttl",
+    env: "LITEFS_CONSUL_TTL",
+    default: "10s",
+    description: "consul: Go duration, session TTL (10s to 24h)",
+    kind: "string",
+  },
+  {
+    setting: "consul.lockDelay",
+    env: "LITEFS_CONSUL_LOCK_DELAY",
+    default: "1s",
+    description: "consul: Go duration, how long Consul blocks re-acquiring the lease after its holder's session ends (at most 60s)",
+    kind: "string",
+  },
+  {
+    setting: "consul.candidate",
+    env: "LITEFS_CONSUL_CANDIDATE",
+    default: "true",
+    description: "consul: may this node become primary: true/false, or a comparison LiteFS evaluates such as ${FLY_REGION == PRIMARY_REGION}",
+    kind: "boolean-or-comparison",
+  },
+  {
+    setting: "consul.promote",
+    env: "LITEFS_CONSUL_PROMOTE",
+    default: "false",
+    description: "consul: a starting candidate asks the primary for a LiteFS handoff (lease.promote; see the Fly.io section before turning it on)",
     kind: "boolean",
   },
   {

@@ -5,7 +5,8 @@
 
 import type * as z from "zod";
 import { httpUrlProblem, parseHostPort, parseListenAddr, type HostPort } from "./addresses.js";
-import { DEFAULTS, defaultApiUrl, EXAMPLE_API_URL, fields, isRecord, proxyFields, raftFields, validValue, type Raw } from "./fields.js";
+import { hostname } from "node:os";
+import { consulFields, DEFAULTS, defaultApiUrl, EXAMPLE_API_URL, fields, isRecord, proxyFields, raftFields, validValue, type Raw } from "./fields.js";
 import { isSameDir, isSameOrInside } from "./paths.js";
 import type { LeaderElection } from "./types.js";
 
@@ -63,12 +64,15 @@ export function checkRelations(raw: Raw, ctx: Ctx): void {
     );
   }
 
-  if (enabled && (raw.nodeId === undefined || raw.nodeId === null)) {
+  // consul mode names the node by its hostname when unset, as LiteFS does.
+  if (enabled && mode !== "consul" && (raw.nodeId === undefined || raw.nodeId === null)) {
     issue(ctx, ["nodeId"], `is required when LiteFS is enabled: name this node, e.g. "node-a" (or set enabled to false for dev mode)`);
   }
 
   if (mode === "static") checkStatic(raw, ctx, enabled, httpAddr);
   if (mode === "raft") checkRaft(raw, ctx, enabled, httpAddr, mountPath);
+  if (mode === "consul") checkConsul(raw, ctx, httpAddr);
+  if (mode !== undefined && mode !== "consul") refuseSection(raw, ctx, "consul", consulFields, mode);
 
   checkProxy(raw, ctx, httpAddr);
 }
@@ -86,14 +90,35 @@ function checkStatic(raw: Raw, ctx: Ctx, enabled: boolean, httpAddr: string | un
     );
   }
   if (raw.advertiseUrl != null) {
-    issue(ctx, ["advertiseUrl"], `is used only when leaderElection is "raft"; in static mode every node advertises primaryUrl (LITEFS_PRIMARY_URL)`);
+    issue(ctx, ["advertiseUrl"], `is used only when leaderElection is "raft" or "consul"; in static mode every node advertises primaryUrl (LITEFS_PRIMARY_URL)`);
   }
-  if (isRecord(raw.raft)) {
-    const raft = raw.raft;
-    const given = Object.keys(raft).filter((key) => key in raftFields && raft[key] !== undefined);
-    for (const key of given) {
-      issue(ctx, ["raft", key], `is set but leaderElection is "static": set leaderElection (LITEFS_LEADER_ELECTION) to "raft", or remove the raft settings`);
+  refuseSection(raw, ctx, "raft", raftFields, "static");
+}
+
+/** Settings of a section that belongs to another election mode: say which mode they need. */
+function refuseSection(raw: Raw, ctx: Ctx, section: "raft" | "consul", shape: Record<string, unknown>, mode: LeaderElection): void {
+  const values = raw[section];
+  if (!isRecord(values)) return;
+  const given = Object.keys(values).filter((key) => key in shape && values[key] !== undefined);
+  for (const key of given) {
+    issue(ctx, [section, key], `is set but leaderElection is "${mode}": set leaderElection (LITEFS_LEADER_ELECTION) to "${section}", or remove the ${section} settings`);
+  }
+}
+
+function checkConsul(raw: Raw, ctx: Ctx, httpAddr: string | undefined): void {
+  for (const key of ["primaryHostname", "primaryUrl"] as const) {
+    if (raw[key] != null) {
+      issue(ctx, [key], `is used only when leaderElection is "static"; with "consul" LiteFS elects the primary through Consul, so remove it`);
     }
+  }
+  refuseSection(raw, ctx, "raft", raftFields, "consul");
+  const nodeId = raw.nodeId == null ? hostname() : validValue(fields, raw, "nodeId");
+  if (nodeId && raw.advertiseUrl == null && httpAddr !== undefined && derivableUrl(nodeId, httpAddr) === null) {
+    issue(
+      ctx,
+      ["advertiseUrl"],
+      `cannot default to http://<nodeId>:<port> because nodeId ${JSON.stringify(nodeId)} is not a valid URL host: set advertiseUrl to this node's LiteFS API URL as other nodes reach it, e.g. ${JSON.stringify(EXAMPLE_API_URL)}`,
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 // renderLitefsConfig(): settings -> litefs.yml text for LiteFS v0.5.14. Only keys that version
 // knows (litefs-keys.ts), in the order its docs and the recorded fixtures use.
 
-import { stringify } from "yaml";
+import { Document, Scalar } from "yaml";
 import { ConfigError } from "../errors.js";
 import type { LiteFSSettings } from "./types.js";
 
@@ -29,7 +29,7 @@ function staticLease(settings: LiteFSSettings): Section {
   };
 }
 
-function consulLease(settings: LiteFSSettings): Section {
+function raftLease(settings: LiteFSSettings): Section {
   const { raft, nodeId, advertiseUrl } = settings;
   if (raft === null) throw notRenderable("raft.selfAddr", "LITEFS_RAFT_SELF_ADDR", "raft settings are required to render a raft lease");
   if (nodeId === null) throw notRenderable("nodeId", "LITEFS_NODE_ID", "is required to render a raft lease");
@@ -50,6 +50,42 @@ function consulLease(settings: LiteFSSettings): Section {
       "lock-delay": CONSUL_LEASE.lockDelay,
     },
   };
+}
+
+/**
+ * consul mode: LiteFS's own lease in the user's Consul. Values only LiteFS reads go through as
+ * written, `${VAR}` references included: LiteFS expands them when it reads the file.
+ */
+function userConsulLease(settings: LiteFSSettings): Section {
+  const { consul, advertiseUrl } = settings;
+  if (consul === null || consul.url === null) {
+    throw notRenderable(
+      "consul.url",
+      "LITEFS_CONSUL_URL",
+      `is required to render a consul lease: Consul's HTTP API URL, e.g. "\${FLY_CONSUL_URL}" on Fly.io (LiteFS expands it) or "http://127.0.0.1:8500"`,
+    );
+  }
+  if (advertiseUrl === null) throw notRenderable("advertiseUrl", "LITEFS_ADVERTISE_URL", "is required to render a consul lease");
+  return {
+    type: "consul",
+    // Omitted when nodeId defaulted to the hostname: LiteFS then reads it where it runs.
+    ...(consul.leaseHostname !== null ? { hostname: consul.leaseHostname } : {}),
+    "advertise-url": advertiseUrl,
+    candidate: consul.candidate,
+    promote: consul.promote,
+    consul: { url: consul.url, key: consul.key, ttl: consul.ttl, "lock-delay": consul.lockDelay },
+  };
+}
+
+function leaseSection(settings: LiteFSSettings): Section {
+  switch (settings.leaderElection) {
+    case "static":
+      return staticLease(settings);
+    case "raft":
+      return raftLease(settings);
+    case "consul":
+      return userConsulLease(settings);
+  }
 }
 
 /** The litefs.yml document as a plain object (what renderLitefsConfig serializes). */
@@ -73,7 +109,7 @@ export function litefsConfigDocument(settings: LiteFSSettings): Section {
     doc.proxy = proxy;
   }
   if (settings.exec !== null) doc.exec = settings.exec;
-  doc.lease = settings.leaderElection === "static" ? staticLease(settings) : consulLease(settings);
+  doc.lease = leaseSection(settings);
   return doc;
 }
 
@@ -92,9 +128,14 @@ export function isGeneratedLitefsConfig(text: string): boolean {
 
 /** A litefs.yml document as text, under GENERATED_HEADER. */
 export function serializeLitefsConfig(doc: Section): string {
+  const yaml = new Document(doc);
+  // A candidate comparison ("${FLY_REGION == PRIMARY_REGION}") must stay a plain scalar: LiteFS
+  // expands it to true/false before decoding, and a quoted "true" is no boolean to Go's decoder.
+  const candidate = yaml.getIn(["lease", "candidate"], true);
+  if (candidate instanceof Scalar && typeof candidate.value === "string") candidate.type = Scalar.PLAIN;
   // Strings double-quoted like the recorded fixtures: no value can be misread by Go's YAML decoder
   // (":20202", "yes", "0", "null" all stay strings). lineWidth 0: never fold long values.
-  return `${GENERATED_HEADER}\n` + stringify(doc, { lineWidth: 0, defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" });
+  return `${GENERATED_HEADER}\n` + yaml.toString({ lineWidth: 0, defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" });
 }
 
 /**

@@ -3,11 +3,12 @@
 //   2. relations.ts: rules between values, run even when a field failed so EVERY problem is reported;
 //   3. defaults, filled in here only once everything is valid.
 
+import { hostname } from "node:os";
 import { posix, resolve } from "node:path";
 import * as z from "zod";
 import { DEFAULTS, defaultApiUrl, fields, isRecord, optionalAll, validValue, type Raw } from "./fields.js";
 import { checkRelations } from "./relations.js";
-import type { LeaderElection, LiteFSSettings, ProxySettings, RaftSettings } from "./types.js";
+import type { ConsulSettings, LeaderElection, LiteFSSettings, ProxySettings, RaftSettings } from "./types.js";
 
 export { DEFAULTS, SETTING_KEYS } from "./fields.js";
 
@@ -19,14 +20,18 @@ function applyDefaults(raw: Raw, cwd: string): LiteFSSettings {
   const dataPath = get("dataPath") ?? DEFAULTS.dataPath;
   const httpAddr = get("httpAddr") ?? DEFAULTS.httpAddr;
   const leaderElection = (get("leaderElection") ?? DEFAULTS.leaderElection) as LeaderElection;
-  const nodeId = get("nodeId") ?? null;
+  const givenNodeId = get("nodeId") ?? null;
+  // consul: LiteFS names a node by its hostname unless told otherwise; so does litefs-node.
+  const nodeId = givenNodeId ?? (leaderElection === "consul" ? hostname() : null);
   const primaryHostname = leaderElection === "static" ? (get("primaryHostname") ?? null) : null;
   const primaryUrl =
     leaderElection === "static"
       ? (get("primaryUrl") ?? (primaryHostname !== null ? defaultApiUrl(primaryHostname, httpAddr) : null))
       : null;
   const advertiseUrl =
-    leaderElection === "raft" ? (get("advertiseUrl") ?? (nodeId !== null ? defaultApiUrl(nodeId, httpAddr) : null)) : null;
+    leaderElection === "raft" || leaderElection === "consul"
+      ? (get("advertiseUrl") ?? (nodeId !== null ? defaultApiUrl(nodeId, httpAddr) : null))
+      : null;
 
   const rawProxy = get("proxy");
   const proxy: ProxySettings | null = rawProxy
@@ -51,6 +56,19 @@ function applyDefaults(raw: Raw, cwd: string): LiteFSSettings {
       }
     : null;
 
+  const rawConsul = leaderElection === "consul" ? (get("consul") ?? {}) : null;
+  const consul: ConsulSettings | null = rawConsul
+    ? {
+        url: rawConsul.url ?? null,
+        key: rawConsul.key ?? DEFAULTS.consulKey,
+        ttl: rawConsul.ttl ?? DEFAULTS.consulTtl,
+        lockDelay: rawConsul.lockDelay ?? DEFAULTS.consulLockDelay,
+        candidate: rawConsul.candidate ?? DEFAULTS.consulCandidate,
+        promote: rawConsul.promote ?? DEFAULTS.consulPromote,
+        leaseHostname: givenNodeId,
+      }
+    : null;
+
   return {
     enabled,
     devDatabasePath: resolve(cwd, get("devDatabasePath") ?? posix.join(DEFAULTS.devDirectory, databaseName)),
@@ -65,7 +83,9 @@ function applyDefaults(raw: Raw, cwd: string): LiteFSSettings {
     advertiseUrl,
     proxy,
     retention: get("retention") ?? DEFAULTS.retention,
+    databaseWaitTimeout: get("databaseWaitTimeout") ?? DEFAULTS.databaseWaitTimeout,
     raft,
+    consul,
     exec: get("exec") ?? null,
   };
 }

@@ -1,9 +1,9 @@
 // The shapes of litefs-node settings: what callers pass in (all optional) and what
 // loadSettings() hands back (frozen, every default filled in). Shapes only; rules live in schema.ts.
 
-export type LeaderElection = "static" | "raft";
+export type LeaderElection = "static" | "raft" | "consul";
 
-export const LEADER_ELECTIONS: readonly LeaderElection[] = Object.freeze(["static", "raft"]);
+export const LEADER_ELECTIONS: readonly LeaderElection[] = Object.freeze(["static", "raft", "consul"]);
 
 export interface ProxySettings {
   /** Where LiteFS's proxy listens, "[host]:port". */
@@ -36,6 +36,30 @@ export interface RaftSettings {
   readonly bootstrap: boolean;
 }
 
+/**
+ * consul: LiteFS keeps its own lease in a Consul you run (or Fly.io's, through FLY_CONSUL_URL).
+ * Values only LiteFS reads may be `${VAR}` references; LiteFS expands them (env-references.ts).
+ */
+export interface ConsulSettings {
+  /** Consul's HTTP API URL (token as the URL password), or a reference such as "${FLY_CONSUL_URL}"; null: needed only to render litefs.yml. */
+  readonly url: string | null;
+  /** KV key of the lease, default "litefs/primary" (LiteFS's own default). */
+  readonly key: string;
+  /** Go duration, session TTL (Consul accepts 10s to 24h), default "10s". */
+  readonly ttl: string;
+  /** Go duration, lock delay after the holder's session ends (at most 60s), default "1s". */
+  readonly lockDelay: string;
+  /** lease.candidate: a boolean, or a LiteFS comparison such as "${FLY_REGION == PRIMARY_REGION}". Default true. */
+  readonly candidate: boolean | string;
+  /** lease.promote: a candidate asks the primary for a handoff when it starts. Default false. */
+  readonly promote: boolean;
+  /**
+   * lease.hostname to write: the nodeId that was set, or null when nodeId defaulted to this
+   * machine's hostname, so LiteFS (whose default is the same) reads it at run time, not at render time.
+   */
+  readonly leaseHostname: string | null;
+}
+
 export interface LiteFSSettings {
   /** false = dev mode: a plain local SQLite file, this node always writable, no LiteFS. */
   readonly enabled: boolean;
@@ -44,7 +68,7 @@ export interface LiteFSSettings {
   readonly mountPath: string;
   readonly dataPath: string;
   readonly databaseName: string;
-  /** This node's name (LiteFS lease.hostname); null only in dev mode. */
+  /** This node's name (LiteFS lease.hostname); null only in dev mode. consul mode: default this machine's hostname. */
   readonly nodeId: string | null;
   readonly leaderElection: LeaderElection;
   /** static: the node that is primary for good. */
@@ -53,12 +77,19 @@ export interface LiteFSSettings {
   readonly primaryUrl: string | null;
   /** LiteFS HTTP API listen address, default ":20202". */
   readonly httpAddr: string;
-  /** raft: this node's LiteFS API URL; default http://<nodeId>:<httpAddr port>. */
+  /** raft and consul: this node's LiteFS API URL; default http://<nodeId>:<httpAddr port>. */
   readonly advertiseUrl: string | null;
   readonly proxy: ProxySettings | null;
   /** Go duration, default "1h". */
   readonly retention: string;
+  /**
+   * Go duration, default "30s": how long opening the database on a replica waits for the file to
+   * arrive (a new cluster's replica has none until the primary's first write replicates). "0": no wait.
+   */
+  readonly databaseWaitTimeout: string;
   readonly raft: RaftSettings | null;
+  /** consul mode only (null otherwise). */
+  readonly consul: ConsulSettings | null;
   readonly exec: string | null;
 }
 
@@ -79,6 +110,15 @@ export interface RaftSettingsInput {
   bootstrap?: boolean;
 }
 
+export interface ConsulSettingsInput {
+  url?: string | null;
+  key?: string;
+  ttl?: string;
+  lockDelay?: string;
+  candidate?: boolean | string;
+  promote?: boolean;
+}
+
 /**
  * What callers pass to loadSettings(). Every key is optional: a missing (undefined) key falls back
  * to its LITEFS_* variable, then to its default. A present key, even null, wins over the env.
@@ -97,6 +137,8 @@ export interface LiteFSSettingsInput {
   advertiseUrl?: string | null;
   proxy?: ProxySettingsInput | null;
   retention?: string;
+  databaseWaitTimeout?: string;
   raft?: RaftSettingsInput | null;
+  consul?: ConsulSettingsInput | null;
   exec?: string | null;
 }

@@ -1,6 +1,8 @@
 // The election's side of "who may write": it does not decide alone (LiteFS holds the actual
 // lease), it checks LiteFS's view against what the election says. A contradiction is split brain.
 //   static: primaryHostname is primary for good (LiteFS static lease, candidate on that node only).
+//   consul: LiteFS keeps its own lease in the user's Consul; its view is the election, so nothing
+//           can contradict it here (see consulElection for what that leaves uncovered).
 //   raft:   LiteFS's view must be backed by the lease service's published state (this node holds
 //           the lease, its deadline has not passed, quorum contact is recent): see
 //           lease/raft-election.ts. `subscribe` tells the node to re-judge when that state changes.
@@ -17,7 +19,7 @@ export interface Contradiction {
 }
 
 export interface ElectionView {
-  readonly kind: "static" | "raft";
+  readonly kind: "static" | "raft" | "consul";
   /** Why LiteFS's view contradicts this election, or null when it does not. Must be cheap and pure. */
   contradiction(view: LiteFSView): Contradiction | null;
   /** Elections whose own view changes over time call `listener` then; returns an unsubscribe. */
@@ -61,11 +63,24 @@ export function staticElection(nodeId: string, primaryHostname: string): Electio
   };
 }
 
+/**
+ * consul mode: LiteFS holds the lease in Consul itself, and its view (/events, the mount files) is
+ * the only one this node has, so it is authoritative: the gate follows it and never reports split
+ * brain. What that leaves open is LiteFS's own gap: a primary paused longer than about 2 × TTL (GC,
+ * SIGSTOP, a frozen VM) may still take writes for a moment after it resumes, until its next renew
+ * fails and it demotes (LiteFS has no fencing token). The raft mode's lease deadline closes that gap; consul mode cannot.
+ */
+export const consulElection: ElectionView = Object.freeze({
+  kind: "consul",
+  contradiction: () => null,
+});
+
 /** The election view the settings describe. Requires nodeId and, for static, primaryHostname. */
 export function electionForSettings(settings: LiteFSSettings): ElectionView {
   // Raft: LiteFS saying "primary" counts only while the lease service (same host) backs it; with
   // no published state the gate fails closed.
   if (settings.leaderElection === "raft") return raftLeaseElection({ statePath: leaseStatePath(settings.mountPath) });
+  if (settings.leaderElection === "consul") return consulElection;
   if (!settings.nodeId || !settings.primaryHostname) {
     throw new TypeError("static leader election needs settings.nodeId and settings.primaryHostname (use loadSettings())");
   }

@@ -206,8 +206,9 @@ export async function handoff(options: HandoffOptions): Promise<HandoffResult> {
     for (;;) {
       const want = txid;
       await until(`"${target.node}" did not catch up to TXID ${hex(want)}`, Math.max(0, catchUpTimeoutMs - (performance.now() - lockedAt)), pollMs, async () => {
-        const theirs = await fetchDatabaseTxid(target.apiUrl, db, { timeoutMs: 1000 });
-        return theirs !== null && theirs >= want ? theirs : null;
+        // No such database there yet counts as TXID 0 (nothing to catch up when there is none here either).
+        const theirs = (await fetchDatabaseTxid(target.apiUrl, db, { timeoutMs: 1000 })) ?? 0n;
+        return theirs >= want ? theirs : null;
       });
       txid = localTxid(options.mountPath, db);
       if (txid === want) break; // nothing moved while we waited: the lock holds

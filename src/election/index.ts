@@ -10,5 +10,5 @@ export {
   type OpenNodeOptions,
   type CreateNodeOptions,
 } from "./node.js";
-export { staticElection, electionForSettings, type ElectionView, type Contradiction } from "./election-view.js";
+export { staticElection, consulElection, electionForSettings, type ElectionView, type Contradiction } from "./election-view.js";
 export { judge, verdictError, WRITABLE, type Verdict } from "./verdict.js";

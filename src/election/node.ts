@@ -211,7 +211,10 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
       onError: (error) => {
         this.errorsInARow++;
         const level = this.errorsInARow === 1 && !this.streamOpen ? "warn" : "debug";
-        this.log[level]({ err: error, apiUrl }, `LiteFS /events: ${error.message}`);
+        // An unreachable API is an expected condition (LiteFS starting, stopped): one line with
+        // the reason, no stack trace. The stack is kept for debug.
+        if (level === "warn") this.log.warn({ apiUrl, error: error.message }, `LiteFS /events: ${error.message}; the write gate reads the mount files meanwhile`);
+        else this.log.debug({ err: error, apiUrl }, `LiteFS /events: ${error.message}`);
         // The API is unreachable but the files tell a state: that is the first state known.
         if (!this.isReady && !this.subscription?.connected && this.state.current().view.kind !== "unknown") this.markReady();
       },

@@ -44,38 +44,48 @@ describe("litefs-node run without LiteFS", () => {
   });
 });
 
+/** Two `litefs-node run` nodes (raft) over the fake litefs; `httpPorts` turns on its LiteFS HTTP API. */
+async function startRaftPair(prefix: string, args: string[], withHttp = false) {
+  root = mkdtempSync(join(tmpdir(), prefix));
+  const bin = join(root, "bin");
+  mkdirSync(bin);
+  const fake = join(bin, "litefs");
+  writeFileSync(fake, `#!/bin/sh\nexec "${process.execPath}" --import tsx "${FAKE}" "$@"\n`);
+  chmodSync(fake, 0o755);
+  const ports = [await net.freePort(), await net.freePort()];
+  const leasePorts = [await net.freePort(), await net.freePort()];
+  const httpPorts = [await net.freePort(), await net.freePort()];
+  const names = ["node-a", "node-b"];
+  const runs = names.map((name, i) => {
+    const dir = join(root, name);
+    mkdirSync(join(dir, "mnt"), { recursive: true });
+    const env = baseEnv({
+      PATH: `${bin}:${process.env["PATH"] ?? ""}`,
+      FAKE_LITEFS_RECORD: join(dir, "record.ndjson"),
+      LITEFS_NODE_ID: name,
+      LITEFS_LEADER_ELECTION: "raft",
+      LITEFS_MOUNT_PATH: join(dir, "mnt"),
+      LITEFS_DATA_PATH: join(dir, "data"),
+      LITEFS_RAFT_SELF_ADDR: `127.0.0.1:${ports[i]}`,
+      LITEFS_RAFT_PEERS: `127.0.0.1:${ports[1 - i]}`,
+      LITEFS_RAFT_SECRET: SECRET,
+      LITEFS_RAFT_LEASE_PORT: String(leasePorts[i]),
+      LITEFS_RAFT_BOOTSTRAP: "true",
+      ...(withHttp
+        ? { FAKE_LITEFS_HTTP: "1", LITEFS_HTTP_ADDR: `127.0.0.1:${httpPorts[i]}`, LITEFS_ADVERTISE_URL: `http://127.0.0.1:${httpPorts[i]}`, LITEFS_LOG_LEVEL: "info" }
+        : {}),
+    });
+    return { dir, record: join(dir, "record.ndjson"), ...spawnRun(args, env) };
+  });
+  return { ports, leasePorts, httpPorts, names, runs };
+}
+
 describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
   it("writes the config, joins Raft before starting LiteFS, forwards signals and stops cleanly", async () => {
-    root = mkdtempSync(join(tmpdir(), "run-raft-"));
-    const bin = join(root, "bin");
-    mkdirSync(bin);
-    const fake = join(bin, "litefs");
-    writeFileSync(fake, `#!/bin/sh\nexec "${process.execPath}" --import tsx "${FAKE}" "$@"\n`);
-    chmodSync(fake, 0o755);
-    const ports = [await net.freePort(), await net.freePort()];
-    const leasePorts = [await net.freePort(), await net.freePort()];
-    const names = ["node-a", "node-b"];
-    const runs = names.map((name, i) => {
-      const dir = join(root, name);
-      mkdirSync(join(dir, "mnt"), { recursive: true });
-      const env = baseEnv({
-        PATH: `${bin}:${process.env["PATH"] ?? ""}`,
-        FAKE_LITEFS_RECORD: join(dir, "record.ndjson"),
-        LITEFS_NODE_ID: name,
-        LITEFS_LEADER_ELECTION: "raft",
-        LITEFS_MOUNT_PATH: join(dir, "mnt"),
-        LITEFS_DATA_PATH: join(dir, "data"),
-        LITEFS_RAFT_SELF_ADDR: `127.0.0.1:${ports[i]}`,
-        LITEFS_RAFT_PEERS: `127.0.0.1:${ports[1 - i]}`,
-        LITEFS_RAFT_SECRET: SECRET,
-        LITEFS_RAFT_LEASE_PORT: String(leasePorts[i]),
-        LITEFS_RAFT_BOOTSTRAP: "true",
-      });
-      return { dir, record: join(dir, "record.ndjson"), ...spawnRun(["--join-timeout", "20", "--", "node", "server.js", "--port", "8080", "it's"], env) };
-    });
+    const { ports, leasePorts, names, runs } = await startRaftPair("run-raft-", ["--join-timeout", "60", "--", "node", "server.js", "--port", "8080", "it's"]);
 
     // Both LiteFS stand-ins start, each after its lease service joined (no 500 at their first call).
-    for (const r of runs) await waitFor(() => records(r.record).find((e) => e.event === "lease-service"), 20_000, `lease-service probe (${r.out()})`);
+    for (const r of runs) await waitFor(() => records(r.record).find((e) => e.event === "lease-service"), 60_000, `lease-service probe (${r.out()})`);
     for (const [i, r] of runs.entries()) {
       const recs = records(r.record);
       const start = recs.find((e) => e.event === "start")!;
@@ -115,7 +125,36 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
     const other = runs[1 - primaryIdx]!;
     other.child.kill("SIGINT");
     expect(await within(other.exited, 15_000, "second run exit")).toBe(0);
-  }, 60_000);
+  }, 150_000);
+
+  it("SIGTERM on the primary hands the primary over (lossless handoff) before LiteFS stops", async () => {
+    const { runs, names } = await startRaftPair("run-handoff-", ["--join-timeout", "60", "--", "node", "server.js"], true);
+    const primaryIdx = (await waitFor(() => {
+      const p = runs.findIndex((r) => records(r.record).some((e) => e.event === "primary"));
+      const other = runs.findIndex((r) => records(r.record).some((e) => e.event === "replica"));
+      return p >= 0 && other >= 0 ? p + 1 : 0;
+    }, 60_000, "a primary and a replica")) - 1;
+    const p = runs[primaryIdx]!;
+    const other = runs[1 - primaryIdx]!;
+
+    p.child.kill("SIGTERM");
+    expect(await within(p.exited, 30_000, "run exit after SIGTERM"), p.out()).toBe(0);
+    // The old primary gave its session away (LiteFS's handoff) before it got SIGTERM...
+    const given = records(p.record).find((e) => e.event === "handed-off");
+    const stopped = records(p.record).find((e) => e.event === "signal" && e.signal === "SIGTERM");
+    expect(given, p.out()).toBeDefined();
+    expect(stopped).toBeDefined();
+    expect(given!.t as number).toBeLessThanOrEqual(stopped!.t as number);
+    expect(p.out(), p.out()).toContain(`${JSON.stringify(`"${names[1 - primaryIdx]}" is primary now`).slice(1, -1)}`);
+    // ...and the other node renewed and acquired the lease with it: it is primary, and its lease
+    // service publishes it as the holder.
+    expect(records(other.record).find((e) => e.event === "promoted")).toMatchObject({ renew: 200, acquire: "true" });
+    const otherState = leaseStatePath(join(other.dir, "mnt"));
+    await waitFor(() => (JSON.parse(readFileSync(otherState, "utf8")) as { holder: boolean }).holder, 5000, "the new primary published as holder");
+
+    other.child.kill("SIGINT");
+    expect(await within(other.exited, 15_000, "second run exit")).toBe(0);
+  }, 150_000);
 
   it("exits with LiteFS's exit code and restarts nothing", async () => {
     root = mkdtempSync(join(tmpdir(), "run-static-"));

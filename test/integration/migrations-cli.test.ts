@@ -70,6 +70,18 @@ describe("litefs-node migrate -- <command>", () => {
     expect(ok.code).toBe(0);
   });
 
+  it("gives the command DATABASE_URL=file:<mountPath>/<databaseName> unless it is set", async () => {
+    const primary = await testNode(cleanups, "node-a", { role: "primary" });
+    const seen = join(tempDir(cleanups), "url");
+    const printUrl = [process.execPath, "-e", `require("node:fs").writeFileSync(${JSON.stringify(seen)}, String(process.env.DATABASE_URL))`];
+    const derived = runCli(["migrate", "--", ...printUrl], { ...primary.env, DATABASE_URL: "" });
+    expect(derived.code, derived.stderr).toBe(0);
+    expect(readFileSync(seen, "utf8")).toBe(`file:${primary.file}`);
+    const own = runCli(["migrate", "--", ...printUrl], { ...primary.env, DATABASE_URL: "file:/elsewhere.db" });
+    expect(own.code, own.stderr).toBe(0);
+    expect(readFileSync(seen, "utf8")).toBe("file:/elsewhere.db");
+  });
+
   it("does not run it on a replica: one line, exit 0", async () => {
     const replica = await testNode(cleanups, "node-b", { role: "replica", primary: "node-a" });
     const marker = join(tempDir(cleanups), "ran");

@@ -124,6 +124,8 @@ const SAME: ReadonlyArray<readonly [string, readonly Step[]]> = [
   ["integers beyond 2^53 in INTEGER columns, rowid and expressions", [
     x("INSERT INTO t (id, i) VALUES (?, ?)", big("9007199254740993"), big("-9007199254740993")),
     q("SELECT id, rowid, i FROM t WHERE id = ?", big("9007199254740993")),
+    q("SELECT id, i FROM t WHERE id = ?", big("9007199254740993")),
+    q("SELECT id, txt, r FROM t WHERE id >= ? ORDER BY id", n(100)),
     q("SELECT 9007199254740993 AS literal, 2 * 4611686018427387903 AS product, max(id) AS m FROM t"),
     x("DELETE FROM t WHERE id = ?", big("9007199254740993")),
   ]],

@@ -1,27 +1,18 @@
 // Prisma on a node that cannot tell its role (no .primary, no .lag in the mount, LiteFS's API
 // unreachable): reads run at once and a write is refused at once. PrismaLiteFS used to wait for
 // the node's `ready` (up to its 5 s timeout) before the first query.
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { SqlQuery } from "@prisma/driver-adapter-utils";
 import { loadSettings, type LiteFSSettings } from "../../src/config/index.js";
 import { isNotPrimaryError, PrismaLiteFS } from "../../src/driver/prisma/index.js";
 import { createTempMount, type TempMount } from "../support/litefs-mount.js";
+import { closedPort } from "../support/migrations/cluster.js";
 import { PrismaClient } from "../support/generated/prisma/client.js";
 import { applyTestSchema } from "../support/prisma/harness.js";
 
 let mount: TempMount;
 let client: PrismaClient | undefined;
-
-/** A 127.0.0.1 port where nothing listens: the node's /events connection is refused. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 beforeEach(() => {
   mount = createTempMount({ role: "primary" }, { databaseName: "app.db" });

@@ -124,3 +124,46 @@ export const raftInput: fc.Arbitrary<LiteFSSettingsInput> = fc
   }));
 
 export const validInput = fc.oneof(staticInput, raftInput);
+
+const envName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,12}$/);
+/** A `${NAME}` reference LiteFS expands. */
+export const envReference = envName.map((name) => `\${${name}}`);
+/** A comparison LiteFS evaluates to true/false, e.g. `${FLY_REGION == PRIMARY_REGION}`. */
+export const envComparison = fc
+  .tuple(envName, fc.constantFrom("==", "!="), fc.oneof(envName, fc.stringMatching(/^[a-z0-9-]{0,8}$/).map((v) => `"${v}"`)))
+  .map(([a, op, b]) => `\${${a} ${op} ${b}}`);
+
+/**
+ * consul mode (LiteFS's own lease in the user's Consul): not in validInput, whose invalid
+ * variants expect a missing nodeId to be refused (consul mode defaults it to the hostname).
+ */
+export const consulInput: fc.Arbitrary<LiteFSSettingsInput> = fc
+  .tuple(
+    common,
+    fc.option(nodeName, { nil: undefined }),
+    fc.option(fc.oneof(httpUrl, envReference.map((r) => `http://${r}.vm.${r}.internal:20202`)), { nil: undefined }),
+    fc.record(
+      {
+        url: fc.oneof(envReference, httpUrl, envReference.map((r) => `https://:${r}@consul:8500`)),
+        key: fc.oneof(fc.stringMatching(/^[a-z0-9-]{1,8}\/[a-z0-9-]{1,8}$/), envReference.map((r) => `litefs/${r}`)),
+        ttl: fc.constantFrom("10s", "15s", "1m", "24h"),
+        lockDelay: fc.constantFrom("0s", "1s", "500ms", "60s"),
+        candidate: fc.oneof(fc.boolean(), envComparison),
+        promote: fc.boolean(),
+      },
+      { requiredKeys: ["url"] },
+    ),
+  )
+  .filter(([c]) => portsDistinct(c.httpAddr, c.proxy))
+  .map(([c, nodeId, advertiseUrl, consul]) => ({
+    ...c.paths,
+    databaseName: c.databaseName,
+    httpAddr: c.httpAddr,
+    retention: c.retention,
+    proxy: c.proxy,
+    exec: c.exec,
+    leaderElection: "consul" as const,
+    nodeId,
+    advertiseUrl,
+    consul,
+  }));

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.js";
 import { envNameOf, loadSettings, type LiteFSSettingsInput } from "../../src/config/index.js";
-import { dialAddr, raftInput, relativePath, segment, staticInput, validInput } from "./config-arbitraries.js";
+import { consulInput, dialAddr, raftInput, relativePath, segment, staticInput, validInput } from "./config-arbitraries.js";
 
 type Input = LiteFSSettingsInput;
 
@@ -72,6 +72,17 @@ const breakages: Breakage[] = [
     arbitrary: fc
       .oneof(badPort.map((p) => `:${p}`), fc.integer({ min: 1, max: 65535 }).map(String), fc.constant("localhost:"))
       .map((a) => (i: Input) => ({ ...i, httpAddr: a })),
+  },
+  { setting: "consul.ttl", base: consulInput, arbitrary: fc.constantFrom("9s", "25h", "10", "ten").map((t) => (i: Input) => ({ ...i, consul: { ...i.consul, ttl: t } })) },
+  {
+    setting: "consul.candidate",
+    base: consulInput,
+    arbitrary: fc.constantFrom("yes", "${FLY_REGION}", "${A = B}", "true").map((c) => (i: Input) => ({ ...i, consul: { ...i.consul, candidate: c } })),
+  },
+  {
+    setting: "consul.url",
+    base: consulInput,
+    arbitrary: fc.constantFrom("consul:8500", "${FLY_CONSUL_URL", "$FLY_CONSUL_URL", "http://$HOST:8500").map((u) => (i: Input) => ({ ...i, consul: { ...i.consul, url: u } })),
   },
   { setting: "retention", base: validInput, arbitrary: badDuration.map((d) => (i: Input) => ({ ...i, retention: d })) },
   { setting: "proxy.maxLag", base: validInput, arbitrary: badDuration.map((d) => (i: Input) => withProxy(i, { maxLag: d })) },

@@ -48,7 +48,9 @@ describe("loadSettings defaults", () => {
       advertiseUrl: null,
       proxy: null,
       retention: "1h",
+      databaseWaitTimeout: "30s",
       raft: null,
+      consul: null,
       exec: null,
     });
   });
@@ -168,7 +170,9 @@ describe("environment variables", () => {
       advertiseUrl: "https://node-a.internal:20210",
       proxy: { addr: ":8081", target: "localhost:3000", db: "other.db", passthrough: ["/static/*", "*.png"], maxLag: "10s" },
       retention: "1h30m",
+      databaseWaitTimeout: "30s",
       raft: { selfAddr: "node-a:4001", peers: ["node-b:4001", "node-c:4001"], leasePort: 8600, secret: "s3cret-s3cret-s3cret", dataDir: "/data/raft", bootstrap: true },
+      consul: null,
       exec: "node server.js",
     });
   });
@@ -348,7 +352,7 @@ describe("rules, one bad value each", () => {
 
   it("unknown election mode lists the allowed ones", () => {
     const error = configError({ ...STATIC_NODE, leaderElection: "paxos" });
-    expectIssue(error, "leaderElection", "LITEFS_LEADER_ELECTION", `must be one of "static" or "raft", got "paxos"`);
+    expectIssue(error, "leaderElection", "LITEFS_LEADER_ELECTION", `must be one of "static", "raft" or "consul", got "paxos"`);
     expect(error.issues).toHaveLength(1);
   });
 
@@ -571,7 +575,9 @@ describe("SETTINGS_REFERENCE", () => {
       LITEFS_RAFT_SECRET: "0123456789abcdef",
       LITEFS_PROXY_TARGET: "localhost:3000",
     });
-    const read = (setting: string): unknown => setting.split(".").reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], s);
+    const consul = loadSettings(undefined, { LITEFS_LEADER_ELECTION: "consul", LITEFS_CONSUL_URL: "http://consul:8500" });
+    const read = (setting: string): unknown =>
+      setting.split(".").reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], setting.startsWith("consul.") ? consul : s);
     for (const row of SETTINGS_REFERENCE) expect(read(row.setting), row.setting).not.toBeUndefined();
   });
 });

@@ -19,7 +19,7 @@ function configError(run: () => unknown): ConfigError {
 const BOTH_MODES = ["enabled", "devDatabasePath", "databaseName"];
 const liteFSOnlyEnv = SETTINGS_REFERENCE.filter((row) => !BOTH_MODES.includes(row.setting));
 // A value each variable's text parser accepts (a value the schema then rejects still counts as given).
-const SAMPLE_TEXT = { boolean: "true", port: "8500", list: "node-b:4001", string: "node-a" } as const;
+const SAMPLE_TEXT = { boolean: "true", port: "8500", list: "node-b:4001", string: "node-a", "boolean-or-comparison": "true" } as const;
 
 describe("the default of enabled", () => {
   it("is dev mode when nothing is configured outside production", () => {

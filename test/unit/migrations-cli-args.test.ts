@@ -17,7 +17,7 @@ describe("parseMigrateArgs", () => {
     });
   });
 
-  it("--wait takes an optional number of seconds", () => {
+  it("--wait takes an optional duration (Go duration or seconds), as --wait=V or --wait V", () => {
     const wait = (argv: string[]) => {
       const parsed = parseMigrateArgs(argv);
       return parsed.kind === "args" ? parsed.args.waitSeconds : parsed;
@@ -26,10 +26,13 @@ describe("parseMigrateArgs", () => {
     expect(wait(["--wait=30", "--", "true"])).toBe(30);
     expect(wait(["--wait=0.5", "--prisma", "p"])).toBe(0.5);
     expect(usageOf(["--wait=0", "--", "true"])).toMatch(/greater than 0/);
-    expect(usageOf(["--wait=abc", "--", "true"])).toMatch(/--wait=SECONDS takes a number of seconds .* got "abc"/);
+    expect(usageOf(["--wait=abc", "--", "true"])).toMatch(/--wait takes a duration such as .* or a number of seconds greater than 0, got "abc"/);
+    // One duration style everywhere: Go durations or plain seconds, "--wait VALUE" as well as "--wait=VALUE".
+    expect(wait(["--wait", "300", "--", "true"])).toBe(300);
+    expect(wait(["--wait", "5m", "--drizzle", "d"])).toBe(300);
+    expect(wait(["--wait=1m30s", "--drizzle", "d"])).toBe(90);
+    expect(wait(["--wait", "--drizzle", "d"])).toBe(120);
     expect(usageOf(["--wait=999999", "--", "true"])).toMatch(/at most 86400/);
-    // `--wait 30` would be ambiguous: 30 is not an option value.
-    expect(usageOf(["--wait", "30", "--", "true"])).toMatch(/unexpected argument "30"/);
   });
 
   it("reads the built-in appliers' folders, in both spellings", () => {

@@ -91,19 +91,29 @@ describe("mapArg", () => {
 
 describe("mapRow", () => {
   it("converts safe-integer BigInts to numbers and keeps larger ones exact as text", () => {
-    const row = mapRow([5n, 9007199254740993n, -1n, null], [ColumnTypeEnum.Int32, ColumnTypeEnum.Int64, ColumnTypeEnum.Int64, ColumnTypeEnum.Int64]);
+    const row = [5n, 9007199254740993n, -1n, null];
+    expect(mapRow(row, [ColumnTypeEnum.Int32, ColumnTypeEnum.Int64, ColumnTypeEnum.Int64, ColumnTypeEnum.Int64])).toBe(false);
     expect(row).toEqual([5, "9007199254740993", -1, null]);
   });
 
   it("turns epoch numbers in DateTime columns into ISO text and leaves text alone", () => {
     const ms = Date.UTC(2020, 0, 2, 3, 4, 5, 6);
-    expect(mapRow([BigInt(ms), ms, "2020-01-02 03:04:05"], [ColumnTypeEnum.DateTime, ColumnTypeEnum.DateTime, ColumnTypeEnum.DateTime]))
-      .toEqual(["2020-01-02T03:04:05.006Z", "2020-01-02T03:04:05.006Z", "2020-01-02 03:04:05"]);
+    const row = [BigInt(ms), ms, "2020-01-02 03:04:05"];
+    mapRow(row, [ColumnTypeEnum.DateTime, ColumnTypeEnum.DateTime, ColumnTypeEnum.DateTime]);
+    expect(row).toEqual(["2020-01-02T03:04:05.006Z", "2020-01-02T03:04:05.006Z", "2020-01-02 03:04:05"]);
   });
 
   it("truncates a REAL stored in an integer column, keeps floats and bytes", () => {
     const bytes = Buffer.from([1, 2]);
-    expect(mapRow([2.7, 2.7, bytes], [ColumnTypeEnum.Int32, ColumnTypeEnum.Double, ColumnTypeEnum.Bytes])).toEqual([2, 2.7, bytes]);
+    const row = [2.7, 2.7, bytes];
+    mapRow(row, [ColumnTypeEnum.Int32, ColumnTypeEnum.Double, ColumnTypeEnum.Bytes]);
+    expect(row).toEqual([2, 2.7, bytes]);
+  });
+
+  it("reports a number at or beyond 2^53 (an integer read as a number may be inexact there)", () => {
+    expect(mapRow([2 ** 53 - 1, -(2 ** 53 - 1), 1.5], [ColumnTypeEnum.Int32, ColumnTypeEnum.Int32, ColumnTypeEnum.Double])).toBe(false);
+    expect(mapRow([2 ** 53], [ColumnTypeEnum.Int32])).toBe(true);
+    expect(mapRow([-1e300], [ColumnTypeEnum.Double])).toBe(true);
   });
 });
 

@@ -37,13 +37,20 @@ describe("StatementCache", () => {
     expect(cache.get("  create table u (x)").changesSchema).toBe(true);
   });
 
-  it("reads every integer exactly (BigInt), whatever the column's declared type", () => {
-    db.exec("CREATE TABLE w (i INTEGER, b BIGINT, d DECIMAL); INSERT INTO w VALUES (9007199254740993, 2, 3)");
+  it("reads integers as BigInt unless every column is declared and the statement is read-only", () => {
+    db.exec("CREATE TABLE w (i INTEGER, b BIGINT, d DECIMAL); INSERT INTO w VALUES (1, 2, 3)");
     const cache = new StatementCache(prepare, 8);
-    expect(cache.get("SELECT i FROM w").stmt.all()).toEqual([[9007199254740993n]]);
-    expect(cache.get("SELECT i, b FROM w").stmt.all()).toEqual([[9007199254740993n, 2n]]);
-    expect(cache.get("SELECT d FROM w").stmt.all()).toEqual([[3n]]);
-    expect(cache.get("SELECT i + 0 FROM w").stmt.all()).toEqual([[9007199254740993n]]);
+    const declared = cache.get("SELECT i, b, d FROM w");
+    expect(declared.columns.integersOnDemand).toBe(true);
+    expect(declared.stmt.all()).toEqual([[1, 2, 3]]);
+    // An expression column is typed by its values: integer (BigInt) and REAL must stay apart.
+    const expression = cache.get("SELECT i, i + 0 FROM w");
+    expect(expression.columns.integersOnDemand).toBe(false);
+    expect(expression.stmt.all()).toEqual([[1n, 1n]]);
+    // RETURNING writes cannot be run twice.
+    const returning = cache.get("UPDATE w SET i = i RETURNING i");
+    expect(returning.columns.integersOnDemand).toBe(false);
+    expect(returning.stmt.all()).toEqual([[1n]]);
   });
 
   it("is bounded and evicts the least recently used", () => {

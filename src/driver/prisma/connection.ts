@@ -49,14 +49,20 @@ export class Connection {
         if (entry.changesSchema) this.#cache.clear();
         return { columnNames: [], columnTypes: [], rows: [], lastInsertId: String(info.lastInsertRowid) };
       }
-      const rows = entry.stmt.all(args) as unknown[][];
+      let rows = entry.stmt.all(args) as unknown[][];
       let columns = entry.columns;
       // Another connection's DDL can change what `SELECT *` returns under a cached statement.
       if (rows.length > 0 && rows[0]!.length !== columns.names.length) columns = entry.columns = readColumns(entry.stmt);
       const columnTypes = columns.undeclared.length === 0
         ? (columns.declared.slice() as SqlResultSet["columnTypes"])
         : resolveColumnTypes(columns.declared, columns.undeclared, rows);
-      for (const row of rows) mapRow(row, columnTypes);
+      let unsafe = false;
+      for (const row of rows) if (mapRow(row, columnTypes)) unsafe = true;
+      if (unsafe && columns.integersOnDemand) {
+        // A number at or beyond 2^53 may be an integer read inexactly: read again, exactly.
+        rows = allWithBigInts(entry.stmt, args);
+        for (const row of rows) mapRow(row, columnTypes);
+      }
       return { columnNames: columns.names.slice(), columnTypes, rows };
     } catch (error) {
       throw toAdapterError(error);
@@ -115,5 +121,15 @@ export class Connection {
 
   clearCache(): void {
     this.#cache.clear();
+  }
+}
+
+/** Runs a read-only statement again with every integer as a BigInt (exact). */
+function allWithBigInts(stmt: Statement, args: unknown[]): unknown[][] {
+  stmt.safeIntegers(true);
+  try {
+    return stmt.all(args) as unknown[][];
+  } finally {
+    stmt.safeIntegers(false);
   }
 }

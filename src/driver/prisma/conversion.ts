@@ -152,9 +152,12 @@ function jsonValue(value: BindValue): unknown {
 
 /**
  * Converts one raw row in place into what Prisma expects for the given column types.
- * Integers arrive as BigInt (safe integers are on, so no precision is lost on the way).
+ * Integers arrive as BigInt, or as numbers where the statement reads them on demand
+ * (statement-cache.ts readColumns). Returns true when the row holds a number at or beyond 2^53
+ * (which, read as a number, may be an inexact integer: the caller reads the row again exactly).
  */
-export function mapRow(row: unknown[], columnTypes: readonly ColumnType[]): unknown[] {
+export function mapRow(row: unknown[], columnTypes: readonly ColumnType[]): boolean {
+  let unsafe = false;
   for (let i = 0; i < row.length; i++) {
     const value = row[i];
     if (value === null) continue;
@@ -168,6 +171,7 @@ export function mapRow(row: unknown[], columnTypes: readonly ColumnType[]): unkn
         row[i] = Number.isSafeInteger(asNumber) ? asNumber : value.toString();
       }
     } else if (typeof value === "number") {
+      if (value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER) unsafe = true;
       if (type === ColumnTypeEnum.DateTime) row[i] = epochToIso(value);
       else if ((type === ColumnTypeEnum.Int32 || type === ColumnTypeEnum.Int64) && !Number.isInteger(value)) {
         // A REAL in an integer-typed column (SQLite is dynamically typed): Prisma expects an integer.
@@ -175,7 +179,7 @@ export function mapRow(row: unknown[], columnTypes: readonly ColumnType[]): unkn
       }
     }
   }
-  return row;
+  return unsafe;
 }
 
 function epochToIso(ms: number): string {

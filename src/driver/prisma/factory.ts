@@ -4,7 +4,7 @@ import { loadSettings, type LiteFSSettings } from "../../config/index.js";
 import { alwaysWritableGate } from "../../election/gate.js";
 import { openNode, type LiteFSNode } from "../../election/node.js";
 import { GuardedDatabase } from "../guarded-database.js";
-import { openGuardedDatabase } from "../open.js";
+import { openGuardedDatabaseWhenPresent } from "../open.js";
 import { ADAPTER_NAME, LiteFSPrismaAdapter } from "./adapter.js";
 import { Connection, type AdapterDatabase } from "./connection.js";
 import type { TimestampFormat } from "./conversion.js";
@@ -60,7 +60,8 @@ export class PrismaLiteFS implements SqlMigrationAwareDriverAdapterFactory {
     const node = this.#options.node ?? openNode(settings);
     try {
       const busy = this.#options.busyTimeoutMs;
-      const db = openGuardedDatabase(settings, node, busy === undefined ? {} : { busyTimeoutMs: busy });
+      // A replica of a new cluster waits (settings.databaseWaitTimeout) for the file to replicate.
+      const db = await openGuardedDatabaseWhenPresent(settings, node, busy === undefined ? {} : { busyTimeoutMs: busy });
       return this.#adapter(db, ownNode ? () => node.close() : undefined);
     } catch (error) {
       if (ownNode) await node.close();

@@ -3,7 +3,12 @@
 // already answered without a 500 (joined) at start, the lease it takes like LiteFS does (session +
 // acquire), every signal; on SIGTERM/SIGINT it releases and destroys its session, then exits 0
 // (or $FAKE_LITEFS_EXIT_CODE). Bounded lifetime: 60 s.
+// With FAKE_LITEFS_HTTP=1 it also serves LiteFS's HTTP API on http.addr: GET /info, GET /metrics,
+// and the handoff as LiteFS does it through the lease: POST /promote on a replica asks the primary
+// (found through the lease key's advertise-url) for its session (POST /handoff), then renews and
+// acquires the key with that session (R5, R4); the old primary just stops being primary.
 import { appendFileSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { parse } from "yaml";
 
 const record = (event: Record<string, unknown>): void => {
@@ -15,7 +20,10 @@ const args = process.argv.slice(2);
 const configPath = args[0] === "mount" && args[1] === "-config" ? args[2] : undefined;
 const configText = configPath ? readFileSync(configPath, "utf8") : "";
 record({ event: "start", args, configText, pid: process.pid });
-const config = parse(configText) as { lease: { type: string; hostname: string; consul?: { url: string; key: string; ttl: string } } };
+const config = parse(configText) as {
+  http?: { addr: string };
+  lease: { type: string; hostname: string; "advertise-url": string; consul?: { url: string; key: string; ttl: string } };
+};
 const base = config.lease.consul?.url ?? "";
 const key = config.lease.consul?.key ?? "litefs/primary";
 let session: string | null = null;
@@ -34,7 +42,7 @@ async function main(): Promise<void> {
       const created = await call("PUT", "/v1/session/create", JSON.stringify({ Behavior: "delete", LockDelay: "1000ms", Name: "litefs", NodeChecks: [], TTL: config.lease.consul!.ttl }));
       if (created.status === 200) {
         const sid = (JSON.parse(created.text) as { ID: string }).ID;
-        const acq = await call("PUT", `/v1/kv/${key}?acquire=${sid}`, JSON.stringify({ hostname: config.lease.hostname, "advertise-url": "x" }));
+        const acq = await call("PUT", `/v1/kv/${key}?acquire=${sid}`, JSON.stringify({ hostname: config.lease.hostname, "advertise-url": config.lease["advertise-url"] }));
         if (acq.text.includes("true")) {
           session = sid;
           record({ event: "primary", session: sid });
@@ -67,4 +75,59 @@ for (const s of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 main().catch((e: unknown) => record({ event: "error", message: (e as Error).message }));
+
+async function primaryInfo(): Promise<{ hostname: string; "advertise-url": string } | null> {
+  const res = await call("GET", `/v1/kv/${key}`);
+  if (res.status !== 200) return null;
+  const [entry] = JSON.parse(res.text) as { Value: string | null }[];
+  return entry?.Value ? (JSON.parse(Buffer.from(entry.Value, "base64").toString("utf8")) as { hostname: string; "advertise-url": string }) : null;
+}
+
+if (process.env["FAKE_LITEFS_HTTP"] === "1" && config.http) {
+  const [host, port] = [config.http.addr.slice(0, config.http.addr.lastIndexOf(":")) || "127.0.0.1", Number(config.http.addr.slice(config.http.addr.lastIndexOf(":") + 1))];
+  createServer((req, res) => {
+    void (async () => {
+      const path = new URL(req.url ?? "/", "http://x").pathname;
+      if (req.method === "GET" && path === "/info") {
+        const primary = session ? config.lease.hostname : ((await primaryInfo())?.hostname ?? "");
+        res.end(JSON.stringify({ clusterID: "LFSCFAKE", isPrimary: session !== null, candidate: true, path: "/data", primary: { hostname: primary } }, null, 2));
+      } else if (req.method === "GET" && path === "/metrics") {
+        res.end("# TYPE litefs_is_primary gauge\nlitefs_is_primary " + (session ? 1 : 0) + "\n");
+      } else if (req.method === "POST" && path === "/handoff") {
+        if (!session) {
+          res.statusCode = 500;
+          return void res.end("cannot handoff: node is not currently primary\n");
+        }
+        const handed = session;
+        session = null;
+        record({ event: "handed-off", session: handed });
+        res.end(handed);
+      } else if (req.method === "POST" && path === "/promote") {
+        if (session) return void res.end();
+        const info = await primaryInfo();
+        if (!info) {
+          res.statusCode = 500;
+          return void res.end("no primary is currently available for handoff, cannot promote\n");
+        }
+        const handoff = await fetch(new URL("/handoff", info["advertise-url"]), { method: "POST", signal: AbortSignal.timeout(3000) });
+        const sid = await handoff.text();
+        if (handoff.status !== 200) {
+          res.statusCode = 500;
+          return void res.end(`handoff failed: ${sid}`);
+        }
+        const renew = await call("PUT", `/v1/session/renew/${sid}`);
+        const acq = await call("PUT", `/v1/kv/${key}?acquire=${sid}`, JSON.stringify({ hostname: config.lease.hostname, "advertise-url": config.lease["advertise-url"] }));
+        if (acq.text.includes("true")) session = sid;
+        record({ event: "promoted", renew: renew.status, acquire: acq.text });
+        res.end();
+      } else {
+        res.statusCode = 404;
+        res.end();
+      }
+    })().catch((e: unknown) => {
+      res.statusCode = 500;
+      res.end(String(e));
+    });
+  }).listen(port, host);
+}
 setInterval(() => {}, 1000);
