@@ -5,6 +5,7 @@ import { litefsApiUrl, loadSettings, type LiteFSSettings } from "../../src/confi
 import { ConfigError } from "../../src/errors.js";
 import { handoff, type HandoffResult, type HandoffTarget } from "../../src/election/handoff.js";
 import { readDirectory } from "../../src/election/lease/node-directory.js";
+import { existingLeaseToken } from "../../src/election/lease/token.js";
 import { createDefaultLogger, type Logger } from "../../src/litefs/logger.js";
 import { durationArgMs, fail, parseCommandArgs, usageError } from "./args.js";
 
@@ -37,7 +38,7 @@ export async function handoffFromSettings(settings: LiteFSSettings, options: Set
   }
   const leaseUrl = `http://127.0.0.1:${settings.raft.leasePort}`;
   const members = [settings.raft.selfAddr, ...settings.raft.peers];
-  const { entries, problems } = await readDirectory(leaseUrl, process.env["LITEFS_LEASE_TOKEN"] || null, members);
+  const { entries, problems } = await readDirectory(leaseUrl, existingLeaseToken(settings.raft)?.token ?? null, members);
   let targets: HandoffTarget[] = entries.filter((e) => e.node !== settings.nodeId);
   if (options.to) {
     targets = targets.filter((t) => t.node === options.to);

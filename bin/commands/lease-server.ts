@@ -4,6 +4,7 @@ import { goDurationToMs, loadSettings } from "../../src/config/index.js";
 import { ConfigError } from "../../src/errors.js";
 import { startLeaseService, type LeaseServiceOverrides } from "../../src/election/lease-service.js";
 import { createDefaultLogger } from "../../src/litefs/logger.js";
+import { ABSOLUTE_MIN_TTL_MS } from "../../src/election/lease/limits.js";
 import { fail, parseCommandArgs, USAGE_EXIT, waitForStopSignal } from "./args.js";
 
 const HELP = `Usage: litefs-node lease-server [--http-port N] [--min-ttl DURATION]
@@ -14,12 +15,15 @@ config\` renders that for leaderElection "raft"). Publishes this node's lease st
 mount for the write gate of the app processes. Prints one JSON line on stdout once listening.
 Stops on SIGINT/SIGTERM.
 
+Every request must carry this node's token (X-Consul-Token; LiteFS sends the password of
+lease.consul.url: http://:TOKEN@127.0.0.1:8500, which \`litefs-node config\` renders). The token is
+LITEFS_RAFT_LEASE_TOKEN when set (alias LITEFS_LEASE_TOKEN), else made at first start and kept
+0600 in <raft.dataDir>/lease-token.
+
 Settings: LITEFS_NODE_ID, LITEFS_LEADER_ELECTION=raft, LITEFS_RAFT_SELF_ADDR, LITEFS_RAFT_PEERS,
-LITEFS_RAFT_SECRET, LITEFS_RAFT_LEASE_PORT, LITEFS_RAFT_DATA_DIR, LITEFS_RAFT_BOOTSTRAP (first
-start of a new cluster only), LITEFS_MOUNT_PATH (the lease state file goes next to it).
-Environment only:
-  LITEFS_LEASE_TOKEN   require this X-Consul-Token on every request (put it in the Consul URL's
-                       password: http://:TOKEN@127.0.0.1:8500)
+LITEFS_RAFT_SECRET, LITEFS_RAFT_LEASE_PORT, LITEFS_RAFT_LEASE_TOKEN, LITEFS_RAFT_DATA_DIR,
+LITEFS_RAFT_BOOTSTRAP (first start of a new cluster only), LITEFS_MOUNT_PATH (the lease state
+file goes next to it).
 Options:
   --http-port N        listen on this port instead of raft.leasePort (0 = any free port)
   --min-ttl DURATION   refuse sessions with a shorter TTL (default 5s; lower only for tests)
@@ -34,11 +38,9 @@ export function leaseOverridesFromArgs(values: { "http-port"?: string; "min-ttl"
   }
   if (values["min-ttl"] !== undefined) {
     const ms = goDurationToMs(values["min-ttl"]);
-    if (ms === null || ms <= 0) return `--min-ttl must be a positive Go duration such as "5s", got ${JSON.stringify(values["min-ttl"])}`;
+    if (ms === null || ms < ABSOLUTE_MIN_TTL_MS) return `--min-ttl must be a Go duration of at least ${ABSOLUTE_MIN_TTL_MS / 1000}s such as "5s", got ${JSON.stringify(values["min-ttl"])}`;
     overrides.minTtlMs = ms;
   }
-  const token = process.env["LITEFS_LEASE_TOKEN"];
-  if (token) overrides.token = token;
   return overrides;
 }
 
@@ -59,8 +61,15 @@ export async function leaseServerCommand(argv: string[]): Promise<number> {
   }
   const logger = createDefaultLogger();
   const stop = waitForStopSignal();
-  const service = await startLeaseService(settings, { ...overrides, logger });
-  process.stdout.write(JSON.stringify({ ready: true, httpPort: service.httpPort, raftPort: service.raftPort, forwardAddr: service.forwardAddr, statePath: service.statePath }) + "\n");
+  let service;
+  try {
+    service = await startLeaseService(settings, { ...overrides, logger });
+  } catch (e) {
+    if (e instanceof ConfigError) return fail(e.message);
+    throw e;
+  }
+  // The token's file, never the token.
+  process.stdout.write(JSON.stringify({ ready: true, httpPort: service.httpPort, raftPort: service.raftPort, forwardAddr: service.forwardAddr, statePath: service.statePath, tokenPath: service.tokenPath }) + "\n");
   const outcome = await Promise.race([stop.then((s) => ({ signal: s })), service.failed.then((e) => ({ error: e }))]);
   await service.close();
   if ("error" in outcome) return fail(`the Raft node stopped: ${outcome.error.message}`);

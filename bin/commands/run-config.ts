@@ -1,7 +1,7 @@
 // The litefs.yml `litefs-node run` writes: the settings' document, the app (and an optional
-// migration step before it) as LiteFS's exec, the lease token as a ${VAR} reference. Written 0600
-// (it may name secrets' variables and sits next to LiteFS's data), atomically, and only over a file
-// litefs-node generated itself.
+// migration step before it) as LiteFS's exec, the lease token as lease.consul.url's password.
+// Written 0600 (it holds the token and sits next to LiteFS's data), atomically, and only over a
+// file litefs-node generated itself.
 
 import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { litefsConfigDocument, isGeneratedLitefsConfig, serializeLitefsConfig, type LiteFSSettings } from "../../src/config/index.js";
@@ -12,7 +12,7 @@ export function shellJoin(argv: readonly string[]): string {
 }
 
 export interface RunConfigOptions {
-  /** Require this Consul token: the URL names ${LITEFS_LEASE_TOKEN}, LiteFS expands it. */
+  /** raft: the lease service's token, put into lease.consul.url (LiteFS sends it as X-Consul-Token). */
   readonly token: string | null;
   /** A command LiteFS runs to completion before the app (exec list, `if-candidate: true`). */
   readonly migrate: string | null;
@@ -20,12 +20,7 @@ export interface RunConfigOptions {
 
 /** litefs.yml for `run`. */
 export function runConfigText(settings: LiteFSSettings, options: RunConfigOptions): string {
-  const doc = litefsConfigDocument(settings) as Record<string, unknown> & { lease: { consul?: { url: string } } };
-  // raft mode only: in consul mode the URL is the user's own Consul, token included.
-  if (options.token && settings.leaderElection === "raft" && doc.lease.consul) {
-    // LiteFS passes the URL's password as X-Consul-Token; the env reference keeps it out of the file.
-    doc.lease.consul.url = doc.lease.consul.url.replace("http://", "http://:${LITEFS_LEASE_TOKEN}@");
-  }
+  const doc = litefsConfigDocument(settings, { leaseToken: options.token });
   if (options.migrate !== null) {
     if (typeof doc.exec !== "string") throw new Error("a migration step needs an app command to run after it");
     // LiteFS runs every entry but the last to completion, in order, once this node is primary or

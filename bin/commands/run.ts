@@ -13,6 +13,7 @@ import { dirname, isAbsolute, join } from "node:path";
 import { litefsApiUrl, loadSettings, type LiteFSSettings } from "../../src/config/index.js";
 import { ConfigError } from "../../src/errors.js";
 import { startLeaseService, type RunningLeaseService } from "../../src/election/lease-service.js";
+import { resolveLeaseToken } from "../../src/election/lease/token.js";
 import { registerMember } from "../../src/election/lease/node-directory.js";
 import { fetchInfo } from "../../src/litefs/info-client.js";
 import { createDefaultLogger } from "../../src/litefs/logger.js";
@@ -51,7 +52,8 @@ Options:
 Durations are Go durations ("90s", "2m", "500ms") or plain numbers of seconds.
 Environment:
   LITEFS_BIN             the LiteFS binary (default: \`litefs\` on PATH)
-  LITEFS_LEASE_TOKEN     require this Consul token (it is put into lease.consul.url)
+  LITEFS_RAFT_LEASE_TOKEN  the lease service's token (default: made once, kept 0600 in
+                         <raft.dataDir>/lease-token); it goes into lease.consul.url
 `;
 
 const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2"];
@@ -114,7 +116,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   if ("problem" in binary) return fail(binary.problem);
 
   const configPath = values.config ?? join(settings.dataPath, "litefs.yml");
-  const token = overrides.token ?? null;
+  let token: string | null = null;
+  try {
+    if (settings.raft !== null) token = resolveLeaseToken(settings.raft).token;
+  } catch (e) {
+    if (e instanceof ConfigError) return fail(e.message);
+    throw e;
+  }
   mkdirSync(dirname(isAbsolute(configPath) ? configPath : join(process.cwd(), configPath)), { recursive: true });
   mkdirSync(settings.dataPath, { recursive: true });
   const refused = writeRunConfig(configPath, runConfigText(settings, { token, migrate }));
@@ -140,7 +148,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   let lease: RunningLeaseService | null = null;
   if (settings.leaderElection === "raft") {
     try {
-      lease = await startLeaseService(settings, { ...overrides, logger: createDefaultLogger() });
+      lease = await startLeaseService(settings, { ...overrides, ...(token === null ? {} : { token }), logger: createDefaultLogger() });
       log.info({ members: [settings.raft!.selfAddr, ...settings.raft!.peers] }, "lease service started; waiting to join the Raft group");
       await lease.waitUntilJoined(joinTimeoutMs === 0 ? Number.MAX_SAFE_INTEGER : joinTimeoutMs, abort.signal);
       log.info("joined the Raft group");

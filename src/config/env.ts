@@ -65,7 +65,7 @@ export function readEnvSettings(env: NodeJS.ProcessEnv): EnvReadResult {
   const input: RawSettings = {};
   const issues: ConfigIssue[] = [];
   for (const row of SETTINGS_REFERENCE) {
-    const raw = env[row.env];
+    const raw = [row.env, ...(row.aliases ?? [])].map((name) => env[name]).find((v) => v !== undefined && v.trim() !== "");
     if (raw === undefined) continue;
     const text = raw.trim();
     if (text === "") continue;

@@ -63,6 +63,20 @@ const secretProblem = (value: string): string | null => {
     : null;
 };
 
+// The lease service's X-Consul-Token. It goes into lease.consul.url as the password, so only
+// characters a URL carries verbatim (and no `$`: LiteFS expands ${VAR} in litefs.yml). The value
+// itself never appears in a message.
+export const MIN_LEASE_TOKEN_LENGTH = 16;
+export const MAX_LEASE_TOKEN_LENGTH = 256;
+export const leaseTokenProblem = (value: string): string | null => {
+  if (value.length < MIN_LEASE_TOKEN_LENGTH || value.length > MAX_LEASE_TOKEN_LENGTH) {
+    return `must be ${MIN_LEASE_TOKEN_LENGTH} to ${MAX_LEASE_TOKEN_LENGTH} characters (e.g. the output of \`openssl rand -hex 32\`), got ${value.length}`;
+  }
+  return /^[A-Za-z0-9._~-]+$/.test(value)
+    ? null
+    : "may hold only the letters A-Z and a-z, the digits 0-9 and . _ ~ - (it becomes the password in lease.consul.url); e.g. the output of `openssl rand -hex 32`";
+};
+
 const leaderElectionProblem = (value: string): string | null =>
   (LEADER_ELECTIONS as readonly string[]).includes(value)
     ? null
@@ -145,6 +159,7 @@ export const raftFields = {
     if (message !== null) ctx.addIssue({ code: "custom", message, input: value });
   }),
   secret: text(secretProblem).nullable(),
+  leaseToken: text(leaseTokenProblem).nullable(),
   dataDir: text(absolutePathProblem),
   bootstrap: z.boolean(),
 };

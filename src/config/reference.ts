@@ -13,6 +13,8 @@ export interface SettingReference {
   readonly default: string;
   readonly description: string;
   readonly kind: EnvKind;
+  /** Older variable names still read (after `env`), e.g. LITEFS_LEASE_TOKEN. */
+  readonly aliases?: readonly string[];
 }
 
 const rows: SettingReference[] = [
@@ -169,6 +171,14 @@ const rows: SettingReference[] = [
     default: "none",
     description: "required for raft: shared secret (at least 16 characters, the same on every member) that authenticates Raft peers (HMAC key)",
     kind: "string",
+  },
+  {
+    setting: "raft.leaseToken",
+    env: "LITEFS_RAFT_LEASE_TOKEN",
+    default: "made per node (<raft.dataDir>/lease-token)",
+    description: "X-Consul-Token LiteFS must send to the lease service (16+ characters of A-Z a-z 0-9 . _ ~ -); unset: 256 random bits made at first start and kept 0600. Alias: LITEFS_LEASE_TOKEN",
+    kind: "string",
+    aliases: ["LITEFS_LEASE_TOKEN"],
   },
   {
     setting: "raft.dataDir",

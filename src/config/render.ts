@@ -10,6 +10,14 @@ export const CONSUL_LEASE = Object.freeze({ key: "litefs/primary", ttl: "10s", l
 
 type Section = Record<string, unknown>;
 
+export interface RenderOptions {
+  /**
+   * raft: the lease service's token. It becomes lease.consul.url's password, which LiteFS sends
+   * as X-Consul-Token; the text then holds a secret and must be written 0600.
+   */
+  readonly leaseToken?: string | null;
+}
+
 function notRenderable(setting: string, env: string | null, message: string): ConfigError {
   return new ConfigError([{ setting, env, message }]);
 }
@@ -29,7 +37,7 @@ function staticLease(settings: LiteFSSettings): Section {
   };
 }
 
-function raftLease(settings: LiteFSSettings): Section {
+function raftLease(settings: LiteFSSettings, leaseToken: string | null): Section {
   const { raft, nodeId, advertiseUrl } = settings;
   if (raft === null) throw notRenderable("raft.selfAddr", "LITEFS_RAFT_SELF_ADDR", "raft settings are required to render a raft lease");
   if (nodeId === null) throw notRenderable("nodeId", "LITEFS_NODE_ID", "is required to render a raft lease");
@@ -44,7 +52,8 @@ function raftLease(settings: LiteFSSettings): Section {
     // acknowledged write when the primary was writing). Moving the primary is `litefs-node
     // handoff`'s job: it closes the write gate and waits for the target to catch up first.
     consul: {
-      url: `http://127.0.0.1:${raft.leasePort}`,
+      // The token's characters are URL-safe by the setting's rule (config/fields.ts).
+      url: leaseToken ? `http://:${leaseToken}@127.0.0.1:${raft.leasePort}` : `http://127.0.0.1:${raft.leasePort}`,
       key: CONSUL_LEASE.key,
       ttl: CONSUL_LEASE.ttl,
       "lock-delay": CONSUL_LEASE.lockDelay,
@@ -77,19 +86,19 @@ function userConsulLease(settings: LiteFSSettings): Section {
   };
 }
 
-function leaseSection(settings: LiteFSSettings): Section {
+function leaseSection(settings: LiteFSSettings, leaseToken: string | null): Section {
   switch (settings.leaderElection) {
     case "static":
       return staticLease(settings);
     case "raft":
-      return raftLease(settings);
+      return raftLease(settings, leaseToken);
     case "consul":
       return userConsulLease(settings);
   }
 }
 
 /** The litefs.yml document as a plain object (what renderLitefsConfig serializes). */
-export function litefsConfigDocument(settings: LiteFSSettings): Section {
+export function litefsConfigDocument(settings: LiteFSSettings, options: RenderOptions = {}): Section {
   if (!settings.enabled) {
     throw notRenderable(
       "enabled",
@@ -109,7 +118,7 @@ export function litefsConfigDocument(settings: LiteFSSettings): Section {
     doc.proxy = proxy;
   }
   if (settings.exec !== null) doc.exec = settings.exec;
-  doc.lease = leaseSection(settings);
+  doc.lease = leaseSection(settings, options.leaseToken ?? null);
   return doc;
 }
 
@@ -142,6 +151,6 @@ export function serializeLitefsConfig(doc: Section): string {
  * litefs.yml text for these settings.
  * @throws ConfigError for dev-mode settings (LiteFS is not used there).
  */
-export function renderLitefsConfig(settings: LiteFSSettings): string {
-  return serializeLitefsConfig(litefsConfigDocument(settings));
+export function renderLitefsConfig(settings: LiteFSSettings, options: RenderOptions = {}): string {
+  return serializeLitefsConfig(litefsConfigDocument(settings, options));
 }

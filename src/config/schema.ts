@@ -51,6 +51,7 @@ function applyDefaults(raw: Raw, cwd: string): LiteFSSettings {
         peers: rawRaft.peers ?? [],
         leasePort: rawRaft.leasePort ?? DEFAULTS.leasePort,
         secret: rawRaft.secret ?? null,
+        leaseToken: rawRaft.leaseToken ?? null,
         dataDir: rawRaft.dataDir ?? posix.join(dataPath, DEFAULTS.raftDirName),
         bootstrap: rawRaft.bootstrap ?? false,
       }

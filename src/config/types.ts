@@ -27,6 +27,11 @@ export interface RaftSettings {
   readonly leasePort: number;
   /** HMAC key for peer authentication (at least 16 characters); required when enabled, null only in dev mode. */
   readonly secret: string | null;
+  /**
+   * The X-Consul-Token LiteFS must send to the lease service (16+ characters of A-Z a-z 0-9 . _ ~ -).
+   * null = made per node at first start (256 random bits) and kept 0600 in `<dataDir>/lease-token`.
+   */
+  readonly leaseToken: string | null;
   /** Where Raft keeps its log and snapshots, default `<dataPath>/raft`. */
   readonly dataDir: string;
   /**
@@ -106,6 +111,7 @@ export interface RaftSettingsInput {
   peers?: readonly string[];
   leasePort?: number;
   secret?: string | null;
+  leaseToken?: string | null;
   dataDir?: string;
   bootstrap?: boolean;
 }

@@ -14,6 +14,8 @@ import { createDefaultLogger, type Logger } from "../litefs/logger.js";
 import { startConsulHttpServer, type ConsulHttpServer } from "./lease/consul-http.js";
 import { httpForwarder, startForwardServer, type ForwardServer } from "./lease/forward.js";
 import { leaseStatePath, writeLeaseState } from "./lease/published-state.js";
+import { resolveLeaseToken } from "./lease/token.js";
+import { directoryKey } from "./lease/node-directory.js";
 import { LeaseService, type LeaseServiceEvent } from "./lease/service.js";
 import { LeaseStateMachine, type LeaseChange, type LeaseResult } from "./lease/state-machine.js";
 import type { LeaseClock, PublishedLeaseState, RaftPort } from "./lease/types.js";
@@ -27,8 +29,8 @@ export interface LeaseServiceOverrides {
   readonly httpPort?: number;
   /** Interface the Raft and forwarding listeners bind; default: selfAddr's host when it is an IP, else 0.0.0.0. */
   readonly listenHost?: string;
-  /** Required X-Consul-Token (LITEFS_LEASE_TOKEN); null = no token. */
-  readonly token?: string | null;
+  /** The X-Consul-Token to require; default settings.raft.leaseToken, else this node's kept token (lease/token.ts). */
+  readonly token?: string;
   /** Raft tick; default 50 ms (election timeout 0.5-1 s, well inside the 2 s quorum grace). */
   readonly tickMs?: number;
   /** Refuse session TTLs below this; default 5000 (tests use shorter TTLs). */
@@ -51,6 +53,8 @@ export interface RunningLeaseService {
   readonly raftPort: number;
   readonly forwardAddr: string;
   readonly statePath: string;
+  /** Where this node's generated token is kept; null when the token is pinned by a setting. */
+  readonly tokenPath: string | null;
   status(): LeaseServiceStatus;
   /** Resolves once a Raft leader confirmed this node through a ReadIndex round (the group is joined). */
   waitUntilJoined(timeoutMs: number, signal?: AbortSignal): Promise<void>;
@@ -94,6 +98,8 @@ export async function startLeaseService(settings: LiteFSSettings, overrides: Lea
   const clusterId = raftClusterId(voters);
   const statePath = overrides.statePath ?? leaseStatePath(settings.mountPath);
   const clock = realClock;
+  // Always a token: without one any local process could delete or rewrite the lease key.
+  const token = overrides.token === undefined ? resolveLeaseToken(raft) : { token: overrides.token, source: "setting" as const, path: null };
 
   let service: LeaseService | null = null;
   const sm = new LeaseStateMachine({ now: clock.now, onChange: (c: LeaseChange) => service?.onStateChange(c) });
@@ -159,6 +165,7 @@ export async function startLeaseService(settings: LiteFSSettings, overrides: Lea
       clock,
       nodeName: settings.nodeId,
       leaseKey: CONSUL_LEASE.key,
+      directoryKeys: voters.map(directoryKey),
       forward: forwarder,
       forwardAddr: forwardServer.advertiseAddr,
       ...(overrides.minTtlMs === undefined ? {} : { minTtlMs: overrides.minTtlMs }),
@@ -188,7 +195,8 @@ export async function startLeaseService(settings: LiteFSSettings, overrides: Lea
       handle: (request, startedAt, budget) => (service as LeaseService).handle(request, startedAt, budget),
       now: clock.now,
       nodeName: settings.nodeId,
-      token: overrides.token ?? null,
+      token: token.token,
+      policy: service.policy,
       knownLeader: () => node.status().leader !== null,
       onError: (e) => log.error({ err: e }, "lease HTTP handler failed"),
     });
@@ -202,7 +210,7 @@ export async function startLeaseService(settings: LiteFSSettings, overrides: Lea
   const svc = service;
   const httpServer = http;
   const fwd = forwardServer;
-  log.info({ httpPort: httpServer.port, raft: raft.selfAddr, peers: raft.peers, forward: fwd.advertiseAddr, statePath }, "lease service started");
+  log.info({ httpPort: httpServer.port, raft: raft.selfAddr, peers: raft.peers, forward: fwd.advertiseAddr, statePath, token: token.source, tokenPath: token.path }, "lease service started");
 
   let closed = false;
   return {
@@ -210,6 +218,7 @@ export async function startLeaseService(settings: LiteFSSettings, overrides: Lea
     raftPort: transport.address.port,
     forwardAddr: fwd.advertiseAddr,
     statePath,
+    tokenPath: token.path,
     failed,
     status: () => ({ raft: node.status(), lease: svc.publishedState(), httpPort: httpServer.port, forwardAddr: fwd.advertiseAddr }),
     async waitUntilJoined(timeoutMs, signal) {

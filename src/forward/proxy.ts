@@ -113,8 +113,9 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
       return;
     }
     res.writeHead(status, upstream.statusMessage, headers);
-    // Streaming answers (SSE, chunked downloads) must reach the client as they come.
-    res.flushHeaders();
+    // Streaming answers (SSE, chunked downloads) must reach the client as they come. A sized
+    // answer goes out with its first body bytes: one write instead of two (measured: less CPU per request).
+    if (upstream.headers["content-length"] === undefined) res.flushHeaders();
     upstream.on("error", () => res.destroy());
     res.on("close", () => {
       if (!upstream.complete) upstream.destroy();
@@ -148,7 +149,6 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
     res: ServerResponse,
     body: Buffer | null,
     outcome: ForwardOutcome,
-    signal: AbortSignal,
   ): Promise<void> {
     const address = primaryAddress(settings, host);
     if (!address.ok) {
@@ -173,7 +173,7 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
           headers: upstreamRequestHeaders(req, body, trusted, { [LOOP_HEADER]: loopValue }),
           body: body ?? (hasRequestBody(req) ? req : null),
           connectTimeoutMs,
-          signal,
+          client: res,
         },
         agents,
       );
@@ -224,7 +224,7 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
    * A read carrying a TXID this replica has not reached waits for it (within the TXID-wait budget),
    * then goes on, or is answered 504 / forwarded to the primary. True when the request was answered here.
    */
-  async function awaitReadTxid(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<boolean> {
+  async function awaitReadTxid(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const wanted = requestTxid(req.headers);
     if (wanted === null) return false;
     let have: bigint | null = null;
@@ -238,6 +238,7 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
       overCapacity(req, res, budgets.txidWaits);
       return true;
     }
+    const signal = clientGone(res);
     let reached: boolean;
     try {
       reached = await waitForTxid(node, db, wanted, { timeoutMs: settings.rywTimeoutMs, signal });
@@ -249,7 +250,7 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
     if (reached) return false;
     const primary = node.primary;
     if (settings.rywTimeoutMode === "forward" && primary !== null) {
-      await forwardTo(primary, req, res, null, "ryw-forwarded", signal);
+      await forwardTo(primary, req, res, null, "ryw-forwarded");
     } else {
       record("ryw-timeout");
       sendPlain(res, 504, `Proxy timeout: this replica did not reach TXID ${formatTxid(wanted)} within ${settings.rywTimeoutMs} ms`);
@@ -269,7 +270,6 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
 
     const forwarded = req.headers[LOOP_HEADER] !== undefined;
     const isWrite = !SAFE_METHODS.has(method) || matchesPathPrefix(pathnameOf(url), settings.alwaysForward);
-    const signal = clientGone(res);
     // A write's body is buffered: it goes to the primary, or may come back as Fly-Replay and be
     // sent again. A read's body is streamed to wherever it goes, once, and never held here.
     let body: Buffer | null = null;
@@ -295,11 +295,11 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
         sendPlain(res, 503, "litefs-node proxy: no primary is known right now; retry shortly", { "retry-after": retryAfter });
         return;
       }
-      await forwardTo(primary, req, res, body, "forwarded", signal);
+      await forwardTo(primary, req, res, body, "forwarded");
       return;
     }
 
-    if (!isWrite && node.role === "replica" && !forwarded && (await awaitReadTxid(req, res, signal))) return;
+    if (!isWrite && node.role === "replica" && !forwarded && (await awaitReadTxid(req, res))) return;
 
     let response: IncomingMessage;
     try {
@@ -311,7 +311,7 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
           headers: upstreamRequestHeaders(req, body, trusted),
           body: body ?? (hasRequestBody(req) ? req : null),
           connectTimeoutMs,
-          signal,
+          client: res,
         },
         agents,
       );
@@ -337,7 +337,7 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
         sendPlain(res, 502, `litefs-node proxy: LiteFS asked to replay a ${method} to "${replayTo}", but its body was streamed, not kept (list the path in LITEFS_FORWARD_ALWAYS)`);
         return;
       }
-      await forwardTo(replayTo, req, res, body, "replayed", signal);
+      await forwardTo(replayTo, req, res, body, "replayed");
       return;
     }
     if (response.headers["fly-replay"] !== undefined) {

@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { startEventsServer } from "../support/events-server.js";
+import { replicaProxyEnv } from "../support/forward-fixtures.js";
 import { createTempMount } from "../support/litefs-mount.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -88,17 +89,7 @@ describe("litefs-node proxy", () => {
     cleanups.push(() => events.close());
     const appA = await startApp("a");
     const appB = await startApp("b");
-    const r = run(["proxy", "--listen", "127.0.0.1:0"], {
-      LITEFS_ENABLED: "true",
-      LITEFS_MOUNT_PATH: mount.path,
-      LITEFS_DATA_PATH: `${mount.path}-data`,
-      LITEFS_DATABASE: "db",
-      LITEFS_NODE_ID: "node-b",
-      LITEFS_PRIMARY_HOSTNAME: "node-a",
-      LITEFS_HTTP_ADDR: `127.0.0.1:${events.port}`,
-      LITEFS_FORWARD_UPSTREAM: appB.url,
-      LITEFS_FORWARD_HOSTS: `node-a=${appA.url}`,
-    });
+    const r = run(["proxy", "--listen", "127.0.0.1:0"], replicaProxyEnv(mount.path, events.port, appB.url, appA.url));
     const [, url] = await waitForOutput(r, /listening on (http:\/\/127\.0\.0\.1:\d+) -> app .*node node-b is replica, primary node-a/);
 
     const write = await request(`${url}/items`, { method: "POST", body: "from-cli" });

@@ -6,8 +6,9 @@
 //     EFFECTIVE writers, sampled every 20 ms), and after SIGCONT it must demote at once.
 //   - clean stop: release + destroy hands the lease over after lock-delay only.
 import { afterEach, describe, expect, it } from "vitest";
+import { loadSettings } from "../../src/config/index.js";
 import { leaseProblem } from "../../src/election/lease/published-state.js";
-import { httpConsul } from "../support/lease/consul-client.js";
+import { raftLeaseStatus } from "../../src/election/lease/status.js";
 import { IntervalRecorder, LiteFSLeaseModel, type ModelClock } from "../support/lease/litefs-model.js";
 import { LeaseProcessCluster } from "../support/lease/process-cluster.js";
 
@@ -41,7 +42,7 @@ async function setup(recorder: IntervalRecorder): Promise<LeaseProcessCluster> {
       new LiteFSLeaseModel({
         name,
         // LiteFS's client has no timeout; a long one keeps a blocked call blocked, yet bounded.
-        consul: () => httpConsul({ baseUrl: `http://127.0.0.1:${c.httpPort(i)}`, timeoutMs: 30_000 }),
+        consul: () => c.consul(i, 30_000),
         clock,
         recorder,
         ttl: "3s",
@@ -61,6 +62,15 @@ function sampleWriters(c: LeaseProcessCluster): string[] {
     if (writers.length > 1) bad.push(`${writers.join("+")} at ${performance.now().toFixed(0)}`);
   }, 20);
   return bad;
+}
+
+/** What `litefs-node status` reports about node i's lease. */
+function statusOf(c: LeaseProcessCluster, i: number) {
+  const settings = loadSettings(
+    { nodeId: c.names[i]!, leaderElection: "raft", mountPath: c.mountPath(i), raft: { selfAddr: "127.0.0.1:1", peers: ["127.0.0.1:2"], secret: "0123456789abcdef" } },
+    {},
+  );
+  return raftLeaseStatus(settings);
 }
 
 async function waitForPrimary(exclude: number | null, timeoutMs: number): Promise<number> {
@@ -97,7 +107,7 @@ describe("LiteFS lease-loop model x 3 lease-service processes", () => {
     await c.start(first);
     models[first] = new LiteFSLeaseModel({
       name: c.names[first]!,
-      consul: () => httpConsul({ baseUrl: `http://127.0.0.1:${c.httpPort(first)}`, timeoutMs: 30_000 }),
+      consul: () => c.consul(first, 30_000),
       clock,
       recorder,
       ttl: "3s",
@@ -150,7 +160,7 @@ describe("LiteFS lease-loop model x 3 lease-service processes", () => {
     expect(writerViolations).toEqual([]);
   }, 60_000);
 
-  it("handoff: another node renews the same session, then acquires with it", async () => {
+  it("handoff and back: another node renews the same session, then acquires with it; the former holder can take it back later", async () => {
     const recorder = new IntervalRecorder();
     const c = await setup(recorder);
     const first = await waitForPrimary(null, 15_000);
@@ -163,6 +173,21 @@ describe("LiteFS lease-loop model x 3 lease-service processes", () => {
     expect(models[target]!.sessionId).toBe(sid);
     await sleep(300);
     expect(leaseProblem(c.readState(target), process.hrtime.bigint())).toBeNull();
+    // The former holder no longer says it holds the lease (status reads this file).
+    const former = c.readState(first);
+    expect(former.ok && former.state).toMatchObject({ holder: false, leaseSession: sid, primary: c.names[target] });
+    expect(statusOf(c, first)).toMatchObject({ holder: false, leaseHolder: c.names[target], gate: "closed" });
+
+    // Later than the former holder's last renew + TTL: its old deadline must not refuse the handoff back.
+    await sleep(TTL_MS + 500);
+    expect(models[target]!.handOff()).toBe(sid);
+    models[first]!.takeOver(sid!);
+    expect(await waitForPrimary(target, 3000)).toBe(first);
+    expect(models[first]!.sessionId).toBe(sid);
+    await sleep(300);
+    expect(leaseProblem(c.readState(first), process.hrtime.bigint())).toBeNull();
+    expect(statusOf(c, target)).toMatchObject({ holder: false, leaseHolder: c.names[first] });
+    expect(statusOf(c, first)).toMatchObject({ holder: true, gate: "open" });
     expect(recorder.overlaps(performance.now())).toEqual([]);
   }, 60_000);
 });

@@ -2,7 +2,7 @@
 // that records what it got and behaves like `litefs mount`) two nodes prove the generated config,
 // the order (Raft group joined before LiteFS starts), signal forwarding and a clean stop.
 import type { ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -91,7 +91,16 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
       const start = recs.find((e) => e.event === "start")!;
       expect(start.args).toEqual(["mount", "-config", join(r.dir, "data", "litefs.yml")]);
       const cfg = parse(start.configText as string) as Record<string, any>;
-      expect(cfg.lease).toMatchObject({ type: "consul", hostname: names[i], candidate: true, consul: { url: `http://127.0.0.1:${leasePorts[i]}`, key: "litefs/primary", ttl: "10s", "lock-delay": "1s" } });
+      // The node's own token, made at first start and kept 0600 beside the Raft data, is the URL's password.
+      const tokenPath = join(r.dir, "data", "raft", "lease-token");
+      expect(statSync(tokenPath).mode & 0o777).toBe(0o600);
+      const token = readFileSync(tokenPath, "utf8").trim();
+      expect(Buffer.from(token, "base64url").length).toBeGreaterThanOrEqual(16);
+      expect(cfg.lease).toMatchObject({ type: "consul", hostname: names[i], candidate: true, consul: { url: `http://:${token}@127.0.0.1:${leasePorts[i]}`, key: "litefs/primary", ttl: "10s", "lock-delay": "1s" } });
+      expect(statSync(join(r.dir, "data", "litefs.yml")).mode & 0o777).toBe(0o600);
+      expect(r.out()).not.toContain(token);
+      // Without the token the lease service answers nothing but 403.
+      expect((await fetch(`http://127.0.0.1:${leasePorts[i]}/v1/kv/litefs/primary`)).status).toBe(403);
       expect(cfg.exec).toBe(`node server.js --port 8080 'it'\\''s'`);
       expect(cfg.fuse.dir).toBe(join(r.dir, "mnt"));
       expect(recs.find((e) => e.event === "lease-service")!.status).not.toBe(500);
@@ -106,7 +115,8 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
     await waitFor(() => existsSync(statePath) && (JSON.parse(readFileSync(statePath, "utf8")) as { holder: boolean }).holder, 5000, "published holder");
 
     // Each run registered its node in the member directory (what a handoff reads), through the real lease service.
-    const directory = await readDirectory(`http://127.0.0.1:${leasePorts[0]}`, null, ports.map((p) => `127.0.0.1:${p}`));
+    const token0 = readFileSync(join(runs[0]!.dir, "data", "raft", "lease-token"), "utf8").trim();
+    const directory = await readDirectory(`http://127.0.0.1:${leasePorts[0]}`, token0, ports.map((p) => `127.0.0.1:${p}`));
     expect(directory).toEqual({ entries: names.map((n) => ({ node: n, apiUrl: `http://${n}:20202` })), problems: [] });
 
     // Signals are forwarded to LiteFS.

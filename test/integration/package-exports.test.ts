@@ -37,11 +37,13 @@ describe("package exports", () => {
       const migrator = await import("litefs-node/drizzle/migrator");
       const prisma = await import("litefs-node/prisma");
       const migrations = await import("litefs-node/migrations-guard");
+      const litefsJs = await import("litefs-node/litefs-js");
       console.log(JSON.stringify({
         root: [typeof root.loadSettings, typeof root.createNode, typeof root.isNotPrimaryError, typeof root.createForwardingProxy],
         drizzle: [typeof drizzle.drizzle, typeof migrator.migrate],
         prisma: typeof prisma.PrismaLiteFS,
         migrations: [typeof migrations.migrateDrizzle, typeof migrations.migratePrisma],
+        litefsJs: [typeof litefsJs.getInstanceInfo, typeof litefsJs.ensurePrimary, typeof litefsJs.handleTransactionalConsistency],
       }));`;
     const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: ROOT, encoding: "utf8", timeout: 20_000 });
     expect(r.status, r.stderr).toBe(0);
@@ -50,18 +52,19 @@ describe("package exports", () => {
       drizzle: ["function", "function"],
       prisma: "function",
       migrations: ["function", "function"],
+      litefsJs: ["function", "function", "function"],
     });
   });
 
   it("each entry loads with require() (Node's require(esm): one module instance for import and require)", () => {
     const script = `
-      const names = ["litefs-node", "litefs-node/drizzle", "litefs-node/drizzle/migrator", "litefs-node/prisma", "litefs-node/migrations-guard"];
+      const names = ["litefs-node", "litefs-node/drizzle", "litefs-node/drizzle/migrator", "litefs-node/prisma", "litefs-node/migrations-guard", "litefs-node/litefs-js"];
       const loaded = names.map((name) => Object.keys(require(name)).length > 0);
       import("litefs-node").then((esm) => console.log(JSON.stringify({ loaded, same: esm.loadSettings === require("litefs-node").loadSettings })));`;
     const r = spawnSync(process.execPath, ["--input-type=commonjs", "-e", script], { cwd: ROOT, encoding: "utf8", timeout: 20_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).not.toContain("ExperimentalWarning");
-    expect(JSON.parse(r.stdout)).toEqual({ loaded: [true, true, true, true, true], same: true });
+    expect(JSON.parse(r.stdout)).toEqual({ loaded: [true, true, true, true, true, true], same: true });
   });
 
   it("the built bin runs", () => {

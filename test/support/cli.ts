@@ -43,7 +43,12 @@ export interface CliProcess {
 
 /** Starts the CLI as a long-running child (e.g. `proxy`), killed after `lifetimeMs` at the latest. */
 export function startCli(args: string[], env: Record<string, string> = {}, lifetimeMs = 20_000): CliProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI_ENTRY, ...args], { cwd: ROOT, env: cliEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+  return startTsxProcess([CLI_ENTRY, ...args], env, lifetimeMs);
+}
+
+/** Runs a TypeScript file (and its arguments) under `node --import tsx`, like startCli. */
+export function startTsxProcess(args: string[], env: Record<string, string> = {}, lifetimeMs = 20_000): CliProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: ROOT, env: cliEnv(env), stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));

@@ -118,3 +118,22 @@ export function forwardFixtures(): {
 
   return { cleanups, startApp, startProxy };
 }
+
+/**
+ * Environment for `litefs-node proxy` running as node-b, a replica whose primary is node-a: the
+ * LiteFS mount at `mountPath`, its API (the /events stand-in) on `eventsPort`, the local app
+ * `upstream`, node-a's app `primaryApp`.
+ */
+export function replicaProxyEnv(mountPath: string, eventsPort: number, upstream: string, primaryApp: string): Record<string, string> {
+  return {
+    LITEFS_ENABLED: "true",
+    LITEFS_MOUNT_PATH: mountPath,
+    LITEFS_DATA_PATH: `${mountPath}-data`,
+    LITEFS_DATABASE: "db",
+    LITEFS_NODE_ID: "node-b",
+    LITEFS_PRIMARY_HOSTNAME: "node-a",
+    LITEFS_HTTP_ADDR: `127.0.0.1:${eventsPort}`,
+    LITEFS_FORWARD_UPSTREAM: upstream,
+    LITEFS_FORWARD_HOSTS: `node-a=${primaryApp}`,
+  };
+}

@@ -66,6 +66,7 @@ describe("loadSettings defaults", () => {
       peers: ["node-b:4001", "node-c:4001"],
       leasePort: 8500,
       secret: "0123456789abcdef",
+      leaseToken: null,
       dataDir: "/data/litefs/raft",
       bootstrap: false,
     });
@@ -152,6 +153,7 @@ describe("environment variables", () => {
       LITEFS_RAFT_PEERS: " node-b:4001 , node-c:4001 ,",
       LITEFS_RAFT_LEASE_PORT: "8600",
       LITEFS_RAFT_SECRET: "s3cret-s3cret-s3cret",
+      LITEFS_RAFT_LEASE_TOKEN: "t0ken-t0ken-t0ken-t0ken",
       LITEFS_RAFT_DATA_DIR: "/data/raft",
       LITEFS_RAFT_BOOTSTRAP: "true",
       LITEFS_EXEC: "node server.js",
@@ -171,7 +173,7 @@ describe("environment variables", () => {
       proxy: { addr: ":8081", target: "localhost:3000", db: "other.db", passthrough: ["/static/*", "*.png"], maxLag: "10s" },
       retention: "1h30m",
       databaseWaitTimeout: "30s",
-      raft: { selfAddr: "node-a:4001", peers: ["node-b:4001", "node-c:4001"], leasePort: 8600, secret: "s3cret-s3cret-s3cret", dataDir: "/data/raft", bootstrap: true },
+      raft: { selfAddr: "node-a:4001", peers: ["node-b:4001", "node-c:4001"], leasePort: 8600, secret: "s3cret-s3cret-s3cret", leaseToken: "t0ken-t0ken-t0ken-t0ken", dataDir: "/data/raft", bootstrap: true },
       consul: null,
       exec: "node server.js",
     });
@@ -512,6 +514,17 @@ describe("raft rules", () => {
     expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, secret: null } }), "raft.secret", "LITEFS_RAFT_SECRET", "is required");
   });
 
+  it("leaseToken: at least 16 URL-safe characters, never echoed in the message; LITEFS_LEASE_TOKEN is an alias", () => {
+    for (const bad of ["short-token", "has a space in it!", "dollar$sign-in-token", "x".repeat(257)]) {
+      const error = configError(RAFT_NODE, { LITEFS_RAFT_LEASE_TOKEN: bad });
+      expectIssue(error, "raft.leaseToken", "LITEFS_RAFT_LEASE_TOKEN", /16 to 256 characters|may hold only/);
+      expect(error.message).not.toContain(bad);
+    }
+    expect(loadSettings(RAFT_NODE, { LITEFS_LEASE_TOKEN: "alias-token-0123456789" }).raft?.leaseToken).toBe("alias-token-0123456789");
+    expect(loadSettings(RAFT_NODE, { LITEFS_LEASE_TOKEN: "alias-token-0123456789", LITEFS_RAFT_LEASE_TOKEN: "new-name-token-0123456789" }).raft?.leaseToken).toBe("new-name-token-0123456789");
+    expect(loadSettings(RAFT_NODE, {}).raft?.leaseToken).toBeNull();
+  });
+
   it("reads LITEFS_RAFT_BOOTSTRAP as a boolean", () => {
     const s = loadSettings({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft } }, { LITEFS_RAFT_BOOTSTRAP: "yes" });
     expect(s.raft?.bootstrap).toBe(true);
@@ -552,7 +565,7 @@ describe("SETTINGS_REFERENCE", () => {
     "LITEFS_ENABLED", "LITEFS_DEV_DATABASE", "LITEFS_MOUNT_PATH", "LITEFS_DATA_PATH", "LITEFS_DATABASE", "LITEFS_NODE_ID",
     "LITEFS_LEADER_ELECTION", "LITEFS_PRIMARY_HOSTNAME", "LITEFS_PRIMARY_URL", "LITEFS_HTTP_ADDR", "LITEFS_ADVERTISE_URL",
     "LITEFS_PROXY_ADDR", "LITEFS_PROXY_TARGET", "LITEFS_PROXY_MAX_LAG", "LITEFS_RETENTION", "LITEFS_RAFT_SELF_ADDR",
-    "LITEFS_RAFT_PEERS", "LITEFS_RAFT_LEASE_PORT", "LITEFS_RAFT_SECRET", "LITEFS_RAFT_DATA_DIR", "LITEFS_RAFT_BOOTSTRAP", "LITEFS_EXEC",
+    "LITEFS_RAFT_PEERS", "LITEFS_RAFT_LEASE_PORT", "LITEFS_RAFT_SECRET", "LITEFS_RAFT_LEASE_TOKEN", "LITEFS_RAFT_DATA_DIR", "LITEFS_RAFT_BOOTSTRAP", "LITEFS_EXEC",
   ];
 
   it("lists every agreed env variable once, each with a setting, default and description", () => {

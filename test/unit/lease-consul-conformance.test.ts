@@ -52,9 +52,11 @@ describe("Consul wire conformance (fixtures of api v1.11.0 exchanges)", () => {
     lease = await startInProcessLease();
     const vars = new Map<string, string>();
     for (const step of FIXTURE.steps) {
+      // With a token in lease.consul.url, the api client sends it on every request.
       const res = await fetch(lease.url + substitute(step.request.path, vars), {
         method: step.request.method,
         body: step.request.body === undefined ? null : step.request.body,
+        headers: { "X-Consul-Token": lease.token, ...(step.request.headers ?? {}) },
         signal: AbortSignal.timeout(3000),
       });
       const text = await res.text();
@@ -75,7 +77,7 @@ describe("Consul wire conformance (fixtures of api v1.11.0 exchanges)", () => {
 
   it("every answer parses the way the api client parses it (LockDelay integer ns, Value base64)", async () => {
     lease = await startInProcessLease();
-    const c = httpConsul({ baseUrl: lease.url });
+    const c = httpConsul({ baseUrl: lease.url, token: lease.token });
     const sid = await c.createSession("10s", "1000ms");
     expect(await c.acquire("litefs/primary", sid, '{"hostname":"node-a","advertise-url":"http://node-a:20202"}')).toBe(true);
     const kv = await c.get("litefs/primary");
@@ -92,11 +94,12 @@ describe("Consul wire conformance (fixtures of api v1.11.0 exchanges)", () => {
 describe("X-Consul-Token", () => {
   it("refuses a missing or wrong token with 403, accepts the right one (header, bearer, query)", async () => {
     lease = await startInProcessLease({ token: "s3cret-token" });
-    expect((await fetch(`${lease.url}/v1/kv/x`)).status).toBe(403);
-    expect((await fetch(`${lease.url}/v1/kv/x`, { headers: { "X-Consul-Token": "s3cret-tokeN" } })).status).toBe(403);
-    expect((await fetch(`${lease.url}/v1/kv/x`, { headers: { "X-Consul-Token": "s3cret-token" } })).status).toBe(404);
-    expect((await fetch(`${lease.url}/v1/kv/x`, { headers: { Authorization: "Bearer s3cret-token" } })).status).toBe(404);
-    expect((await fetch(`${lease.url}/v1/kv/x?token=s3cret-token`)).status).toBe(404);
+    const key = `${lease.url}/v1/kv/litefs/primary`;
+    expect((await fetch(key)).status).toBe(403);
+    expect((await fetch(key, { headers: { "X-Consul-Token": "s3cret-tokeN" } })).status).toBe(403);
+    expect((await fetch(key, { headers: { "X-Consul-Token": "s3cret-token" } })).status).toBe(404);
+    expect((await fetch(key, { headers: { Authorization: "Bearer s3cret-token" } })).status).toBe(404);
+    expect((await fetch(`${key}?token=s3cret-token`)).status).toBe(404);
     const c = httpConsul({ baseUrl: lease.url, token: "s3cret-token" });
     expect(typeof (await c.createSession("10s", "1000ms"))).toBe("string");
   });
@@ -105,12 +108,13 @@ describe("X-Consul-Token", () => {
 describe("answer deadline", () => {
   it("answers 500 within the deadline when Raft cannot commit or confirm (no quorum)", async () => {
     lease = await startInProcessLease({ deadlineMs: 300 });
-    const c = httpConsul({ baseUrl: lease.url });
+    const c = httpConsul({ baseUrl: lease.url, token: lease.token });
     const sid = await c.createSession("10s", "1000ms");
     lease.raft.stalled = true;
     for (const [method, path] of [["PUT", `/v1/session/renew/${sid}`], ["PUT", "/v1/session/create"], ["GET", "/v1/kv/litefs/primary"], ["PUT", `/v1/kv/litefs/primary?acquire=${sid}`]] as const) {
       const t0 = performance.now();
-      const res = await c.raw(method, path, method === "PUT" ? "" : undefined);
+      const body = path === "/v1/session/create" ? JSON.stringify({ Behavior: "delete", LockDelay: "1000ms", Name: "litefs", NodeChecks: [], TTL: "10s" }) : "";
+      const res = await c.raw(method, path, method === "PUT" ? body : undefined);
       const ms = performance.now() - t0;
       expect(res.status, path).toBe(500);
       expect(await res.text()).toMatch(/no answer within 300 ms/);
@@ -123,7 +127,7 @@ describe("answer deadline", () => {
     lease = await startInProcessLease();
     lease.raft.stalled = true;
     const t0 = performance.now();
-    const res = await fetch(`${lease.url}/v1/kv/litefs/primary`, { signal: AbortSignal.timeout(3000) });
+    const res = await fetch(`${lease.url}/v1/kv/litefs/primary`, { headers: { "X-Consul-Token": lease.token }, signal: AbortSignal.timeout(3000) });
     const ms = performance.now() - t0;
     expect(res.status).toBe(500);
     expect(ms).toBeGreaterThanOrEqual(950);
@@ -134,11 +138,13 @@ describe("answer deadline", () => {
     lease = await startInProcessLease();
     lease.raft.role = "follower";
     lease.raft.leader = "127.0.0.1:9";
-    const res = await fetch(`${lease.url}/v1/session/create`, { method: "PUT", body: "{}" });
+    const session = JSON.stringify({ Behavior: "delete", LockDelay: "1000ms", Name: "litefs", NodeChecks: [], TTL: "10s" });
+    const headers = { "X-Consul-Token": lease.token };
+    const res = await fetch(`${lease.url}/v1/session/create`, { method: "PUT", body: session, headers });
     expect(res.status).toBe(500);
     expect(await res.text()).toMatch(/127\.0\.0\.1:9/);
     lease.raft.leader = null;
-    const res2 = await fetch(`${lease.url}/v1/session/create`, { method: "PUT", body: "{}" });
+    const res2 = await fetch(`${lease.url}/v1/session/create`, { method: "PUT", body: session, headers });
     expect(await res2.text()).toMatch(/no Raft leader/);
   });
 });

@@ -125,13 +125,17 @@ describe("lock-delay and TTL limits", () => {
     expect(await t.acquire(b)).toEqual({ kind: "bool", value: true });
   });
 
-  it("refuses TTLs below 5 s and above 24 h with 400; accepts no TTL", async () => {
+  it("refuses TTLs below 5 s and above 24 h, no TTL, and what apply would refuse, with 400 before proposing", async () => {
     const t = (current = setup());
-    const mk = (ttl: string, ttlMs: number) => t.call({ op: "session-create", name: "x", node: "n", ttl, ttlMs, lockDelayNs: 0, behavior: "release" });
+    const mk = (ttl: string, ttlMs: number, lockDelayNs = 0) => t.call({ op: "session-create", name: "x", node: "n", ttl, ttlMs, lockDelayNs, behavior: "delete" });
+    const proposedBefore = t.raft.index;
     expect(await mk("4s", 4000)).toMatchObject({ kind: "error", status: 400 });
     expect(await mk("25h", 25 * 3600_000)).toMatchObject({ kind: "error", status: 400 });
+    expect(await mk("", 0)).toMatchObject({ kind: "error", status: 400, message: expect.stringMatching(/TTL is required/) });
+    expect(await mk("5000.5ms", 5000.5)).toMatchObject({ kind: "error", status: 400 });
+    expect(await mk("10s", 10_000, 1e300)).toMatchObject({ kind: "error", status: 400 });
+    expect(t.raft.index).toBe(proposedBefore);
     expect(await mk("5s", 5000)).toMatchObject({ kind: "created" });
-    expect(await mk("", 0)).toMatchObject({ kind: "created" });
   });
 });
 
@@ -189,10 +193,11 @@ describe("split brain: the next renew is answered 404", () => {
     const sid = await t.create();
     // Another host's LiteFS created it: only this host's requests count as local.
     const other = new LeaseService({ raft: t.raft, stateMachine: t.sm, clock: t.clock, nodeName: "node-b", leaseKey: K });
-    await other.handle({ op: "kv-put", key: K, value: INFO, flags: 0, lock: "acquire", session: sid }, t.clock.now(), 1000);
+    const infoB = Buffer.from('{"hostname":"node-b","advertise-url":"http://node-b:20202"}').toString("base64");
+    await other.handle({ op: "kv-put", key: K, value: infoB, flags: 0, lock: "acquire", session: sid }, t.clock.now(), 1000);
     expect(other.publishedState()).toMatchObject({ holder: true });
     const fresh = new LeaseService({ raft: t.raft, stateMachine: t.sm, clock: t.clock, nodeName: "node-c", leaseKey: K });
-    expect(fresh.publishedState()).toMatchObject({ holder: false, leaseSession: sid, primary: "node-a" });
+    expect(fresh.publishedState()).toMatchObject({ holder: false, leaseSession: sid, primary: "node-b" });
     expect(leaseProblem({ ok: true, state: fresh.publishedState() }, 0n)).toMatch(/held by another session/);
   });
 });

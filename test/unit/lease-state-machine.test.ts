@@ -1,7 +1,8 @@
 // Consul's session/KV semantics in the replicated state machine (docs/raft-lease.md).
 import { describe, expect, it } from "vitest";
 import { encodeLeaseCommand, type LeaseCommand, type SessionSpec } from "../../src/election/lease/commands.js";
-import { LeaseStateMachine, MAX_LOCK_DELAY_MS, type LeaseChange } from "../../src/election/lease/state-machine.js";
+import { MAX_LOCK_DELAY_MS } from "../../src/election/lease/limits.js";
+import { LeaseStateMachine, type LeaseChange } from "../../src/election/lease/state-machine.js";
 
 const K = "litefs/primary";
 const b64 = (s: string) => Buffer.from(s).toString("base64");
@@ -105,12 +106,24 @@ describe("lease state machine: invalidation", () => {
     expect(m.changes.at(-1)).toEqual({ type: "session-invalidated", id: "s1", reason: "destroy", keys: [K] });
   });
 
-  it("behavior release: the key stays, unlocked", () => {
+  it("sessions LiteFS never creates are refused at apply with the front door's reasons, changing nothing", () => {
     const m = machine();
-    m.session("s1", { behavior: "release" });
-    m.acquire("s1");
-    m.destroy("s1");
-    expect(m.sm.get(K)).toMatchObject({ session: null, lockIndex: 1, value: b64("v"), modifyIndex: 3 });
+    const before = Buffer.from(m.sm.snapshot());
+    const cases: [Partial<Record<keyof SessionSpec, unknown>>, RegExp][] = [
+      [{ behavior: "release" }, /Behavior/],
+      [{ ttl: "", ttlMs: 0 }, /TTL is required/],
+      [{ ttl: "5000.5ms", ttlMs: 5000.5 }, /whole number of milliseconds/],
+      [{ ttl: "10s", ttlMs: 20_000 }, /does not match/],
+      [{ ttl: "25h", ttlMs: 25 * 3600_000 }, /Invalid Session TTL/],
+      [{ lockDelayNs: 1e300 }, /LockDelay/],
+      [{ lockDelayNs: -1 }, /LockDelay/],
+      [{ id: "" }, /session id/],
+    ];
+    for (const [extra, why] of cases) {
+      const r = m.session("s1", extra as Partial<SessionSpec>);
+      expect(r, JSON.stringify(extra)).toMatchObject({ ok: false, refusal: "invalid", error: expect.stringMatching(why) });
+    }
+    expect(Buffer.from(m.sm.snapshot()).equals(before)).toBe(true);
   });
 
   it("lock-delay is capped at 60 s and absent for a zero LockDelay", () => {
@@ -154,7 +167,7 @@ describe("lease state machine: robustness and snapshots", () => {
   it("snapshot/restore round-trips sessions, KV, indexes and forwarding addresses; equal states give equal bytes", () => {
     const m = machine();
     m.session("s1");
-    m.session("s2", { behavior: "release" });
+    m.session("s2", { lockDelayNs: 0, ttl: "30s", ttlMs: 30_000 });
     m.acquire("s1");
     m.apply({ op: "announce", node: "127.0.0.1:1", forwardAddr: "127.0.0.1:2" });
     const bytes = m.sm.snapshot();

@@ -2,15 +2,19 @@
 // model KV machine). Everything non-deterministic (session ids, the proposer's clock) is decided
 // by the proposer and carried in the command, so every replica applies the same thing.
 
-export type SessionBehavior = "release" | "delete";
+import { ABSOLUTE_MIN_TTL_MS, MAX_FORWARD_ADDR_CHARS, MAX_MEMBER_ID_CHARS } from "./limits.js";
+import { kvSetProblem, sessionIdProblem, sessionSpecProblem } from "./rules.js";
+
+/** LiteFS creates `delete` sessions only: a dead holder's key is removed (rules.ts refuses others). */
+export type SessionBehavior = "delete";
 
 export interface SessionSpec {
   readonly id: string;
   readonly name: string;
   readonly node: string;
-  /** As the client sent it ("10s"); "" when the session has no TTL. */
+  /** As the client sent it ("10s"). */
   readonly ttl: string;
-  /** Parsed TTL in ms; 0 when none. */
+  /** Parsed TTL in ms (a whole number; rules.ts checks it matches `ttl`). */
   readonly ttlMs: number;
   /** Integer nanoseconds, as Consul reports it. */
   readonly lockDelayNs: number;
@@ -33,7 +37,6 @@ export type LeaseCommand =
       readonly lock: KvLockMode;
       readonly session: string | null;
     }
-  | { readonly op: "kv-delete"; readonly key: string }
   /** A new leader tells followers where to forward client requests (see forward.ts). */
   | { readonly op: "announce"; readonly node: string; readonly forwardAddr: string };
 
@@ -47,13 +50,16 @@ export function encodeLeaseCommand(cmd: LeaseCommand): Uint8Array {
 const isStr = (v: unknown): v is string => typeof v === "string";
 const isCount = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 
-function parseSession(raw: unknown): SessionSpec | null {
-  if (!raw || typeof raw !== "object") return null;
+// The same rules as the front door (rules.ts), so an entry that was committed although it breaks
+// them (a forged or older proposal) is refused identically on every replica, never half-applied.
+function parseSession(raw: unknown): SessionSpec | string {
+  if (!raw || typeof raw !== "object") return "malformed session-create";
   const s = raw as Record<string, unknown>;
-  if (!isStr(s.id) || s.id === "" || !isStr(s.name) || !isStr(s.node) || !isStr(s.ttl)) return null;
-  if (!isCount(s.ttlMs) || !isCount(s.lockDelayNs)) return null;
-  if (s.behavior !== "release" && s.behavior !== "delete") return null;
-  return { id: s.id, name: s.name, node: s.node, ttl: s.ttl, ttlMs: s.ttlMs, lockDelayNs: s.lockDelayNs, behavior: s.behavior };
+  if (!isStr(s.id) || !isStr(s.name) || !isStr(s.node) || !isStr(s.ttl) || !isStr(s.behavior)) return "malformed session-create";
+  if (typeof s.ttlMs !== "number" || typeof s.lockDelayNs !== "number") return "malformed session-create";
+  const spec = { id: s.id, name: s.name, node: s.node, ttl: s.ttl, ttlMs: s.ttlMs, lockDelayNs: s.lockDelayNs, behavior: s.behavior as SessionBehavior };
+  const problem = sessionIdProblem(spec.id) ?? sessionSpecProblem(spec, ABSOLUTE_MIN_TTL_MS);
+  return problem === null ? spec : `session-create refused: ${problem}`;
 }
 
 /** The command in `data`, or a message saying why it is not one (never throws: see StateMachine.apply). */
@@ -69,7 +75,7 @@ export function decodeLeaseCommand(data: Uint8Array): LeaseCommand | string {
   switch (c.op) {
     case "session-create": {
       const session = parseSession(c.session);
-      return session ? { op: "session-create", session } : "malformed session-create";
+      return typeof session === "string" ? session : { op: "session-create", session };
     }
     case "session-destroy":
       if (!isStr(c.id) || (c.reason !== "destroy" && c.reason !== "expired" && c.reason !== "split-brain")) return "malformed session-destroy";
@@ -78,11 +84,15 @@ export function decodeLeaseCommand(data: Uint8Array): LeaseCommand | string {
       if (!isStr(c.key) || !(c.value === null || isStr(c.value)) || !isCount(c.flags)) return "malformed kv-set";
       if (c.lock !== "none" && c.lock !== "acquire" && c.lock !== "release") return "malformed kv-set lock mode";
       if (!(c.session === null || isStr(c.session))) return "malformed kv-set session";
+      {
+        const problem = kvSetProblem(c.key, c.value);
+        if (problem !== null) return `kv-set refused: ${problem}`;
+      }
       return { op: "kv-set", key: c.key, value: c.value, flags: c.flags, lock: c.lock, session: c.session };
-    case "kv-delete":
-      return isStr(c.key) ? { op: "kv-delete", key: c.key } : "malformed kv-delete";
     case "announce":
-      return isStr(c.node) && isStr(c.forwardAddr) ? { op: "announce", node: c.node, forwardAddr: c.forwardAddr } : "malformed announce";
+      if (!isStr(c.node) || !isStr(c.forwardAddr)) return "malformed announce";
+      if (c.node.length > MAX_MEMBER_ID_CHARS || c.forwardAddr.length > MAX_FORWARD_ADDR_CHARS) return "announce refused: member id or address too long";
+      return { op: "announce", node: c.node, forwardAddr: c.forwardAddr };
     default:
       return `unknown lease command ${JSON.stringify(c.op)}`;
   }

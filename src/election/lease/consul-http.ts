@@ -4,7 +4,9 @@
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { kvEntryJson, MAX_KV_VALUE_BYTES, parseConsulRequest, sessionJson } from "./consul-wire.js";
+import { kvEntryJson, parseConsulRequest, sessionJson } from "./consul-wire.js";
+import { MAX_KV_VALUE_BYTES } from "./limits.js";
+import type { LeasePolicy } from "./rules.js";
 import type { LeaseReply, LeaseRequest } from "./types.js";
 
 /** LiteFS relies on an answer within 1 s (docs/raft-lease.md: 2D + R < T + lock-delay). */
@@ -17,8 +19,10 @@ export interface ConsulHttpOptions {
   readonly now: () => number;
   /** Consul `Node` for sessions created without one. */
   readonly nodeName: string;
-  /** When set, every request must carry it (X-Consul-Token, ?token= or Authorization: Bearer). */
-  readonly token?: string | null;
+  /** Every request must carry it (X-Consul-Token, ?token= or Authorization: Bearer). */
+  readonly token: string;
+  /** The key LiteFS locks and the minimum session TTL: everything else is refused (rules.ts). */
+  readonly policy: LeasePolicy;
   readonly deadlineMs?: number;
   /** X-Consul-Knownleader: whether a Raft leader is known right now. */
   readonly knownLeader?: () => boolean;
@@ -117,15 +121,16 @@ export async function startConsulHttpServer(options: ConsulHttpOptions & { reado
       clearTimeout(timer);
       send(res, a);
     };
-    if (options.token && !tokenMatches(options.token, requestToken(req, url))) {
+    if (!tokenMatches(options.token, requestToken(req, url))) {
       req.resume();
       finish({ status: 403, body: "Permission denied", json: false });
       return;
     }
-    readBody(req, MAX_KV_VALUE_BYTES + 1)
+    // Every body LiteFS sends (a session, a ~100-byte primary info) is far below the value limit.
+    readBody(req, MAX_KV_VALUE_BYTES)
       .then(async (body) => {
         if (body === null) return finish({ status: 413, body: `Request body exceeds ${MAX_KV_VALUE_BYTES} bytes`, json: false });
-        const parsed = parseConsulRequest(req.method ?? "GET", req.url ?? "/", body, options.nodeName);
+        const parsed = parseConsulRequest(req.method ?? "GET", req.url ?? "/", body, options.nodeName, options.policy);
         if (!parsed.ok) return finish({ status: parsed.status, body: parsed.message, json: false });
         const request = parsed.request;
         // LiteFS registers a catalog node only when its Consul URL has a path; nothing to keep.

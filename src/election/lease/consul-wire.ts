@@ -3,7 +3,7 @@
 // of KV entries and session entries. Pure functions, no I/O.
 
 import { goDurationToMs } from "../../config/durations.js";
-import type { SessionBehavior } from "./commands.js";
+import { leaseRequestRefusal, sessionSpecProblem, type LeasePolicy, type Refusal } from "./rules.js";
 import type { KvRecord, SessionRecord } from "./state-machine.js";
 import type { LeaseRequest } from "./types.js";
 
@@ -11,15 +11,25 @@ import type { LeaseRequest } from "./types.js";
 export const DEFAULT_LOCK_DELAY_NS = 15e9;
 /** Consul reads a numeric LockDelay below this as seconds, otherwise as nanoseconds. */
 const LOCK_DELAY_SECONDS_THRESHOLD = 1000;
-/** Consul's KV value size limit. */
-export const MAX_KV_VALUE_BYTES = 512 * 1024;
 
-export type ParsedRequest = { readonly ok: true; readonly request: LeaseRequest | { readonly op: "catalog-register" } } | { readonly ok: false; readonly status: 400 | 404 | 405; readonly message: string };
+export type ParsedRequest =
+  | { readonly ok: true; readonly request: LeaseRequest | { readonly op: "catalog-register" } }
+  | ({ readonly ok: false } & (Refusal | { readonly status: 404; readonly message: string }));
 
 const bad = (message: string): ParsedRequest => ({ ok: false, status: 400, message });
 
-/** Maps one HTTP request to an operation. `body` is the raw request body. */
-export function parseConsulRequest(method: string, rawUrl: string, body: Buffer, nodeName: string): ParsedRequest {
+/**
+ * Maps one HTTP request to an operation, refusing whatever LiteFS never sends (rules.ts).
+ * `body` is the raw request body.
+ */
+export function parseConsulRequest(method: string, rawUrl: string, body: Buffer, nodeName: string, policy: LeasePolicy): ParsedRequest {
+  const parsed = parseShape(method, rawUrl, body, nodeName, policy);
+  if (!parsed.ok || parsed.request.op === "catalog-register") return parsed;
+  const refusal = leaseRequestRefusal(parsed.request, policy);
+  return refusal === null ? parsed : { ok: false, ...refusal };
+}
+
+function parseShape(method: string, rawUrl: string, body: Buffer, nodeName: string, policy: LeasePolicy): ParsedRequest {
   const url = new URL(rawUrl, "http://127.0.0.1");
   const path = url.pathname;
   const q = url.searchParams;
@@ -33,9 +43,8 @@ export function parseConsulRequest(method: string, rawUrl: string, body: Buffer,
     if (key === "") return bad("Missing key name");
     if (q.has("recurse") || q.has("keys") || q.has("cas")) return bad("recurse, keys and cas are not supported by this lease service");
     if (method === "GET") return { ok: true, request: { op: "kv-get", key } };
-    if (method === "DELETE") return { ok: true, request: { op: "kv-delete", key } };
+    if (method === "DELETE") return { ok: false, status: 405, message: `DELETE is refused: LiteFS never deletes a key (it releases the lease), and deleting ${JSON.stringify(policy.leaseKey)} would let a second primary in` };
     if (method !== "PUT") return { ok: false, status: 405, message: `method ${method} not allowed on ${path}` };
-    if (body.length > MAX_KV_VALUE_BYTES) return { ok: false, status: 400, message: `Value exceeds ${MAX_KV_VALUE_BYTES} byte limit` };
     const flagsText = q.get("flags");
     const flags = flagsText === null ? 0 : Number(flagsText);
     if (!Number.isSafeInteger(flags) || flags < 0) return bad(`invalid flags ${JSON.stringify(flagsText)}`);
@@ -52,7 +61,7 @@ export function parseConsulRequest(method: string, rawUrl: string, body: Buffer,
   }
   if (path.startsWith("/v1/session/")) {
     if (method !== "PUT") return { ok: false, status: 405, message: `method ${method} not allowed on ${path}` };
-    if (path === "/v1/session/create") return parseSessionCreate(body, nodeName);
+    if (path === "/v1/session/create") return parseSessionCreate(body, nodeName, policy.minTtlMs);
     for (const op of ["renew", "destroy"] as const) {
       const prefix = `/v1/session/${op}/`;
       if (path.startsWith(prefix)) {
@@ -72,7 +81,7 @@ function field(obj: Record<string, unknown>, name: string): unknown {
   return undefined;
 }
 
-function parseSessionCreate(body: Buffer, nodeName: string): ParsedRequest {
+function parseSessionCreate(body: Buffer, nodeName: string, minTtlMs: number): ParsedRequest {
   let obj: Record<string, unknown> = {};
   if (body.length > 0) {
     let raw: unknown;
@@ -91,22 +100,13 @@ function parseSessionCreate(body: Buffer, nodeName: string): ParsedRequest {
   if (typeof name !== "string" || typeof node !== "string" || typeof ttl !== "string" || typeof behavior !== "string") {
     return bad("Request decode failed: Name, Node, TTL and Behavior must be strings");
   }
-  let sessionBehavior: SessionBehavior;
-  if (behavior === "" || behavior === "release") sessionBehavior = "release";
-  else if (behavior === "delete") sessionBehavior = "delete";
-  else return bad(`Invalid Behavior setting '${behavior}'`);
-  let ttlMs = 0;
-  if (ttl !== "") {
-    const ms = goDurationToMs(ttl);
-    if (ms === null) return bad(`Request decode failed: invalid TTL '${ttl}'`);
-    ttlMs = ms;
-  }
   const lockDelayNs = parseLockDelay(field(obj, "LockDelay"));
   if (typeof lockDelayNs === "string") return bad(lockDelayNs);
-  return {
-    ok: true,
-    request: { op: "session-create", name, node: node === "" ? nodeName : node, ttl, ttlMs, lockDelayNs, behavior: sessionBehavior },
-  };
+  // Consul's default Behavior is "release"; LiteFS always sends "delete", the only one accepted.
+  const shape = { name, node: node === "" ? nodeName : node, ttl, ttlMs: goDurationToMs(ttl) ?? -1, lockDelayNs, behavior: behavior === "" ? "release" : behavior };
+  const problem = sessionSpecProblem(shape, minTtlMs);
+  if (problem !== null) return bad(problem);
+  return { ok: true, request: { op: "session-create", ...shape, behavior: "delete" } };
 }
 
 /** LockDelay as Consul reads it: a Go duration string, or a number (seconds below 1000, else ns). */

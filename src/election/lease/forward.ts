@@ -9,11 +9,13 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, request as httpRequest, Agent, type Server } from "node:http";
 import type { NodeId } from "../raft/types.js";
+import { MAX_LEASE_REQUEST_BYTES } from "./limits.js";
 import type { Forwarder, LeaseReply, LeaseRequest } from "./types.js";
 
 const PATH = "/v1/internal/lease-forward";
 const MAX_SKEW_MS = 30_000;
-const MAX_BODY = 64 * 1024;
+// The same limit as the HTTP front end's (limits.ts): whatever LiteFS may send forwards too.
+const MAX_BODY = MAX_LEASE_REQUEST_BYTES;
 
 function sign(secret: string, time: string, body: string): string {
   return createHmac("sha256", secret).update(`litefs-node lease-forward v1\n${time}\n${body}`).digest("hex");

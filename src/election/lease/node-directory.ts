@@ -12,6 +12,11 @@ export interface DirectoryEntry {
   readonly apiUrl: string;
 }
 
+/** The KV key of a member's entry (the lease service serves these for its own members only). */
+export function directoryKey(member: string): string {
+  return `${DIRECTORY_PREFIX}${member}`;
+}
+
 function keyUrl(leaseUrl: string, member: string): string {
   return `${leaseUrl.replace(/\/$/, "")}/v1/kv/${DIRECTORY_PREFIX}${encodeURIComponent(member)}`;
 }

@@ -15,6 +15,8 @@ import { randomUUID } from "node:crypto";
 import { isNotLeaderError } from "../raft/errors.js";
 import type { NodeId } from "../raft/types.js";
 import { encodeLeaseCommand, type LeaseCommand } from "./commands.js";
+import { ABSOLUTE_MIN_TTL_MS } from "./limits.js";
+import { leaseRequestRefusal, type LeasePolicy } from "./rules.js";
 import type { LeaseChange, LeaseResult, LeaseStateMachine, SessionRecord } from "./state-machine.js";
 import {
   SAFE_LEASE_KNOBS,
@@ -35,10 +37,12 @@ export interface LeaseServiceOptions {
   readonly nodeName: string;
   /** The Consul key LiteFS locks (CONSUL_LEASE.key). */
   readonly leaseKey: string;
+  /** litefs-node's member directory keys, served with plain GET/PUT (rules.ts). Default none. */
+  readonly directoryKeys?: readonly string[];
   readonly forward?: Forwarder;
   /** Where this node accepts forwarded requests; announced in the log when it becomes leader. */
   readonly forwardAddr?: string | null;
-  /** Sessions with a shorter TTL are refused (Consul-style 400). Default 5000 ms. */
+  /** Sessions with a shorter TTL are refused (Consul-style 400). Default 5000 ms, at least 1000. */
   readonly minTtlMs?: number;
   /** Quorum contact older than this while holding the lease = split brain. Default 2000 ms. */
   readonly quorumGraceMs?: number;
@@ -57,7 +61,6 @@ export type LeaseServiceEvent =
   | { readonly type: "refused-renew"; readonly session: string; readonly reason: string }
   | { readonly type: "announce-failed"; readonly error: Error };
 
-export const MAX_TTL_MS = 24 * 3600_000;
 export const DEFAULT_MIN_TTL_MS = 5000;
 export const DEFAULT_QUORUM_GRACE_MS = 2000;
 
@@ -71,6 +74,14 @@ interface LocalSession {
 
 const unavailable = (message: string): LeaseReply => ({ kind: "error", status: 500, message });
 
+/** The reply for a command the state machine refused at apply (or would refuse: `budgetStatus`). */
+function refusedReply(result: LeaseResult, budgetStatus: 429 | 507): LeaseReply {
+  const message = result.error ?? "refused";
+  if (result.refusal === "budget") return { kind: "error", status: budgetStatus, message };
+  if (result.refusal === "invalid") return { kind: "error", status: 400, message };
+  return unavailable(message);
+}
+
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -80,7 +91,8 @@ export class LeaseService {
   private readonly sm: LeaseStateMachine;
   private readonly clock: LeaseClock;
   private readonly knobs: LeaseKnobs;
-  private readonly minTtlMs: number;
+  /** What this node serves (rules.ts); the HTTP front end refuses with the same policy. */
+  readonly policy: LeasePolicy;
   private readonly graceMs: number;
   private readonly probeIntervalMs: number;
   private readonly emit: (e: LeaseServiceEvent) => void;
@@ -105,7 +117,9 @@ export class LeaseService {
     this.sm = options.stateMachine;
     this.clock = options.clock;
     this.knobs = { ...SAFE_LEASE_KNOBS, ...(options.knobs ?? {}) };
-    this.minTtlMs = options.minTtlMs ?? DEFAULT_MIN_TTL_MS;
+    const minTtlMs = options.minTtlMs ?? DEFAULT_MIN_TTL_MS;
+    if (!(minTtlMs >= ABSOLUTE_MIN_TTL_MS)) throw new RangeError(`minTtlMs must be at least ${ABSOLUTE_MIN_TTL_MS} ms, got ${minTtlMs}`);
+    this.policy = Object.freeze({ leaseKey: options.leaseKey, minTtlMs, directoryKeys: Object.freeze([...(options.directoryKeys ?? [])]) });
     this.graceMs = options.quorumGraceMs ?? DEFAULT_QUORUM_GRACE_MS;
     this.probeIntervalMs = options.probeIntervalMs ?? 200;
     this.emit = options.onEvent ?? (() => {});
@@ -156,7 +170,10 @@ export class LeaseService {
       case "kv-changed":
         break;
     }
-    if (change.type !== "session-created") this.publishNow();
+    if (change.type !== "session-created") {
+      this.forgetMovedSession();
+      this.publishNow();
+    }
   }
 
   /** Wire to the runner's role events. */
@@ -255,22 +272,25 @@ export class LeaseService {
   /** Runs a request on this node as the Raft leader (also for requests forwarded by followers). */
   async execute(request: LeaseRequest): Promise<LeaseReply> {
     if (request.op === "kv-get") return this.readLocal(request.key);
+    // Forwarded requests never passed this node's HTTP front end: the same rules again.
+    const refusal = leaseRequestRefusal(request, this.policy);
+    if (refusal !== null) return { kind: "error", ...refusal };
     const status = this.raft.status();
     if (status.role !== "leader") {
       return unavailable(`not the Raft leader${status.leader ? ` (the leader is ${status.leader})` : ""}`);
     }
     switch (request.op) {
       case "session-create": {
-        if (request.ttlMs !== 0 && (request.ttlMs < this.minTtlMs || request.ttlMs > MAX_TTL_MS)) {
-          return { kind: "error", status: 400, message: `Invalid Session TTL '${request.ttl}', must be between [${this.minTtlMs / 1000}s=24h0m0s]` };
-        }
         const id = randomUUID();
-        const r = await this.propose({
+        const cmd: LeaseCommand = {
           op: "session-create",
           session: { id, name: request.name, node: request.node, ttl: request.ttl, ttlMs: request.ttlMs, lockDelayNs: request.lockDelayNs, behavior: request.behavior },
-        });
+        };
+        const overBudget = this.sm.budgetProblem(cmd);
+        if (overBudget !== null) return { kind: "error", status: 429, message: overBudget };
+        const r = await this.propose(cmd);
         if ("kind" in r) return r;
-        return r.ok ? { kind: "created", id } : unavailable(r.error ?? "session create failed");
+        return r.ok ? { kind: "created", id } : refusedReply(r, 429);
       }
       case "session-renew":
         return this.renew(request.id, status.term);
@@ -284,14 +304,13 @@ export class LeaseService {
           if (!request.session || !this.sm.session(request.session)) return unavailable(`invalid session "${request.session ?? ""}"`);
           if (this.knobs.lockDelay && this.sm.lockDelayUntil(request.key) > 0) return { kind: "bool", value: false };
         }
-        const r = await this.propose({ op: "kv-set", key: request.key, value: request.value, flags: request.flags, lock: request.lock, session: request.session });
+        const cmd: LeaseCommand = { op: "kv-set", key: request.key, value: request.value, flags: request.flags, lock: request.lock, session: request.session };
+        const overBudget = this.sm.budgetProblem(cmd);
+        if (overBudget !== null) return { kind: "error", status: 507, message: overBudget };
+        const r = await this.propose(cmd);
         if ("kind" in r) return r;
-        if (r.error) return unavailable(r.error);
+        if (r.error) return refusedReply(r, 507);
         return { kind: "bool", value: r.ok };
-      }
-      case "kv-delete": {
-        const r = await this.propose({ op: "kv-delete", key: request.key });
-        return "kind" in r ? r : { kind: "bool", value: true };
       }
     }
   }
@@ -424,16 +443,40 @@ export class LeaseService {
     if (gap > this.graceMs) holder.refused = `no quorum contact for ${Number.isFinite(gap) ? Math.round(gap) : "ever"} ms while holding the lease`;
   }
 
+  /**
+   * This host's record of the session holding the lease key, when this host holds it: the key's
+   * value names this node (LiteFS writes its hostname there on acquire). After a handoff the same
+   * session holds the key for another node; the old holder's record is dropped then
+   * (forgetMovedSession), and until that change is applied here the hostname already tells.
+   */
   private localHolder(): LocalSession | null {
-    const sid = this.sm.get(this.options.leaseKey)?.session ?? null;
-    return sid === null ? null : (this.local.get(sid) ?? null);
+    const entry = this.sm.get(this.options.leaseKey);
+    const sid = entry?.session ?? null;
+    if (sid === null) return null;
+    const named = primaryHostname(entry?.value ?? null);
+    if (named !== null && named !== this.options.nodeName) return null;
+    return this.local.get(sid) ?? null;
+  }
+
+  /**
+   * Handoff moves a session between hosts: it is renewed (R5) and then acquired (R4) with the
+   * same id on the new host. The former holder must forget its record of it (renew deadline, a
+   * refusal), or a later handoff back is refused as "renew after the deadline" and it keeps
+   * publishing itself as holder.
+   */
+  private forgetMovedSession(): void {
+    const entry = this.sm.get(this.options.leaseKey);
+    const sid = entry?.session ?? null;
+    if (sid === null || !this.local.has(sid)) return;
+    const named = primaryHostname(entry?.value ?? null);
+    if (named !== null && named !== this.options.nodeName) this.local.delete(sid);
   }
 
   /** The state the app's write gate reads. */
   publishedState(pid: number = process.pid): PublishedLeaseState {
     const entry = this.sm.get(this.options.leaseKey);
     const leaseSession = entry?.session ?? null;
-    const mine = leaseSession === null ? undefined : this.local.get(leaseSession);
+    const mine = this.localHolder() ?? undefined;
     const raft = this.raft.status();
     return {
       v: 1,

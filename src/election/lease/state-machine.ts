@@ -2,8 +2,10 @@
 // semantics for the subset LiteFS uses (see docs/raft-lease.md):
 //   - acquire: same session -> success, LockIndex unchanged, value replaced; another holder ->
 //     false; a free key -> LockIndex + 1. Release only by the holder. A plain PUT keeps the holder.
-//   - invalidation (destroy or expiry) is one entry: the session's keys are deleted (`delete`) or
-//     unlocked (`release`), and lock-delay then blocks re-acquiring them for min(LockDelay, 60 s).
+//   - invalidation (destroy or expiry) is one entry: the session's keys are deleted (behavior
+//     `delete`, the only one LiteFS uses), and lock-delay then blocks re-acquiring them for
+//     min(LockDelay, 60 s).
+//   - the state stays within a fixed budget (limits.ts): an entry over it is refused, not applied.
 // Indexes are Raft log indexes (Consul's CreateIndex/ModifyIndex are its Raft indexes too).
 //
 // Lock-delay deadlines are NOT replicated state: like Consul, every replica records them at apply
@@ -12,9 +14,8 @@
 import type { StateMachine } from "../raft/runner.js";
 import type { Entry } from "../raft/types.js";
 import { decodeLeaseCommand, type InvalidationReason, type LeaseCommand, type SessionSpec } from "./commands.js";
-
-/** Consul caps lock-delay at 60 s. */
-export const MAX_LOCK_DELAY_MS = 60_000;
+import { MAX_ANNOUNCED, MAX_KV_KEYS, MAX_KV_TOTAL_BYTES, MAX_LOCK_DELAY_MS, MAX_SESSIONS } from "./limits.js";
+import { base64Bytes } from "./rules.js";
 
 export interface SessionRecord extends SessionSpec {
   readonly createIndex: number;
@@ -38,6 +39,8 @@ export interface LeaseResult {
   readonly ok: boolean;
   /** Set when the command was refused for a reason Consul reports as an error (e.g. invalid session). */
   readonly error?: string;
+  /** Why it was refused at apply: a malformed or disallowed command, or the state budget (limits.ts). */
+  readonly refusal?: "invalid" | "budget";
 }
 
 export type LeaseChange =
@@ -113,8 +116,40 @@ export class LeaseStateMachine implements StateMachine<LeaseResult> {
 
   apply(entry: Entry): LeaseResult {
     const cmd = decodeLeaseCommand(entry.data);
-    if (typeof cmd === "string") return { index: entry.index, ok: false, error: cmd };
+    if (typeof cmd === "string") return { index: entry.index, ok: false, error: cmd, refusal: "invalid" };
+    const overBudget = this.budgetProblem(cmd);
+    if (overBudget !== null) return { index: entry.index, ok: false, error: overBudget, refusal: "budget" };
     return this.applyCommand(entry.index, cmd);
+  }
+
+  /**
+   * Why applying `cmd` now would take the state over its budget (limits.ts), or null. The leader
+   * asks before proposing; apply asks again, so a committed over-budget entry is refused the same
+   * way on every replica and the snapshot stays under SNAPSHOT_MAX_BYTES.
+   */
+  budgetProblem(cmd: LeaseCommand): string | null {
+    switch (cmd.op) {
+      case "session-create":
+        return this.sessions.size >= MAX_SESSIONS
+          ? `the lease service holds ${MAX_SESSIONS} sessions, its limit; sessions end when destroyed or 2 x TTL after their last renew`
+          : null;
+      case "kv-set": {
+        const existing = this.kv.get(cmd.key);
+        if (!existing && this.kv.size >= MAX_KV_KEYS) return `the lease service holds ${MAX_KV_KEYS} keys, its limit`;
+        const usage = this.kvUsage() - (existing ? kvEntryUsage(existing.key, existing.value) : 0) + kvEntryUsage(cmd.key, cmd.value);
+        return usage > MAX_KV_TOTAL_BYTES ? `the write would take the lease KV store to ${usage} bytes, over its ${MAX_KV_TOTAL_BYTES}-byte limit` : null;
+      }
+      case "announce":
+        return !this.forward.has(cmd.node) && this.forward.size >= MAX_ANNOUNCED ? `${MAX_ANNOUNCED} forwarding addresses are announced, the limit` : null;
+      case "session-destroy":
+        return null;
+    }
+  }
+
+  private kvUsage(): number {
+    let total = 0;
+    for (const e of this.kv.values()) total += kvEntryUsage(e.key, e.value);
+    return total;
   }
 
   snapshot(): Uint8Array {
@@ -161,14 +196,6 @@ export class LeaseStateMachine implements StateMachine<LeaseResult> {
         return { index, ok: this.invalidate(index, cmd.id, cmd.reason) };
       case "kv-set":
         return this.kvSet(index, cmd);
-      case "kv-delete": {
-        const existed = this.kv.delete(cmd.key);
-        if (existed) {
-          this.kvIndex = index;
-          this.notify({ type: "kv-changed", key: cmd.key });
-        }
-        return { index, ok: true };
-      }
       case "announce":
         this.forward.set(cmd.node, cmd.forwardAddr);
         return { index, ok: true };
@@ -183,8 +210,8 @@ export class LeaseStateMachine implements StateMachine<LeaseResult> {
     const held = [...this.kv.values()].filter((e) => e.session === id);
     const delayMs = Math.min(session.lockDelayNs / 1e6, MAX_LOCK_DELAY_MS);
     for (const entry of held) {
-      if (session.behavior === "delete") this.kv.delete(entry.key);
-      else this.kv.set(entry.key, { ...entry, session: null, modifyIndex: index });
+      // Behavior "delete", the only one accepted (rules.ts): the dead holder's key goes.
+      this.kv.delete(entry.key);
       if (delayMs > 0) this.lockDelays.set(entry.key, this.now() + delayMs);
     }
     if (held.length > 0) this.kvIndex = index;
@@ -218,4 +245,9 @@ export class LeaseStateMachine implements StateMachine<LeaseResult> {
       }
     }
   }
+}
+
+/** What one KV entry counts against MAX_KV_TOTAL_BYTES: key length plus raw value bytes. */
+function kvEntryUsage(key: string, valueBase64: string | null): number {
+  return key.length + base64Bytes(valueBase64);
 }

@@ -17,8 +17,7 @@ export type LeaseRequest =
       readonly flags: number;
       readonly lock: KvLockMode;
       readonly session: string | null;
-    }
-  | { readonly op: "kv-delete"; readonly key: string };
+    };
 
 export type LeaseReply =
   | { readonly kind: "created"; readonly id: string }
@@ -27,7 +26,8 @@ export type LeaseReply =
   | { readonly kind: "bool"; readonly value: boolean }
   /** KV read: null = no such key (HTTP 404). */
   | { readonly kind: "kv"; readonly entry: KvRecord | null; readonly index: number }
-  | { readonly kind: "error"; readonly status: 400 | 403 | 500; readonly message: string };
+  /** Refused (4xx: rules.ts; 429/507: the state budget, limits.ts) or unavailable (500). */
+  | { readonly kind: "error"; readonly status: 400 | 403 | 405 | 413 | 429 | 500 | 507; readonly message: string };
 
 /** What the service needs from its Raft node (the real runner or the simulator's node). */
 export interface RaftPort {

@@ -24,12 +24,17 @@ const config = parse(configText) as {
   http?: { addr: string };
   lease: { type: string; hostname: string; "advertise-url": string; consul?: { url: string; key: string; ttl: string } };
 };
-const base = config.lease.consul?.url ?? "";
+// Like LiteFS: the URL's password is the token, sent as X-Consul-Token (fetch refuses URLs with credentials).
+const consulUrl = new URL(config.lease.consul?.url ?? "http://127.0.0.1:1");
+const token = decodeURIComponent(consulUrl.password);
+consulUrl.username = "";
+consulUrl.password = "";
+const base = consulUrl.origin;
 const key = config.lease.consul?.key ?? "litefs/primary";
 let session: string | null = null;
 
 async function call(method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
-  const res = await fetch(base + path, { method, body: body ?? null, signal: AbortSignal.timeout(3000) });
+  const res = await fetch(base + path, { method, body: body ?? null, headers: token ? { "X-Consul-Token": token } : {}, signal: AbortSignal.timeout(3000) });
   return { status: res.status, text: await res.text() };
 }
 

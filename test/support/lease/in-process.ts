@@ -7,8 +7,12 @@ import type { LeaseClock, PublishedLeaseState } from "../../../src/election/leas
 import { realClock } from "../../../src/election/lease-service.js";
 import { SingleNodeRaft } from "./local-raft.js";
 
+/** The token in-process lease services require unless a test sets another. */
+export const IN_PROCESS_TOKEN = "in-process-test-token";
+
 export interface InProcessLease {
   readonly url: string;
+  readonly token: string;
   readonly raft: SingleNodeRaft;
   readonly sm: LeaseStateMachine;
   readonly service: LeaseService;
@@ -17,7 +21,7 @@ export interface InProcessLease {
 }
 
 export async function startInProcessLease(
-  options: { token?: string | null; deadlineMs?: number; clock?: LeaseClock; service?: Partial<LeaseServiceOptions> } = {},
+  options: { token?: string; deadlineMs?: number; clock?: LeaseClock; service?: Partial<LeaseServiceOptions> } = {},
 ): Promise<InProcessLease> {
   const clock = options.clock ?? realClock;
   let service: LeaseService | null = null;
@@ -40,11 +44,13 @@ export async function startInProcessLease(
     handle: (r, at, budget) => svc.handle(r, at, budget),
     now: () => clock.now(),
     nodeName: "node-a",
-    token: options.token ?? null,
+    token: options.token ?? IN_PROCESS_TOKEN,
+    policy: svc.policy,
     ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
   });
   return {
     url: `http://127.0.0.1:${http.port}`,
+    token: options.token ?? IN_PROCESS_TOKEN,
     raft,
     sm,
     service: svc,

@@ -3,12 +3,13 @@
 // restart them; every wait is bounded and close() SIGKILLs whatever is left.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { net } from "../raft/ports.js";
 import { leaseStatePath, readLeaseState, type LeaseStateReading } from "../../../src/election/lease/published-state.js";
+import { httpConsul } from "./consul-client.js";
 
 const MAIN = fileURLToPath(new URL("./lease-server-main.ts", import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
@@ -17,6 +18,8 @@ export const TEST_SECRET = "lease-test-secret-0123456789";
 interface Running {
   readonly child: ChildProcess;
   readonly httpPort: number;
+  /** The token the node made at its first start (read from the file its ready line names). */
+  readonly token: string;
   readonly exited: Promise<number | null>;
   paused: boolean;
 }
@@ -56,6 +59,17 @@ export class LeaseProcessCluster {
     const r = this.running.get(i);
     if (!r) throw new Error(`${this.names[i]} is not running`);
     return r.httpPort;
+  }
+
+  token(i: number): string {
+    const r = this.running.get(i);
+    if (!r) throw new Error(`${this.names[i]} is not running`);
+    return r.token;
+  }
+
+  /** A Consul client for node i, with its token, as that node's LiteFS would call it. */
+  consul(i: number, timeoutMs = 5000): ReturnType<typeof httpConsul> {
+    return httpConsul({ baseUrl: `http://127.0.0.1:${this.httpPort(i)}`, token: this.token(i), timeoutMs });
   }
 
   isRunning(i: number): boolean {
@@ -98,7 +112,7 @@ export class LeaseProcessCluster {
     this.stderrs.set(i, "");
     child.stderr!.on("data", (c: Buffer) => this.stderrs.set(i, (this.stderrs.get(i) ?? "") + c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    const httpPort = await new Promise<number>((resolve, reject) => {
+    const ready = await new Promise<{ httpPort: number; tokenPath: string | null }>((resolve, reject) => {
       let out = "";
       const timer = setTimeout(() => reject(new Error(`${this.names[i]} did not start within 20 s: ${this.stderr(i)}`)), 20_000);
       child.stdout!.on("data", (c: Buffer) => {
@@ -106,7 +120,7 @@ export class LeaseProcessCluster {
         const line = out.split("\n").find((l) => l.startsWith("{"));
         if (line) {
           clearTimeout(timer);
-          resolve((JSON.parse(line) as { httpPort: number }).httpPort);
+          resolve(JSON.parse(line) as { httpPort: number; tokenPath: string | null });
         }
       });
       void exited.then((code) => {
@@ -114,8 +128,10 @@ export class LeaseProcessCluster {
         reject(new Error(`${this.names[i]} exited with ${code} before it was ready: ${this.stderr(i)}`));
       });
     });
+    const httpPort = ready.httpPort;
+    const token = ready.tokenPath === null ? this.env(i)["LITEFS_RAFT_LEASE_TOKEN"]! : readFileSync(ready.tokenPath, "utf8").trim();
     this.started.add(i);
-    this.running.set(i, { child, httpPort, exited, paused: false });
+    this.running.set(i, { child, httpPort, token, exited, paused: false });
     void exited.then(() => {
       if (this.running.get(i)?.child === child) this.running.delete(i);
     });
