@@ -1,7 +1,6 @@
 // close() leaves nothing behind: a child process that opens a node and closes it must exit on
 // its own (no timers, sockets or retries keeping the event loop alive).
 import { afterEach, describe, expect, it, vi } from "vitest";
-
 import { runChildScript, sourceUrl, type ChildScriptResult } from "../support/child-script.js";
 import { startEventsServer, type EventsServer } from "../support/events-server.js";
 import { createTempMount, type TempMount } from "../support/litefs-mount.js";
