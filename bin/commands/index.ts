@@ -16,14 +16,15 @@ export const USAGE = `Usage: litefs-node <command> [options]
 
 Commands:
   config [--out FILE]       render litefs.yml from the settings (LITEFS_* env)
-  status [--json]           role, primary, TXID, lag, election and split brain of this node
+  status [--json] [--timeout D]
+                            role, primary, TXID, lag, election and split brain of this node
   check                     validate the settings and the LiteFS mount; non-zero exit on problems
-  migrate [--wait[=S]] -- <command ...>
+  migrate [--wait [D]] -- <command ...>
                             run a migration command only on the primary
   migrate --drizzle <dir> | --prisma <dir>
                             apply migrations with the built-in appliers (primary only)
   proxy                     write-forwarding proxy in front of this node's app
-  run [--config FILE] [--join-timeout S] [-- <app command ...>]
+  run [--config FILE] [--migrate CMD] [--join-timeout D] [-- <app command ...>]
                             run this node: litefs.yml, the Raft lease service (raft mode),
                             then litefs mount with the app command as LiteFS's exec
   handoff [--to NODE]       move the primary to a caught-up replica without losing a write (raft)
@@ -34,5 +35,6 @@ Options:
   --help, -h                help (also: litefs-node <command> --help)
   --version, -v             print the version
 
+Durations (D) are Go durations ("90s", "5m") or plain seconds; --flag value and --flag=value both work.
 Settings come from LITEFS_* environment variables; see README.md for the table.
 `;

@@ -158,6 +158,13 @@ export const raftFields = {
     const message = portProblem(value);
     if (message !== null) ctx.addIssue({ code: "custom", message, input: value });
   }),
+  forwardPort: z
+    .number()
+    .superRefine((value, ctx) => {
+      const message = portProblem(value);
+      if (message !== null) ctx.addIssue({ code: "custom", message, input: value });
+    })
+    .nullable(),
   secret: text(secretProblem).nullable(),
   leaseToken: text(leaseTokenProblem).nullable(),
   dataDir: text(absolutePathProblem),

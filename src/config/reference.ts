@@ -166,10 +166,17 @@ const rows: SettingReference[] = [
     kind: "port",
   },
   {
+    setting: "raft.forwardPort",
+    env: "LITEFS_RAFT_FORWARD_PORT",
+    default: "none (a free port)",
+    description: "port on raft.selfAddr's host where the Raft leader takes lease requests forwarded by followers (TLS-PSK); set it to firewall it",
+    kind: "port",
+  },
+  {
     setting: "raft.secret",
     env: "LITEFS_RAFT_SECRET",
     default: "none",
-    description: "required for raft: shared secret (at least 16 characters, the same on every member) that authenticates Raft peers (HMAC key)",
+    description: "required for raft: shared secret (at least 16 characters, the same on every member) from which the TLS pre-shared key of Raft traffic and lease forwarding is derived",
     kind: "string",
   },
   {

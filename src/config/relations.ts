@@ -181,6 +181,11 @@ function checkRaft(raw: Raw, ctx: Ctx, enabled: boolean, httpAddr: string | unde
   if (dataDir !== undefined && mountPath !== undefined && isSameOrInside(dataDir, mountPath)) {
     issue(ctx, ["raft", "dataDir"], `must not be inside mountPath ${JSON.stringify(mountPath)}: Raft state cannot live on the replicated FUSE mount, got ${JSON.stringify(dataDir)}`);
   }
+  const forwardPort = validValue(raftFields, raft, "forwardPort");
+  const self = addrOf(selfAddr);
+  if (typeof forwardPort === "number" && self !== undefined && self.port === forwardPort) {
+    issue(ctx, ["raft", "forwardPort"], `must differ from the Raft port in raft.selfAddr ${JSON.stringify(selfAddr)}: both listen on that host`);
+  }
   const leasePort = raft?.leasePort === undefined ? DEFAULTS.leasePort : validValue(raftFields, raft, "leasePort");
   const api = addrOf(httpAddr);
   if (leasePort !== undefined && api !== undefined && listenersClash(api, { host: "127.0.0.1", port: leasePort, bracketed: false })) {

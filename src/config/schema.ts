@@ -50,6 +50,7 @@ function applyDefaults(raw: Raw, cwd: string): LiteFSSettings {
         selfAddr: rawRaft.selfAddr as string,
         peers: rawRaft.peers ?? [],
         leasePort: rawRaft.leasePort ?? DEFAULTS.leasePort,
+        forwardPort: rawRaft.forwardPort ?? null,
         secret: rawRaft.secret ?? null,
         leaseToken: rawRaft.leaseToken ?? null,
         dataDir: rawRaft.dataDir ?? posix.join(dataPath, DEFAULTS.raftDirName),

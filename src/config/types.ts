@@ -25,7 +25,9 @@ export interface RaftSettings {
   readonly peers: readonly string[];
   /** Lease service HTTP port on 127.0.0.1 (LiteFS's consul.url points there), default 8500. */
   readonly leasePort: number;
-  /** HMAC key for peer authentication (at least 16 characters); required when enabled, null only in dev mode. */
+  /** Port of the lease-forwarding listener on selfAddr's host (TLS-PSK); null = a free port. */
+  readonly forwardPort: number | null;
+  /** Shared secret the TLS pre-shared key is derived from (at least 16 characters); required when enabled, null only in dev mode. */
   readonly secret: string | null;
   /**
    * The X-Consul-Token LiteFS must send to the lease service (16+ characters of A-Z a-z 0-9 . _ ~ -).
@@ -110,6 +112,7 @@ export interface RaftSettingsInput {
   selfAddr?: string;
   peers?: readonly string[];
   leasePort?: number;
+  forwardPort?: number | null;
   secret?: string | null;
   leaseToken?: string | null;
   dataDir?: string;

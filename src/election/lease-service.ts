@@ -6,6 +6,7 @@
 // derives the same ids and the same cluster id from the settings alone.
 
 import { createHash } from "node:crypto";
+import { lookup } from "node:dns/promises";
 import { rmSync } from "node:fs";
 import type { LiteFSSettings } from "../config/index.js";
 import { CONSUL_LEASE } from "../config/index.js";
@@ -19,6 +20,7 @@ import { directoryKey } from "./lease/node-directory.js";
 import { LeaseService, type LeaseServiceEvent } from "./lease/service.js";
 import { LeaseStateMachine, type LeaseChange, type LeaseResult } from "./lease/state-machine.js";
 import type { LeaseClock, PublishedLeaseState, RaftPort } from "./lease/types.js";
+import { PeerRegistry } from "./raft/peer-registry.js";
 import { RaftNode, type RaftNodeStatus } from "./raft/runner.js";
 import { openRaftStorage } from "./raft/storage.js";
 import { parseHostPort, startTcpTransport } from "./raft/transport-tcp.js";
@@ -27,7 +29,7 @@ export interface LeaseServiceOverrides {
   readonly logger?: Logger;
   /** Consul HTTP port on 127.0.0.1; default settings.raft.leasePort (0 = ephemeral, tests). */
   readonly httpPort?: number;
-  /** Interface the Raft and forwarding listeners bind; default: selfAddr's host when it is an IP, else 0.0.0.0. */
+  /** Address the Raft and forwarding listeners bind; default: raft.selfAddr's host, resolved. */
   readonly listenHost?: string;
   /** The X-Consul-Token to require; default settings.raft.leaseToken, else this node's kept token (lease/token.ts). */
   readonly token?: string;
@@ -81,8 +83,19 @@ export const realClock: LeaseClock = {
   clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
-function isIpLiteral(host: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(":");
+/**
+ * The address every listener binds: raft.selfAddr's host, a name resolved to its address, never
+ * a wildcard (a member must not listen on interfaces its peers do not use).
+ */
+export async function resolveListenHost(host: string): Promise<string> {
+  if (host === "" || host === "0.0.0.0" || host === "::") {
+    throw new ConfigError([{ setting: "raft.selfAddr", env: "LITEFS_RAFT_SELF_ADDR", message: `must name this node's own address (the peers dial it), not the wildcard ${JSON.stringify(host)}` }]);
+  }
+  try {
+    return (await lookup(host)).address;
+  } catch (e) {
+    throw new ConfigError([{ setting: "raft.selfAddr", env: "LITEFS_RAFT_SELF_ADDR", message: `host ${JSON.stringify(host)} does not resolve: ${(e as Error).message}` }]);
+  }
 }
 
 export async function startLeaseService(settings: LiteFSSettings, overrides: LeaseServiceOverrides = {}): Promise<RunningLeaseService> {
@@ -93,7 +106,7 @@ export async function startLeaseService(settings: LiteFSSettings, overrides: Lea
   if (raft.secret === null) throw new ConfigError([{ setting: "raft.secret", env: "LITEFS_RAFT_SECRET", message: "is required for the lease service" }]);
   const log = (overrides.logger ?? createDefaultLogger()).child({ component: "lease-service", nodeId: settings.nodeId });
   const self = parseHostPort(raft.selfAddr, "raft.selfAddr");
-  const listenHost = overrides.listenHost ?? (isIpLiteral(self.host) ? self.host : "0.0.0.0");
+  const listenHost = overrides.listenHost ?? (await resolveListenHost(self.host));
   const voters = [raft.selfAddr, ...raft.peers];
   const clusterId = raftClusterId(voters);
   const statePath = overrides.statePath ?? leaseStatePath(settings.mountPath);
@@ -104,25 +117,50 @@ export async function startLeaseService(settings: LiteFSSettings, overrides: Lea
   let service: LeaseService | null = null;
   const sm = new LeaseStateMachine({ now: clock.now, onChange: (c: LeaseChange) => service?.onStateChange(c) });
   const storage = openRaftStorage({ dir: raft.dataDir, nodeId: raft.selfAddr, clusterId, bootstrap: raft.bootstrap, onWarning: (m) => log.warn(m) });
+  let resolveFailed: (e: Error) => void = () => {};
+  const failed = new Promise<Error>((resolve) => (resolveFailed = resolve));
+  let failure: Error | null = null;
+  const failWith = (e: Error): void => {
+    failure ??= e;
+    resolveFailed(e);
+  };
+  // Transport complaints repeat on every redial: log each distinct one once.
+  const logged = new Set<string>();
+  const once = (key: string, write: () => void): void => {
+    if (logged.has(key)) return;
+    if (logged.size > 1000) logged.clear();
+    logged.add(key);
+    write();
+  };
   let transport;
   try {
+    const peerRegistry = new PeerRegistry(raft.dataDir);
     transport = await startTcpTransport({
       id: raft.selfAddr,
       clusterId,
       secret: raft.secret,
       listen: { host: listenHost, port: self.port },
       peers: Object.fromEntries(raft.peers.map((p) => [p, p])),
+      incarnation: storage.identity.incarnation,
+      admitPeer: (peer, incarnation) => peerRegistry.admit(peer, incarnation),
       onEvent: (e) => {
-        if (e.type === "connected" || e.type === "disconnected") log.debug(e, `raft transport ${e.type}`);
-        else if (e.type === "rejected") log.warn(e, "raft transport rejected a connection");
+        if (e.type === "connected") {
+          logged.clear();
+          log.debug(e, "raft transport connected");
+        } else if (e.type === "disconnected") {
+          log.debug(e, "raft transport disconnected");
+        } else if (e.type === "refused") {
+          once(`${e.peer} ${e.reason}`, () => log.error(e, `raft peer ${e.peer}: ${e.reason}`));
+          if (e.fatal) failWith(new Error(`peer ${e.peer} refused this member: ${e.reason}`));
+        } else if (e.type === "rejected") {
+          once(e.reason.replace(/\d+\.\d+\.\d+\.\d+:\d+|\(\d+( open)?\)/g, ""), () => log.warn(e, `raft transport rejected a connection: ${e.reason}`));
+        }
       },
     });
   } catch (e) {
     storage.close();
     throw e;
   }
-  let failWith: (e: Error) => void = () => {};
-  const failed = new Promise<Error>((resolve) => (failWith = resolve));
   const node = new RaftNode<LeaseResult>({
     id: raft.selfAddr,
     voters,
@@ -150,13 +188,17 @@ export async function startLeaseService(settings: LiteFSSettings, overrides: Lea
 
   let forwardServer: ForwardServer | null = null;
   let http: ConsulHttpServer | null = null;
-  const forwarder = httpForwarder({ secret: raft.secret, addressOf: (leader) => sm.forwardAddr(leader) });
+  const forwarder = httpForwarder({ secret: raft.secret, clusterId, addressOf: (leader) => sm.forwardAddr(leader) });
   let publishErrorLogged = false;
   try {
     forwardServer = await startForwardServer({
       secret: raft.secret,
+      clusterId,
       listenHost,
+      port: raft.forwardPort ?? 0,
       advertiseHost: self.host,
+      memberHosts: voters.map((v) => parseHostPort(v, "raft.peers").host),
+      onRejected: (remote, reason) => once(`forward ${reason.replace(/\d+\.\d+\.\d+\.\d+|\(\d+( open)?\)/g, "")}`, () => log.warn({ remote, reason }, `lease forwarding listener rejected a connection: ${reason}`)),
       execute: (request) => (service as LeaseService).execute(request),
     });
     service = new LeaseService({
@@ -226,6 +268,7 @@ export async function startLeaseService(settings: LiteFSSettings, overrides: Lea
       for (;;) {
         if (signal?.aborted) throw new Error("aborted while waiting to join the Raft group");
         if (node.failure) throw node.failure;
+        if (failure) throw failure;
         try {
           await node.read();
           const st = node.status();

@@ -162,7 +162,11 @@ export class SafetyChecker {
       this.report("durable-before-send", at, `${node} sent ${m.type} at term ${m.term} with durable term ${hs.term}`);
       return;
     }
-    if (m.type === "voteResp" && !m.reject && (hs.term !== m.term || hs.vote !== m.to)) {
+    // A durable state at a later term also covers the grant (churn seed 4355: the vote for term 2
+    // left after the same ready batch had persisted term 3): a node past term t can never vote in
+    // t again, so the grant cannot be repeated for another candidate. Only a durable state at the
+    // same term must name the candidate.
+    if (m.type === "voteResp" && !m.reject && hs.term === m.term && hs.vote !== m.to) {
       this.report("durable-before-send", at, `${node} granted a vote to ${m.to} in term ${m.term} before persisting it`);
     }
     if (m.type === "appResp" && !m.reject && m.index > 0 && disk.durableTerm(m.index) === undefined) {

@@ -1,6 +1,10 @@
-// Long simulation runs: `npm run test:sim -- --seeds N [--start S] [--profile default|churn|pause]
-// [--mutations] [--fast-check RUNS]`. Prints seeds run, violations and time; exits 1 on any
-// violation (or on a mutation that was not caught). Replay one seed with `--start S --seeds 1`.
+// Long simulation runs: `npm run test:sim -- --seeds N [--start S] [--profile default|churn|pause|all]
+// [--jobs J] [--mutations] [--fast-check RUNS]`. Prints seeds run, violations and time; exits 1 on
+// any violation (or on a mutation that was not caught). Replay one seed with `--start S --seeds 1`.
+// `--profile all` splits N seeds 68% default, 16% churn, 16% pause (the issue-11 mix: 100,000 =
+// 68,000 + 16,000 + 16,000); `--jobs J` runs slices of `--slice-seeds` (2000) seeds in J child
+// processes at a time.
+import { spawn } from "node:child_process";
 import fc from "fast-check";
 import { CHURN_PROFILE, MUTATIONS, PAUSE_PROFILE, runMutation } from "./mutations.js";
 import { DEFAULT_PROFILE, generateScenario, scenarioArbitrary, type Profile } from "./scenario.js";
@@ -12,10 +16,12 @@ interface Args {
   profile: string;
   mutations: boolean;
   fastCheck: number;
+  jobs: number;
+  sliceSeeds: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: 500, start: 1, profile: "default", mutations: false, fastCheck: 0 };
+  const args: Args = { seeds: 500, start: 1, profile: "default", mutations: false, fastCheck: 0, jobs: 1, sliceSeeds: 2000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -28,8 +34,10 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === "--profile") args.profile = value();
     else if (a === "--mutations") args.mutations = true;
     else if (a === "--fast-check") args.fastCheck = positiveInt(value(), "--fast-check");
+    else if (a === "--jobs") args.jobs = positiveInt(value(), "--jobs");
+    else if (a === "--slice-seeds") args.sliceSeeds = positiveInt(value(), "--slice-seeds");
     else if (a === "--") continue;
-    else throw new Error(`unknown argument ${a} (use --seeds N, --start S, --profile default|churn|pause, --mutations, --fast-check RUNS)`);
+    else throw new Error(`unknown argument ${a} (use --seeds N, --start S, --profile default|churn|pause|all, --jobs J, --slice-seeds N, --mutations, --fast-check RUNS)`);
   }
   return args;
 }
@@ -41,6 +49,63 @@ function positiveInt(v: string, name: string): number {
 }
 
 const PROFILES: Record<string, Profile> = { default: DEFAULT_PROFILE, churn: CHURN_PROFILE, pause: PAUSE_PROFILE };
+
+/** The issue-11 mix of `--profile all`. */
+const ALL_SHARES: readonly (readonly [string, number])[] = [
+  ["default", 0.68],
+  ["churn", 0.16],
+  ["pause", 0.16],
+];
+
+interface Slice {
+  readonly profile: string;
+  readonly start: number;
+  readonly seeds: number;
+}
+
+/** Splits the requested seeds into per-profile, per-job slices. */
+function slices(args: Args): Slice[] {
+  const perProfile: Slice[] =
+    args.profile === "all"
+      ? ALL_SHARES.map(([profile, share], k) => {
+          const before = ALL_SHARES.slice(0, k).reduce((n, [, sh]) => n + Math.round(args.seeds * sh), 0);
+          const seeds = k === ALL_SHARES.length - 1 ? args.seeds - before : Math.round(args.seeds * share);
+          return { profile, start: args.start, seeds };
+        })
+      : [{ profile: args.profile, start: args.start, seeds: args.seeds }];
+  const out: Slice[] = [];
+  // Slices of at most --slice-seeds (default 2000), so a long run reports as it goes; profiles
+  // take turns, so a run stopped early has covered each of them.
+  const perSlices = perProfile.map((p) => {
+    const list: Slice[] = [];
+    for (let from = 0; from < p.seeds; from += args.sliceSeeds) list.push({ profile: p.profile, start: p.start + from, seeds: Math.min(args.sliceSeeds, p.seeds - from) });
+    return list;
+  });
+  while (perSlices.some((l) => l.length > 0)) for (const l of perSlices) if (l.length > 0) out.push(l.shift()!);
+  return out;
+}
+
+/** Runs the slices in `jobs` child processes (this script, one slice each); exit 1 on any failure. */
+async function runInChildren(args: Args): Promise<number> {
+  const t0 = performance.now();
+  const queue = slices(args);
+  let failed = 0;
+  const worker = async (): Promise<void> => {
+    for (let s = queue.shift(); s; s = queue.shift()) {
+      const slice = s;
+      const code = await new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, "--profile", slice.profile, "--start", String(slice.start), "--seeds", String(slice.seeds), "--slice-seeds", String(slice.seeds)], {
+          stdio: ["ignore", "inherit", "inherit"],
+        });
+        child.on("exit", resolve);
+      });
+      if (code !== 0) failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: args.jobs }, worker));
+  console.log(`all slices: seeds=${args.seeds} profile=${args.profile} jobs=${args.jobs} failed-slices=${failed} wall=${((performance.now() - t0) / 1000).toFixed(1)}s`);
+  return failed > 0 ? 1 : 0;
+}
 
 function main(): number {
   const args = parseArgs(process.argv.slice(2));
@@ -102,4 +167,10 @@ function main(): number {
   return failed ? 1 : 0;
 }
 
-process.exitCode = main();
+const parsed = parseArgs(process.argv.slice(2));
+if (parsed.profile === "all" || parsed.jobs > 1 || parsed.seeds > parsed.sliceSeeds) {
+  if (parsed.mutations || parsed.fastCheck > 0) throw new Error("--mutations and --fast-check run in one process: drop --jobs and --profile all");
+  void runInChildren(parsed).then((code) => (process.exitCode = code));
+} else {
+  process.exitCode = main();
+}

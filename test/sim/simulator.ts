@@ -63,6 +63,8 @@ export class Simulation implements Pick<NodeEnv, "now"> {
   private linkSince = new Map<string, number>();
   private losslessSince = 0;
   private leaderSince: (number | null)[] = [];
+  /** Term -> when a pre-vote for it was first granted (see checkDeposal). */
+  private preVoteGrantedAt = new Map<number, number>();
   private prev: { role: string; term: number }[] = [];
   private pauseIds: number[] = [];
   private healed = false;
@@ -181,6 +183,7 @@ export class Simulation implements Pick<NodeEnv, "now"> {
   }
 
   private send(from: SimNode, m: Message): void {
+    if (m.type === "preVoteResp" && !m.reject && !this.preVoteGrantedAt.has(m.term)) this.preVoteGrantedAt.set(m.term, this.time);
     if (this.cuts.has(`${m.from}>${m.to}`)) return;
     if (this.lossRate > 0 && this.rng.chance(this.lossRate)) return;
     const copies = this.dupRate > 0 && this.rng.chance(this.dupRate) ? 2 : 1;
@@ -347,12 +350,24 @@ export class Simulation implements Pick<NodeEnv, "now"> {
   }
 
   /**
-   * PreVote/CheckQuorum non-disruption property: a leader that has been in office for a while and
-   * whose majority has been up and fully connected without loss for a while is never deposed.
+   * PreVote/CheckQuorum non-disruption property, stated as PreVote guarantees it: a leader that
+   * has been in office for a while and whose majority has been up and fully connected without loss
+   * for a while is never deposed by a candidacy that was pre-voted while it was in office (a node
+   * in contact with a leader refuses pre-votes, so no such candidacy can gather a majority).
+   *
+   * What PreVote does not promise: a node that has no leader (a candidate, or one just resumed
+   * from a pause) grants pre-votes, as etcd's PreVote does. Pause seed 6143: n3, a candidate in
+   * term 3, was frozen with n1's pre-vote request for term 4 queued; on resume it granted it and,
+   * in the same instant, won term 3. n1 then campaigned in term 4 with a pre-vote majority that
+   * predates n3's leadership and, once the link healed, deposed it. Safe, and allowed: a term is
+   * excused when a pre-vote for it (or a term between) was granted before the leader took office.
    */
   private checkDeposal(i: number, oldTerm: number, role: string, term: number): void {
     if (role === "down") return;
     const since = this.leaderSince[i] ?? null;
+    if (since !== null) {
+      for (let t = oldTerm + 1; t <= term; t++) if ((this.preVoteGrantedAt.get(t) ?? Infinity) <= since) return;
+    }
     const window = 4 * ELECTION_TICK * TICK_MS; // 2 x the longest randomized election timeout
     const horizon = this.time - window;
     if (since === null || since > horizon || this.losslessSince > horizon || this.upSince[i]! > horizon) return;

@@ -65,6 +65,7 @@ describe("loadSettings defaults", () => {
       selfAddr: "node-a:4001",
       peers: ["node-b:4001", "node-c:4001"],
       leasePort: 8500,
+      forwardPort: null,
       secret: "0123456789abcdef",
       leaseToken: null,
       dataDir: "/data/litefs/raft",
@@ -152,6 +153,7 @@ describe("environment variables", () => {
       LITEFS_RAFT_SELF_ADDR: "node-a:4001",
       LITEFS_RAFT_PEERS: " node-b:4001 , node-c:4001 ,",
       LITEFS_RAFT_LEASE_PORT: "8600",
+      LITEFS_RAFT_FORWARD_PORT: "4002",
       LITEFS_RAFT_SECRET: "s3cret-s3cret-s3cret",
       LITEFS_RAFT_LEASE_TOKEN: "t0ken-t0ken-t0ken-t0ken",
       LITEFS_RAFT_DATA_DIR: "/data/raft",
@@ -173,7 +175,7 @@ describe("environment variables", () => {
       proxy: { addr: ":8081", target: "localhost:3000", db: "other.db", passthrough: ["/static/*", "*.png"], maxLag: "10s" },
       retention: "1h30m",
       databaseWaitTimeout: "30s",
-      raft: { selfAddr: "node-a:4001", peers: ["node-b:4001", "node-c:4001"], leasePort: 8600, secret: "s3cret-s3cret-s3cret", leaseToken: "t0ken-t0ken-t0ken-t0ken", dataDir: "/data/raft", bootstrap: true },
+      raft: { selfAddr: "node-a:4001", peers: ["node-b:4001", "node-c:4001"], leasePort: 8600, forwardPort: 4002, secret: "s3cret-s3cret-s3cret", leaseToken: "t0ken-t0ken-t0ken-t0ken", dataDir: "/data/raft", bootstrap: true },
       consul: null,
       exec: "node server.js",
     });
@@ -497,6 +499,14 @@ describe("raft rules", () => {
 
   it.each([0, -1, 65536, 1.5, 100000])("leasePort %s is out of range", (leasePort) => {
     expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, leasePort } }), "raft.leasePort", "LITEFS_RAFT_LEASE_PORT", "from 1 to 65535");
+  });
+
+  it.each([0, 65536, 1.5])("forwardPort %s is out of range", (forwardPort) => {
+    expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, forwardPort } }), "raft.forwardPort", "LITEFS_RAFT_FORWARD_PORT", "from 1 to 65535");
+  });
+
+  it("forwardPort must not be the Raft port", () => {
+    expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, forwardPort: 4001 } }), "raft.forwardPort", "LITEFS_RAFT_FORWARD_PORT", "must differ from the Raft port");
   });
 
   it("leasePort must not be the LiteFS API port", () => {

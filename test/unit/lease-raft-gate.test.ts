@@ -88,6 +88,32 @@ function writeUntilRefused(n: LiteFSNode, maxMs: number): { refusedAfterMs: numb
   return { refusedAfterMs: null, error: null };
 }
 
+/** A primary node whose gate answers from a LiteFS /events stand-in, backed by `initial` lease state. */
+async function openOnEvents(initial: PublishedLeaseState, pollMs: number) {
+  const { startEventsServer } = await import("../support/events-server.js");
+  const server = await startEventsServer({ stream: `{"type":"init","data":{"isPrimary":true}}\n` });
+  mount = createTempMount({ role: "primary" });
+  const path = leaseStatePath(mount.path);
+  writeLeaseState(path, initial);
+  const settings = loadSettings(
+    {
+      nodeId: "node-b",
+      leaderElection: "raft",
+      mountPath: mount.path,
+      dataPath: "/var/lib/litefs",
+      databaseName: "db",
+      raft: { selfAddr: "node-b:7000", peers: ["node-a:7000", "node-c:7000"], secret: "0123456789abcdef" },
+    },
+    {},
+  );
+  election = raftLeaseElection({ statePath: path, pollMs });
+  const opened = openNode(settings, { logger: pino({ level: "silent" }), pollIntervalMs: 0, election, apiUrl: server.url });
+  node = opened;
+  await opened.ready;
+  expect(opened.source).toBe("events");
+  return { server, node: opened };
+}
+
 describe("raft write gate", () => {
   it("LiteFS primary backed by the lease state is writable", () => {
     const { node: n } = open("primary", state());
@@ -185,28 +211,9 @@ describe("raft write gate under a synchronous write loop (no timers run)", () =>
   });
 
   it("refuses at the lease deadline while the gate answers from /events (no file I/O per write)", async () => {
-    const { startEventsServer } = await import("../support/events-server.js");
-    const server = await startEventsServer({ stream: `{"type":"init","data":{"isPrimary":true}}\n` });
+    const { server } = await openOnEvents(state({ deadlineNs: ns(400), graceMs: 60_000 }), 20);
     try {
-      mount = createTempMount({ role: "primary" });
-      const path = leaseStatePath(mount.path);
-      writeLeaseState(path, state({ deadlineNs: ns(400), graceMs: 60_000 }));
-      const settings = loadSettings(
-        {
-          nodeId: "node-b",
-          leaderElection: "raft",
-          mountPath: mount.path,
-          dataPath: "/var/lib/litefs",
-          databaseName: "db",
-          raft: { selfAddr: "node-b:7000", peers: ["node-a:7000", "node-c:7000"], secret: "0123456789abcdef" },
-        },
-        {},
-      );
-      election = raftLeaseElection({ statePath: path, pollMs: 20 });
-      node = openNode(settings, { logger: pino({ level: "silent" }), pollIntervalMs: 0, election, apiUrl: server.url });
-      await node.ready;
-      expect(node.source).toBe("events");
-      const r = writeUntilRefused(node, 3000);
+      const r = writeUntilRefused(node!, 3000);
       expect(r.refusedAfterMs).not.toBeNull();
       expect(isSplitBrainError(r.error)).toBe(true);
       expect((r.error as SplitBrainError).message).toMatch(/deadline passed/);
@@ -218,32 +225,13 @@ describe("raft write gate under a synchronous write loop (no timers run)", () =>
 
 describe("raft write gate during a planned handoff (drain file)", () => {
   it("refuses with NotPrimaryError (reason handoff, naming the target) while the drain is in force, even in a synchronous loop on /events", async () => {
-    const { startEventsServer } = await import("../support/events-server.js");
     const { handoffDrainPath, writeHandoffDrain, clearHandoffDrain } = await import("../../src/election/handoff-drain.js");
-    const server = await startEventsServer({ stream: `{"type":"init","data":{"isPrimary":true}}\n` });
+    const { server, node } = await openOnEvents(state({ graceMs: 60_000 }), 50);
     try {
-      mount = createTempMount({ role: "primary" });
-      const path = leaseStatePath(mount.path);
-      writeLeaseState(path, state({ graceMs: 60_000 }));
-      const settings = loadSettings(
-        {
-          nodeId: "node-b",
-          leaderElection: "raft",
-          mountPath: mount.path,
-          dataPath: "/var/lib/litefs",
-          databaseName: "db",
-          raft: { selfAddr: "node-b:7000", peers: ["node-a:7000", "node-c:7000"], secret: "0123456789abcdef" },
-        },
-        {},
-      );
-      election = raftLeaseElection({ statePath: path, pollMs: 50 });
-      node = openNode(settings, { logger: pino({ level: "silent" }), pollIntervalMs: 0, election, apiUrl: server.url });
-      await node.ready;
-      expect(node.source).toBe("events");
       expect(refusal(node)).toBeNull();
 
       // Written by another process (the handoff); this loop never yields to timers.
-      const drain = handoffDrainPath(mount.path);
+      const drain = handoffDrainPath(mount!.path);
       writeHandoffDrain(drain, { target: "node-c", untilNs: ns(5000) });
       const r = writeUntilRefused(node, 3000);
       expect(r.refusedAfterMs).not.toBeNull();

@@ -1,30 +1,41 @@
 // Follower -> leader forwarding of lease operations. The Raft transport carries only Raft
-// messages, so each lease service also listens on its Raft host (ephemeral port) for operations
-// forwarded by peers; a new leader announces that address in the Raft log (command `announce`),
-// so followers learn where to forward without any extra setting.
+// messages, so each lease service also listens on its Raft host for operations forwarded by
+// peers; a new leader announces that address in the Raft log (command `announce`), so followers
+// learn where to forward. The port is raft.forwardPort (random when unset).
 //
-// Requests are authenticated with HMAC-SHA256 under the Raft shared secret, over a timestamp and
-// the body; a stale timestamp (more than 30 s off) is refused, which bounds replays.
+// The channel is HTTPS over TLS 1.3 with a pre-shared key derived from raft.secret
+// (../raft/tls-psk.ts, its own identity and key for this use): encrypted, both sides
+// authenticated, and a recorded request cannot be replayed (every connection has fresh keys and
+// node does no 0-RTT). A version header lets members of different versions refuse each other with
+// a clear error. Strangers are bounded like on the Raft port (../raft/connection-gate.ts):
+// per-source and total connection caps with slots kept for members, 1 s to finish TLS, and
+// header, request and keep-alive timeouts, so idle connections are closed.
 
-import { createHmac, timingSafeEqual } from "node:crypto";
-import { createServer, request as httpRequest, Agent, type Server } from "node:http";
+import { createServer, request as httpsRequest, Agent, type Server } from "node:https";
+import type { Socket } from "node:net";
+import { formatHostPort, parseHostPort } from "../../config/addresses.js";
+import { ConnectionGate } from "../raft/connection-gate.js";
+import { describeTlsFailure, pskChannel, pskClientOptions, pskServerOptions } from "../raft/tls-psk.js";
 import type { NodeId } from "../raft/types.js";
 import { MAX_LEASE_REQUEST_BYTES } from "./limits.js";
 import type { Forwarder, LeaseReply, LeaseRequest } from "./types.js";
 
 const PATH = "/v1/internal/lease-forward";
-const MAX_SKEW_MS = 30_000;
+const VERSION_HEADER = "x-litefs-lease-forward-version";
+/** 1 was plain HTTP with an HMAC over a timestamp; 2 is HTTPS with TLS-PSK. */
+export const FORWARD_PROTOCOL_VERSION = 2;
 // The same limit as the HTTP front end's (limits.ts): whatever LiteFS may send forwards too.
 const MAX_BODY = MAX_LEASE_REQUEST_BYTES;
 
-function sign(secret: string, time: string, body: string): string {
-  return createHmac("sha256", secret).update(`litefs-node lease-forward v1\n${time}\n${body}`).digest("hex");
-}
-
-function signatureOk(secret: string, time: string, body: string, given: string): boolean {
-  const expected = Buffer.from(sign(secret, time, body), "hex");
-  const got = Buffer.from(given, "hex");
-  return got.length === expected.length && timingSafeEqual(got, expected);
+export interface ForwardLimits {
+  /** Connections at once (default 64), per source address (default 16), kept for members (default 16). */
+  readonly maxConnections?: number;
+  readonly maxConnectionsPerSource?: number;
+  readonly reservedForPeers?: number;
+  /** Time to finish TLS (default 1000 ms). */
+  readonly handshakeTimeoutMs?: number;
+  /** An idle keep-alive connection is closed after this (default 5000 ms). */
+  readonly idleTimeoutMs?: number;
 }
 
 export interface ForwardServer {
@@ -36,47 +47,94 @@ export interface ForwardServer {
 
 export async function startForwardServer(options: {
   readonly secret: string;
-  /** Interface to listen on (e.g. "0.0.0.0" or the Raft host). */
+  readonly clusterId: string;
+  /** Address to listen on: the resolved raft.selfAddr host, never a wildcard. */
   readonly listenHost: string;
+  /** raft.forwardPort; 0 or unset = a free port. */
   readonly port?: number;
   /** Host peers reach this node by (the Raft selfAddr host). */
   readonly advertiseHost: string;
+  /** Hosts of every member, for the reserved connection slots. */
+  readonly memberHosts: readonly string[];
+  readonly limits?: ForwardLimits;
   readonly execute: (request: LeaseRequest) => Promise<LeaseReply>;
+  readonly onRejected?: (remote: string, reason: string) => void;
 }): Promise<ForwardServer> {
-  const server = createServer((req, res) => {
-    const reply = (status: number, body: unknown): void => {
-      res.writeHead(status, { "content-type": "application/json" });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method !== "POST" || req.url !== PATH) {
-      req.resume();
-      return reply(404, { error: "not found" });
+  const limits = options.limits ?? {};
+  const handshakeMs = limits.handshakeTimeoutMs ?? 1000;
+  const idleMs = limits.idleTimeoutMs ?? 5000;
+  const rejected = options.onRejected ?? (() => {});
+  const channel = pskChannel(options.secret, options.clusterId, "lease-forward");
+  const gate = new ConnectionGate({
+    total: limits.maxConnections ?? 64,
+    perSource: limits.maxConnectionsPerSource ?? 16,
+    reservedForPeers: limits.reservedForPeers ?? 16,
+    memberHosts: options.memberHosts,
+  });
+  await gate.refresh();
+  const server = createServer(
+    pskServerOptions(channel, handshakeMs, (identity) => rejected("?", `TLS-PSK identity "${identity}" is not this cluster's lease forwarding identity: cluster id mismatch`)),
+    (req, res) => {
+      const reply = (status: number, body: unknown): void => {
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(JSON.stringify(body));
+      };
+      if (req.method !== "POST" || req.url !== PATH) {
+        req.resume();
+        return reply(404, { error: "not found" });
+      }
+      const version = Number(req.headers[VERSION_HEADER] ?? 1);
+      if (version !== FORWARD_PROTOCOL_VERSION) {
+        req.resume();
+        return reply(400, { error: versionMismatch(version) });
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on("data", (c: Buffer) => {
+        size += c.length;
+        if (size <= MAX_BODY) chunks.push(c);
+      });
+      req.on("end", () => {
+        if (size > MAX_BODY) return reply(413, { error: "too large" });
+        let request: LeaseRequest;
+        try {
+          request = JSON.parse(Buffer.concat(chunks).toString("utf8")) as LeaseRequest;
+        } catch {
+          return reply(400, { error: "not JSON" });
+        }
+        options.execute(request).then(
+          (r) => reply(200, r),
+          (e: unknown) => reply(200, { kind: "error", status: 500, message: `leader failed: ${(e as Error).message}` } satisfies LeaseReply),
+        );
+      });
+    },
+  );
+  server.headersTimeout = 2 * handshakeMs + idleMs;
+  server.requestTimeout = 10_000;
+  server.keepAliveTimeout = idleMs;
+  server.timeout = idleMs;
+  server.on("connection", (raw: Socket) => {
+    const remote = `${raw.remoteAddress}:${raw.remotePort}`;
+    const refused = gate.admit(raw);
+    if (refused !== null) {
+      rejected(remote, refused);
+      raw.destroy();
+      return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY) chunks.push(c);
-    });
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString("utf8");
-      const time = String(req.headers["x-lease-forward-time"] ?? "");
-      const mac = String(req.headers["x-lease-forward-mac"] ?? "");
-      if (size > MAX_BODY) return reply(413, { error: "too large" });
-      if (!/^\d+$/.test(time) || Math.abs(Date.now() - Number(time)) > MAX_SKEW_MS || !signatureOk(options.secret, time, body, mac)) {
-        return reply(403, { error: "bad or stale signature" });
-      }
-      let request: LeaseRequest;
-      try {
-        request = JSON.parse(body) as LeaseRequest;
-      } catch {
-        return reply(400, { error: "not JSON" });
-      }
-      options.execute(request).then(
-        (r) => reply(200, r),
-        (e: unknown) => reply(200, { kind: "error", status: 500, message: `leader failed: ${(e as Error).message}` } satisfies LeaseReply),
-      );
-    });
+    // TLS must be done within the deadline; HTTP's own timeouts take over afterwards.
+    const timer = setTimeout(() => raw.destroy(), handshakeMs);
+    raw.once("close", () => clearTimeout(timer));
+    pending.set(remote, timer);
+  });
+  const pending = new Map<string, NodeJS.Timeout>();
+  server.on("secureConnection", (s: Socket) => {
+    const key = `${s.remoteAddress}:${s.remotePort}`;
+    clearTimeout(pending.get(key));
+    pending.delete(key);
+  });
+  server.on("tlsClientError", (e: Error, s: Socket) => {
+    rejected(`${s.remoteAddress}:${s.remotePort}`, describeTlsFailure(e));
+    s.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -85,49 +143,56 @@ export async function startForwardServer(options: {
       resolve();
     });
   });
+  const refreshTimer = setInterval(() => void gate.refresh(), 30_000);
+  refreshTimer.unref();
   const a = server.address();
   const port = a && typeof a === "object" ? a.port : 0;
-  const host = options.advertiseHost.includes(":") ? `[${options.advertiseHost}]` : options.advertiseHost;
   return {
     server,
-    advertiseAddr: `${host}:${port}`,
+    advertiseAddr: formatHostPort(options.advertiseHost, port),
     close: () =>
       new Promise<void>((resolve) => {
+        clearInterval(refreshTimer);
+        for (const t of pending.values()) clearTimeout(t);
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
 }
 
+function versionMismatch(theirs: number): string {
+  return `lease forwarding protocol version mismatch: the follower speaks ${theirs}, this leader speaks ${FORWARD_PROTOCOL_VERSION}; run the same litefs-node version on every member`;
+}
+
 /** A Forwarder that looks the leader's address up (from the replicated announcements) and POSTs. */
-export function httpForwarder(options: { readonly secret: string; readonly addressOf: (leader: NodeId) => string | null }): Forwarder & { close(): void } {
-  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+export function httpForwarder(options: { readonly secret: string; readonly clusterId: string; readonly addressOf: (leader: NodeId) => string | null }): Forwarder & { close(): void } {
+  const agent = new Agent({ keepAlive: true, maxSockets: 8, ...pskClientOptions(pskChannel(options.secret, options.clusterId, "lease-forward")) });
   const forward = (leader: NodeId, request: LeaseRequest, timeoutMs: number): Promise<LeaseReply> => {
     const addr = options.addressOf(leader);
     if (addr === null) return Promise.reject(new Error(`the leader ${leader} has not announced its forwarding address yet`));
     if (timeoutMs <= 0) return Promise.reject(new Error("no time left to forward"));
-    const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(addr);
-    if (!m) return Promise.reject(new Error(`bad forwarding address ${addr}`));
+    const parsed = parseHostPort(addr);
+    if (!parsed.ok) return Promise.reject(new Error(`bad forwarding address ${addr}: ${parsed.message}`));
     const body = JSON.stringify(request);
-    const time = String(Date.now());
     return new Promise<LeaseReply>((resolve, reject) => {
-      const req = httpRequest(
+      const req = httpsRequest(
         {
-          host: m[1]!.replace(/^\[|\]$/g, ""),
-          port: Number(m[2]),
+          host: parsed.value.host,
+          port: parsed.value.port,
           method: "POST",
           path: PATH,
           agent,
           timeout: timeoutMs,
-          headers: { "content-type": "application/json", "x-lease-forward-time": time, "x-lease-forward-mac": sign(options.secret, time, body) },
+          headers: { "content-type": "application/json", [VERSION_HEADER]: String(FORWARD_PROTOCOL_VERSION) },
         },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("end", () => {
-            if (res.statusCode !== 200) return reject(new Error(`leader answered HTTP ${res.statusCode}`));
+            const text = Buffer.concat(chunks).toString("utf8");
+            if (res.statusCode !== 200) return reject(new Error(`leader answered HTTP ${res.statusCode}: ${text.slice(0, 300)}`));
             try {
-              resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")) as LeaseReply);
+              resolve(JSON.parse(text) as LeaseReply);
             } catch (e) {
               reject(e as Error);
             }
@@ -138,7 +203,7 @@ export function httpForwarder(options: { readonly secret: string; readonly addre
       const timer = setTimeout(() => req.destroy(new Error(`no answer from the leader within ${timeoutMs} ms`)), timeoutMs);
       req.on("close", () => clearTimeout(timer));
       req.on("timeout", () => req.destroy(new Error(`no answer from the leader within ${timeoutMs} ms`)));
-      req.on("error", reject);
+      req.on("error", (e) => reject(/SSL|TLS|EPROTO/.test((e as NodeJS.ErrnoException).code ?? "") ? new Error(describeTlsFailure(e)) : e));
       req.end(body);
     });
   };

@@ -1,48 +1,57 @@
-// Wire protocol of the Raft TCP transport: length-prefixed frames, a handshake that binds the
-// cluster id and both node ids to fresh nonces, and an HMAC-SHA256 on every data frame.
+// Wire protocol of the Raft transport inside its TLS-PSK channel (tls-psk.ts): length-prefixed
+// frames, and a first exchange that pins protocol version, cluster, both member ids and the
+// storage incarnation of each side. TLS already encrypts, authenticates and orders the bytes, so
+// frames carry no MAC and no sequence number.
 //
-//   frame      = u32 body length | body                       (length <= maxFrameBytes)
-//   HELLO      = 1 | u8 version | str clusterId | str from | str to | 32-byte client nonce
-//   CHALLENGE  = 2 | 32-byte server nonce | 32-byte server proof
-//   AUTH       = 3 | 32-byte client proof
-//   DATA       = 4 | u64 seq | message bytes | 32-byte MAC
+//   frame    = u32 body length | body                       (length <= the current limit)
+//   HELLO    = 1 | u8 version | str clusterId | str from | str to | str incarnation   (dialer)
+//   WELCOME  = 2 | u8 version | str incarnation                                        (listener)
+//   REFUSE   = 3 | u8 version | u8 code | str reason                                   (either)
+//   DATA     = 4 | message bytes
+//   PING     = 5                                          (keeps an idle connection alive)
 //
-//   transcript   = clusterId, from, to, client nonce, server nonce (length-prefixed)
-//   server proof = HMAC(secret, "server" | transcript)      client proof = HMAC(secret, "client" | transcript)
-//   session key  = HMAC(secret, "session" | transcript)     MAC = HMAC(session key, DATA body before the MAC)
-//
-// Why: proofs show each side knows the secret without revealing it; distinct labels stop a proof
-// being reflected back. Both nonces are fresh per connection, so the session key (and every MAC)
-// is unique to this connection: frames recorded on one connection fail on any other. Inside a
-// connection `seq` must strictly increase, so a frame cannot be replayed or reordered either.
-// Gaps are allowed on purpose: dropping a frame is something any on-path attacker can do anyway
-// (by resetting the connection), and it lets the test proxy drop single messages.
+// The version is the second byte of HELLO, WELCOME and REFUSE in every version, so members of
+// different versions can always tell each other why they refuse.
 
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { ByteReader, ByteWriter, RaftCodecError } from "./bytes.js";
 
-export const PROTOCOL_VERSION = 1;
-export const NONCE_BYTES = 32;
-export const MAC_BYTES = 32;
-/** Limit on frames before a connection is authenticated: handshake frames are tiny. */
+/** 1 was plain TCP with HMAC frames; 2 is TLS-PSK. */
+export const PROTOCOL_VERSION = 2;
+/** Limit on frames before the first exchange is done: those frames are tiny. */
 export const MAX_HANDSHAKE_FRAME_BYTES = 1024;
 const MAX_ID_BYTES = 255;
+const MAX_REASON_BYTES = 512;
 
 export const FRAME_HELLO = 1;
-export const FRAME_CHALLENGE = 2;
-export const FRAME_AUTH = 3;
+export const FRAME_WELCOME = 2;
+export const FRAME_REFUSE = 3;
 export const FRAME_DATA = 4;
+export const FRAME_PING = 5;
+
+/** Why a side refuses: the dialer treats `identity` as fatal (it must not keep trying). */
+export const REFUSE_VERSION = 1;
+export const REFUSE_CLUSTER = 2;
+export const REFUSE_IDENTITY = 3;
 
 export interface Hello {
   readonly version: number;
   readonly clusterId: string;
   readonly from: string;
   readonly to: string;
-  readonly clientNonce: Uint8Array;
+  readonly incarnation: string;
+}
+
+export interface Refusal {
+  readonly version: number;
+  readonly code: number;
+  readonly reason: string;
 }
 
 export class FrameTooLargeError extends Error {
-  constructor(readonly size: number, readonly max: number) {
+  constructor(
+    readonly size: number,
+    readonly max: number,
+  ) {
     super(`frame of ${size} bytes exceeds the limit of ${max} bytes`);
     this.name = "FrameTooLargeError";
   }
@@ -112,104 +121,64 @@ export class FrameDecoder {
   }
 }
 
-export function newNonce(): Buffer {
-  return randomBytes(NONCE_BYTES);
-}
-
 export function encodeHello(h: Hello): Buffer {
-  const w = new ByteWriter(128);
-  w.u8(FRAME_HELLO).u8(h.version).str(h.clusterId, MAX_ID_BYTES, "clusterId").str(h.from, MAX_ID_BYTES, "from").str(h.to, MAX_ID_BYTES, "to").raw(h.clientNonce);
+  const w = new ByteWriter(160);
+  w.u8(FRAME_HELLO).u8(h.version).str(h.clusterId, MAX_ID_BYTES, "clusterId").str(h.from, MAX_ID_BYTES, "from").str(h.to, MAX_ID_BYTES, "to");
+  w.str(h.incarnation, MAX_ID_BYTES, "incarnation");
   return w.finish();
 }
 
+/** The first frame a listener reads; a REFUSE is returned as such (the dialer's own version is too old/new). */
 export function decodeHello(body: Uint8Array): Hello {
   const r = new ByteReader(body, "handshake hello");
   const kind = r.u8("kind");
   if (kind !== FRAME_HELLO) throw new RaftCodecError(`handshake: expected HELLO, got frame kind ${kind}`);
   const version = r.u8("version");
+  if (version !== PROTOCOL_VERSION) return { version, clusterId: "", from: "", to: "", incarnation: "" };
   const clusterId = r.str(MAX_ID_BYTES, "clusterId");
   const from = r.str(MAX_ID_BYTES, "from");
   const to = r.str(MAX_ID_BYTES, "to");
-  const clientNonce = r.raw(NONCE_BYTES, "client nonce");
+  const incarnation = r.str(MAX_ID_BYTES, "incarnation");
   r.end();
-  return { version, clusterId, from, to, clientNonce };
+  return { version, clusterId, from, to, incarnation };
 }
 
-function transcript(h: Hello, serverNonce: Uint8Array): Buffer {
-  const w = new ByteWriter(160);
-  w.str(h.clusterId, MAX_ID_BYTES, "clusterId").str(h.from, MAX_ID_BYTES, "from").str(h.to, MAX_ID_BYTES, "to").raw(h.clientNonce).raw(serverNonce);
-  return w.finish();
+export function encodeWelcome(incarnation: string): Buffer {
+  return new ByteWriter(64).u8(FRAME_WELCOME).u8(PROTOCOL_VERSION).str(incarnation, MAX_ID_BYTES, "incarnation").finish();
 }
 
-function hmac(key: Uint8Array | string, label: string, data: Uint8Array): Buffer {
-  return createHmac("sha256", key).update(label).update("\0").update(data).digest();
+export function encodeRefuse(code: number, reason: string): Buffer {
+  const text = Buffer.from(reason, "utf8").subarray(0, MAX_REASON_BYTES).toString("utf8");
+  return new ByteWriter(64 + text.length).u8(FRAME_REFUSE).u8(PROTOCOL_VERSION).u8(code).str(text, MAX_REASON_BYTES * 2, "reason").finish();
 }
 
-export interface HandshakeKeys {
-  readonly serverProof: Buffer;
-  readonly clientProof: Buffer;
-  readonly sessionKey: Buffer;
-}
-
-export function handshakeKeys(secret: string, hello: Hello, serverNonce: Uint8Array): HandshakeKeys {
-  const t = transcript(hello, serverNonce);
-  return {
-    serverProof: hmac(secret, "litefs-raft/server", t),
-    clientProof: hmac(secret, "litefs-raft/client", t),
-    sessionKey: hmac(secret, "litefs-raft/session", t),
-  };
-}
-
-export function encodeChallenge(serverNonce: Uint8Array, serverProof: Uint8Array): Buffer {
-  return Buffer.concat([Buffer.from([FRAME_CHALLENGE]), serverNonce, serverProof]);
-}
-
-export function decodeChallenge(body: Uint8Array): { serverNonce: Uint8Array; serverProof: Uint8Array } {
-  const r = new ByteReader(body, "handshake challenge");
+/** The listener's answer to HELLO: its incarnation, or why it refuses. */
+export function decodeAnswer(body: Uint8Array): { kind: "welcome"; version: number; incarnation: string } | ({ kind: "refuse" } & Refusal) {
+  const r = new ByteReader(body, "handshake answer");
   const kind = r.u8("kind");
-  if (kind !== FRAME_CHALLENGE) throw new RaftCodecError(`handshake: expected CHALLENGE, got frame kind ${kind}`);
-  const serverNonce = r.raw(NONCE_BYTES, "server nonce");
-  const serverProof = r.raw(MAC_BYTES, "server proof");
+  const version = r.u8("version");
+  if (kind === FRAME_REFUSE) {
+    const code = r.u8("code");
+    const reason = r.str(MAX_REASON_BYTES * 2, "reason");
+    return { kind: "refuse", version, code, reason };
+  }
+  if (kind !== FRAME_WELCOME) throw new RaftCodecError(`handshake: expected WELCOME or REFUSE, got frame kind ${kind}`);
+  if (version !== PROTOCOL_VERSION) return { kind: "welcome", version, incarnation: "" };
+  const incarnation = r.str(MAX_ID_BYTES, "incarnation");
   r.end();
-  return { serverNonce, serverProof };
+  return { kind: "welcome", version, incarnation };
 }
 
-export function encodeAuth(clientProof: Uint8Array): Buffer {
-  return Buffer.concat([Buffer.from([FRAME_AUTH]), clientProof]);
+export function versionMismatch(theirs: number): string {
+  return `protocol version mismatch: the peer speaks Raft transport protocol ${theirs}, this member speaks ${PROTOCOL_VERSION}; run the same litefs-node version on every member`;
 }
 
-export function decodeAuth(body: Uint8Array): Uint8Array {
-  const r = new ByteReader(body, "handshake auth");
-  const kind = r.u8("kind");
-  if (kind !== FRAME_AUTH) throw new RaftCodecError(`handshake: expected AUTH, got frame kind ${kind}`);
-  const proof = r.raw(MAC_BYTES, "client proof");
-  r.end();
-  return proof;
-}
+export const PING_FRAME: Buffer = frame(Buffer.from([FRAME_PING]));
 
-/** Constant-time comparison; different lengths are simply unequal. */
-export function macEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-export function sealData(sessionKey: Uint8Array, seq: number, payload: Uint8Array): Buffer {
-  const w = new ByteWriter(payload.length + 9 + MAC_BYTES);
-  w.u8(FRAME_DATA).u64(seq, "seq").raw(payload);
-  const unsigned = w.finish();
-  const mac = createHmac("sha256", sessionKey).update(unsigned).digest();
-  return Buffer.concat([unsigned, mac]);
-}
-
-/** Verifies and opens a DATA body; returns null when the MAC or the shape is wrong. */
-export function openData(sessionKey: Uint8Array, body: Buffer): { seq: number; payload: Buffer } | null {
-  if (body.length < 9 + MAC_BYTES || body[0] !== FRAME_DATA) return null;
-  const unsigned = body.subarray(0, body.length - MAC_BYTES);
-  const mac = body.subarray(body.length - MAC_BYTES);
-  const want = createHmac("sha256", sessionKey).update(unsigned).digest();
-  if (!macEqual(want, mac)) return null;
-  const hi = body.readUInt32BE(1);
-  const lo = body.readUInt32BE(5);
-  const seq = hi * 0x1_0000_0000 + lo;
-  if (!Number.isSafeInteger(seq)) return null;
-  return { seq, payload: unsigned.subarray(9) };
+export function dataFrame(message: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(5 + message.length);
+  out.writeUInt32BE(1 + message.length, 0);
+  out[4] = FRAME_DATA;
+  out.set(message, 5);
+  return out;
 }

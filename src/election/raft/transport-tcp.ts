@@ -1,4 +1,5 @@
-// Raft over TCP with HMAC-SHA256 authentication (protocol: transport-frame.ts).
+// Raft over TLS 1.3 with a pre-shared key derived from raft.secret (tls-psk.ts; frames:
+// transport-frame.ts).
 //
 // Each node dials every peer once and uses that connection only to SEND; it RECEIVES on the
 // connections its peers dial in. One direction per connection keeps the state simple and lets a
@@ -7,28 +8,39 @@
 // Sending never blocks: messages go to a bounded per-peer queue while the peer is unreachable or
 // the socket is congested (a SIGSTOPped peer stops reading); when full, the oldest are dropped,
 // which Raft tolerates (it retries with fresh heartbeats and appends). Reconnects back off
-// exponentially with jitter. Anything unauthenticated, oversized or malformed drops the connection.
+// exponentially with jitter.
+//
+// The listener is guarded against strangers (connection-gate.ts): per-source and total caps with
+// slots reserved for members, about 1 s to finish TLS and the HELLO, a small frame limit until
+// then, an idle timeout afterwards (senders PING when they have nothing to say), one inbound
+// connection per member. Anything unauthenticated, oversized or malformed drops the connection.
 
-import { createServer, connect, type Server, type Socket } from "node:net";
+import { connect as tlsConnect, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from "node:tls";
+import type { Socket } from "node:net";
+import { parseHostPort as parseDialAddress } from "../../config/addresses.js";
 import { ConfigError } from "../../errors.js";
 import { decodeMessage, encodeMessage, DEFAULT_CODEC_LIMITS } from "./codec.js";
+import { ConnectionGate } from "./connection-gate.js";
+import { describeTlsFailure, pskChannel, pskClientOptions, pskServerOptions, type PskChannel } from "./tls-psk.js";
 import {
-  decodeAuth,
-  decodeChallenge,
+  dataFrame,
+  decodeAnswer,
   decodeHello,
-  encodeAuth,
-  encodeChallenge,
   encodeHello,
+  encodeRefuse,
+  encodeWelcome,
   frame,
+  FRAME_DATA,
+  FRAME_PING,
   FrameDecoder,
   FrameTooLargeError,
-  handshakeKeys,
-  macEqual,
   MAX_HANDSHAKE_FRAME_BYTES,
-  newNonce,
-  openData,
+  PING_FRAME,
   PROTOCOL_VERSION,
-  sealData,
+  REFUSE_CLUSTER,
+  REFUSE_IDENTITY,
+  REFUSE_VERSION,
+  versionMismatch,
 } from "./transport-frame.js";
 import type { RaftTransport, TransportEvent } from "./transport.js";
 import type { Message, NodeId } from "./types.js";
@@ -36,23 +48,35 @@ import type { Message, NodeId } from "./types.js";
 export interface TcpTransportOptions {
   readonly id: NodeId;
   readonly clusterId: string;
-  /** Shared secret (LITEFS_RAFT_SECRET); at least 16 characters. */
+  /** Shared secret (LITEFS_RAFT_SECRET); at least 16 characters. The TLS PSK is derived from it. */
   readonly secret: string;
-  /** Where to listen; port 0 picks a free port (see `address`). */
+  /** Where to listen (an address, never a wildcard in production); port 0 picks a free port. */
   readonly listen: { readonly host: string; readonly port: number };
   /** Peer id -> "host:port" (self excluded). */
   readonly peers: Readonly<Record<NodeId, string>>;
+  /** This member's storage incarnation (storage-identity.ts), told to peers in the handshake. */
+  readonly incarnation?: string;
+  /**
+   * Called once per handshake with the peer's incarnation before anything from it is used;
+   * returns null to accept, or why the peer is refused (it re-created its storage).
+   */
+  readonly admitPeer?: (peer: NodeId, incarnation: string) => string | null;
   /** Largest frame accepted or sent; default: the codec's snapshot limit plus headroom. */
   readonly maxFrameBytes?: number;
   /** Messages queued per peer while it is unreachable or slow; default 1024. */
   readonly maxQueuedMessages?: number;
   /** Bytes allowed in a socket's write buffer before queuing instead; default 1 MiB. */
   readonly socketHighWaterBytes?: number;
+  /** Time to finish TLS and then the HELLO, each; default 1000 ms. */
   readonly handshakeTimeoutMs?: number;
+  /** An authenticated connection silent this long is closed; default 30 s (senders PING at a third). */
+  readonly idleTimeoutMs?: number;
   readonly reconnectMinMs?: number;
   readonly reconnectMaxMs?: number;
-  /** Unauthenticated inbound connections allowed at once (flood guard); default 64. */
-  readonly maxPendingHandshakes?: number;
+  /** Inbound connections at once (default 64), per source address (default 8), kept for members (default 16). */
+  readonly maxConnections?: number;
+  readonly maxConnectionsPerSource?: number;
+  readonly reservedForPeers?: number;
   readonly onEvent?: (event: TransportEvent) => void;
 }
 
@@ -63,26 +87,28 @@ export interface TcpTransport extends RaftTransport {
   readonly address: { readonly host: string; readonly port: number };
 }
 
+/** A "host:port" dial address (config/addresses.ts rules), or a ConfigError naming the setting. */
 export function parseHostPort(addr: string, setting: string): { host: string; port: number } {
-  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(addr);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port < 1 || port > 65535) {
-    throw new ConfigError([{ setting, env: null, message: `"${addr}" is not a "host:port" address` }]);
-  }
-  return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
+  const parsed = parseDialAddress(addr);
+  if (!parsed.ok) throw new ConfigError([{ setting, env: null, message: parsed.message }]);
+  return { host: parsed.value.host, port: parsed.value.port };
 }
 
-/** Starts listening and returns once the server is bound. */
-export async function startTcpTransport(options: TcpTransportOptions): Promise<TcpTransport> {
-  if (options.secret.length < MIN_SECRET_LENGTH) {
+export function checkSecret(secret: string): void {
+  if (secret.length < MIN_SECRET_LENGTH) {
     throw new ConfigError([
       {
         setting: "raft.secret",
         env: "LITEFS_RAFT_SECRET",
-        message: `the Raft peer secret must be at least ${MIN_SECRET_LENGTH} characters (got ${options.secret.length}); use the same random value on every node`,
+        message: `the Raft peer secret must be at least ${MIN_SECRET_LENGTH} characters (got ${secret.length}); use the same random value on every node (openssl rand -hex 32)`,
       },
     ]);
   }
+}
+
+/** Starts listening and returns once the server is bound. */
+export async function startTcpTransport(options: TcpTransportOptions): Promise<TcpTransport> {
+  checkSecret(options.secret);
   for (const [id, addr] of Object.entries(options.peers)) {
     if (id === options.id) throw new ConfigError([{ setting: "raft.peers", env: null, message: `peer list contains this node's own id "${id}"` }]);
     parseHostPort(addr, `raft.peers.${id}`);
@@ -95,46 +121,88 @@ export async function startTcpTransport(options: TcpTransportOptions): Promise<T
 interface Resolved {
   readonly id: NodeId;
   readonly clusterId: string;
-  readonly secret: string;
+  readonly channel: PskChannel;
+  readonly incarnation: string;
+  readonly admitPeer: (peer: NodeId, incarnation: string) => string | null;
   readonly maxFrameBytes: number;
   readonly maxQueued: number;
   readonly highWater: number;
   readonly handshakeTimeoutMs: number;
+  readonly idleTimeoutMs: number;
   readonly reconnectMinMs: number;
   readonly reconnectMaxMs: number;
-  readonly maxPending: number;
   readonly emit: (e: TransportEvent) => void;
 }
 
 class Transport implements TcpTransport {
   private readonly cfg: Resolved;
-  private readonly server: Server;
+  private readonly server: TlsServer;
+  private readonly gate: ConnectionGate;
   private readonly senders = new Map<NodeId, PeerSender>();
-  private readonly inbound = new Map<NodeId, Socket>();
+  private readonly inbound = new Map<NodeId, TLSSocket>();
   private readonly sockets = new Set<Socket>();
-  private pendingHandshakes = 0;
+  /** Pre-authentication deadlines by remote "address:port" (the raw and the TLS socket share it). */
+  private readonly preAuth = new Map<string, NodeJS.Timeout>();
   private handler: (m: Message) => void = () => {};
   private closed = false;
   private bound: { host: string; port: number } | null = null;
+  private refreshTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: TcpTransportOptions) {
     this.cfg = {
       id: options.id,
       clusterId: options.clusterId,
-      secret: options.secret,
+      channel: pskChannel(options.secret, options.clusterId, "raft"),
+      incarnation: options.incarnation ?? "unknown",
+      admitPeer: options.admitPeer ?? (() => null),
       maxFrameBytes: options.maxFrameBytes ?? DEFAULT_CODEC_LIMITS.maxSnapshotBytes + (1 << 20),
       maxQueued: options.maxQueuedMessages ?? 1024,
       highWater: options.socketHighWaterBytes ?? 1 << 20,
-      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5000,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 1000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
       reconnectMinMs: options.reconnectMinMs ?? 50,
       reconnectMaxMs: options.reconnectMaxMs ?? 2000,
-      maxPending: options.maxPendingHandshakes ?? 64,
       emit: options.onEvent ?? (() => {}),
     };
-    for (const [id, addr] of Object.entries(options.peers)) {
-      this.senders.set(id, new PeerSender(this.cfg, id, parseHostPort(addr, `raft.peers.${id}`)));
-    }
-    this.server = createServer((s) => this.accept(s));
+    const peerAddrs = Object.entries(options.peers).map(([id, addr]) => [id, parseHostPort(addr, `raft.peers.${id}`)] as const);
+    for (const [id, addr] of peerAddrs) this.senders.set(id, new PeerSender(this.cfg, id, addr));
+    this.gate = new ConnectionGate({
+      total: options.maxConnections ?? 64,
+      perSource: options.maxConnectionsPerSource ?? 8,
+      reservedForPeers: options.reservedForPeers ?? 16,
+      memberHosts: peerAddrs.map(([, a]) => a.host),
+    });
+    this.server = createTlsServer(
+      pskServerOptions(this.cfg.channel, this.cfg.handshakeTimeoutMs, (identity) =>
+        this.cfg.emit({ type: "rejected", remote: "?", reason: `TLS-PSK identity "${identity}" is not this cluster's ("${this.cfg.channel.identity}"): cluster id mismatch (the members' peer lists differ?)` }),
+      ),
+      (s) => this.accept(s),
+    );
+    this.server.on("connection", (raw: Socket) => {
+      const remote = `${raw.remoteAddress}:${raw.remotePort}`;
+      const refused = this.closed ? "closing" : this.gate.admit(raw);
+      if (refused !== null) {
+        this.cfg.emit({ type: "rejected", remote, reason: refused });
+        raw.destroy();
+        return;
+      }
+      this.sockets.add(raw);
+      // One deadline for TLS and the HELLO together; accept() cancels it once the HELLO is in.
+      const timer = setTimeout(() => {
+        this.cfg.emit({ type: "rejected", remote, reason: `handshake not finished within ${this.cfg.handshakeTimeoutMs} ms` });
+        raw.destroy();
+      }, this.cfg.handshakeTimeoutMs);
+      this.preAuth.set(remote, timer);
+      raw.once("close", () => {
+        clearTimeout(timer);
+        if (this.preAuth.get(remote) === timer) this.preAuth.delete(remote);
+        this.sockets.delete(raw);
+      });
+    });
+    this.server.on("tlsClientError", (e: Error, s: TLSSocket) => {
+      this.cfg.emit({ type: "rejected", remote: `${s.remoteAddress}:${s.remotePort}`, reason: describeTlsFailure(e) });
+      s.destroy();
+    });
   }
 
   get address(): { host: string; port: number } {
@@ -142,8 +210,12 @@ class Transport implements TcpTransport {
     return this.bound;
   }
 
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
+  async listen(): Promise<void> {
+    await this.gate.refresh();
+    // Members' addresses may change when they restart (containers): keep the reserved slots right.
+    this.refreshTimer = setInterval(() => void this.gate.refresh(), 30_000);
+    this.refreshTimer.unref();
+    await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);
       this.server.listen(this.options.listen.port, this.options.listen.host, () => {
         this.server.off("error", reject);
@@ -177,51 +249,37 @@ class Transport implements TcpTransport {
     }
   }
 
-  private accept(socket: Socket): void {
+  /** A TLS-authenticated inbound connection: HELLO, then DATA and PING frames. */
+  private accept(socket: TLSSocket): void {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     if (this.closed) {
       socket.destroy();
       return;
     }
-    if (this.pendingHandshakes >= this.cfg.maxPending) {
-      this.cfg.emit({ type: "rejected", remote, reason: "too many pending handshakes" });
-      socket.destroy();
-      return;
-    }
-    this.pendingHandshakes++;
-    this.sockets.add(socket);
     socket.setNoDelay(true);
-    // Strangers may not make us buffer a snapshot-sized frame: small limit until authenticated.
     const decoder = new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES);
-    let stage: "hello" | "auth" | "open" = "hello";
     let peer: NodeId | null = null;
-    let keys: ReturnType<typeof handshakeKeys> | null = null;
-    let lastSeq = -1;
-    let pending = true;
-    const endPending = (): void => {
-      if (pending) {
-        pending = false;
-        this.pendingHandshakes--;
-      }
-    };
-    const timer = setTimeout(() => reject("handshake timed out"), this.cfg.handshakeTimeoutMs);
     const reject = (reason: string): void => {
       if (socket.destroyed) return;
-      if (stage === "open") this.cfg.emit({ type: "disconnected", peer, direction: "in", reason });
+      if (peer !== null) this.cfg.emit({ type: "disconnected", peer, direction: "in", reason });
       else this.cfg.emit({ type: "rejected", remote, reason });
       socket.destroy();
     };
+    const refuse = (code: number, reason: string, fatalForPeer: string | null): void => {
+      if (fatalForPeer !== null) this.cfg.emit({ type: "refused", peer: fatalForPeer, direction: "in", reason, fatal: false });
+      socket.end(frame(encodeRefuse(code, reason)));
+      setTimeout(() => socket.destroy(), 1000).unref();
+      reject(reason);
+    };
     socket.on("close", () => {
-      clearTimeout(timer);
-      endPending();
-      this.sockets.delete(socket);
       if (peer !== null && this.inbound.get(peer) === socket) this.inbound.delete(peer);
     });
     socket.on("error", () => {});
+    socket.on("timeout", () => reject(`idle for ${this.cfg.idleTimeoutMs} ms`));
     socket.on("data", (chunk: Buffer) => {
       decoder.append(chunk);
       for (;;) {
-        if (socket.destroyed) return;
+        if (socket.destroyed || socket.writableEnded) return;
         let body: Buffer | null;
         try {
           body = decoder.next();
@@ -230,39 +288,33 @@ class Transport implements TcpTransport {
         }
         if (body === null) return;
         try {
-          if (stage === "hello") {
+          if (peer === null) {
             const hello = decodeHello(body);
-            if (hello.version !== PROTOCOL_VERSION) return reject(`protocol version ${hello.version} unsupported`);
-            if (hello.clusterId !== this.cfg.clusterId) return reject(`cluster id "${hello.clusterId}" is not ours ("${this.cfg.clusterId}")`);
-            if (hello.to !== this.cfg.id) return reject(`hello addressed to "${hello.to}", this node is "${this.cfg.id}"`);
-            if (!this.senders.has(hello.from)) return reject(`"${hello.from}" is not a configured peer`);
-            const serverNonce = newNonce();
-            keys = handshakeKeys(this.cfg.secret, hello, serverNonce);
+            if (hello.version !== PROTOCOL_VERSION) return refuse(REFUSE_VERSION, versionMismatch(hello.version), `${remote}`);
+            if (hello.clusterId !== this.cfg.clusterId) return refuse(REFUSE_CLUSTER, `cluster id mismatch: the peer is in "${hello.clusterId}", this member in "${this.cfg.clusterId}"`, hello.from);
+            if (hello.to !== this.cfg.id) return refuse(REFUSE_CLUSTER, `the peer dialed "${hello.to}" but reached "${this.cfg.id}"`, hello.from);
+            if (!this.senders.has(hello.from)) return refuse(REFUSE_CLUSTER, `"${hello.from}" is not a member of this cluster`, hello.from);
+            const refusal = this.cfg.admitPeer(hello.from, hello.incarnation);
+            if (refusal !== null) return refuse(REFUSE_IDENTITY, refusal, hello.from);
             peer = hello.from;
-            socket.write(frame(encodeChallenge(serverNonce, keys.serverProof)));
-            stage = "auth";
-          } else if (stage === "auth") {
-            const proof = decodeAuth(body);
-            if (!macEqual(proof, keys!.clientProof)) return reject(`peer "${peer}" failed authentication (wrong LITEFS_RAFT_SECRET?)`);
-            stage = "open";
+            clearTimeout(this.preAuth.get(remote));
+            this.preAuth.delete(remote);
+            socket.write(frame(encodeWelcome(this.cfg.incarnation)));
             decoder.setLimit(this.cfg.maxFrameBytes);
-            clearTimeout(timer);
-            endPending();
+            socket.setTimeout(this.cfg.idleTimeoutMs);
             // A peer has one sending connection: a new one means the old is dead or half-open.
-            this.inbound.get(peer!)?.destroy();
-            this.inbound.set(peer!, socket);
-            this.cfg.emit({ type: "connected", peer: peer!, direction: "in" });
-          } else {
-            const opened = openData(keys!.sessionKey, body);
-            if (!opened) return reject("data frame failed authentication");
-            if (opened.seq <= lastSeq) return reject(`replayed or reordered frame (seq ${opened.seq} after ${lastSeq})`);
-            lastSeq = opened.seq;
-            const m = decodeMessage(opened.payload);
+            this.inbound.get(peer)?.destroy();
+            this.inbound.set(peer, socket);
+            this.cfg.emit({ type: "connected", peer, direction: "in" });
+          } else if (body[0] === FRAME_DATA) {
+            const m = decodeMessage(body.subarray(1));
             // The handshake bound this connection to one sender in one cluster.
             if (m.from !== peer || m.to !== this.cfg.id || m.clusterId !== this.cfg.clusterId) {
               return reject(`message ${m.from}->${m.to} in cluster "${m.clusterId}" on the connection of "${peer}"`);
             }
             this.handler(m);
+          } else if (body[0] !== FRAME_PING) {
+            return reject(`unexpected frame kind ${body[0]}`);
           }
         } catch (e) {
           return reject((e as Error).message);
@@ -274,6 +326,7 @@ class Transport implements TcpTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
     for (const s of this.senders.values()) s.close();
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -282,15 +335,17 @@ class Transport implements TcpTransport {
 
 /** The outbound side towards one peer: connection, handshake, queue, reconnect. */
 class PeerSender {
-  private socket: Socket | null = null;
+  private socket: TLSSocket | null = null;
   private open = false;
   private queue: Buffer[] = [];
-  private seq = 0;
-  private sessionKey: Buffer | null = null;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | null = null;
+  private pingTimer: NodeJS.Timeout | null = null;
+  private wroteSincePing = false;
   private closed = false;
   private dropped = 0;
+  /** Set when the peer refused this member for good (its storage was re-created): no redial. */
+  private fatal = false;
 
   constructor(
     private readonly cfg: Resolved,
@@ -299,7 +354,7 @@ class PeerSender {
   ) {}
 
   enqueue(message: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.fatal) return;
     if (this.open && this.queue.length === 0 && this.socket!.writableLength < this.cfg.highWater) {
       this.write(message);
       return;
@@ -320,8 +375,8 @@ class PeerSender {
   }
 
   private write(message: Buffer): void {
-    this.seq++;
-    this.socket!.write(frame(sealData(this.sessionKey!, this.seq, message)));
+    this.wroteSincePing = true;
+    this.socket!.write(dataFrame(message));
   }
 
   private flush(): void {
@@ -331,21 +386,24 @@ class PeerSender {
   }
 
   private dial(): void {
-    if (this.closed) return;
-    const socket = connect({ host: this.addr.host, port: this.addr.port });
+    if (this.closed || this.fatal) return;
+    const socket = tlsConnect({ host: this.addr.host, port: this.addr.port, ...pskClientOptions(this.cfg.channel) });
     this.socket = socket;
     socket.setNoDelay(true);
     const decoder = new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES);
-    const clientNonce = newNonce();
-    const hello = { version: PROTOCOL_VERSION, clusterId: this.cfg.clusterId, from: this.cfg.id, to: this.peer, clientNonce };
+    let secure = false;
     let done = false;
-    const timer = setTimeout(() => fail("handshake timed out"), this.cfg.handshakeTimeoutMs);
+    // TLS plus HELLO/WELCOME: the listener gives each half handshakeTimeoutMs.
+    const timer = setTimeout(() => fail("handshake timed out"), 2 * this.cfg.handshakeTimeoutMs);
     const fail = (reason: string): void => {
       if (socket.destroyed) return;
       this.cfg.emit({ type: "disconnected", peer: this.peer, direction: "out", reason });
       socket.destroy();
     };
-    socket.on("connect", () => socket.write(frame(encodeHello(hello))));
+    socket.on("secureConnect", () => {
+      secure = true;
+      socket.write(frame(encodeHello({ version: PROTOCOL_VERSION, clusterId: this.cfg.clusterId, from: this.cfg.id, to: this.peer, incarnation: this.cfg.incarnation })));
+    });
     socket.on("data", (chunk: Buffer) => {
       if (done) return fail("unexpected data from the receiving side");
       let bodies: Buffer[];
@@ -356,16 +414,27 @@ class PeerSender {
       }
       for (const body of bodies) {
         try {
-          const ch = decodeChallenge(body);
-          const keys = handshakeKeys(this.cfg.secret, hello, ch.serverNonce);
-          if (!macEqual(keys.serverProof, ch.serverProof)) return fail(`peer "${this.peer}" failed authentication (wrong LITEFS_RAFT_SECRET?)`);
-          socket.write(frame(encodeAuth(keys.clientProof)));
+          const answer = decodeAnswer(body);
+          if (answer.kind === "refuse") {
+            const fatal = answer.code === REFUSE_IDENTITY;
+            this.fatal ||= fatal;
+            this.cfg.emit({ type: "refused", peer: this.peer, direction: "out", reason: answer.version === PROTOCOL_VERSION ? answer.reason : versionMismatch(answer.version), fatal });
+            return fail(`refused: ${answer.reason}`);
+          }
+          if (answer.version !== PROTOCOL_VERSION) {
+            this.cfg.emit({ type: "refused", peer: this.peer, direction: "out", reason: versionMismatch(answer.version), fatal: false });
+            return fail(versionMismatch(answer.version));
+          }
+          const refusal = this.cfg.admitPeer(this.peer, answer.incarnation);
+          if (refusal !== null) {
+            this.cfg.emit({ type: "refused", peer: this.peer, direction: "out", reason: refusal, fatal: false });
+            return fail(refusal);
+          }
           clearTimeout(timer);
           done = true;
-          this.sessionKey = keys.sessionKey;
-          this.seq = 0;
           this.open = true;
           this.failures = 0;
+          this.startPings(socket);
           this.cfg.emit({ type: "connected", peer: this.peer, direction: "out" });
           this.flush();
         } catch (e) {
@@ -374,20 +443,38 @@ class PeerSender {
       }
     });
     socket.on("drain", () => this.flush());
-    socket.on("error", (e) => fail(e.message));
+    socket.on("error", (e) => {
+      this.cfg.emit({ type: "disconnected", peer: this.peer, direction: "out", reason: secure ? e.message : describeTlsFailure(e) });
+      socket.destroy();
+    });
     socket.on("close", () => {
       clearTimeout(timer);
       if (this.socket === socket) {
         this.socket = null;
         this.open = false;
-        this.sessionKey = null;
+        this.stopPings();
         this.scheduleReconnect();
       }
     });
   }
 
+  /** Keeps the connection inside the listener's idle timeout when Raft has nothing to send. */
+  private startPings(socket: TLSSocket): void {
+    this.stopPings();
+    this.pingTimer = setInterval(() => {
+      if (!this.wroteSincePing && this.socket === socket && this.open) socket.write(PING_FRAME);
+      this.wroteSincePing = false;
+    }, Math.max(10, Math.floor(this.cfg.idleTimeoutMs / 3)));
+    this.pingTimer.unref();
+  }
+
+  private stopPings(): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = null;
+  }
+
   private scheduleReconnect(): void {
-    if (this.closed || this.retryTimer) return;
+    if (this.closed || this.fatal || this.retryTimer) return;
     this.failures++;
     const base = Math.min(this.cfg.reconnectMaxMs, this.cfg.reconnectMinMs * 2 ** Math.min(this.failures - 1, 16));
     // Jitter so peers restarted together do not reconnect in lockstep.
@@ -402,6 +489,7 @@ class PeerSender {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    this.stopPings();
     this.socket?.destroy();
     this.socket = null;
     this.queue = [];

@@ -217,8 +217,22 @@ export async function startFakeCluster(options: FakeClusterOptions): Promise<Fak
     void (async () => {
       try {
         for (const n of behind) {
-          await src.backup(n.dbPath());
-          if (from === primary && !closed) setPosition(n, snapshotTxid);
+          // One copy is one step, checked right before it: LiteFS stops streaming from a node the
+          // moment it is no longer primary, so a copy never lands after a handoff (an aborted
+          // backup leaves the destination as it was).
+          await src
+            .backup(n.dbPath(), {
+              progress: () => {
+                if (from !== primary || closed) throw new Error("primary changed: copy abandoned");
+                return 0x7fffffff;
+              },
+            })
+            .then(
+              () => {
+                if (from === primary && !closed) setPosition(n, snapshotTxid);
+              },
+              () => undefined,
+            );
         }
       } finally {
         src.close();

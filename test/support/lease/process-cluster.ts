@@ -114,7 +114,7 @@ export class LeaseProcessCluster {
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     const ready = await new Promise<{ httpPort: number; tokenPath: string | null }>((resolve, reject) => {
       let out = "";
-      const timer = setTimeout(() => reject(new Error(`${this.names[i]} did not start within 20 s: ${this.stderr(i)}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`${this.names[i]} did not start within 60 s (a loaded machine starts tsx slowly): ${this.stderr(i)}`)), 60_000);
       child.stdout!.on("data", (c: Buffer) => {
         out += c.toString();
         const line = out.split("\n").find((l) => l.startsWith("{"));
