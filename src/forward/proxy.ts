@@ -359,7 +359,7 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     upgradeSockets.add(socket);
     socket.once("close", () => upgradeSockets.delete(socket));
-    passUpgrade(settings.upstream, req, socket, head, connectTimeoutMs);
+    passUpgrade(settings.upstream, req, socket, head, connectTimeoutMs, trusted);
   };
 
   const server = http.createServer(handleRequest);

@@ -3,6 +3,7 @@
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import type { Duplex } from "node:stream";
+import { setForwardedHeaders, type TrustedPeers } from "./forwarded-headers.js";
 import { endToEndHeaders } from "./http-io.js";
 import { upstreamUrl } from "./upstream.js";
 
@@ -20,11 +21,14 @@ function refuse(socket: Duplex, status: number, reason: string): void {
   socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ""}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(reason) + 1}\r\nconnection: close\r\n\r\n${reason}\n`);
 }
 
-export function passUpgrade(base: string, req: IncomingMessage, socket: Duplex, head: Buffer, connectTimeoutMs: number): void {
+export function passUpgrade(base: string, req: IncomingMessage, socket: Duplex, head: Buffer, connectTimeoutMs: number, trusted: TrustedPeers): void {
   const url = upstreamUrl(base, req.url ?? "/");
   const client = url.protocol === "https:" ? https : http;
+  const headers = endToEndHeaders(req.headers);
+  setForwardedHeaders(headers, req, trusted);
   // The upgrade itself rides on Connection/Upgrade, which endToEndHeaders drops: put them back.
-  const headers = { ...endToEndHeaders(req.headers), connection: "Upgrade", upgrade: req.headers.upgrade ?? "websocket" };
+  headers["connection"] = "Upgrade";
+  headers["upgrade"] = req.headers.upgrade ?? "websocket";
   const outgoing = client.request(url, { method: req.method ?? "GET", headers, agent: false });
   const timer = setTimeout(() => {
     outgoing.destroy();

@@ -100,6 +100,26 @@ describe("X-Forwarded-* from clients", () => {
     }
   });
 
+  it("are overwritten on a WebSocket upgrade too", async () => {
+    const local = await startApp("b");
+    const seen = new Promise<http.IncomingHttpHeaders>((resolve) => {
+      local.server.on("upgrade", (req: IncomingMessage, socket: import("node:stream").Duplex) => {
+        resolve(req.headers);
+        socket.end("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+      });
+    });
+    const p = await startProxy(new ViewNode("replica", "node-a"), { upstream: local.url });
+    const req = http.request(`${p.url}/ws`, { headers: { ...spoofed, connection: "Upgrade", upgrade: "websocket" } });
+    req.on("upgrade", (_res, socket) => socket.destroy());
+    req.on("error", () => {});
+    req.end();
+    const headers = await seen;
+    expect(headers["x-forwarded-host"]).toBe(new URL(p.url).host);
+    expect(headers["x-forwarded-for"]).toBe("127.0.0.1");
+    expect(headers["x-forwarded-proto"]).toBe("http");
+    expect(headers["forwarded"]).toBeUndefined();
+  });
+
   it("are kept (and the chain extended) when the peer is a trusted proxy", async () => {
     const local = await startApp("b");
     const p = await startProxy(new ViewNode("replica", "node-a"), { upstream: local.url, trustedProxies: ["127.0.0.1"] });
