@@ -4,18 +4,7 @@ import { backoffDelayMs, subscribeEvents, type EventsSubscription } from "../../
 import type { LiteFSEvent } from "../../src/litefs/events.js";
 import { startEventsServer, type EventsServer } from "../support/events-server.js";
 import { readLitefsFixture } from "../support/litefs-mount.js";
-
-function waitFor(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = (): void => {
-      if (condition()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
+import { waitFor } from "../support/node-probes.js";
 
 const FAST = { initialMs: 10, maxMs: 40 } as const;
 

@@ -2,9 +2,7 @@
 // LiteFS /events streams and a temp mount; and ensurePrimary's replay Response acted on by
 // `litefs-node proxy` self-hosted, as Fly.io's edge does.
 import { afterEach, describe, expect, it } from "vitest";
-import { pino } from "pino";
-import { loadSettings } from "../../src/config/index.js";
-import { createNode, type LiteFSNode } from "../../src/election/node.js";
+import type { LiteFSNode } from "../../src/election/node.js";
 import {
   appendTxNumberCookie,
   checkCookieForTransactionalConsistency,
@@ -20,33 +18,26 @@ import {
   useLiteFSNode,
   waitForUpToDateTxNumber,
 } from "../../src/litefs-js/index.js";
-import { startEventsServer, type EventsFixture, type EventsServer } from "../support/events-server.js";
+import { consulNodeFixture } from "../support/consul-node.js";
+import type { EventsFixture, EventsServer } from "../support/events-server.js";
 import { forwardFixtures, request } from "../support/forward-fixtures.js";
-import { createTempMount, type MountState, type TempMount } from "../support/litefs-mount.js";
+import type { MountState, TempMount } from "../support/litefs-mount.js";
+import { waitFor } from "../support/node-probes.js";
 
-let server: EventsServer | undefined;
-let mount: TempMount | undefined;
-let node: LiteFSNode | undefined;
+const fixture = consulNodeFixture();
 const { cleanups, startApp, startProxy } = forwardFixtures();
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
-  await node?.close();
-  node = undefined;
-  await server?.close();
-  server = undefined;
-  mount?.cleanup();
-  mount = undefined;
+  await fixture.cleanup();
 });
+let server: EventsServer;
+let mount: TempMount;
 
-async function open(nodeId: string, fixture: EventsFixture, state: MountState): Promise<LiteFSNode> {
-  server = await startEventsServer({ fixture });
-  mount = createTempMount(state);
-  const settings = loadSettings(
-    { leaderElection: "consul", nodeId, mountPath: mount.path, dataPath: "/var/lib/litefs", httpAddr: `127.0.0.1:${server.port}`, databaseName: "db" },
-    {},
-  );
-  node = await createNode(settings, { logger: pino({ level: "silent" }), backoff: { initialMs: 10, maxMs: 40 }, pollIntervalMs: 20, readyTimeoutMs: 3000 });
-  return node;
+async function open(nodeId: string, events: EventsFixture, state: MountState): Promise<LiteFSNode> {
+  const opened = await fixture.open(nodeId, events, state);
+  server = opened.server;
+  mount = opened.mount;
+  return opened.node;
 }
 
 async function thrown(promise: Promise<unknown>): Promise<Response> {
@@ -79,12 +70,9 @@ describe("instance info", () => {
 
   it("a replica that lost its primary is not taken for the primary (litefs-js would: no .primary file)", async () => {
     const n = await open("node-b", "replica", { role: "replica", primary: "node-a" });
-    mount!.setReplicaLostPrimary();
-    await server!.sendEvent({ type: "primaryChange", data: { isPrimary: false } });
-    await new Promise<void>((resolve) => {
-      const check = (): void => (n.primary === null ? resolve() : void setTimeout(check, 5));
-      check();
-    });
+    mount.setReplicaLostPrimary();
+    await server.sendEvent({ type: "primaryChange", data: { isPrimary: false } });
+    await waitFor(() => n.primary === null, "the primary lost");
     expect(await getInstanceInfo({ node: n })).toEqual({ primaryInstance: "", currentInstance: "node-b", currentIsPrimary: false });
     const response = await thrown(ensurePrimary({ node: n }));
     expect(response.status).toBe(503);
@@ -103,9 +91,7 @@ describe("ensurePrimary / ensureInstance", () => {
   it("true on the primary; a replica throws litefs-js's replay Response to the primary", async () => {
     const primary = await open("node-a", "primary", { role: "primary" });
     await expect(ensurePrimary({ node: primary })).resolves.toBe(true);
-    await primary.close();
-    await server!.close();
-    mount!.cleanup();
+    await fixture.cleanup();
 
     const replica = await open("node-b", "replica", { role: "replica", primary: "node-a" });
     const response = await thrown(ensurePrimary({ node: replica }));
@@ -148,7 +134,7 @@ describe("transaction numbers", () => {
 
     const started = performance.now();
     const waiting = waitForUpToDateTxNumber(7, { node: n, timeoutMs: 3000 });
-    setTimeout(() => void server!.sendEvent(txEvent(7)), 100);
+    setTimeout(() => void server.sendEvent(txEvent(7)), 100);
     expect(await waiting).toBe(true);
     expect(performance.now() - started).toBeLessThan(2500);
     expect(await getTxNumber({ node: n })).toBe(7);
@@ -158,11 +144,11 @@ describe("transaction numbers", () => {
 
   it("while /events is down the position file is re-read every intervalMs", async () => {
     const n = await open("node-b", "replica", { role: "replica", primary: "node-a" });
-    server!.setEventsStatus(503);
-    server!.dropConnections();
+    server.setEventsStatus(503);
+    server.dropConnections();
     await new Promise((r) => setTimeout(r, 100));
     const waiting = waitForUpToDateTxNumber(9, { node: n, timeoutMs: 3000, intervalMs: 20 });
-    setTimeout(() => mount!.setPosition(9n), 100);
+    setTimeout(() => mount.setPosition(9n), 100);
     expect(await waiting).toBe(true);
   });
 

@@ -7,18 +7,7 @@ import { createNode, type LiteFSNode } from "../../src/election/node.js";
 import { createMetrics } from "../../src/health/metrics.js";
 import { startEventsServer, type EventsServer } from "../support/events-server.js";
 import { createTempMount, type TempMount } from "../support/litefs-mount.js";
-
-function waitFor(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = (): void => {
-      if (condition()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
+import { waitFor } from "../support/node-probes.js";
 
 interface LogLine {
   level: number;

@@ -7,27 +7,7 @@ import { createNode, openNode, type LiteFSNode, type NodeStateSnapshot } from ".
 import { leaseStatePath, writeLeaseState } from "../../src/election/lease/published-state.js";
 import { startEventsServer, type EventsFixture, type EventsServer } from "../support/events-server.js";
 import { createTempMount, readLitefsFixture, type MountState, type TempMount } from "../support/litefs-mount.js";
-
-function waitFor(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = (): void => {
-      if (condition()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
-
-function refusal(n: LiteFSNode): unknown {
-  try {
-    n.gate.assertWritable();
-    return null;
-  } catch (e) {
-    return e;
-  }
-}
+import { waitFor, refusal } from "../support/node-probes.js";
 
 let server: EventsServer | undefined;
 let mount: TempMount | undefined;

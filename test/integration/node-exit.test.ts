@@ -1,9 +1,13 @@
 // close() leaves nothing behind: a child process that opens a node and closes it must exit on
 // its own (no timers, sockets or retries keeping the event loop alive).
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { runChildScript, sourceUrl, type ChildScriptResult } from "../support/child-script.js";
 import { startEventsServer, type EventsServer } from "../support/events-server.js";
 import { createTempMount, type TempMount } from "../support/litefs-mount.js";
+
+// Each child is killed after 45 s (test/support/child-script.ts); a healthy one exits in 1 to 3 s
+// on a quiet machine (about 20 s was measured at load average 30).
+vi.setConfig({ testTimeout: 90_000 });
 
 let server: EventsServer | undefined;
 let mount: TempMount | undefined;

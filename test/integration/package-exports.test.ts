@@ -74,4 +74,11 @@ describe("package exports", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^litefs-node \d+\.\d+\.\d+/);
   });
+
+  it("the package that wants Node 22 (npm ci's EBADENGINE warning) is a dev-only dependency", () => {
+    const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean; engines?: { node?: string } }> };
+    const wantsNode22 = Object.entries(lock.packages).filter(([, p]) => /^>=\s*2[2-9]/.test(p.engines?.node ?? ""));
+    expect(wantsNode22.map(([path]) => path)).toContain("node_modules/@prisma/streams-local");
+    for (const [path, p] of wantsNode22) expect(p.dev, path).toBe(true);
+  });
 });

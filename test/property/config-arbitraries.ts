@@ -66,6 +66,11 @@ const common = fc.record({
   exec: fc.option(execCommand, { nil: null }),
 });
 
+/** The settings every mode shares, from one `common` draw. */
+function commonInput(c: typeof common extends fc.Arbitrary<infer T> ? T : never): LiteFSSettingsInput {
+  return { ...c.paths, databaseName: c.databaseName, httpAddr: c.httpAddr, retention: c.retention, proxy: c.proxy, exec: c.exec };
+}
+
 function portOf(addr: string | undefined, fallback: number): number {
   return addr === undefined ? fallback : Number(addr.slice(addr.lastIndexOf(":") + 1));
 }
@@ -80,12 +85,7 @@ export const staticInput: fc.Arbitrary<LiteFSSettingsInput> = fc
   .tuple(common, nodeName, nodeName, fc.boolean(), fc.option(httpUrl, { nil: null }))
   .filter(([c]) => portsDistinct(c.httpAddr, c.proxy))
   .map(([c, nodeId, other, isPrimary, primaryUrl]) => ({
-    ...c.paths,
-    databaseName: c.databaseName,
-    httpAddr: c.httpAddr,
-    retention: c.retention,
-    proxy: c.proxy,
-    exec: c.exec,
+    ...commonInput(c),
     leaderElection: "static" as const,
     nodeId,
     primaryHostname: isPrimary ? nodeId : other,
@@ -111,12 +111,7 @@ export const raftInput: fc.Arbitrary<LiteFSSettingsInput> = fc
     return portOf(c.httpAddr, 20202) !== (leasePort ?? 8500);
   })
   .map(([c, nodeId, selfAddr, peers, leasePort, secret, advertiseUrl, dataDir, bootstrap]) => ({
-    ...c.paths,
-    databaseName: c.databaseName,
-    httpAddr: c.httpAddr,
-    retention: c.retention,
-    proxy: c.proxy,
-    exec: c.exec,
+    ...commonInput(c),
     leaderElection: "raft" as const,
     nodeId,
     advertiseUrl,
@@ -156,12 +151,7 @@ export const consulInput: fc.Arbitrary<LiteFSSettingsInput> = fc
   )
   .filter(([c]) => portsDistinct(c.httpAddr, c.proxy))
   .map(([c, nodeId, advertiseUrl, consul]) => ({
-    ...c.paths,
-    databaseName: c.databaseName,
-    httpAddr: c.httpAddr,
-    retention: c.retention,
-    proxy: c.proxy,
-    exec: c.exec,
+    ...commonInput(c),
     leaderElection: "consul" as const,
     nodeId,
     advertiseUrl,

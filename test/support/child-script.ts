@@ -23,7 +23,7 @@ export interface ChildScriptResult {
 
 /**
  * Writes `source` to a temp .mts file and runs it from the repository root with a quiet default
- * logger. The child is SIGKILLed after `killAfterMs` (default 10 s): it must be gone well before.
+ * logger. The child is SIGKILLed after `killAfterMs` (default 45 s, for heavily loaded machines): it must be gone well before.
  */
 export function runChildScript(source: string, options: { env?: NodeJS.ProcessEnv; killAfterMs?: number } = {}): Promise<ChildScriptResult> {
   const scratch = mkdtempSync(join(tmpdir(), "litefs-node-child-"));
@@ -45,7 +45,7 @@ export function runChildScript(source: string, options: { env?: NodeJS.ProcessEn
     const guard = setTimeout(() => {
       killed = true;
       child.kill("SIGKILL");
-    }, options.killAfterMs ?? 10_000);
+    }, options.killAfterMs ?? 45_000);
     child.on("exit", (code) => {
       clearTimeout(guard);
       rmSync(scratch, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { loadSettings, type LiteFSSettingsInput } from "../../src/config/index.j
 import { isNotPrimaryError, isSplitBrainError, NotPrimaryError, SplitBrainError } from "../../src/errors.js";
 import { openNode, type LiteFSNode, type NodeStateSnapshot } from "../../src/election/node.js";
 import { createTempMount, type MountState, type TempMount } from "../support/litefs-mount.js";
+import { refusal } from "../support/node-probes.js";
 
 function capturingLogger(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
@@ -41,15 +42,6 @@ function open(nodeId: string, state: MountState | "none", extra: Partial<LiteFSS
   );
   node = openNode(settings, { logger, pollIntervalMs: 0, backoff: { initialMs: 60_000, maxMs: 60_000 } });
   return node;
-}
-
-function refusal(n: LiteFSNode): unknown {
-  try {
-    n.gate.assertWritable();
-    return null;
-  } catch (e) {
-    return e;
-  }
 }
 
 describe("gate matrix over mount dirs (static election, primaryHostname node-a)", () => {
