@@ -164,6 +164,7 @@ describe("the leader refuses over-budget requests before proposing, with a clear
     lease = await startInProcessLease();
     const svc = lease.service;
     const proposed = lease.raft.index;
+    expect(await svc.execute({ op: "kv-get", key: "app/other" })).toMatchObject({ kind: "error", status: 403 });
     expect(await svc.execute({ op: "kv-put", key: "app/other", value: null, flags: 0, lock: "none", session: null })).toMatchObject({ kind: "error", status: 403 });
     expect(await svc.execute({ op: "kv-put", key: K, value: "eA==", flags: 0, lock: "none", session: null })).toMatchObject({ kind: "error", status: 403 });
     expect(await svc.execute({ op: "session-create", name: "litefs", node: "n", ttl: "5000.5ms", ttlMs: 5000.5, lockDelayNs: 0, behavior: "delete" })).toMatchObject({ kind: "error", status: 400 });

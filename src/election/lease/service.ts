@@ -271,10 +271,10 @@ export class LeaseService {
 
   /** Runs a request on this node as the Raft leader (also for requests forwarded by followers). */
   async execute(request: LeaseRequest): Promise<LeaseReply> {
-    if (request.op === "kv-get") return this.readLocal(request.key);
     // Forwarded requests never passed this node's HTTP front end: the same rules again.
     const refusal = leaseRequestRefusal(request, this.policy);
     if (refusal !== null) return { kind: "error", ...refusal };
+    if (request.op === "kv-get") return this.readLocal(request.key);
     const status = this.raft.status();
     if (status.role !== "leader") {
       return unavailable(`not the Raft leader${status.leader ? ` (the leader is ${status.leader})` : ""}`);
