@@ -127,13 +127,4 @@ describe("planned handoff under a continuous writer", () => {
     expect(refusedMs).toBeGreaterThanOrEqual(0);
     expect(refusedMs).toBeLessThan(3000);
   }, 90_000);
-
-  it("a bare LiteFS handoff (POST /promote on the target) loses acknowledged writes in the same harness", async () => {
-    const outcome = await runScenario(async (c) => {
-      const res = await fetch(new URL("/promote", c.node("node-b").apiUrl), { method: "POST" });
-      expect(res.status).toBe(200);
-    });
-    console.log(`bare promote measured: ${JSON.stringify({ ...outcome, lost: outcome.lost.length })}`);
-    expect(outcome.lost.length).toBeGreaterThan(0);
-  }, 90_000);
 });

@@ -33,7 +33,9 @@ function settingsFor(nodeId: string, primaryHostname = "node-a"): LiteFSSettings
 }
 
 function clientFor(nodeId: string, primaryHostname = "node-a"): PrismaClient {
-  const node = openNode(settingsFor(nodeId, primaryHostname), { apiUrl, readyTimeoutMs: 1_000, pollIntervalMs: 0 });
+  // fileGateCacheMs 0: the tests flip the mount between two statements and want the very next one
+  // judged by it (no LiteFS here refuses a write that the cached verdict lets through).
+  const node = openNode(settingsFor(nodeId, primaryHostname), { apiUrl, readyTimeoutMs: 1_000, pollIntervalMs: 0, fileGateCacheMs: 0 });
   nodes.push(node);
   const client = new PrismaClient({ adapter: new PrismaLiteFS({ node }) });
   clients.push(client);

@@ -50,7 +50,7 @@ describe("NodeState over arbitrary histories (static election, primaryHostname n
           if (split && !inSplit) episodes++;
           inSplit = split;
           const now = {
-            role: v.kind === "primary" ? "primary" : "replica",
+            role: v.kind === "primary" ? "primary" : v.kind === "unknown" ? "unknown" : "replica",
             primary: v.kind === "primary" ? nodeId : v.kind === "replica" ? v.primary : null,
             splitBrain: split,
           };
