@@ -5,14 +5,12 @@
 // only on the connection n1 dials, faults on "n1->n2" affect exactly that direction, which gives
 // one-way partitions for free.
 //
-// The proxy understands the transport's length-prefixed frames and drops or delays WHOLE frames
-// (never half a frame, which would only look like corruption and kill the connection):
+// The proxy understands TLS records (the transport is TLS 1.3 PSK) and acts on WHOLE records:
 //   cut   - blackhole: connections stay up, nothing gets through (a partition, not a reset)
-//   drop  - each frame is lost with this probability
-//   delay - each frame is delivered this many ms later, order preserved
+//   drop  - with this probability per record, the connection is reset (TLS cannot skip a record)
+//   delay - each record is delivered this many ms later, order preserved
 
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { frame, FrameDecoder } from "../../../src/election/raft/transport-frame.js";
 
 export interface LinkFaults {
   readonly cut: boolean;
@@ -21,7 +19,8 @@ export interface LinkFaults {
 }
 
 const HEALTHY: LinkFaults = { cut: false, drop: 0, delayMs: 0 };
-const MAX_FRAME = 128 << 20;
+const TLS_HEADER = 5;
+const MAX_RECORD = TLS_HEADER + (1 << 14) + 256; // TLS 1.3: 2^14 bytes of plaintext + AEAD overhead
 
 class Link {
   faults: LinkFaults = HEALTHY;
@@ -121,29 +120,39 @@ export class FaultProxy {
     this.pipe(link, upstream, client, closeBoth);
   }
 
+  // The transport is TLS 1.3, so the proxy works on whole TLS records (5-byte header: type,
+  // version, 16-bit length). TLS cannot lose a record and go on (the next one fails to decrypt),
+  // so "drop" resets the connection, as a lossy path does to a TCP stream in the end, and a cut
+  // link's records are swallowed; either way the transport must reconnect on its own.
   private pipe(link: Link, from: Socket, to: Socket, closeBoth: () => void): void {
-    const decoder = new FrameDecoder(MAX_FRAME);
+    let pending = Buffer.alloc(0);
     let lastDelivery = 0;
     from.on("data", (chunk: Buffer) => {
-      let bodies: Buffer[];
-      try {
-        bodies = decoder.push(chunk);
-      } catch {
-        closeBoth();
-        return;
-      }
-      for (const body of bodies) {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      while (pending.length >= TLS_HEADER) {
+        const size = TLS_HEADER + pending.readUInt16BE(3);
+        if (size > MAX_RECORD) {
+          closeBoth();
+          return;
+        }
+        if (pending.length < size) break;
+        const record = pending.subarray(0, size);
+        pending = pending.subarray(size);
         const f = link.faults;
-        if (f.cut || (f.drop > 0 && Math.random() < f.drop)) continue;
-        const bytes = frame(body);
+        if (f.cut) continue;
+        if (f.drop > 0 && Math.random() < f.drop) {
+          closeBoth();
+          return;
+        }
         if (f.delayMs <= 0 && lastDelivery <= Date.now()) {
-          to.write(bytes);
+          to.write(record);
           continue;
         }
         const at = Math.max(Date.now() + f.delayMs, lastDelivery);
         lastDelivery = at;
+        const copy = Buffer.from(record);
         setTimeout(() => {
-          if (!to.destroyed) to.write(bytes);
+          if (!to.destroyed) to.write(copy);
         }, at - Date.now());
       }
     });
