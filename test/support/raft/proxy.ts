@@ -125,7 +125,7 @@ export class FaultProxy {
   // so "drop" resets the connection, as a lossy path does to a TCP stream in the end, and a cut
   // link's records are swallowed; either way the transport must reconnect on its own.
   private pipe(link: Link, from: Socket, to: Socket, closeBoth: () => void): void {
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     let lastDelivery = 0;
     from.on("data", (chunk: Buffer) => {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
