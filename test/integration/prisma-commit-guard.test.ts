@@ -2,7 +2,6 @@
 // adapter's commit() when no COMMIT was sent). The gate closing between the transaction's writes
 // and that COMMIT must roll the transaction back: checked from a second connection, on a real
 // node whose gate reads a temp LiteFS mount (its /events API is unreachable).
-import { createServer } from "node:net";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -10,6 +9,7 @@ import { loadSettings } from "../../src/config/index.js";
 import { isSplitBrainError, PrismaLiteFS } from "../../src/driver/prisma/index.js";
 import { openNode, type LiteFSNode } from "../../src/election/node.js";
 import { createTempMount, type TempMount } from "../support/litefs-mount.js";
+import { closedPort } from "../support/migrations/cluster.js";
 import { PrismaClient } from "../support/generated/prisma/client.js";
 import { applyTestSchema } from "../support/prisma/harness.js";
 
@@ -17,14 +17,6 @@ let mount: TempMount;
 let file: string;
 let node: LiteFSNode;
 const clients: PrismaClient[] = [];
-
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
 
 /** Counter names as a second connection sees them: what is committed. */
 function committedCounters(): string[] {
@@ -45,7 +37,7 @@ beforeEach(async () => {
     {},
   );
   // No verdict cache: the test flips the mount and must be seen by the very next check.
-  node = openNode(settings, { apiUrl: await closedPortUrl(), readyTimeoutMs: 1_000, pollIntervalMs: 0, fileGateCacheMs: 0 });
+  node = openNode(settings, { apiUrl: `http://127.0.0.1:${await closedPort()}`, readyTimeoutMs: 1_000, pollIntervalMs: 0, fileGateCacheMs: 0 });
 });
 
 afterEach(async () => {

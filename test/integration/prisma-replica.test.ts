@@ -1,13 +1,13 @@
 // Prisma on a LiteFS node: a temp directory laid out like a LiteFS mount decides the role (the
 // /events API is unreachable, so the node answers from the mount files, as in production when
 // the stream is down). Replica reads work; writes are refused with a typed Prisma error.
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadSettings, type LiteFSSettings } from "../../src/config/index.js";
 import { isNotPrimaryError, isSplitBrainError, NotPrimaryError, PrismaLiteFS } from "../../src/driver/prisma/index.js";
 import { openNode, type LiteFSNode } from "../../src/election/node.js";
 import { createTempMount, type TempMount } from "../support/litefs-mount.js";
+import { closedPort } from "../support/migrations/cluster.js";
 import { Prisma, PrismaClient } from "../support/generated/prisma/client.js";
 import { applyTestSchema } from "../support/prisma/harness.js";
 
@@ -15,15 +15,6 @@ let mount: TempMount;
 let apiUrl: string;
 const nodes: LiteFSNode[] = [];
 const clients: PrismaClient[] = [];
-
-/** A URL on 127.0.0.1 where nothing listens: the node's /events connection is refused at once. */
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
 
 function settingsFor(nodeId: string, primaryHostname = "node-a"): LiteFSSettings {
   return loadSettings(
@@ -43,7 +34,7 @@ function clientFor(nodeId: string, primaryHostname = "node-a"): PrismaClient {
 }
 
 beforeEach(async () => {
-  apiUrl = await closedPortUrl();
+  apiUrl = `http://127.0.0.1:${await closedPort()}`;
   mount = createTempMount({ role: "primary" }, { databaseName: "app.db" });
   applyTestSchema(join(mount.path, "app.db"));
 });
