@@ -7,18 +7,23 @@
 //
 // The proxy understands TLS records (the transport is TLS 1.3 PSK) and acts on WHOLE records:
 //   cut   - blackhole: connections stay up, nothing gets through (a partition, not a reset)
-//   drop  - with this probability per record, the connection is reset (TLS cannot skip a record)
+//   loss  - with this probability a record is "lost" and retransmitted: delivered RETRANSMIT_MS
+//           late, holding back the records behind it (what TCP makes of packet loss)
+//   reset - with this probability per record, the connection is reset (TLS cannot skip a record)
 //   delay - each record is delivered this many ms later, order preserved
 
 import { connect, createServer, type Server, type Socket } from "node:net";
 
 export interface LinkFaults {
   readonly cut: boolean;
-  readonly drop: number;
+  readonly loss: number;
+  readonly reset: number;
   readonly delayMs: number;
 }
 
-const HEALTHY: LinkFaults = { cut: false, drop: 0, delayMs: 0 };
+const HEALTHY: LinkFaults = { cut: false, loss: 0, reset: 0, delayMs: 0 };
+/** TCP's minimum retransmission timeout on Linux. */
+const RETRANSMIT_MS = 200;
 const TLS_HEADER = 5;
 const MAX_RECORD = TLS_HEADER + (1 << 14) + 256; // TLS 1.3: 2^14 bytes of plaintext + AEAD overhead
 
@@ -122,8 +127,9 @@ export class FaultProxy {
 
   // The transport is TLS 1.3, so the proxy works on whole TLS records (5-byte header: type,
   // version, 16-bit length). TLS cannot lose a record and go on (the next one fails to decrypt),
-  // so "drop" resets the connection, as a lossy path does to a TCP stream in the end, and a cut
-  // link's records are swallowed; either way the transport must reconnect on its own.
+  // so a lost packet shows up as a retransmission delay with head-of-line blocking ("loss"), and
+  // only "reset" breaks the connection; a cut link's records are swallowed. After a reset or a
+  // cut the transport must reconnect on its own.
   private pipe(link: Link, from: Socket, to: Socket, closeBoth: () => void): void {
     let pending: Buffer = Buffer.alloc(0);
     let lastDelivery = 0;
@@ -140,15 +146,16 @@ export class FaultProxy {
         pending = pending.subarray(size);
         const f = link.faults;
         if (f.cut) continue;
-        if (f.drop > 0 && Math.random() < f.drop) {
+        if (f.reset > 0 && Math.random() < f.reset) {
           closeBoth();
           return;
         }
-        if (f.delayMs <= 0 && lastDelivery <= Date.now()) {
+        const lateMs = f.delayMs + (f.loss > 0 && Math.random() < f.loss ? RETRANSMIT_MS : 0);
+        if (lateMs <= 0 && lastDelivery <= Date.now()) {
           to.write(record);
           continue;
         }
-        const at = Math.max(Date.now() + f.delayMs, lastDelivery);
+        const at = Math.max(Date.now() + lateMs, lastDelivery);
         lastDelivery = at;
         const copy = Buffer.from(record);
         setTimeout(() => {
