@@ -16,7 +16,7 @@ import { drizzle as stockDrizzle, type BetterSQLite3Database } from "drizzle-orm
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { loadSettings, type LiteFSSettings } from "../src/config/index.js";
 import { drizzle } from "../src/driver/drizzle/index.js";
-import { createNode, type LiteFSNode } from "../src/election/node.js";
+import { createNode, type LiteFSNode } from "../src/node/node.js";
 import { startEventsServer, type EventsServer } from "../test/support/events-server.js";
 import { fuseLatencyFileOps } from "./fuse-latency.js";
 import { createTempMount, type TempMount } from "../test/support/litefs-mount.js";

@@ -1,8 +1,8 @@
 // The node and settings a migration run works with: given by the caller, or opened here (and
 // then closed here).
 import { loadSettings, type LiteFSSettings } from "../src/config/index.js";
-import { createNode, type LiteFSNode } from "../src/election/node.js";
-import { createDefaultLogger, type Logger } from "../src/litefs/logger.js";
+import { createNode, type LiteFSNode } from "../src/node/node.js";
+import { createDefaultLogger, type Logger } from "../src/logger.js";
 
 export interface MigrationNodeOptions {
   /** Default: `node.settings` when a node is given, else `loadSettings()` (LITEFS_* env). */

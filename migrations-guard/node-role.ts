@@ -1,7 +1,7 @@
 // What this node may do about migrations, asked of the LiteFSNode's write gate, the same
 // judgement every guarded write gets (LiteFS's view + the election): never guessed from files.
 import { NotPrimaryError, SplitBrainError } from "../src/errors.js";
-import type { LiteFSNode } from "../src/election/node.js";
+import type { LiteFSNode } from "../src/node/node.js";
 
 export type MigrationRole =
   | { readonly kind: "primary" }

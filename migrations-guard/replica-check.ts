@@ -3,7 +3,7 @@
 // and because a replica's connection must never write (not even a checkpoint).
 import { databasePath, type LiteFSSettings } from "../src/config/index.js";
 import { GuardedDatabase } from "../src/driver/guarded-database.js";
-import type { LiteFSNode } from "../src/election/node.js";
+import type { LiteFSNode } from "../src/node/node.js";
 import { LiteFSError } from "../src/errors.js";
 import { isMigrationError } from "./errors.js";
 import type { LoadedTarget } from "./targets.js";

@@ -3,7 +3,7 @@
 // change triggers a check at once; a bounded poll catches what no event announces (the stream is
 // down, or the file changed under us). A hard timeout ends it with an error naming the missing
 // migrations; an AbortSignal ends it early.
-import type { LiteFSNode } from "../src/election/node.js";
+import type { LiteFSNode } from "../src/node/node.js";
 import { MigrationTimeoutError } from "./errors.js";
 import { judgeMigrationRole } from "./node-role.js";
 

@@ -24,8 +24,8 @@ export {
   type NodeStateSnapshot,
   type Role,
   type TxNotice,
-} from "./election/node.js";
-export { alwaysWritableGate, type WriteGate } from "./election/gate.js";
+} from "./node/node.js";
+export { alwaysWritableGate, type WriteGate } from "./node/gate.js";
 export {
   readPrimaryFile,
   readPositionFile,

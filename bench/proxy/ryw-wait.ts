@@ -6,7 +6,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadSettings } from "../../src/config/index.js";
-import { createNode } from "../../src/election/node.js";
+import { createNode } from "../../src/node/node.js";
 import { createForwardingProxy } from "../../src/forward/proxy.js";
 import { loadForwardSettings } from "../../src/forward/settings.js";
 import { waitForTxid } from "../../src/forward/wait-for-txid.js";

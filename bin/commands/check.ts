@@ -4,7 +4,7 @@ import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ConfigError } from "../../src/errors.js";
 import { litefsApiUrl, loadSettings, type LiteFSSettings } from "../../src/config/index.js";
-import { createNode } from "../../src/election/node.js";
+import { createNode } from "../../src/node/node.js";
 import { parseCommandArgs } from "./args.js";
 
 const HELP = `Usage: litefs-node check

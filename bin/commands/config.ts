@@ -2,7 +2,7 @@
 import { chmodSync, writeFileSync } from "node:fs";
 import { loadSettings, renderLitefsConfig } from "../../src/config/index.js";
 import { ConfigError } from "../../src/errors.js";
-import { existingLeaseToken, leaseTokenPath } from "../../src/election/lease/token.js";
+import { existingLeaseToken, leaseTokenPath } from "../../src/lease/token.js";
 import { fail, parseCommandArgs } from "./args.js";
 
 const HELP = `Usage: litefs-node config [--out FILE]

@@ -1,12 +1,12 @@
 // `litefs-node handoff [--to NODE]`: move the LiteFS primary from this node to a caught-up replica
-// without losing an acknowledged write (src/election/handoff.ts). Raft mode: the targets' LiteFS
+// without losing an acknowledged write (src/node/handoff.ts). Raft mode: the targets' LiteFS
 // API URLs come from the member directory `litefs-node run` keeps in the lease service.
 import { litefsApiUrl, loadSettings, type LiteFSSettings } from "../../src/config/index.js";
 import { ConfigError } from "../../src/errors.js";
-import { handoff, type HandoffResult, type HandoffTarget } from "../../src/election/handoff.js";
-import { readDirectory } from "../../src/election/lease/node-directory.js";
-import { existingLeaseToken } from "../../src/election/lease/token.js";
-import { createDefaultLogger, type Logger } from "../../src/litefs/logger.js";
+import { handoff, type HandoffResult, type HandoffTarget } from "../../src/node/handoff.js";
+import { readDirectory } from "../../src/lease/node-directory.js";
+import { existingLeaseToken } from "../../src/lease/token.js";
+import { createDefaultLogger, type Logger } from "../../src/logger.js";
 import { durationArgMs, fail, parseCommandArgs, usageError } from "./args.js";
 
 const HELP = `Usage: litefs-node handoff [--to NODE] [--timeout DURATION] [--json]

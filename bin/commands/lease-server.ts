@@ -2,9 +2,9 @@
 // `litefs mount` themselves. Runs until SIGINT/SIGTERM.
 import { goDurationToMs, loadSettings } from "../../src/config/index.js";
 import { ConfigError } from "../../src/errors.js";
-import { startLeaseService, type LeaseServiceOverrides } from "../../src/election/lease-service.js";
-import { createDefaultLogger } from "../../src/litefs/logger.js";
-import { ABSOLUTE_MIN_TTL_MS } from "../../src/election/lease/limits.js";
+import { startLeaseService, type LeaseServiceOverrides } from "../../src/lease/lease-service.js";
+import { createDefaultLogger } from "../../src/logger.js";
+import { ABSOLUTE_MIN_TTL_MS } from "../../src/lease/limits.js";
 import { fail, parseCommandArgs, USAGE_EXIT, waitForStopSignal } from "./args.js";
 
 const HELP = `Usage: litefs-node lease-server [--http-port N] [--min-ttl DURATION]

@@ -13,7 +13,7 @@ import {
   type MigrationResult,
   type MigrationTarget,
 } from "../../migrations-guard/index.js";
-import { createDefaultLogger } from "../../src/litefs/logger.js";
+import { createDefaultLogger } from "../../src/logger.js";
 import { USAGE_EXIT, usageError } from "./args.js";
 import { DEFAULT_WAIT_SECONDS, parseMigrateArgs, type MigrateArgs } from "./migrate-args.js";
 

@@ -2,15 +2,15 @@
 // or SIGTERM, then stops accepting, closes its connections and the LiteFS node, and exits 0.
 import { loadSettings } from "../../src/config/index.js";
 import { ConfigError } from "../../src/errors.js";
-import { openNode } from "../../src/election/node.js";
-import { leaseStatePath } from "../../src/election/lease/published-state.js";
-import { raftLeaseElection } from "../../src/election/lease/raft-election.js";
+import { openNode } from "../../src/node/node.js";
+import { leaseStatePath } from "../../src/lease/published-state.js";
+import { raftLeaseElection } from "../../src/election/raft-election.js";
 import { createForwardingProxy } from "../../src/forward/proxy.js";
 import { positionFileTxid } from "../../src/forward/position.js";
 import { loadForwardSettings, type ForwardSettingsInput } from "../../src/forward/settings.js";
 import { defaultMetrics } from "../../src/health/metrics.js";
 import { HEALTH_PATH, METRICS_PATH } from "../../src/health/endpoints.js";
-import { createDefaultLogger } from "../../src/litefs/logger.js";
+import { createDefaultLogger } from "../../src/logger.js";
 import { fail, parseCommandArgs, waitForStopSignal } from "./args.js";
 
 const HELP = `Usage: litefs-node proxy [--listen ADDR] [--upstream URL] [--target TEMPLATE] [--hosts MAP]

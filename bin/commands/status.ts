@@ -1,7 +1,7 @@
 // `litefs-node status [--json]`: what this node knows about the cluster, right now.
 import { loadSettings } from "../../src/config/index.js";
-import { createNode } from "../../src/election/node.js";
-import { raftLeaseStatus, type RaftLeaseStatus } from "../../src/election/lease/status.js";
+import { createNode } from "../../src/node/node.js";
+import { raftLeaseStatus, type RaftLeaseStatus } from "../../src/election/raft-status.js";
 import { durationArgMs, parseCommandArgs, usageError } from "./args.js";
 
 const HELP = `Usage: litefs-node status [--json] [--timeout DURATION]

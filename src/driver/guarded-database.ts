@@ -16,7 +16,7 @@
 import { existsSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
 import { LiteFSError, NotPrimaryError, SplitBrainError } from "../errors.js";
-import type { WriteGate } from "../election/gate.js";
+import type { WriteGate } from "../node/gate.js";
 import { classifyStatement, isGuardedKind } from "./classify.js";
 import { applyStatementGuard } from "./guarded-statement.js";
 import {

@@ -3,7 +3,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { databasePath, goDurationToMs, type LiteFSSettings } from "../config/index.js";
-import type { LiteFSNode } from "../election/node.js";
+import type { LiteFSNode } from "../node/node.js";
 import { recordRefusalError } from "../health/metrics.js";
 import { GuardedDatabase, type GuardedDatabaseOptions } from "./guarded-database.js";
 import { waitForDatabaseFile, waitForDatabaseFileSync, type DatabaseWait } from "./wait-for-database.js";

@@ -8,7 +8,7 @@
 // use fails at once with the same advice instead of hanging another 10 s inside SQLite.
 
 import { NotPrimaryError, SplitBrainError, StaleConnectionError } from "../errors.js";
-import type { WriteGate } from "../election/gate.js";
+import type { WriteGate } from "../node/gate.js";
 
 /** SQLite error codes LiteFS produces when it refuses a write (litefs-contract.md). */
 export function isLiteFSRefusalCode(code: unknown): boolean {

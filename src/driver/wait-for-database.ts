@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { LiteFSError, NotPrimaryError } from "../errors.js";
-import type { WriteGate } from "../election/gate.js";
+import type { WriteGate } from "../node/gate.js";
 
 /** How often the file is looked for while waiting (ms): a stat through FUSE costs about 50 µs. */
 const POLL_MS = 50;

@@ -8,8 +8,8 @@
 //           lease/raft-election.ts. `subscribe` tells the node to re-judge when that state changes.
 import type { LiteFSSettings } from "../config/index.js";
 import type { LiteFSView } from "../litefs/view.js";
-import { leaseStatePath } from "./lease/published-state.js";
-import { raftLeaseElection } from "./lease/raft-election.js";
+import { leaseStatePath } from "../lease/published-state.js";
+import { raftLeaseElection } from "./raft-election.js";
 
 export interface Contradiction {
   /** What disagrees, in words (goes into SplitBrainError.reason and the log). */

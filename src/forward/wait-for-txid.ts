@@ -9,7 +9,7 @@ export interface TxidNotice {
   readonly txid: bigint;
 }
 
-/** What waiting needs from a LiteFSNode (src/election/node.ts satisfies it). */
+/** What waiting needs from a LiteFSNode (src/node/node.ts satisfies it). */
 export interface TxidSource {
   txid(db?: string): bigint | null;
   on(event: "tx", fn: (tx: TxidNotice) => void): unknown;

@@ -1,4 +1,4 @@
-// The slice of a LiteFSNode (src/election/node.ts) that health, metrics and the forwarding proxy
+// The slice of a LiteFSNode (src/node/node.ts) that health, metrics and the forwarding proxy
 // read. Structural, so tests and other callers can hand in anything with the same shape.
 
 /** "unknown": the node cannot tell (its LiteFS is down, or the mount is unreadable). */

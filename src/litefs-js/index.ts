@@ -13,7 +13,7 @@
 // of the app, as Fly.io's edge does (src/forward/proxy.ts acts on the same header).
 import { hostname } from "node:os";
 import { loadSettings } from "../config/index.js";
-import { openNode, type LiteFSNode } from "../election/node.js";
+import { openNode, type LiteFSNode } from "../node/node.js";
 import { readCookie } from "../forward/txid.js";
 import { waitForTxid } from "../forward/wait-for-txid.js";
 

@@ -35,4 +35,4 @@ export {
   type LiteFSView,
 } from "./view.js";
 export { createMountViewReader } from "./mount-view.js";
-export { createDefaultLogger, type Logger } from "./logger.js";
+export { createDefaultLogger, type Logger } from "../logger.js";

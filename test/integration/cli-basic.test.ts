@@ -168,7 +168,7 @@ describe("litefs-node CLI", () => {
 
 describe("litefs-node status in raft mode", () => {
   it("shows the Raft term, leader, lease holder and the write gate from the published lease state", async () => {
-    const { leaseStatePath, writeLeaseState } = await import("../../src/election/lease/published-state.js");
+    const { leaseStatePath, writeLeaseState } = await import("../../src/lease/published-state.js");
     const mount = createTempMount({ role: "primary" });
     mounts.push(mount);
     const ns = (ms: number) => (process.hrtime.bigint() + BigInt(ms * 1e6)).toString();

@@ -13,7 +13,7 @@ import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadSettings, type LiteFSSettings } from "../../src/config/index.js";
 import { drizzle, isNotPrimaryError, isSplitBrainError, GuardedDatabase, NotPrimaryError, type LiteFSDrizzleDatabase } from "../../src/driver/drizzle/index.js";
-import { openNode, type LiteFSNode, type Role } from "../../src/election/node.js";
+import { openNode, type LiteFSNode, type Role } from "../../src/node/node.js";
 import { startEventsServer, type EventsServer } from "../support/events-server.js";
 import { createTempMount, type MountState, type TempMount } from "../support/litefs-mount.js";
 import { fileFingerprint } from "../support/switch-gate.js";

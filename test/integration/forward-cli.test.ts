@@ -112,7 +112,7 @@ describe("litefs-node proxy", () => {
   });
 
   it("raft mode: health and metrics carry the lease service's term, leader and lease holder", async () => {
-    const { leaseStatePath, writeLeaseState } = await import("../../src/election/lease/published-state.js");
+    const { leaseStatePath, writeLeaseState } = await import("../../src/lease/published-state.js");
     const mount = createTempMount({ role: "primary" });
     cleanups.push(() => mount.cleanup());
     const ns = (ms: number) => (process.hrtime.bigint() + BigInt(ms * 1e6)).toString();

@@ -6,7 +6,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadSettings } from "../../src/config/index.js";
-import { createNode, type LiteFSNode } from "../../src/election/node.js";
+import { createNode, type LiteFSNode } from "../../src/node/node.js";
 import { createForwardingProxy, type ForwardingProxy } from "../../src/forward/proxy.js";
 import { positionFileTxid } from "../../src/forward/position.js";
 import { loadForwardSettings, type ForwardSettingsInput } from "../../src/forward/settings.js";

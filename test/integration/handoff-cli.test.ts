@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { registerMember } from "../../src/election/lease/node-directory.js";
+import { registerMember } from "../../src/lease/node-directory.js";
 import { runCliAsync as runCli } from "../support/cli.js";
 import { startFakeCluster, type FakeCluster } from "../support/handoff/fake-cluster.js";
 

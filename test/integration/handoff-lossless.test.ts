@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { handoff } from "../../src/election/handoff.js";
+import { handoff } from "../../src/node/handoff.js";
 import { startFakeCluster, type FakeCluster, type FakeNode } from "../support/handoff/fake-cluster.js";
 import { runEnv, waitFor, within } from "../support/run/spawn-run.js";
 

@@ -7,8 +7,8 @@
 //   - clean stop: release + destroy hands the lease over after lock-delay only.
 import { afterEach, describe, expect, it } from "vitest";
 import { loadSettings } from "../../src/config/index.js";
-import { leaseProblem } from "../../src/election/lease/published-state.js";
-import { raftLeaseStatus } from "../../src/election/lease/status.js";
+import { leaseProblem } from "../../src/lease/published-state.js";
+import { raftLeaseStatus } from "../../src/election/raft-status.js";
 import { IntervalRecorder, LiteFSLeaseModel, type ModelClock } from "../support/lease/litefs-model.js";
 import { LeaseProcessCluster } from "../support/lease/process-cluster.js";
 

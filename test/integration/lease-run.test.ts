@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { afterEach, describe, expect, it } from "vitest";
-import { leaseStatePath } from "../../src/election/lease/published-state.js";
-import { readDirectory } from "../../src/election/lease/node-directory.js";
+import { leaseStatePath } from "../../src/lease/published-state.js";
+import { readDirectory } from "../../src/lease/node-directory.js";
 import { net } from "../support/raft/ports.js";
 import { FAKE_LITEFS, records, runEnv, spawnRun as spawnRunProcess, waitFor, within } from "../support/run/spawn-run.js";
 
@@ -85,7 +85,7 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
     const { ports, leasePorts, names, runs } = await startRaftPair("run-raft-", ["--join-timeout", "60", "--", "node", "server.js", "--port", "8080", "it's"]);
 
     // Both LiteFS stand-ins start, each after its lease service joined (no 500 at their first call).
-    for (const r of runs) await waitFor(() => records(r.record).find((e) => e.event === "lease-service"), 60_000, `lease-service probe (${r.out()})`);
+    for (const r of runs) await waitFor(() => records(r.record).find((e) => e.event === "lease-service"), 60_000, () => `lease-service probe; output of both nodes: ${runs.map((x) => x.out()).join(" | ")}`);
     for (const [i, r] of runs.entries()) {
       const recs = records(r.record);
       const start = recs.find((e) => e.event === "start")!;

@@ -6,7 +6,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_KV_VALUE_BYTES } from "../../src/election/lease/limits.js";
+import { MAX_KV_VALUE_BYTES } from "../../src/lease/limits.js";
 import { LeaseProcessCluster } from "../support/lease/process-cluster.js";
 
 const K = "litefs/primary";

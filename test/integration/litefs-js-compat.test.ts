@@ -2,7 +2,7 @@
 // LiteFS /events streams and a temp mount; and ensurePrimary's replay Response acted on by
 // `litefs-node proxy` self-hosted, as Fly.io's edge does.
 import { afterEach, describe, expect, it } from "vitest";
-import type { LiteFSNode } from "../../src/election/node.js";
+import type { LiteFSNode } from "../../src/node/node.js";
 import {
   appendTxNumberCookie,
   checkCookieForTransactionalConsistency,

@@ -3,7 +3,7 @@
 // rule of its own: whatever node LiteFS names as primary is the primary.
 import { afterEach, describe, expect, it } from "vitest";
 import { isNotPrimaryError, NotPrimaryError } from "../../src/errors.js";
-import type { LiteFSNode } from "../../src/election/node.js";
+import type { LiteFSNode } from "../../src/node/node.js";
 import { consulNodeFixture } from "../support/consul-node.js";
 import type { EventsFixture, EventsServer } from "../support/events-server.js";
 import type { MountState, TempMount } from "../support/litefs-mount.js";

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { loadSettings } from "../../src/config/index.js";
-import { createNode, type LiteFSNode } from "../../src/election/node.js";
+import { createNode, type LiteFSNode } from "../../src/node/node.js";
 import { createMetrics } from "../../src/health/metrics.js";
 import { startEventsServer, type EventsServer } from "../support/events-server.js";
 import { createTempMount, type TempMount } from "../support/litefs-mount.js";

@@ -20,7 +20,7 @@ afterEach(async () => {
 
 function runChild(httpAddr: string, mountPath: string, body: string): Promise<ChildScriptResult> {
   return runChildScript(`import { loadSettings } from ${sourceUrl("src/config/index.ts")};
-import { createNode } from ${sourceUrl("src/election/node.ts")};
+import { createNode } from ${sourceUrl("src/node/node.ts")};
 const settings = loadSettings({ nodeId: "node-a", primaryHostname: "node-a", mountPath: ${JSON.stringify(mountPath)}, dataPath: "/var/lib/litefs", httpAddr: ${JSON.stringify(httpAddr)} }, {});
 const node = await createNode(settings, { readyTimeoutMs: 3000, pollIntervalMs: 10, backoff: { initialMs: 50, maxMs: 50 } });
 ${body}
@@ -83,7 +83,7 @@ console.log("wrote; no $close()");
     mount = createTempMount({ role: "replica" });
     const result = await runChildScript(
       `import { loadSettings } from ${sourceUrl("src/config/index.ts")};
-import { openNode } from ${sourceUrl("src/election/node.ts")};
+import { openNode } from ${sourceUrl("src/node/node.ts")};
 const node = openNode(loadSettings(), { pollIntervalMs: 10, backoff: { initialMs: 20, maxMs: 50 } });
 await new Promise((r) => setTimeout(r, 200)); // a few reconnect attempts and polls happen
 console.log("role", node.role);
@@ -101,7 +101,7 @@ console.log("role", node.role);
     mount = createTempMount({ role: "primary" });
     const result = await runChildScript(
       `import { loadSettings } from ${sourceUrl("src/config/index.ts")};
-import { createNode } from ${sourceUrl("src/election/node.ts")};
+import { createNode } from ${sourceUrl("src/node/node.ts")};
 const started = Date.now();
 await createNode(loadSettings(), { readyTimeoutMs: 1000 });
 console.log("ready after", Date.now() - started);

@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadSettings } from "../../src/config/index.js";
 import { isSplitBrainError, PrismaLiteFS } from "../../src/driver/prisma/index.js";
-import { openNode, type LiteFSNode } from "../../src/election/node.js";
+import { openNode, type LiteFSNode } from "../../src/node/node.js";
 import { createTempMount, type TempMount } from "../support/litefs-mount.js";
 import { closedPort } from "../support/migrations/cluster.js";
 import { PrismaClient } from "../support/generated/prisma/client.js";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadSettings, type LiteFSSettings } from "../../src/config/index.js";
 import { isNotPrimaryError, isSplitBrainError, NotPrimaryError, PrismaLiteFS } from "../../src/driver/prisma/index.js";
-import { openNode, type LiteFSNode } from "../../src/election/node.js";
+import { openNode, type LiteFSNode } from "../../src/node/node.js";
 import { createTempMount, type TempMount } from "../support/litefs-mount.js";
 import { closedPort } from "../support/migrations/cluster.js";
 import { Prisma, PrismaClient } from "../support/generated/prisma/client.js";

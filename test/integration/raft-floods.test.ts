@@ -4,13 +4,13 @@
 // told apart. Each attack holds its sockets open and re-opens every one that is closed.
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { startForwardServer, httpForwarder, type ForwardServer } from "../../src/election/lease/forward.js";
-import { startTcpTransport, type TcpTransport } from "../../src/election/raft/transport-tcp.js";
-import type { TransportEvent } from "../../src/election/raft/transport.js";
-import type { Message } from "../../src/election/raft/types.js";
+import { startForwardServer, httpForwarder, type ForwardServer } from "../../src/lease/forward.js";
+import { startTcpTransport, type TcpTransport } from "../../src/raft/transport-tcp.js";
+import type { TransportEvent } from "../../src/raft/transport.js";
+import type { Message } from "../../src/raft/types.js";
 import { request as httpsRequest } from "node:https";
-import { pskChannel, pskClientOptions } from "../../src/election/raft/tls-psk.js";
-import type { LeaseRequest } from "../../src/election/lease/types.js";
+import { pskChannel, pskClientOptions } from "../../src/raft/tls-psk.js";
+import type { LeaseRequest } from "../../src/lease/types.js";
 
 const SECRET = "flood-test-secret-0123456789";
 const cleanups: (() => unknown)[] = [];

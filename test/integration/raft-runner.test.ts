@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { KvStateMachine, encodeKvCommand, type KvResult } from "../../src/election/raft/kv.js";
-import { RaftNode, isNotLeaderError, type RaftNodeEvent } from "../../src/election/raft/runner.js";
-import { openRaftStorage, type RaftStorage, type StorageUpdate } from "../../src/election/raft/storage.js";
-import { startTcpTransport, type TcpTransport } from "../../src/election/raft/transport-tcp.js";
-import type { RaftTransport } from "../../src/election/raft/transport.js";
-import type { Message } from "../../src/election/raft/types.js";
+import { KvStateMachine, encodeKvCommand, type KvResult } from "../../src/raft/kv.js";
+import { RaftNode, isNotLeaderError, type RaftNodeEvent } from "../../src/raft/runner.js";
+import { openRaftStorage, type RaftStorage, type StorageUpdate } from "../../src/raft/storage.js";
+import { startTcpTransport, type TcpTransport } from "../../src/raft/transport-tcp.js";
+import type { RaftTransport } from "../../src/raft/transport.js";
+import type { Message } from "../../src/raft/types.js";
 import { net } from "../support/raft/ports.js";
 
 const SECRET = "runner-test-secret-0123456789";

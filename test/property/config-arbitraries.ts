@@ -33,8 +33,10 @@ export const goDuration = fc.oneof(
     .map((parts) => parts.map(([n, unit]) => `${n}${unit}`).join("")),
 );
 
+// A host label starting "xn--" is an IDNA A-label; WHATWG URL (and so our validation) rejects the
+// invalid ones, such as a bare "xn--", so URL hosts leave that prefix out.
 export const httpUrl = fc
-  .tuple(fc.constantFrom("http", "https"), nodeName, port, fc.constantFrom("", "/", "/litefs"))
+  .tuple(fc.constantFrom("http", "https"), nodeName.filter((host) => !/(^|\.)xn--/i.test(host)), port, fc.constantFrom("", "/", "/litefs"))
   .map(([scheme, host, p, path]) => `${scheme}://${host}:${p}${path}`);
 
 /** A command line: any printable text with a non-blank start (quotes, $, colons, unicode). */

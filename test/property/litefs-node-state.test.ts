@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import fc from "fast-check";
 import { isNotPrimaryError, isSplitBrainError } from "../../src/errors.js";
 import { staticElection } from "../../src/election/election-view.js";
-import { NodeState, type NodeStateSnapshot } from "../../src/election/node-state.js";
+import { NodeState, type NodeStateSnapshot } from "../../src/node/node-state.js";
 import { NO_PRIMARY_VIEW, PRIMARY_VIEW, replicaView, unknownView, type LiteFSView } from "../../src/litefs/view.js";
 
 // Any interleaving of pushed views (events), stream drops (fallback to changing files) and gate

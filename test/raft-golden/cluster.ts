@@ -1,10 +1,10 @@
 // A tiny deterministic cluster of RaftCores for golden (datadriven) tests: synchronous durable
 // storage, an explicit message queue that only moves when the script says so, partitions as
 // link filters, and a checker that flags any index applied with two different entries.
-import { RaftCore, type RaftConfig, type Ready } from "../../src/election/raft/core.js";
-import { RaftError } from "../../src/election/raft/errors.js";
-import type { SafetyKnobs } from "../../src/election/raft/knobs.js";
-import type { Entry, HardState, Message, NodeId, Snapshot } from "../../src/election/raft/types.js";
+import { RaftCore, type RaftConfig, type Ready } from "../../src/raft/core.js";
+import { RaftError } from "../../src/raft/errors.js";
+import type { SafetyKnobs } from "../../src/raft/knobs.js";
+import type { Entry, HardState, Message, NodeId, Snapshot } from "../../src/raft/types.js";
 import { formatEntry, formatMessage } from "./format.js";
 import { mulberry32 } from "../sim/prng.js";
 

@@ -1,5 +1,5 @@
 // Compact, stable text for messages and entries in golden transcripts.
-import type { Entry, Message } from "../../src/election/raft/types.js";
+import type { Entry, Message } from "../../src/raft/types.js";
 
 const text = new TextDecoder();
 

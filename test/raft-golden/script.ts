@@ -5,8 +5,8 @@
 // separated by blank lines; `#` lines are comments. runScript() executes the commands against a
 // GoldenCluster and renders the same text with the actual outputs, so a transcript can be compared
 // (or rewritten with UPDATE_GOLDEN=1).
-import type { Message } from "../../src/election/raft/types.js";
-import type { SafetyKnobs } from "../../src/election/raft/knobs.js";
+import type { Message } from "../../src/raft/types.js";
+import type { SafetyKnobs } from "../../src/raft/knobs.js";
 import { GoldenCluster } from "./cluster.js";
 import { formatEntry, formatMessage } from "./format.js";
 

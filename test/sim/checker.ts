@@ -2,7 +2,7 @@
 // event): election safety, log matching, leader completeness, state-machine safety, and "nothing
 // promised before it is durable". Entries are identified by a hash of their whole log prefix, so
 // equal hashes at an index mean equal logs up to there.
-import type { Entry, Message } from "../../src/election/raft/types.js";
+import type { Entry, Message } from "../../src/raft/types.js";
 import type { SimDisk } from "./disk.js";
 
 export type ViolationKind =

@@ -1,7 +1,7 @@
 // A node's simulated disk: writes land in a page cache (`pending`) and become durable only on
 // sync; a crash drops everything not yet synced. The "written" view (durable + pending) is what
 // the running node sees; the durable view is what a restart sees.
-import type { Entry, HardState, Snapshot } from "../../src/election/raft/types.js";
+import type { Entry, HardState, Snapshot } from "../../src/raft/types.js";
 
 export interface DiskState {
   hardState: HardState;

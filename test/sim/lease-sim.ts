@@ -10,13 +10,13 @@
 // paused during them; effective writers (LiteFS primary AND write gate open, host not paused)
 // never overlap at all; liveness bounds are measured by the scenarios.
 
-import { RaftCore } from "../../src/election/raft/core.js";
-import { isNotLeaderError } from "../../src/election/raft/errors.js";
-import type { Entry, HardState, Message } from "../../src/election/raft/types.js";
-import { leaseProblem } from "../../src/election/lease/published-state.js";
-import { LeaseService } from "../../src/election/lease/service.js";
-import { LeaseStateMachine, type LeaseResult } from "../../src/election/lease/state-machine.js";
-import type { LeaseClock, LeaseKnobs, LeaseReply, LeaseRequest, RaftPort } from "../../src/election/lease/types.js";
+import { RaftCore } from "../../src/raft/core.js";
+import { isNotLeaderError } from "../../src/raft/errors.js";
+import type { Entry, HardState, Message } from "../../src/raft/types.js";
+import { leaseProblem } from "../../src/lease/published-state.js";
+import { LeaseService } from "../../src/lease/service.js";
+import { LeaseStateMachine, type LeaseResult } from "../../src/lease/state-machine.js";
+import type { LeaseClock, LeaseKnobs, LeaseReply, LeaseRequest, RaftPort } from "../../src/lease/types.js";
 import { ConsulError, type ConsulApi, type SessionEntry } from "../support/lease/consul-client.js";
 import { IntervalRecorder, LiteFSLeaseModel, type PrimaryInterval } from "../support/lease/litefs-model.js";
 import { EventQueue } from "./event-queue.js";

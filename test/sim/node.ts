@@ -1,10 +1,10 @@
 // One simulated node: a RaftCore driven the way the real runner drives it (Ready -> write ->
 // fsync -> send -> apply -> advance), a simulated disk whose unsynced writes a crash drops, the
 // KV state machine, and the client requests waiting on it.
-import { RaftCore, type Ready } from "../../src/election/raft/core.js";
-import { isNotLeaderError, RaftError } from "../../src/election/raft/errors.js";
-import type { SafetyKnobs } from "../../src/election/raft/knobs.js";
-import type { Entry, Message, NodeId } from "../../src/election/raft/types.js";
+import { RaftCore, type Ready } from "../../src/raft/core.js";
+import { isNotLeaderError, RaftError } from "../../src/raft/errors.js";
+import type { SafetyKnobs } from "../../src/raft/knobs.js";
+import type { Entry, Message, NodeId } from "../../src/raft/types.js";
 import { chainHash, type CandidateLog, type NodeLogView, type SafetyChecker } from "./checker.js";
 import { SimDisk } from "./disk.js";
 import { decodeCommand, encodeCommand, KvStore } from "./kv.js";

@@ -3,9 +3,9 @@
 // drop unsynced writes, process pauses, and KV clients whose reads go through ReadIndex. Safety
 // invariants are checked as events run; after the chaos phase everything heals and a leader must
 // appear within a bounded virtual time.
-import type { SafetyKnobs } from "../../src/election/raft/knobs.js";
-import { majority } from "../../src/election/raft/quorum.js";
-import type { Message } from "../../src/election/raft/types.js";
+import type { SafetyKnobs } from "../../src/raft/knobs.js";
+import { majority } from "../../src/raft/quorum.js";
+import type { Message } from "../../src/raft/types.js";
 import { SafetyChecker, type Violation } from "./checker.js";
 import { EventQueue } from "./event-queue.js";
 import { KvHistory } from "./history.js";

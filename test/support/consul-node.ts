@@ -3,7 +3,7 @@
 // call cleanup() in afterEach.
 import { pino } from "pino";
 import { loadSettings } from "../../src/config/index.js";
-import { createNode, type LiteFSNode } from "../../src/election/node.js";
+import { createNode, type LiteFSNode } from "../../src/node/node.js";
 import { startEventsServer, type EventsFixture, type EventsServer } from "./events-server.js";
 import { createTempMount, type MountState, type TempMount } from "./litefs-mount.js";
 

@@ -1,6 +1,6 @@
 // Small probes node and stream tests share: wait for a condition (bounded), and ask a node's gate
 // what a write would get without throwing.
-import type { LiteFSNode } from "../../src/election/node.js";
+import type { LiteFSNode } from "../../src/node/node.js";
 
 /** Resolves once `condition()` holds; rejects naming `what` after `timeoutMs` (default 3000). */
 export function waitFor(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {

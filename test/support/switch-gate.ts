@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NotPrimaryError, SplitBrainError } from "../../src/errors.js";
-import type { WriteGate } from "../../src/election/gate.js";
+import type { WriteGate } from "../../src/node/gate.js";
 
 export type SwitchState = "primary" | "replica" | "no-primary" | "split-brain";
 

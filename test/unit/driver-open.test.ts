@@ -9,7 +9,7 @@ import { loadSettings } from "../../src/config/index.js";
 import { drizzle, GuardedDatabase } from "../../src/driver/drizzle/index.js";
 import { applyStatementGuard, guardOf } from "../../src/driver/guarded-statement.js";
 import { openGuardedDatabase } from "../../src/driver/open.js";
-import { openNode } from "../../src/election/node.js";
+import { openNode } from "../../src/node/node.js";
 import { createTempDir, SwitchGate, type TempDir } from "../support/switch-gate.js";
 
 let dir: TempDir;

@@ -13,7 +13,7 @@ import { settingsWithSource } from "../../src/driver/drizzle/connection.js";
 import { ConfigError, drizzle, GuardedDatabase } from "../../src/driver/drizzle/index.js";
 import { migrate } from "../../src/driver/drizzle/migrator.js";
 import { openGuardedDatabase } from "../../src/driver/open.js";
-import { openNode } from "../../src/election/node.js";
+import { openNode } from "../../src/node/node.js";
 import { createTempMount, type TempMount } from "../support/litefs-mount.js";
 import { createTempDir, type TempDir } from "../support/switch-gate.js";
 

@@ -4,7 +4,7 @@
 // leader refusing before it proposes with a clear HTTP error. Also the second check of requests
 // forwarded by followers (they never passed this node's HTTP front end).
 import { afterEach, describe, expect, it } from "vitest";
-import { encodeLeaseCommand, type LeaseCommand } from "../../src/election/lease/commands.js";
+import { encodeLeaseCommand, type LeaseCommand } from "../../src/lease/commands.js";
 import {
   ANNOUNCE_JSON_MAX_BYTES,
   KV_JSON_MAX_BYTES,
@@ -21,10 +21,10 @@ import {
   SESSION_ID_CHARS,
   SESSION_JSON_MAX_BYTES,
   SNAPSHOT_MAX_BYTES,
-} from "../../src/election/lease/limits.js";
-import { LeaseStateMachine, type LeaseResult } from "../../src/election/lease/state-machine.js";
-import { DEFAULT_CODEC_LIMITS, decodeMessage, encodeMessage } from "../../src/election/raft/codec.js";
-import type { Message } from "../../src/election/raft/types.js";
+} from "../../src/lease/limits.js";
+import { LeaseStateMachine, type LeaseResult } from "../../src/lease/state-machine.js";
+import { DEFAULT_CODEC_LIMITS, decodeMessage, encodeMessage } from "../../src/raft/codec.js";
+import type { Message } from "../../src/raft/types.js";
 import { startInProcessLease, type InProcessLease } from "../support/lease/in-process.js";
 
 const K = "litefs/primary";

@@ -5,10 +5,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { loadSettings } from "../../src/config/index.js";
 import { isNotPrimaryError, isSplitBrainError, SplitBrainError } from "../../src/errors.js";
-import { openNode, type LiteFSNode } from "../../src/election/node.js";
-import { leaseStatePath, writeLeaseState } from "../../src/election/lease/published-state.js";
-import { raftLeaseElection, type RaftLeaseElection } from "../../src/election/lease/raft-election.js";
-import type { PublishedLeaseState } from "../../src/election/lease/types.js";
+import { openNode, type LiteFSNode } from "../../src/node/node.js";
+import { leaseStatePath, writeLeaseState } from "../../src/lease/published-state.js";
+import { raftLeaseElection, type RaftLeaseElection } from "../../src/election/raft-election.js";
+import type { PublishedLeaseState } from "../../src/lease/types.js";
 import { createTempMount, type TempMount } from "../support/litefs-mount.js";
 
 const ns = (msFromNow: number): string => (process.hrtime.bigint() + BigInt(Math.round(msFromNow * 1e6))).toString();
@@ -181,7 +181,7 @@ describe("raft write gate", () => {
 
 describe("raft facts for status and metrics", () => {
   it("raftLeaseStatus reads the state file: term, leader, holder, gate", async () => {
-    const { raftLeaseStatus } = await import("../../src/election/lease/status.js");
+    const { raftLeaseStatus } = await import("../../src/election/raft-status.js");
     mount = createTempMount({ role: "primary" });
     const settings = loadSettings({ nodeId: "node-b", leaderElection: "raft", mountPath: mount.path, dataPath: "/var/lib/litefs", httpAddr: "127.0.0.1:1", raft: { selfAddr: "node-b:7000", peers: ["node-a:7000"], secret: "0123456789abcdef" } }, {});
     expect(raftLeaseStatus(settings)).toMatchObject({ available: false, gate: "closed", problem: expect.stringMatching(/no lease state/) });

@@ -2,10 +2,10 @@
 // leadership change, cleared on step-down), lock-delay, TTL limits, ReadIndex on renew, and the
 // split-brain refusals (renew answered 404 after the deadline or after losing quorum contact).
 import { afterEach, describe, expect, it } from "vitest";
-import { LeaseService, type LeaseServiceEvent } from "../../src/election/lease/service.js";
-import { LeaseStateMachine } from "../../src/election/lease/state-machine.js";
-import type { LeaseReply, LeaseRequest, PublishedLeaseState } from "../../src/election/lease/types.js";
-import { leaseProblem } from "../../src/election/lease/published-state.js";
+import { LeaseService, type LeaseServiceEvent } from "../../src/lease/service.js";
+import { LeaseStateMachine } from "../../src/lease/state-machine.js";
+import type { LeaseReply, LeaseRequest, PublishedLeaseState } from "../../src/lease/types.js";
+import { leaseProblem } from "../../src/lease/published-state.js";
 import { ManualClock, SingleNodeRaft, flush } from "../support/lease/local-raft.js";
 
 const K = "litefs/primary";

@@ -1,8 +1,8 @@
 // Consul's session/KV semantics in the replicated state machine (docs/raft-lease.md).
 import { describe, expect, it } from "vitest";
-import { encodeLeaseCommand, type LeaseCommand, type SessionSpec } from "../../src/election/lease/commands.js";
-import { MAX_LOCK_DELAY_MS } from "../../src/election/lease/limits.js";
-import { LeaseStateMachine, type LeaseChange } from "../../src/election/lease/state-machine.js";
+import { encodeLeaseCommand, type LeaseCommand, type SessionSpec } from "../../src/lease/commands.js";
+import { MAX_LOCK_DELAY_MS } from "../../src/lease/limits.js";
+import { LeaseStateMachine, type LeaseChange } from "../../src/lease/state-machine.js";
 
 const K = "litefs/primary";
 const b64 = (s: string) => Buffer.from(s).toString("base64");

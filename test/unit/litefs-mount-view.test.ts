@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.js";
-import { createDefaultLogger } from "../../src/litefs/logger.js";
+import { createDefaultLogger } from "../../src/logger.js";
 import { createMountViewReader } from "../../src/litefs/mount-view.js";
 import { NO_PRIMARY_VIEW, PRIMARY_VIEW } from "../../src/litefs/view.js";
 import { createTempMount, type TempMount } from "../support/litefs-mount.js";

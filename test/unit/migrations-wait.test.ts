@@ -2,7 +2,7 @@
 // interval), a hard timeout naming the missing migrations, abortable, and the node's gate
 // deciding promotion and split brain along the way.
 import { afterEach, describe, expect, it } from "vitest";
-import { openNode, type LiteFSNode } from "../../src/election/node.js";
+import { openNode, type LiteFSNode } from "../../src/node/node.js";
 import { isSplitBrainError } from "../../src/errors.js";
 import { isMigrationTimeoutError, MigrationTimeoutError } from "../../migrations-guard/index.js";
 import { checkWaitOptions, waitForReplication, type ReplicaCheck } from "../../migrations-guard/wait.js";

@@ -6,7 +6,7 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { loadSettings, type LiteFSSettingsInput } from "../../src/config/index.js";
 import { isNotPrimaryError, isSplitBrainError, NotPrimaryError, SplitBrainError } from "../../src/errors.js";
-import { openNode, type LiteFSNode, type NodeStateSnapshot, type OpenNodeOptions } from "../../src/election/node.js";
+import { openNode, type LiteFSNode, type NodeStateSnapshot, type OpenNodeOptions } from "../../src/node/node.js";
 import type { ElectionView } from "../../src/election/election-view.js";
 import { NODE_MOUNT_FILE_OPS, type MountFileOps } from "../../src/litefs/mount-view.js";
 import { translateRefusal } from "../../src/driver/refusal.js";

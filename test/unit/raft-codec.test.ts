@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeMessage, encodeMessage, RaftCodecError, DEFAULT_CODEC_LIMITS } from "../../src/election/raft/codec.js";
-import type { Entry, Message, MessageType } from "../../src/election/raft/types.js";
+import { decodeMessage, encodeMessage, RaftCodecError, DEFAULT_CODEC_LIMITS } from "../../src/raft/codec.js";
+import type { Entry, Message, MessageType } from "../../src/raft/types.js";
 
 const TYPES: MessageType[] = ["preVote", "preVoteResp", "vote", "voteResp", "app", "appResp", "heartbeat", "heartbeatResp", "snap", "readIndex", "readIndexResp", "timeoutNow"];
 const safe = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });

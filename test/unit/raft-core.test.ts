@@ -1,9 +1,9 @@
 // Unit tests of the Raft core's API contract: config validation, the Ready/advance contract,
 // message filtering (cluster id, membership), vote durability, timeouts, restore and compaction.
 import { describe, expect, it } from "vitest";
-import { RaftCore, type RaftConfig, type Ready } from "../../src/election/raft/core.js";
-import { NotLeaderError, RaftConfigError, RaftUsageError } from "../../src/election/raft/errors.js";
-import type { Message } from "../../src/election/raft/types.js";
+import { RaftCore, type RaftConfig, type Ready } from "../../src/raft/core.js";
+import { NotLeaderError, RaftConfigError, RaftUsageError } from "../../src/raft/errors.js";
+import type { Message } from "../../src/raft/types.js";
 
 const enc = new TextEncoder();
 

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openRaftStorage, RaftStorageError, type RaftStorage } from "../../src/election/raft/storage.js";
-import { encodeRecord } from "../../src/election/raft/storage-log.js";
-import { encodeEntry } from "../../src/election/raft/codec.js";
-import type { Entry } from "../../src/election/raft/types.js";
+import { openRaftStorage, RaftStorageError, type RaftStorage } from "../../src/raft/storage.js";
+import { encodeRecord } from "../../src/raft/storage-log.js";
+import { encodeEntry } from "../../src/raft/codec.js";
+import type { Entry } from "../../src/raft/types.js";
 
 const enc = new TextEncoder();
 const entry = (index: number, term: number, text = `e${index}`): Entry => ({ index, term, type: "normal", data: enc.encode(text) });
@@ -408,7 +408,7 @@ describe("snapshots and compaction", () => {
 });
 
 describe("the data-directory lock", () => {
-  const storageModule = fileURLToPath(new URL("../../src/election/raft/storage.ts", import.meta.url));
+  const storageModule = fileURLToPath(new URL("../../src/raft/storage.ts", import.meta.url));
 
   it("refuses a second open of the same directory at once, in the same process", () => {
     openStorage({ bootstrap: true });

@@ -1,12 +1,12 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
-import { encodeMessage } from "../../src/election/raft/codec.js";
-import { pskChannel, pskClientOptions } from "../../src/election/raft/tls-psk.js";
-import { dataFrame, decodeAnswer, encodeHello, frame, FrameDecoder, PROTOCOL_VERSION } from "../../src/election/raft/transport-frame.js";
-import { startTcpTransport, type TcpTransport, type TcpTransportOptions } from "../../src/election/raft/transport-tcp.js";
-import type { TransportEvent } from "../../src/election/raft/transport.js";
-import type { Message } from "../../src/election/raft/types.js";
+import { encodeMessage } from "../../src/raft/codec.js";
+import { pskChannel, pskClientOptions } from "../../src/raft/tls-psk.js";
+import { dataFrame, decodeAnswer, encodeHello, frame, FrameDecoder, PROTOCOL_VERSION } from "../../src/raft/transport-frame.js";
+import { startTcpTransport, type TcpTransport, type TcpTransportOptions } from "../../src/raft/transport-tcp.js";
+import type { TransportEvent } from "../../src/raft/transport.js";
+import type { Message } from "../../src/raft/types.js";
 import { ConfigError } from "../../src/errors.js";
 
 const SECRET = "test-secret-0123456789abcdef";

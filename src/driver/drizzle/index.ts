@@ -7,7 +7,7 @@
 import type { DrizzleConfig } from "drizzle-orm";
 import { drizzle as drizzleBetterSqlite3, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { loadSettings, type LiteFSSettings } from "../../config/index.js";
-import { openNode, type LiteFSNode, type OpenNodeOptions } from "../../election/node.js";
+import { openNode, type LiteFSNode, type OpenNodeOptions } from "../../node/node.js";
 import { GuardedDatabase } from "../guarded-database.js";
 import { openGuardedDatabase } from "../open.js";
 import { connectionOpenOptions, connectionSource, settingsWithSource, type LiteFSConnection } from "./connection.js";
@@ -16,7 +16,7 @@ import { rememberDatabaseSettings } from "./database-settings.js";
 export { isNotPrimaryError, isSplitBrainError, LiteFSError, NotPrimaryError, SplitBrainError, ConfigError } from "../../errors.js";
 export type { NotPrimaryReason, LiteFSErrorCode } from "../../errors.js";
 export { GuardedDatabase, type GuardedDatabaseOptions } from "../guarded-database.js";
-export type { LiteFSNode } from "../../election/node.js";
+export type { LiteFSNode } from "../../node/node.js";
 export type { LiteFSSettings } from "../../config/index.js";
 export type { LiteFSConnection, LiteFSConnectionOptions } from "./connection.js";
 

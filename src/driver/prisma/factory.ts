@@ -1,8 +1,8 @@
 // `new PrismaClient({ adapter: new PrismaLiteFS(options) })`: the adapter factory Prisma 7 calls.
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { loadSettings, type LiteFSSettings } from "../../config/index.js";
-import { alwaysWritableGate } from "../../election/gate.js";
-import { openNode, type LiteFSNode } from "../../election/node.js";
+import { alwaysWritableGate } from "../../node/gate.js";
+import { openNode, type LiteFSNode } from "../../node/node.js";
 import { GuardedDatabase } from "../guarded-database.js";
 import { openGuardedDatabaseWhenPresent } from "../open.js";
 import { ADAPTER_NAME, LiteFSPrismaAdapter } from "./adapter.js";

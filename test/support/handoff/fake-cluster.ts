@@ -18,7 +18,7 @@ import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { leaseStatePath, writeLeaseState } from "../../../src/election/lease/published-state.js";
+import { leaseStatePath, writeLeaseState } from "../../../src/lease/published-state.js";
 
 export interface FakeNode {
   readonly name: string;

@@ -6,7 +6,7 @@
 // Stops when stdin closes or after 60 s.
 import { loadSettings } from "../../../src/config/index.js";
 import { isNotPrimaryError, isSplitBrainError, type NotPrimaryError } from "../../../src/errors.js";
-import { openNode } from "../../../src/election/node.js";
+import { openNode } from "../../../src/node/node.js";
 import { openGuardedDatabase } from "../../../src/driver/open.js";
 
 const settings = loadSettings();

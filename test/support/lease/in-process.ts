@@ -1,10 +1,10 @@
 // A lease service + Consul HTTP front end in this process, on a SingleNodeRaft (see local-raft.ts),
 // for wire-level tests. Listens on 127.0.0.1, ephemeral port.
-import { startConsulHttpServer } from "../../../src/election/lease/consul-http.js";
-import { LeaseService, type LeaseServiceOptions } from "../../../src/election/lease/service.js";
-import { LeaseStateMachine } from "../../../src/election/lease/state-machine.js";
-import type { LeaseClock, PublishedLeaseState } from "../../../src/election/lease/types.js";
-import { realClock } from "../../../src/election/lease-service.js";
+import { startConsulHttpServer } from "../../../src/lease/consul-http.js";
+import { LeaseService, type LeaseServiceOptions } from "../../../src/lease/service.js";
+import { LeaseStateMachine } from "../../../src/lease/state-machine.js";
+import type { LeaseClock, PublishedLeaseState } from "../../../src/lease/types.js";
+import { realClock } from "../../../src/lease/lease-service.js";
 import { SingleNodeRaft } from "./local-raft.js";
 
 /** The token in-process lease services require unless a test sets another. */

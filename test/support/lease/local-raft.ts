@@ -3,10 +3,10 @@
 //   - SingleNodeRaft: a one-member "Raft" that commits and applies each proposal at once (the real
 //     LeaseStateMachine does the work); switchable to follower / no leader / stalled, to drive
 //     the service's forwarding, 500-on-deadline and leader-change paths.
-import { NotLeaderError } from "../../../src/election/raft/errors.js";
-import type { RaftRole } from "../../../src/election/raft/core.js";
-import type { LeaseResult, LeaseStateMachine } from "../../../src/election/lease/state-machine.js";
-import type { LeaseClock, RaftPort } from "../../../src/election/lease/types.js";
+import { NotLeaderError } from "../../../src/raft/errors.js";
+import type { RaftRole } from "../../../src/raft/core.js";
+import type { LeaseResult, LeaseStateMachine } from "../../../src/lease/state-machine.js";
+import type { LeaseClock, RaftPort } from "../../../src/lease/types.js";
 
 export class ManualClock implements LeaseClock {
   private t = 1_000_000;

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { net } from "../raft/ports.js";
-import { leaseStatePath, readLeaseState, type LeaseStateReading } from "../../../src/election/lease/published-state.js";
+import { leaseStatePath, readLeaseState, type LeaseStateReading } from "../../../src/lease/published-state.js";
 import { httpConsul } from "./consul-client.js";
 
 const MAIN = fileURLToPath(new URL("./lease-server-main.ts", import.meta.url));

@@ -13,10 +13,10 @@
 // Storage errors (e.g. missing data without --bootstrap) print to stderr and exit with code 2.
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { KvStateMachine, encodeKvCommand, type KvResult } from "../../../src/election/raft/kv.js";
-import { RaftNode, RaftUnavailableError, isNotLeaderError } from "../../../src/election/raft/runner.js";
-import { openRaftStorage, RaftStorageError } from "../../../src/election/raft/storage.js";
-import { startTcpTransport } from "../../../src/election/raft/transport-tcp.js";
+import { KvStateMachine, encodeKvCommand, type KvResult } from "../../../src/raft/kv.js";
+import { RaftNode, RaftUnavailableError, isNotLeaderError } from "../../../src/raft/runner.js";
+import { openRaftStorage, RaftStorageError } from "../../../src/raft/storage.js";
+import { startTcpTransport } from "../../../src/raft/transport-tcp.js";
 
 interface Args {
   id: string;

@@ -42,12 +42,13 @@ export function writeScript(path: string, body: string): string {
 export const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
   Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))]);
 
-export async function waitFor<T>(probe: () => T | undefined | null | false, ms: number, what: string): Promise<T> {
+/** Polls `probe` until it yields a value; `what` may be a function so the error shows the state at the deadline. */
+export async function waitFor<T>(probe: () => T | undefined | null | false, ms: number, what: string | (() => string)): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = probe();
     if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === "function" ? what() : what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -17,8 +17,8 @@
 
 import { connect as tlsConnect, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from "node:tls";
 import type { Socket } from "node:net";
-import { parseHostPort as parseDialAddress } from "../../config/addresses.js";
-import { ConfigError } from "../../errors.js";
+import { parseHostPort as parseDialAddress } from "../config/addresses.js";
+import { ConfigError } from "../errors.js";
 import { decodeMessage, encodeMessage, DEFAULT_CODEC_LIMITS } from "./codec.js";
 import { ConnectionGate } from "./connection-gate.js";
 import { describeTlsFailure, pskChannel, pskClientOptions, pskServerOptions, type PskChannel } from "./tls-psk.js";

@@ -13,7 +13,7 @@
 
 import { createServer, request as httpsRequest, Agent, type Server } from "node:https";
 import type { Socket } from "node:net";
-import { formatHostPort, parseHostPort } from "../../config/addresses.js";
+import { formatHostPort, parseHostPort } from "../config/addresses.js";
 import { ConnectionGate } from "../raft/connection-gate.js";
 import { describeTlsFailure, pskChannel, pskClientOptions, pskServerOptions } from "../raft/tls-psk.js";
 import type { NodeId } from "../raft/types.js";

@@ -6,9 +6,9 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import type { RaftSettings } from "../../config/index.js";
-import { leaseTokenProblem } from "../../config/fields.js";
-import { ConfigError } from "../../errors.js";
+import type { RaftSettings } from "../config/index.js";
+import { leaseTokenProblem } from "../config/fields.js";
+import { ConfigError } from "../errors.js";
 
 export const LEASE_TOKEN_FILE = "lease-token";
 const TOKEN_BYTES = 32;

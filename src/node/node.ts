@@ -8,11 +8,11 @@ import type { SplitBrainError } from "../errors.js";
 import type { StreamFetch } from "../litefs/background-fetch.js";
 import { subscribeEvents, type BackoffOptions, type EventsSubscription } from "../litefs/events-client.js";
 import type { LiteFSEvent } from "../litefs/events.js";
-import { createDefaultLogger, type Logger } from "../litefs/logger.js";
+import { createDefaultLogger, type Logger } from "../logger.js";
 import { readLagFile, readPositionFile, type LagReading } from "../litefs/mount-files.js";
 import { createMountViewReader, type MountFileOps } from "../litefs/mount-view.js";
 import { viewFromPrimaryStatus } from "../litefs/view.js";
-import { electionForSettings, type ElectionView } from "./election-view.js";
+import { electionForSettings, type ElectionView } from "../election/election-view.js";
 import { alwaysWritableGate, type WriteGate } from "./gate.js";
 import { NodeState, type NodeStateSnapshot, type Role } from "./node-state.js";
 
@@ -81,7 +81,7 @@ export interface OpenNodeOptions {
    * While /events is down, how long a "writable" verdict read from the mount files is reused (ms).
    * Default 50; 0 reads the files on every check. A write may pass the gate at most this long
    * after LiteFS stopped being primary, and LiteFS itself refuses it (the argument is in
-   * src/election/node-state.ts).
+   * src/node/node-state.ts).
    */
   readonly fileGateCacheMs?: number;
   /** The file operations the fallback gate reads the mount with. Default node:fs; benchmarks model FUSE latency here. */

@@ -9,10 +9,10 @@
 // When asked about a primary view it re-reads the file at once, so a fresh promotion (the service
 // publishes before answering LiteFS's acquire) is never judged against stale data.
 
-import type { ElectionView, Contradiction } from "../election-view.js";
-import type { LiteFSView } from "../../litefs/view.js";
-import { activeHandoffDrain } from "../handoff-drain.js";
-import { leaseProblem, nextLeaseChangeNs, readLeaseState, type LeaseStateReading } from "./published-state.js";
+import type { ElectionView, Contradiction } from "./election-view.js";
+import type { LiteFSView } from "../litefs/view.js";
+import { activeHandoffDrain } from "./handoff-drain.js";
+import { leaseProblem, nextLeaseChangeNs, readLeaseState, type LeaseStateReading } from "../lease/published-state.js";
 
 export interface RaftLeaseElectionOptions {
   /** leaseStatePath(settings.mountPath). */

@@ -1,7 +1,7 @@
 // Raft-mode facts for `litefs-node status` and health/metrics, read from the lease state file
 // the lease service publishes next to the mount (so any process on the host can report them).
-import type { LiteFSSettings } from "../../config/index.js";
-import { leaseProblem, leaseStatePath, readLeaseState, type LeaseStateReading } from "./published-state.js";
+import type { LiteFSSettings } from "../config/index.js";
+import { leaseProblem, leaseStatePath, readLeaseState, type LeaseStateReading } from "../lease/published-state.js";
 
 export interface RaftLeaseStatus {
   /** False when no lease service state could be read (then only `problem` is meaningful). */

@@ -2,7 +2,7 @@
 // parses it: request parsing (paths, query flags, the session-create body) and the exact JSON
 // of KV entries and session entries. Pure functions, no I/O.
 
-import { goDurationToMs } from "../../config/durations.js";
+import { goDurationToMs } from "../config/durations.js";
 import { leaseRequestRefusal, sessionSpecProblem, type LeasePolicy, type Refusal } from "./rules.js";
 import type { KvRecord, SessionRecord } from "./state-machine.js";
 import type { LeaseRequest } from "./types.js";

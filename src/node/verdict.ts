@@ -3,7 +3,7 @@
 // constant so the hot path neither allocates nor compares anything but identity.
 import { NotPrimaryError, SplitBrainError, type NotPrimaryReason } from "../errors.js";
 import type { LiteFSView } from "../litefs/view.js";
-import type { ElectionView } from "./election-view.js";
+import type { ElectionView } from "../election/election-view.js";
 
 export type Verdict =
   | { readonly kind: "writable" }

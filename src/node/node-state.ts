@@ -31,7 +31,7 @@
 import type { NotPrimaryError, SplitBrainError } from "../errors.js";
 import { sameView, type LiteFSView } from "../litefs/view.js";
 import type { WriteGate } from "./gate.js";
-import type { ElectionView } from "./election-view.js";
+import type { ElectionView } from "../election/election-view.js";
 import { judge, verdictError, WRITABLE, type Verdict } from "./verdict.js";
 
 /** "unknown": the node cannot tell (no LiteFS mount, unreadable or malformed files, its LiteFS down). */

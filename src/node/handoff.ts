@@ -24,10 +24,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { LiteFSError } from "../errors.js";
 import { fetchInfo } from "../litefs/info-client.js";
-import type { Logger } from "../litefs/logger.js";
+import type { Logger } from "../logger.js";
 import { fetchDatabaseTxid } from "../litefs/metrics-txid.js";
 import { readPositionFile } from "../litefs/mount-files.js";
-import { clearHandoffDrain, handoffDrainPath, writeHandoffDrain } from "./handoff-drain.js";
+import { clearHandoffDrain, handoffDrainPath, writeHandoffDrain } from "../election/handoff-drain.js";
 
 export interface HandoffTarget {
   /** The target's LiteFS hostname (its nodeId). */

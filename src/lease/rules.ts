@@ -7,7 +7,7 @@
 // node's HTTP front end), and the state machine applies only what passes `sessionSpecProblem` /
 // `kvSetProblem`, so a request is never proposed to fail at apply.
 
-import { goDurationToMs } from "../../config/durations.js";
+import { goDurationToMs } from "../config/durations.js";
 import {
   MAX_KV_KEY_CHARS,
   MAX_KV_VALUE_BASE64_CHARS,

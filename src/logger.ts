@@ -2,7 +2,7 @@
 // "info" ("silent" under NODE_ENV=test so test runs stay readable). Every API that logs also
 // accepts a `logger` option; this is only the fallback.
 import { pino, type Logger } from "pino";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "./errors.js";
 
 export type { Logger };
 
