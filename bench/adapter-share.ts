@@ -66,17 +66,28 @@ async function main(): Promise<void> {
     const file = join(dir, "db");
     applyTestSchema(file);
     const factory: SqlDriverAdapterFactory =
-      which === "official" ? new PrismaBetterSqlite3({ url: file, timeout: 5000 }) : new PrismaLiteFS({ settings: devSettings(file) });
+      which === "official"
+        ? new PrismaBetterSqlite3({ url: file, timeout: 5000 })
+        : new PrismaLiteFS({ settings: devSettings(file) });
     const { wrapped, state } = recording(factory);
     const client = new PrismaClient({ adapter: wrapped });
     await client.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
-    await client.user.createMany({ data: Array.from({ length: 2000 }, (_, i) => ({ email: `seed-${i}@x`, name: `user ${i}` })) });
-    await client.post.createMany({ data: Array.from({ length: 5000 }, (_, i) => ({ title: `post ${i}`, published: i % 3 === 0, authorId: (i % 2000) + 1 })) });
+    await client.user.createMany({
+      data: Array.from({ length: 2000 }, (_, i) => ({ email: `seed-${i}@x`, name: `user ${i}` })),
+    });
+    await client.post.createMany({
+      data: Array.from({ length: 5000 }, (_, i) => ({
+        title: `post ${i}`,
+        published: i % 3 === 0,
+        authorId: (i % 2000) + 1,
+      })),
+    });
     let n = 0;
     const key = (range: number) => (n = (n * 7919 + 17) % range) + 1;
     const ops: Record<string, () => Promise<unknown>> = {
       "findUnique by id": () => client.user.findUnique({ where: { id: key(2000) } }),
-      "findMany 50 rows": () => client.post.findMany({ where: { id: { gte: key(4940) } }, orderBy: { id: "asc" }, take: 50 }),
+      "findMany 50 rows": () =>
+        client.post.findMany({ where: { id: { gte: key(4940) } }, orderBy: { id: "asc" }, take: 50 }),
     };
     const op = ops[caseName ?? ""];
     if (op === undefined) throw new Error(`case: one of ${Object.keys(ops).join(", ")}`);

@@ -47,7 +47,11 @@ function cases(db: AnyDrizzle): Record<string, () => unknown> {
     "primary-key select": () => db.select().from(items).where(eq(items.id, nextKey())).get(),
     "50-row range select": () => {
       const from = nextKey();
-      return db.select().from(items).where(and(gte(items.id, from), lt(items.id, from + 50))).all();
+      return db
+        .select()
+        .from(items)
+        .where(and(gte(items.id, from), lt(items.id, from + 50)))
+        .all();
     },
   };
 }
@@ -62,7 +66,15 @@ async function closedPort(): Promise<number> {
 
 function settingsFor(mount: TempMount, root: string, httpAddr: string): LiteFSSettings {
   return loadSettings(
-    { enabled: true, mountPath: mount.path, dataPath: join(root, "data"), databaseName: mount.databaseName, nodeId: "node-a", primaryHostname: "node-a", httpAddr },
+    {
+      enabled: true,
+      mountPath: mount.path,
+      dataPath: join(root, "data"),
+      databaseName: mount.databaseName,
+      nodeId: "node-a",
+      primaryHostname: "node-a",
+      httpAddr,
+    },
     {},
   );
 }
@@ -117,7 +129,9 @@ export async function openDrizzleVariant(variant: DrizzleVariant): Promise<Bench
     }
     client.pragma("synchronous = NORMAL");
     checkConnection(client);
-    client.exec("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, qty INTEGER NOT NULL)");
+    client.exec(
+      "CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, qty INTEGER NOT NULL)",
+    );
     const seed = client.prepare("INSERT INTO items (name, qty) VALUES (?, ?)");
     client.transaction(() => {
       for (let i = 0; i < SEED_ROWS; i++) seed.run(`seed-${i}`, i);

@@ -26,7 +26,10 @@ function spin(us: number): void {
 }
 
 /** node:fs file operations, each delayed as through a LiteFS FUSE mount. */
-export function fuseLatencyFileOps(latency: FuseLatency = LITEFS_FUSE_LATENCY, files: MountFileOps = NODE_MOUNT_FILE_OPS): MountFileOps {
+export function fuseLatencyFileOps(
+  latency: FuseLatency = LITEFS_FUSE_LATENCY,
+  files: MountFileOps = NODE_MOUNT_FILE_OPS,
+): MountFileOps {
   return Object.freeze({
     exists(path: string): boolean {
       spin(latency.statUs);

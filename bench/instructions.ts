@@ -53,7 +53,8 @@ function countInstructions(variant: string, totalOps: number): Promise<number> {
     child.on("error", reject);
     child.on("close", (code) => {
       const match = /Collected : (\d+)/.exec(stderr);
-      if (code !== 0 || match === null) reject(new Error(`valgrind ${variant} ${totalOps} ops failed (exit ${code}):\n${stderr.slice(-2000)}`));
+      if (code !== 0 || match === null)
+        reject(new Error(`valgrind ${variant} ${totalOps} ops failed (exit ${code}):\n${stderr.slice(-2000)}`));
       else resolve(Number(match[1]));
     });
   });
@@ -74,16 +75,23 @@ async function runAll<T>(jobs: (() => Promise<T>)[], parallel: number): Promise<
 
 async function main(): Promise<void> {
   console.log(`${suite}: ${caseName}: instructions per op over ${ops} ops after ${warmup} warm-up ops (callgrind)`);
-  const jobs = variants.flatMap((variant) => [() => countInstructions(variant, warmup), () => countInstructions(variant, warmup + ops)]);
+  const jobs = variants.flatMap((variant) => [
+    () => countInstructions(variant, warmup),
+    () => countInstructions(variant, warmup + ops),
+  ]);
   const counts = await runAll(jobs, Math.max(1, Math.min(2, availableParallelism())));
   const perOp = new Map<string, number>();
-  variants.forEach((variant, i) => perOp.set(variant, ((counts[2 * i + 1] as number) - (counts[2 * i] as number)) / ops));
+  variants.forEach((variant, i) =>
+    perOp.set(variant, ((counts[2 * i + 1] as number) - (counts[2 * i] as number)) / ops),
+  );
   const baseline = perOp.get(variants[0] as string) as number;
   for (const [variant, instructions] of perOp) {
     const extra = instructions - baseline;
     console.log(
       `  ${variant.padEnd(9)} ${Math.round(instructions).toLocaleString("en-US").padStart(12)} instr/op` +
-        (variant === variants[0] ? "  (baseline)" : `  ${extra >= 0 ? "+" : ""}${Math.round(extra).toLocaleString("en-US")} (${((instructions / baseline - 1) * 100).toFixed(2)}%); speed ratio if CPU-bound ${(baseline / instructions).toFixed(3)}`),
+        (variant === variants[0]
+          ? "  (baseline)"
+          : `  ${extra >= 0 ? "+" : ""}${Math.round(extra).toLocaleString("en-US")} (${((instructions / baseline - 1) * 100).toFixed(2)}%); speed ratio if CPU-bound ${(baseline / instructions).toFixed(3)}`),
     );
   }
 }

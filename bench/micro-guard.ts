@@ -41,7 +41,10 @@ const stockCases = cases(stock);
 const guardedCases = cases(guarded);
 const rows: BenchRow[] = [];
 for (const name of Object.keys(stockCases)) {
-  const samples = measureInterleavedSamples({ stock: stockCases[name] as () => unknown, events: guardedCases[name] as () => unknown }, options);
+  const samples = measureInterleavedSamples(
+    { stock: stockCases[name] as () => unknown, events: guardedCases[name] as () => unknown },
+    options,
+  );
   rows.push(...pairedRows("micro", name, samples, "stock"));
   for (const db of [stock, guarded]) db.exec("DELETE FROM t");
 }

@@ -27,11 +27,13 @@ async function main(): Promise<void> {
   const ops = count(opsText, "ops");
   const warmup = count(warmupText, "warmup-ops", 0);
   if (suite === "drizzle") {
-    if (!(DRIZZLE_VARIANTS as readonly string[]).includes(variant ?? "")) usage(`unknown drizzle variant "${String(variant)}" (${DRIZZLE_VARIANTS.join(", ")})`);
+    if (!(DRIZZLE_VARIANTS as readonly string[]).includes(variant ?? ""))
+      usage(`unknown drizzle variant "${String(variant)}" (${DRIZZLE_VARIANTS.join(", ")})`);
     const subject = await openDrizzleVariant(variant as DrizzleVariant);
     try {
       const op = subject.cases[caseName ?? ""];
-      if (op === undefined) usage(`unknown drizzle case "${String(caseName)}" (${Object.keys(subject.cases).join(", ")})`);
+      if (op === undefined)
+        usage(`unknown drizzle case "${String(caseName)}" (${Object.keys(subject.cases).join(", ")})`);
       for (let i = 0; i < warmup; i++) op();
       const started = process.hrtime.bigint();
       for (let i = 0; i < ops; i++) op();
@@ -40,11 +42,13 @@ async function main(): Promise<void> {
       await subject.close();
     }
   } else if (suite === "prisma") {
-    if (!(PRISMA_VARIANTS as readonly string[]).includes(variant ?? "")) usage(`unknown prisma variant "${String(variant)}" (${PRISMA_VARIANTS.join(", ")})`);
+    if (!(PRISMA_VARIANTS as readonly string[]).includes(variant ?? ""))
+      usage(`unknown prisma variant "${String(variant)}" (${PRISMA_VARIANTS.join(", ")})`);
     const subject = await openPrismaVariant(variant as PrismaVariant);
     try {
       const op = subject.cases[caseName ?? ""];
-      if (op === undefined) usage(`unknown prisma case "${String(caseName)}" (${Object.keys(subject.cases).join(", ")})`);
+      if (op === undefined)
+        usage(`unknown prisma case "${String(caseName)}" (${Object.keys(subject.cases).join(", ")})`);
       for (let i = 0; i < warmup; i++) await op();
       const started = process.hrtime.bigint();
       for (let i = 0; i < ops; i++) await op();

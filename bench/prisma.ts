@@ -46,9 +46,15 @@ function cases(client: Client, unique: () => number): Record<string, AsyncOp> {
 }
 
 async function seed(client: Client): Promise<void> {
-  await client.user.createMany({ data: Array.from({ length: SEED_USERS }, (_, i) => ({ email: `seed-${i}@x`, name: `user ${i}` })) });
+  await client.user.createMany({
+    data: Array.from({ length: SEED_USERS }, (_, i) => ({ email: `seed-${i}@x`, name: `user ${i}` })),
+  });
   await client.post.createMany({
-    data: Array.from({ length: SEED_POSTS }, (_, i) => ({ title: `post ${i}`, published: i % 3 === 0, authorId: (i % SEED_USERS) + 1 })),
+    data: Array.from({ length: SEED_POSTS }, (_, i) => ({
+      title: `post ${i}`,
+      published: i % 3 === 0,
+      authorId: (i % SEED_USERS) + 1,
+    })),
   });
   await client.counter.createMany({ data: Array.from({ length: COUNTERS }, (_, i) => ({ name: `c${i}`, value: 0 })) });
 }
@@ -99,9 +105,16 @@ async function checkPragmas(client: Client): Promise<void> {
     const rows = await client.$queryRawUnsafe<Record<string, unknown>[]>(`PRAGMA ${pragma}`);
     return String(Object.values(rows[0] ?? {})[0]);
   };
-  const settings = { journal_mode: await read("journal_mode"), synchronous: await read("synchronous"), foreign_keys: await read("foreign_keys"), busy_timeout: await read("busy_timeout") };
+  const settings = {
+    journal_mode: await read("journal_mode"),
+    synchronous: await read("synchronous"),
+    foreign_keys: await read("foreign_keys"),
+    busy_timeout: await read("busy_timeout"),
+  };
   const expected = { journal_mode: "wal", synchronous: "1", foreign_keys: "1", busy_timeout: "5000" };
   if (JSON.stringify(settings) !== JSON.stringify(expected)) {
-    throw new Error(`bench: connection settings differ: ${JSON.stringify(settings)}, expected ${JSON.stringify(expected)}`);
+    throw new Error(
+      `bench: connection settings differ: ${JSON.stringify(settings)}, expected ${JSON.stringify(expected)}`,
+    );
   }
 }

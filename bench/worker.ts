@@ -15,16 +15,15 @@ import { openPrismaVariant, PRISMA_VARIANTS, type PrismaVariant } from "./prisma
 
 export type ParentMessage = { type: "time"; case: string; ms: number } | { type: "close" };
 export type WorkerMessage =
-  | { type: "ready"; cases: string[] }
-  | { type: "result"; opsPerSec: number }
-  | { type: "error"; message: string };
+  { type: "ready"; cases: string[] } | { type: "result"; opsPerSec: number } | { type: "error"; message: string };
 
 function send(message: WorkerMessage): void {
   process.send?.(message);
 }
 
 async function main(): Promise<void> {
-  if (process.send === undefined) throw new Error("bench/worker.ts must be started by bench/workers.ts (needs an IPC channel)");
+  if (process.send === undefined)
+    throw new Error("bench/worker.ts must be started by bench/workers.ts (needs an IPC channel)");
   const [suite, variant] = process.argv.slice(2);
   let time: (caseName: string, ms: number) => Promise<number>;
   let close: () => Promise<void>;

@@ -69,7 +69,8 @@ export async function startWorker(suite: string, variant: string): Promise<Bench
       const answer = next();
       request({ type: "time", case: caseName, ms });
       const message = await answer;
-      if (message.type !== "result") throw new Error(`bench worker ${suite}/${variant}: expected "result", got "${message.type}"`);
+      if (message.type !== "result")
+        throw new Error(`bench worker ${suite}/${variant}: expected "result", got "${message.type}"`);
       return message.opsPerSec;
     },
     close: async () => {

@@ -34,7 +34,9 @@ async function main(argv: string[]): Promise<number> {
   const command = COMMANDS[name];
   if (!command) {
     const guess = closestCommand(name, Object.keys(COMMANDS));
-    process.stderr.write(`litefs-node: unknown command "${name}"${guess ? `; did you mean "${guess}"?` : ""}\nRun "litefs-node --help" for usage.\n`);
+    process.stderr.write(
+      `litefs-node: unknown command "${name}"${guess ? `; did you mean "${guess}"?` : ""}\nRun "litefs-node --help" for usage.\n`,
+    );
     return 2;
   }
   return command(rest);

@@ -3,7 +3,12 @@
 // not run; with `wait`, the replica waits until the primary's migrations have replicated.
 import { openGuardedDatabase } from "../src/driver/open.js";
 import { DEFAULT_BUSY_TIMEOUT_MS } from "../src/driver/guarded-database.js";
-import { combinedSignal, withMigrationNode, type MigrationContext, type MigrationNodeOptions } from "./migration-node.js";
+import {
+  combinedSignal,
+  withMigrationNode,
+  type MigrationContext,
+  type MigrationNodeOptions,
+} from "./migration-node.js";
 import { judgeMigrationRole } from "./node-role.js";
 import { checkReplicaDatabase } from "./replica-check.js";
 import { migrationCommandEnv } from "./command-env.js";
@@ -44,7 +49,11 @@ function prepareDatabase(context: MigrationContext, busyTimeoutMs: number): void
  * wait times out.
  */
 export async function runMigrationCommandOnPrimary(options: MigrationCommandOptions): Promise<MigrationCommandOutcome> {
-  if (!Array.isArray(options.command) || options.command.length === 0 || options.command.some((part) => typeof part !== "string")) {
+  if (
+    !Array.isArray(options.command) ||
+    options.command.length === 0 ||
+    options.command.some((part) => typeof part !== "string")
+  ) {
     throw new TypeError("runMigrationCommandOnPrimary: command must be a non-empty array of strings");
   }
   const signal = combinedSignal(options.signal, options.wait?.signal);
@@ -63,7 +72,10 @@ export async function runMigrationCommandOnPrimary(options: MigrationCommandOpti
       prepareDatabase(context, busyTimeoutMs);
       const env = migrationCommandEnv(options.env ?? process.env, context.settings);
       log.info({ command: options.command, DATABASE_URL: env.DATABASE_URL }, `primary: running ${commandText}`);
-      const result = await runCommand(options.command, { env, ...(options.cwd !== undefined ? { cwd: options.cwd } : {}) });
+      const result = await runCommand(options.command, {
+        env,
+        ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+      });
       return { kind: "ran", result, waitedMs };
     };
     const role = judgeMigrationRole(node); // throws SplitBrainError
@@ -72,9 +84,14 @@ export async function runMigrationCommandOnPrimary(options: MigrationCommandOpti
       if (role.kind === "no-primary") throw role.refusal;
       return { kind: "skipped", primary: role.primary };
     }
-    const outcome = await waitForReplication(node, wait, () => checkReplicaDatabase(context.settings, node, targets, busyTimeoutMs));
+    const outcome = await waitForReplication(node, wait, () =>
+      checkReplicaDatabase(context.settings, node, targets, busyTimeoutMs),
+    );
     if (outcome.kind === "promoted") {
-      log.warn({ waitedMs: outcome.waitedMs }, "this node became primary while waiting: running the migration command itself");
+      log.warn(
+        { waitedMs: outcome.waitedMs },
+        "this node became primary while waiting: running the migration command itself",
+      );
       return run(outcome.waitedMs);
     }
     return { kind: "replicated", waitedMs: outcome.waitedMs };

@@ -33,9 +33,8 @@ export function tableExists(db: BetterSqlite3.Database, table: string): boolean 
 /** `created_at` of the newest row (drizzle's "last applied"), or null when none or no table. */
 export function lastDrizzleCreatedAt(db: BetterSqlite3.Database, table: string): number | null {
   if (!tableExists(db, table)) return null;
-  const row = db
-    .prepare(`SELECT created_at FROM ${quoteIdentifier(table)} ORDER BY created_at DESC LIMIT 1`)
-    .get() as { created_at: unknown } | undefined;
+  const row = db.prepare(`SELECT created_at FROM ${quoteIdentifier(table)} ORDER BY created_at DESC LIMIT 1`).get() as
+    { created_at: unknown } | undefined;
   if (row === undefined || row.created_at === null) return null;
   const value = Number(row.created_at);
   return Number.isFinite(value) ? value : null;

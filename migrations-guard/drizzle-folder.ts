@@ -32,7 +32,12 @@ export function drizzleHash(sqlText: string): string {
 }
 
 function invalid(folder: string, message: string, cause?: unknown): MigrationError {
-  return new MigrationError("invalid-folder", null, `drizzle migrations folder ${folder}: ${message}`, cause ? { cause } : undefined);
+  return new MigrationError(
+    "invalid-folder",
+    null,
+    `drizzle migrations folder ${folder}: ${message}`,
+    cause ? { cause } : undefined,
+  );
 }
 
 function parseJournal(folder: string, text: string): JournalEntry[] {
@@ -77,7 +82,13 @@ export function readDrizzleFolder(folder: string): DrizzleMigration[] {
     } catch (error) {
       throw invalid(folder, `journal entry "${tag}" has no file ${tag}.sql`, error);
     }
-    return Object.freeze({ tag, when, hash: drizzleHash(text), statements: Object.freeze(text.split(STATEMENT_BREAKPOINT)), file });
+    return Object.freeze({
+      tag,
+      when,
+      hash: drizzleHash(text),
+      statements: Object.freeze(text.split(STATEMENT_BREAKPOINT)),
+      file,
+    });
   });
 }
 
@@ -85,6 +96,9 @@ export function readDrizzleFolder(folder: string): DrizzleMigration[] {
  * Drizzle's rule for "applied": a migration is applied when the newest bookkeeping row's
  * `created_at` is at least its `when` (drizzle-orm compares with the newest row only).
  */
-export function pendingDrizzleMigrations(migrations: readonly DrizzleMigration[], lastCreatedAt: number | null): DrizzleMigration[] {
+export function pendingDrizzleMigrations(
+  migrations: readonly DrizzleMigration[],
+  lastCreatedAt: number | null,
+): DrizzleMigration[] {
   return migrations.filter((m) => lastCreatedAt === null || lastCreatedAt < m.when);
 }

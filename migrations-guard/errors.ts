@@ -12,12 +12,7 @@ import { LiteFSError } from "../src/errors.js";
  * - `failed-on-primary`: a replica waiting for a migration saw it recorded as failed.
  */
 export type MigrationErrorKind =
-  | "invalid-folder"
-  | "failed"
-  | "blocked-by-failed"
-  | "checksum-mismatch"
-  | "not-empty"
-  | "failed-on-primary";
+  "invalid-folder" | "failed" | "blocked-by-failed" | "checksum-mismatch" | "not-empty" | "failed-on-primary";
 
 export class MigrationError extends LiteFSError {
   readonly kind: MigrationErrorKind;
@@ -37,7 +32,12 @@ export class MigrationTimeoutError extends LiteFSError {
   readonly missing: readonly string[];
   readonly timeoutMs: number;
 
-  constructor(details: { missing: readonly string[]; timeoutMs: number; nodeId: string | null; lastProblem: string | null }) {
+  constructor(details: {
+    missing: readonly string[];
+    timeoutMs: number;
+    nodeId: string | null;
+    lastProblem: string | null;
+  }) {
     const self = details.nodeId ? `node "${details.nodeId}"` : "this node";
     const names = details.missing.length > 0 ? details.missing.map((m) => `"${m}"`).join(", ") : "(unknown)";
     super(

@@ -6,7 +6,13 @@ export type { MigrateOptions, MigrateDrizzleOptions, MigratePrismaOptions, Migra
 export type { MigrationNodeOptions } from "./migration-node.js";
 export { runMigrationCommandOnPrimary } from "./command-guard.js";
 export type { MigrationCommandOptions, MigrationCommandOutcome } from "./command-guard.js";
-export { runCommand, signalExitCode, FORWARDED_SIGNALS, type CommandRunOptions, type CommandRunResult } from "./run-command.js";
+export {
+  runCommand,
+  signalExitCode,
+  FORWARDED_SIGNALS,
+  type CommandRunOptions,
+  type CommandRunResult,
+} from "./run-command.js";
 export { DEFAULT_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, type WaitOptions } from "./wait.js";
 export { detectMigrationTarget, type MigrationTarget } from "./targets.js";
 export { judgeMigrationRole, type MigrationRole } from "./node-role.js";
@@ -31,10 +37,4 @@ export {
   isMigrationTimeoutError,
   type MigrationErrorKind,
 } from "./errors.js";
-export {
-  LiteFSError,
-  NotPrimaryError,
-  SplitBrainError,
-  isNotPrimaryError,
-  isSplitBrainError,
-} from "../src/errors.js";
+export { LiteFSError, NotPrimaryError, SplitBrainError, isNotPrimaryError, isSplitBrainError } from "../src/errors.js";

@@ -3,7 +3,12 @@
 import { openGuardedDatabase } from "../src/driver/open.js";
 import { DEFAULT_BUSY_TIMEOUT_MS } from "../src/driver/guarded-database.js";
 import { judgeMigrationRole } from "./node-role.js";
-import { combinedSignal, withMigrationNode, type MigrationContext, type MigrationNodeOptions } from "./migration-node.js";
+import {
+  combinedSignal,
+  withMigrationNode,
+  type MigrationContext,
+  type MigrationNodeOptions,
+} from "./migration-node.js";
 import { checkReplicaDatabase } from "./replica-check.js";
 import { loadTarget, type LoadedTarget, type MigrationTarget } from "./targets.js";
 import { checkWaitOptions, waitForReplication, type WaitOptions } from "./wait.js";
@@ -50,7 +55,10 @@ function applyOnPrimary(context: MigrationContext, targets: readonly LoadedTarge
 }
 
 /** Runs `targets` under the node's judgement. Shared by both appliers. */
-export async function runMigrationTargets(options: MigrateOptions, targetList: readonly MigrationTarget[]): Promise<MigrationResult> {
+export async function runMigrationTargets(
+  options: MigrateOptions,
+  targetList: readonly MigrationTarget[],
+): Promise<MigrationResult> {
   // Read (and validate) the folders first: a broken folder fails the same way on every node.
   const targets = targetList.map(loadTarget);
   const signal = combinedSignal(options.signal, options.wait?.signal);
@@ -63,19 +71,30 @@ export async function runMigrationTargets(options: MigrateOptions, targetList: r
     const finish = (waitedMs: number | null): MigrationResult => {
       options.signal?.throwIfAborted();
       const applied = applyOnPrimary(context, targets, busyTimeoutMs);
-      log.info({ applied, waitedMs }, applied.length > 0 ? `applied ${applied.length} ${what}: ${applied.join(", ")}` : `${what}: up to date`);
+      log.info(
+        { applied, waitedMs },
+        applied.length > 0 ? `applied ${applied.length} ${what}: ${applied.join(", ")}` : `${what}: up to date`,
+      );
       return Object.freeze({ role: "primary", applied: Object.freeze(applied), waitedMs });
     };
     if (role.kind === "primary") return finish(null);
     if (wait === null) {
       if (role.kind === "no-primary") throw role.refusal;
-      log.info({ primary: role.primary }, `this node is a replica: not applying ${what}; the primary applies them and LiteFS replicates them`);
+      log.info(
+        { primary: role.primary },
+        `this node is a replica: not applying ${what}; the primary applies them and LiteFS replicates them`,
+      );
       return Object.freeze({ role: "replica", applied: Object.freeze([]), waitedMs: null });
     }
     log.info({ timeoutMs: wait.timeoutMs }, `this node is a replica: waiting for ${what} to replicate`);
-    const outcome = await waitForReplication(node, wait, () => checkReplicaDatabase(context.settings, node, targets, busyTimeoutMs));
+    const outcome = await waitForReplication(node, wait, () =>
+      checkReplicaDatabase(context.settings, node, targets, busyTimeoutMs),
+    );
     if (outcome.kind === "promoted") {
-      log.warn({ waitedMs: outcome.waitedMs }, "this node became primary while waiting: applying the migrations itself");
+      log.warn(
+        { waitedMs: outcome.waitedMs },
+        "this node became primary while waiting: applying the migrations itself",
+      );
       return finish(outcome.waitedMs);
     }
     log.info({ waitedMs: outcome.waitedMs }, `${what}: replicated`);
@@ -85,7 +104,12 @@ export async function runMigrationTargets(options: MigrateOptions, targetList: r
 
 /** Applies drizzle-kit migrations on the primary (same bookkeeping as drizzle-orm and drizzle-kit). */
 export async function migrateDrizzle(options: MigrateDrizzleOptions): Promise<MigrationResult> {
-  if (options === null || typeof options !== "object" || typeof options.migrationsFolder !== "string" || options.migrationsFolder === "") {
+  if (
+    options === null ||
+    typeof options !== "object" ||
+    typeof options.migrationsFolder !== "string" ||
+    options.migrationsFolder === ""
+  ) {
     throw new TypeError("migrateDrizzle: options.migrationsFolder (drizzle-kit's `out` folder) is required");
   }
   return runMigrationTargets(options, [
@@ -100,6 +124,7 @@ export async function migrateDrizzle(options: MigrateDrizzleOptions): Promise<Mi
 /** Applies Prisma migration folders on the primary (Prisma-compatible `_prisma_migrations`). */
 export async function migratePrisma(options: MigratePrismaOptions = {}): Promise<MigrationResult> {
   const folder = options.migrationsFolder ?? "prisma/migrations";
-  if (typeof folder !== "string" || folder === "") throw new TypeError("migratePrisma: options.migrationsFolder must be a non-empty path");
+  if (typeof folder !== "string" || folder === "")
+    throw new TypeError("migratePrisma: options.migrationsFolder must be a non-empty path");
   return runMigrationTargets(options, [{ kind: "prisma", folder }]);
 }

@@ -31,7 +31,10 @@ export function combinedSignal(...signals: (AbortSignal | undefined)[]): AbortSi
   return present.length <= 1 ? present[0] : AbortSignal.any(present);
 }
 
-export async function withMigrationNode<T>(options: MigrationNodeOptions, run: (context: MigrationContext) => Promise<T>): Promise<T> {
+export async function withMigrationNode<T>(
+  options: MigrationNodeOptions,
+  run: (context: MigrationContext) => Promise<T>,
+): Promise<T> {
   const settings = options.settings ?? options.node?.settings ?? loadSettings();
   const logger = options.logger ?? createDefaultLogger();
   const node = options.node ?? (await createNode(settings, { logger, readyTimeoutMs: options.readyTimeoutMs ?? 2000 }));

@@ -55,12 +55,19 @@ function checksumMismatch(migration: PrismaMigration, record: PrismaMigrationRec
 }
 
 /** Throws when the recorded history forbids applying anything (failed row, or a changed file). */
-export function assertPrismaHistoryUsable(migrations: readonly PrismaMigration[], records: readonly PrismaMigrationRecord[]): void {
+export function assertPrismaHistoryUsable(
+  migrations: readonly PrismaMigration[],
+  records: readonly PrismaMigrationRecord[],
+): void {
   const failed = records.find((r) => r.state === "failed");
   if (failed) throw blockedByFailed(failed);
   for (const migration of migrations) {
     for (const record of records) {
-      if (record.migrationName === migration.name && record.state === "applied" && !prismaChecksumMatches(migration.script, record.checksum)) {
+      if (
+        record.migrationName === migration.name &&
+        record.state === "applied" &&
+        !prismaChecksumMatches(migration.script, record.checksum)
+      ) {
         throw checksumMismatch(migration, record);
       }
     }
@@ -72,7 +79,10 @@ function isApplied(records: readonly PrismaMigrationRecord[], name: string): boo
 }
 
 /** Names of `migrations` without an applied row in `records` (a missing table: all of them). */
-export function unappliedPrismaMigrations(migrations: readonly PrismaMigration[], records: readonly PrismaMigrationRecord[] | null): string[] {
+export function unappliedPrismaMigrations(
+  migrations: readonly PrismaMigration[],
+  records: readonly PrismaMigrationRecord[] | null,
+): string[] {
   return migrations.filter((m) => !isApplied(records ?? [], m.name)).map((m) => m.name);
 }
 
@@ -145,7 +155,13 @@ function applyOne(
   }
 }
 
-function recordFailure(db: BetterSqlite3.Database, migration: PrismaMigration, error: unknown, startedAt: number, newId: () => string): MigrationError {
+function recordFailure(
+  db: BetterSqlite3.Database,
+  migration: PrismaMigration,
+  error: unknown,
+  startedAt: number,
+  newId: () => string,
+): MigrationError {
   const message = error instanceof Error ? error.message : String(error);
   const failure = new MigrationError(
     "failed",

@@ -65,13 +65,18 @@ function stateOf(row: Row): PrismaRecordState {
 }
 
 export function prismaTableExists(db: BetterSqlite3.Database): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(PRISMA_MIGRATIONS_TABLE) !== undefined;
+  return (
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(PRISMA_MIGRATIONS_TABLE) !==
+    undefined
+  );
 }
 
 /** Tables Prisma would count as "the schema is not empty" (everything but SQLite's own). */
 export function userTables(db: BetterSqlite3.Database): string[] {
   const rows = db
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ? ORDER BY name")
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ? ORDER BY name",
+    )
     .all(PRISMA_MIGRATIONS_TABLE) as { name: string }[];
   return rows.map((r) => r.name);
 }

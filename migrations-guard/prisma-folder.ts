@@ -37,7 +37,12 @@ export function prismaChecksumMatches(script: string, recorded: string): boolean
 }
 
 function invalid(folder: string, message: string, cause?: unknown): MigrationError {
-  return new MigrationError("invalid-folder", null, `Prisma migrations folder ${folder}: ${message}`, cause ? { cause } : undefined);
+  return new MigrationError(
+    "invalid-folder",
+    null,
+    `Prisma migrations folder ${folder}: ${message}`,
+    cause ? { cause } : undefined,
+  );
 }
 
 // `provider = "sqlite"` in migration_lock.toml; anything else was generated for another database.

@@ -17,7 +17,10 @@ function message(error: unknown): string {
 // reasons to look again, not failures; anything else is a bug and ends the wait.
 function isTransient(error: unknown): boolean {
   if (error instanceof LiteFSError) return !isMigrationError(error);
-  return typeof (error as { code?: unknown }).code === "string" && String((error as { code: string }).code).startsWith("SQLITE_");
+  return (
+    typeof (error as { code?: unknown }).code === "string" &&
+    String((error as { code: string }).code).startsWith("SQLITE_")
+  );
 }
 
 export function checkReplicaDatabase(

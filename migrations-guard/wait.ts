@@ -29,7 +29,8 @@ export interface CheckedWaitOptions {
 }
 
 export function checkWaitOptions(wait: WaitOptions): CheckedWaitOptions {
-  if (wait === null || typeof wait !== "object") throw new TypeError("wait must be an object like { timeoutMs: 60000 }");
+  if (wait === null || typeof wait !== "object")
+    throw new TypeError("wait must be an object like { timeoutMs: 60000 }");
   const { timeoutMs, pollIntervalMs = DEFAULT_POLL_INTERVAL_MS, signal } = wait;
   if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
     throw new TypeError(`wait.timeoutMs must be a number of ms from 1 to ${MAX_TIMEOUT_MS}, got ${String(timeoutMs)}`);
@@ -44,7 +45,8 @@ export function checkWaitOptions(wait: WaitOptions): CheckedWaitOptions {
       `wait.pollIntervalMs must be from ${MIN_POLL_INTERVAL_MS} to ${MAX_POLL_INTERVAL_MS} ms, got ${String(pollIntervalMs)}`,
     );
   }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("wait.signal must be an AbortSignal");
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw new TypeError("wait.signal must be an AbortSignal");
   return { timeoutMs, pollIntervalMs, signal: signal ?? null };
 }
 
@@ -63,7 +65,11 @@ export type WaitOutcome =
  * SplitBrainError as soon as the node is in split brain, MigrationTimeoutError at the timeout,
  * `signal.reason` when aborted; errors of `check()` end the wait too.
  */
-export async function waitForReplication(node: LiteFSNode, wait: CheckedWaitOptions, check: () => ReplicaCheck): Promise<WaitOutcome> {
+export async function waitForReplication(
+  node: LiteFSNode,
+  wait: CheckedWaitOptions,
+  check: () => ReplicaCheck,
+): Promise<WaitOutcome> {
   const started = Date.now();
   const deadline = started + wait.timeoutMs;
   const database = node.settings.databaseName;

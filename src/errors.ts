@@ -49,7 +49,12 @@ export class NotPrimaryError extends LiteFSError {
   }
 }
 
-function notPrimaryMessage(d: { nodeId: string | null; primary: string | null; reason: NotPrimaryReason; detail?: string }): string {
+function notPrimaryMessage(d: {
+  nodeId: string | null;
+  primary: string | null;
+  reason: NotPrimaryReason;
+  detail?: string;
+}): string {
   const self = d.nodeId ? `node "${d.nodeId}"` : "this node";
   const where = d.primary ? `; the primary is "${d.primary}"` : "; no primary is known";
   const head: Record<NotPrimaryReason, string> = {
@@ -69,7 +74,10 @@ export class SplitBrainError extends LiteFSError {
   /** What disagrees, in words (e.g. "LiteFS says primary but primaryHostname is node-a"). */
   readonly reason: string;
 
-  constructor(details: { nodeId: string | null; primary: string | null; reason: string }, options?: { cause?: unknown }) {
+  constructor(
+    details: { nodeId: string | null; primary: string | null; reason: string },
+    options?: { cause?: unknown },
+  ) {
     const self = details.nodeId ? `node "${details.nodeId}"` : "this node";
     super(
       "LITEFS_SPLIT_BRAIN",

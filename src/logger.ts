@@ -15,7 +15,11 @@ export function createDefaultLogger(env: NodeJS.ProcessEnv = process.env): Logge
   const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
   if (!levels.includes(level)) {
     throw new ConfigError([
-      { setting: "logLevel", env: "LITEFS_LOG_LEVEL", message: `unknown log level "${level}"; use one of ${levels.join(", ")}` },
+      {
+        setting: "logLevel",
+        env: "LITEFS_LOG_LEVEL",
+        message: `unknown log level "${level}"; use one of ${levels.join(", ")}`,
+      },
     ]);
   }
   const logger = pino({ name: "litefs-node", level }, pino.destination({ dest: 2, sync: true }));

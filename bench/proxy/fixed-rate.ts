@@ -26,7 +26,10 @@ export async function fixedRate(url: string, options: FixedRateOptions): Promise
   let errors = 0;
   let sent = 0;
   let settled = 0;
-  const headers: http.OutgoingHttpHeaders = options.body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(options.body) };
+  const headers: http.OutgoingHttpHeaders =
+    options.body === undefined
+      ? {}
+      : { "content-type": "application/json", "content-length": Buffer.byteLength(options.body) };
   const started = performance.now();
 
   return new Promise((resolve) => {

@@ -21,7 +21,8 @@ import { measureRywWait } from "./ryw-wait.js";
 
 const num = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${process.env[name]}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${name} must be a positive number, got ${process.env[name]}`);
   return value;
 };
 const RATE = num("PROXY_BENCH_RATE", 1000);
@@ -33,7 +34,8 @@ const RYW_ROUNDS = num("PROXY_BENCH_RYW_ROUNDS", 200);
 const WRITE_BODY = JSON.stringify({ title: "hello", body: "x".repeat(200) });
 
 type Kind = "read" | "write";
-const request = (kind: Kind): { method: "GET" | "POST"; body?: string } => (kind === "read" ? { method: "GET" } : { method: "POST", body: WRITE_BODY });
+const request = (kind: Kind): { method: "GET" | "POST"; body?: string } =>
+  kind === "read" ? { method: "GET" } : { method: "POST", body: WRITE_BODY };
 
 interface RateRow {
   p50: number[];
@@ -46,15 +48,22 @@ interface RateRow {
 
 /** user + system CPU time of a process so far, in ms (from /proc; clock ticks of 10 ms). */
 function cpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8")
+    .replace(/^.*\) /, "")
+    .split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-async function fixedRateRounds(targets: Record<"direct" | "proxy", string>, kind: Kind, proxyPid: number): Promise<Record<"direct" | "proxy", RateRow>> {
+async function fixedRateRounds(
+  targets: Record<"direct" | "proxy", string>,
+  kind: Kind,
+  proxyPid: number,
+): Promise<Record<"direct" | "proxy", RateRow>> {
   const empty = (): RateRow => ({ p50: [], p99: [], errors: 0, achieved: [], cpuUs: [] });
   const rows = { direct: empty(), proxy: empty() };
   // Warm-up: connections, JIT, the proxy's agents.
-  for (const side of ["direct", "proxy"] as const) await fixedRate(`${targets[side]}/items`, { ...request(kind), rate: RATE, durationMs: 1000 });
+  for (const side of ["direct", "proxy"] as const)
+    await fixedRate(`${targets[side]}/items`, { ...request(kind), rate: RATE, durationMs: 1000 });
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? (["direct", "proxy"] as const) : (["proxy", "direct"] as const);
     for (const side of order) {
@@ -107,12 +116,19 @@ async function main(): Promise<void> {
     const events = await startEventsServer({ fixture: "replica" });
     cleanups.push(() => events.close());
     // The replica's local app and the primary's app are the same process: reads and forwarded writes hit the same server.
-    const proxy = startCli(["proxy", "--listen", "127.0.0.1:0"], replicaProxyEnv(mount.path, events.port, appUrl, appUrl), 30 * 60_000);
+    const proxy = startCli(
+      ["proxy", "--listen", "127.0.0.1:0"],
+      replicaProxyEnv(mount.path, events.port, appUrl, appUrl),
+      30 * 60_000,
+    );
     cleanups.push(() => proxy.kill());
     const proxyUrl = await waitForUrl(proxy, /listening on (http:\/\/\S+) -> app .* is replica/);
     const targets = { direct: appUrl, proxy: proxyUrl };
 
-    const lines: string[] = ["| path | direct p50 / p99 (ms) | through the proxy p50 / p99 (ms) | added p50 / p99 (ms) | max rate direct / proxy (req/s) | proxy CPU per request (µs) |", "|---|---|---|---|---|---|"];
+    const lines: string[] = [
+      "| path | direct p50 / p99 (ms) | through the proxy p50 / p99 (ms) | added p50 / p99 (ms) | max rate direct / proxy (req/s) | proxy CPU per request (µs) |",
+      "|---|---|---|---|---|---|",
+    ];
     for (const kind of ["read", "write"] as const) {
       console.log(`  ${kind}s at ${RATE} req/s ...`);
       const rows = await fixedRateRounds(targets, kind, proxy.child.pid ?? 0);
@@ -129,14 +145,20 @@ async function main(): Promise<void> {
       lines.push(
         `| ${label} | ${ms(d50)} / ${ms(d99)} | ${ms(p50)} / ${ms(p99)} | ${ms(p50 - d50)} / ${ms(p99 - d99)} | ${direct.rps.toFixed(0)} / ${through.rps.toFixed(0)} | ${median(rows.proxy.cpuUs).toFixed(0)} |`,
       );
-      console.log(`    per round p99 direct ${rows.direct.p99.map(ms).join(", ")}; proxy ${rows.proxy.p99.map(ms).join(", ")}; lowest achieved rate ${achieved.toFixed(0)} req/s; errors ${errors}`);
+      console.log(
+        `    per round p99 direct ${rows.direct.p99.map(ms).join(", ")}; proxy ${rows.proxy.p99.map(ms).join(", ")}; lowest achieved rate ${achieved.toFixed(0)} req/s; errors ${errors}`,
+      );
     }
     console.log("  read-your-writes wait ...");
     const ryw = await measureRywWait(RYW_ROUNDS);
     lines.push("");
     lines.push("| read-your-writes wait, from the `tx` event | p50 (ms) | p99 (ms) | max (ms) |", "|---|---|---|---|");
-    lines.push(`| waitForTxid() resolves | ${ms(percentile(ryw.apiMs, 0.5))} | ${ms(percentile(ryw.apiMs, 0.99))} | ${ms(Math.max(...ryw.apiMs))} |`);
-    lines.push(`| waiting read reaches the app through the proxy | ${ms(percentile(ryw.proxiedMs, 0.5))} | ${ms(percentile(ryw.proxiedMs, 0.99))} | ${ms(Math.max(...ryw.proxiedMs))} |`);
+    lines.push(
+      `| waitForTxid() resolves | ${ms(percentile(ryw.apiMs, 0.5))} | ${ms(percentile(ryw.apiMs, 0.99))} | ${ms(Math.max(...ryw.apiMs))} |`,
+    );
+    lines.push(
+      `| waiting read reaches the app through the proxy | ${ms(percentile(ryw.proxiedMs, 0.5))} | ${ms(percentile(ryw.proxiedMs, 0.99))} | ${ms(Math.max(...ryw.proxiedMs))} |`,
+    );
     console.log(`\nat end: ${loadDescription()}\n`);
     console.log(lines.join("\n"));
   } finally {

@@ -27,7 +27,15 @@ export async function measureRywWait(rounds: number): Promise<RywWaitResult> {
   const mount = createTempMount({ role: "replica", primary: "node-a" });
   const events = await startEventsServer({ fixture: "replica" });
   const settings = loadSettings(
-    { enabled: true, mountPath: mount.path, dataPath: `${mount.path}-data`, databaseName: DB, nodeId: "node-b", primaryHostname: "node-a", httpAddr: `127.0.0.1:${events.port}` },
+    {
+      enabled: true,
+      mountPath: mount.path,
+      dataPath: `${mount.path}-data`,
+      databaseName: DB,
+      nodeId: "node-b",
+      primaryHostname: "node-a",
+      httpAddr: `127.0.0.1:${events.port}`,
+    },
     {},
   );
   const node = await createNode(settings, { readyTimeoutMs: 3000 });
@@ -40,7 +48,14 @@ export async function measureRywWait(rounds: number): Promise<RywWaitResult> {
   await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
   const proxy = createForwardingProxy({
     node,
-    settings: loadForwardSettings({ listen: "127.0.0.1:0", upstream: `http://127.0.0.1:${(app.address() as AddressInfo).port}`, target: "http://{host}:8080" }, {}),
+    settings: loadForwardSettings(
+      {
+        listen: "127.0.0.1:0",
+        upstream: `http://127.0.0.1:${(app.address() as AddressInfo).port}`,
+        target: "http://{host}:8080",
+      },
+      {},
+    ),
     db: DB,
   });
   const { url } = await proxy.listen();
@@ -60,7 +75,9 @@ export async function measureRywWait(rounds: number): Promise<RywWaitResult> {
         http
           .get(`${url}/r`, { agent, headers: { "litefs-txid": hex(target) } }, (res) => {
             res.resume();
-            res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`read answered ${res.statusCode}`))));
+            res.on("end", () =>
+              res.statusCode === 200 ? resolve() : reject(new Error(`read answered ${res.statusCode}`)),
+            );
           })
           .on("error", reject);
       });
@@ -72,7 +89,17 @@ export async function measureRywWait(rounds: number): Promise<RywWaitResult> {
       // Let the read reach the proxy and start waiting.
       await new Promise((r) => setTimeout(r, 15));
       mount.setPosition(target);
-      await events.sendEvent({ type: "tx", db: DB, data: { txID: hex(target), postApplyChecksum: "a2fc350afcb62d33", pageSize: 4096, commit: 2, timestamp: new Date().toISOString() } });
+      await events.sendEvent({
+        type: "tx",
+        db: DB,
+        data: {
+          txID: hex(target),
+          postApplyChecksum: "a2fc350afcb62d33",
+          pageSize: 4096,
+          commit: 2,
+          timestamp: new Date().toISOString(),
+        },
+      });
       const appAt = await appArrival;
       await Promise.all([api, read]);
       apiMs.push(apiAt - txAt);

@@ -29,7 +29,12 @@ export function parseCommandArgs<O extends Options>(
   options: O,
   help: string,
   passthrough = false,
-): { values: ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>>["values"]; rest: string[] } | number {
+):
+  | {
+      values: ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>>["values"];
+      rest: string[];
+    }
+  | number {
   const dash = passthrough ? argv.indexOf("--") : -1;
   const own = dash === -1 ? argv : argv.slice(0, dash);
   const rest = dash === -1 ? [] : argv.slice(dash + 1);

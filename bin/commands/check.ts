@@ -28,7 +28,9 @@ function checkDevMode(settings: LiteFSSettings): Finding[] {
     accessSync(parent, constants.W_OK);
     return [{ ok: true, what: `dev mode: database ${settings.devDatabasePath} (directory writable)` }];
   } catch {
-    return [{ ok: false, what: `dev mode: cannot write ${parent} for LITEFS_DEV_DATABASE ${settings.devDatabasePath}` }];
+    return [
+      { ok: false, what: `dev mode: cannot write ${parent} for LITEFS_DEV_DATABASE ${settings.devDatabasePath}` },
+    ];
   }
 }
 
@@ -70,7 +72,8 @@ export async function checkCommand(argv: string[]): Promise<number> {
     if (mount.every((f) => f.ok)) {
       const node = await createNode(settings, { readyTimeoutMs: 2000 });
       try {
-        if (node.splitBrain) findings.push({ ok: false, what: "split brain: LiteFS and the election disagree about the primary" });
+        if (node.splitBrain)
+          findings.push({ ok: false, what: "split brain: LiteFS and the election disagree about the primary" });
         else if (node.primary === null) findings.push({ ok: false, what: "no primary is known to this node" });
         else findings.push({ ok: true, what: `role ${node.role}, primary ${node.primary}` });
         // Without /events the write gate reads LiteFS's mount files (about 0.4 ms through FUSE,

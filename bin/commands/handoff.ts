@@ -32,22 +32,38 @@ export interface SettingsHandoffOptions {
 }
 
 /** Handoff for a node described by its settings (raft mode): targets from the member directory. */
-export async function handoffFromSettings(settings: LiteFSSettings, options: SettingsHandoffOptions = {}): Promise<HandoffResult> {
+export async function handoffFromSettings(
+  settings: LiteFSSettings,
+  options: SettingsHandoffOptions = {},
+): Promise<HandoffResult> {
   if (!settings.enabled || settings.leaderElection !== "raft" || settings.raft === null) {
-    throw new ConfigError([{ setting: "leaderElection", env: "LITEFS_LEADER_ELECTION", message: "handoff needs raft mode (a static LiteFS lease cannot move)" }]);
+    throw new ConfigError([
+      {
+        setting: "leaderElection",
+        env: "LITEFS_LEADER_ELECTION",
+        message: "handoff needs raft mode (a static LiteFS lease cannot move)",
+      },
+    ]);
   }
   const leaseUrl = `http://127.0.0.1:${settings.raft.leasePort}`;
   const members = [settings.raft.selfAddr, ...settings.raft.peers];
-  const { entries, problems } = await readDirectory(leaseUrl, existingLeaseToken(settings.raft)?.token ?? null, members);
+  const { entries, problems } = await readDirectory(
+    leaseUrl,
+    existingLeaseToken(settings.raft)?.token ?? null,
+    members,
+  );
   let targets: HandoffTarget[] = entries.filter((e) => e.node !== settings.nodeId);
   if (options.to) {
     targets = targets.filter((t) => t.node === options.to);
     if (targets.length === 0) {
       const known = entries.map((e) => e.node).join(", ") || "none";
-      throw new Error(`"${options.to}" is not a registered member (registered: ${known}${problems.length ? `; ${problems.join("; ")}` : ""})`);
+      throw new Error(
+        `"${options.to}" is not a registered member (registered: ${known}${problems.length ? `; ${problems.join("; ")}` : ""})`,
+      );
     }
   }
-  if (targets.length === 0) throw new Error(`no other member is registered${problems.length ? `: ${problems.join("; ")}` : ""}`);
+  if (targets.length === 0)
+    throw new Error(`no other member is registered${problems.length ? `: ${problems.join("; ")}` : ""}`);
   return handoff({
     mountPath: settings.mountPath,
     databaseName: settings.databaseName,
@@ -59,7 +75,11 @@ export async function handoffFromSettings(settings: LiteFSSettings, options: Set
 }
 
 export async function handoffCommand(argv: string[]): Promise<number> {
-  const parsed = parseCommandArgs(argv, { to: { type: "string" }, timeout: { type: "string" }, json: { type: "boolean" } }, HELP);
+  const parsed = parseCommandArgs(
+    argv,
+    { to: { type: "string" }, timeout: { type: "string" }, json: { type: "boolean" } },
+    HELP,
+  );
   if (typeof parsed === "number") return parsed;
   const timeout = durationArgMs("--timeout", parsed.values.timeout ?? "10s");
   if (typeof timeout === "string") return usageError(HELP, timeout);
@@ -71,7 +91,11 @@ export async function handoffCommand(argv: string[]): Promise<number> {
     throw e;
   }
   try {
-    const result = await handoffFromSettings(settings, { to: parsed.values.to ?? null, catchUpTimeoutMs: timeout, logger: createDefaultLogger() });
+    const result = await handoffFromSettings(settings, {
+      to: parsed.values.to ?? null,
+      catchUpTimeoutMs: timeout,
+      logger: createDefaultLogger(),
+    });
     process.stdout.write(
       parsed.values.json
         ? `${JSON.stringify(result)}\n`

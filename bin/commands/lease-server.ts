@@ -29,16 +29,21 @@ Options:
   --min-ttl DURATION   refuse sessions with a shorter TTL (default 5s; lower only for tests)
 `;
 
-export function leaseOverridesFromArgs(values: { "http-port"?: string; "min-ttl"?: string }): LeaseServiceOverrides | string {
+export function leaseOverridesFromArgs(values: {
+  "http-port"?: string;
+  "min-ttl"?: string;
+}): LeaseServiceOverrides | string {
   const overrides: { -readonly [K in keyof LeaseServiceOverrides]: LeaseServiceOverrides[K] } = {};
   if (values["http-port"] !== undefined) {
     const port = Number(values["http-port"]);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) return `--http-port must be a port number, got ${JSON.stringify(values["http-port"])}`;
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      return `--http-port must be a port number, got ${JSON.stringify(values["http-port"])}`;
     overrides.httpPort = port;
   }
   if (values["min-ttl"] !== undefined) {
     const ms = goDurationToMs(values["min-ttl"]);
-    if (ms === null || ms < ABSOLUTE_MIN_TTL_MS) return `--min-ttl must be a Go duration of at least ${ABSOLUTE_MIN_TTL_MS / 1000}s such as "5s", got ${JSON.stringify(values["min-ttl"])}`;
+    if (ms === null || ms < ABSOLUTE_MIN_TTL_MS)
+      return `--min-ttl must be a Go duration of at least ${ABSOLUTE_MIN_TTL_MS / 1000}s such as "5s", got ${JSON.stringify(values["min-ttl"])}`;
     overrides.minTtlMs = ms;
   }
   return overrides;
@@ -57,7 +62,9 @@ export async function leaseServerCommand(argv: string[]): Promise<number> {
     throw e;
   }
   if (!settings.enabled || settings.leaderElection !== "raft") {
-    return fail(`lease-server needs LITEFS_LEADER_ELECTION=raft (and LiteFS enabled); got ${settings.enabled ? `"${settings.leaderElection}"` : "dev mode"}`);
+    return fail(
+      `lease-server needs LITEFS_LEADER_ELECTION=raft (and LiteFS enabled); got ${settings.enabled ? `"${settings.leaderElection}"` : "dev mode"}`,
+    );
   }
   const logger = createDefaultLogger();
   const stop = waitForStopSignal();
@@ -69,7 +76,16 @@ export async function leaseServerCommand(argv: string[]): Promise<number> {
     throw e;
   }
   // The token's file, never the token.
-  process.stdout.write(JSON.stringify({ ready: true, httpPort: service.httpPort, raftPort: service.raftPort, forwardAddr: service.forwardAddr, statePath: service.statePath, tokenPath: service.tokenPath }) + "\n");
+  process.stdout.write(
+    JSON.stringify({
+      ready: true,
+      httpPort: service.httpPort,
+      raftPort: service.raftPort,
+      forwardAddr: service.forwardAddr,
+      statePath: service.statePath,
+      tokenPath: service.tokenPath,
+    }) + "\n",
+  );
   const outcome = await Promise.race([stop.then((s) => ({ signal: s })), service.failed.then((e) => ({ error: e }))]);
   await service.close();
   if ("error" in outcome) return fail(`the Raft node stopped: ${outcome.error.message}`);

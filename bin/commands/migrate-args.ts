@@ -17,7 +17,10 @@ export interface MigrateArgs {
   readonly mode: MigrateMode;
 }
 
-export type ParsedMigrateArgs = { readonly kind: "help" } | { readonly kind: "args"; readonly args: MigrateArgs } | { readonly kind: "usage"; readonly message: string };
+export type ParsedMigrateArgs =
+  | { readonly kind: "help" }
+  | { readonly kind: "args"; readonly args: MigrateArgs }
+  | { readonly kind: "usage"; readonly message: string };
 
 const VALUE_OPTIONS = new Set(["--drizzle", "--prisma", "--table", "--migrations"]);
 
@@ -50,18 +53,23 @@ export function parseMigrateArgs(argv: readonly string[]): ParsedMigrateArgs {
       // --wait takes its value optionally: "--wait=5m", "--wait 300" and "--wait 5m" all work; a
       // next argument that is not a duration is not its value ("--wait --drizzle DIR").
       const next = options[i + 1];
-      const value = inline ?? (next !== undefined && !next.startsWith("-") && typeof parseWait(next) === "number" ? options[++i] : undefined);
+      const value =
+        inline ??
+        (next !== undefined && !next.startsWith("-") && typeof parseWait(next) === "number" ? options[++i] : undefined);
       const parsed = parseWait(value);
       if (typeof parsed === "string") return usage(parsed);
       waitSeconds = parsed;
     } else if (VALUE_OPTIONS.has(name)) {
       const value = inline ?? options[++i];
-      if (value === undefined || value === "" || (inline === undefined && value.startsWith("--"))) return usage(`${name} needs a value`);
+      if (value === undefined || value === "" || (inline === undefined && value.startsWith("--")))
+        return usage(`${name} needs a value`);
       values[name]?.push(value);
     } else if (arg.startsWith("-")) {
       return usage(`unknown option "${arg}"`);
     } else {
-      return usage(`unexpected argument "${arg}": put the migration command after "--" (litefs-node migrate -- ${arg} ...)`);
+      return usage(
+        `unexpected argument "${arg}": put the migration command after "--" (litefs-node migrate -- ${arg} ...)`,
+      );
     }
   }
   for (const name of ["--drizzle", "--prisma", "--table"]) {
@@ -75,7 +83,8 @@ export function parseMigrateArgs(argv: readonly string[]): ParsedMigrateArgs {
   if (modes === 0) return usage('say what to run: a command after "--", or --drizzle DIR, or --prisma DIR');
   if (modes > 1) return usage('use one of: a command after "--", --drizzle DIR, --prisma DIR');
   if (table !== null && drizzle === undefined) return usage("--table goes with --drizzle only");
-  if (migrations.length > 0 && command === null) return usage('--migrations goes with a command after "--" only (--drizzle/--prisma name their folder)');
+  if (migrations.length > 0 && command === null)
+    return usage('--migrations goes with a command after "--" only (--drizzle/--prisma name their folder)');
 
   let mode: MigrateMode;
   if (drizzle !== undefined) mode = { kind: "drizzle", folder: drizzle, table };

@@ -98,7 +98,9 @@ function describeResult(kind: "drizzle" | "prisma", result: MigrationResult): st
 async function run(args: MigrateArgs, signal: AbortSignal): Promise<number> {
   // One line per event: this command says what happened (say/complain); the library's info log
   // of the same event would be a second line. Warnings still show; LITEFS_LOG_LEVEL overrides.
-  const logger = process.env["LITEFS_LOG_LEVEL"] ? createDefaultLogger() : createDefaultLogger().child({}, { level: "warn" });
+  const logger = process.env["LITEFS_LOG_LEVEL"]
+    ? createDefaultLogger()
+    : createDefaultLogger().child({}, { level: "warn" });
   const wait = args.waitSeconds === null ? undefined : { timeoutMs: Math.round(args.waitSeconds * 1000) };
   const { mode } = args;
   if (mode.kind === "drizzle") {
@@ -128,7 +130,12 @@ async function run(args: MigrateArgs, signal: AbortSignal): Promise<number> {
     }
   }
   const commandText = mode.command.join(" ");
-  const outcome = await runMigrationCommandOnPrimary({ command: mode.command, ...(wait ? { wait: { ...wait, targets } } : {}), signal, logger });
+  const outcome = await runMigrationCommandOnPrimary({
+    command: mode.command,
+    ...(wait ? { wait: { ...wait, targets } } : {}),
+    signal,
+    logger,
+  });
   switch (outcome.kind) {
     case "skipped":
       say(

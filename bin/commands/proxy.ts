@@ -79,7 +79,9 @@ export async function proxyCommand(argv: string[]): Promise<number> {
   // Raft mode: one view of the lease service's published state both gates the node and feeds the
   // raft metrics and health fields.
   const raft =
-    settings.enabled && settings.leaderElection === "raft" ? raftLeaseElection({ statePath: leaseStatePath(settings.mountPath) }) : null;
+    settings.enabled && settings.leaderElection === "raft"
+      ? raftLeaseElection({ statePath: leaseStatePath(settings.mountPath) })
+      : null;
   const node = openNode(settings, { logger, ...(raft ? { election: raft } : {}) });
   const metrics = defaultMetrics();
   const detachNode = metrics.observeNode(node, { db });
@@ -97,7 +99,16 @@ export async function proxyCommand(argv: string[]): Promise<number> {
     if (fromEvents === null) return fromPos;
     return fromPos !== null && fromPos > fromEvents ? fromPos : fromEvents;
   };
-  const proxy = createForwardingProxy({ node, settings: forward, db, nodeId: settings.nodeId, metrics, health: raft ? { raft } : true, currentTxid, logger });
+  const proxy = createForwardingProxy({
+    node,
+    settings: forward,
+    db,
+    nodeId: settings.nodeId,
+    metrics,
+    health: raft ? { raft } : true,
+    currentTxid,
+    logger,
+  });
 
   const stopped = waitForStopSignal();
   let bound;
@@ -106,7 +117,9 @@ export async function proxyCommand(argv: string[]): Promise<number> {
   } catch (error) {
     detach();
     await node.close();
-    return fail(`cannot listen on ${forward.listen} (LITEFS_FORWARD_LISTEN): ${error instanceof Error ? error.message : String(error)}`);
+    return fail(
+      `cannot listen on ${forward.listen} (LITEFS_FORWARD_LISTEN): ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   await node.ready;
   process.stdout.write(

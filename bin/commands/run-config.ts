@@ -4,7 +4,12 @@
 // file litefs-node generated itself.
 
 import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
-import { litefsConfigDocument, isGeneratedLitefsConfig, serializeLitefsConfig, type LiteFSSettings } from "../../src/config/index.js";
+import {
+  litefsConfigDocument,
+  isGeneratedLitefsConfig,
+  serializeLitefsConfig,
+  type LiteFSSettings,
+} from "../../src/config/index.js";
 
 /** Quotes argv for LiteFS's exec string (it splits it shell-style, with shellwords). */
 export function shellJoin(argv: readonly string[]): string {
@@ -26,10 +31,7 @@ export function runConfigText(settings: LiteFSSettings, options: RunConfigOption
     // LiteFS runs every entry but the last to completion, in order, once this node is primary or
     // connected to one; a failing entry stops LiteFS. if-candidate: nodes that can never be
     // primary skip it (static replicas); `litefs-node migrate` skips replicas itself anyway.
-    doc.exec = [
-      { cmd: options.migrate, "if-candidate": true },
-      { cmd: doc.exec },
-    ];
+    doc.exec = [{ cmd: options.migrate, "if-candidate": true }, { cmd: doc.exec }];
   }
   return serializeLitefsConfig(doc);
 }

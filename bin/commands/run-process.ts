@@ -30,7 +30,15 @@ export interface LitefsProcess {
 export function exitCodeOf(exit: LitefsExit): number {
   if (exit.spawnError) return 127;
   if (exit.code !== null) return exit.code;
-  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15 };
+  const numbers: Partial<Record<NodeJS.Signals, number>> = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGQUIT: 3,
+    SIGABRT: 6,
+    SIGKILL: 9,
+    SIGSEGV: 11,
+    SIGTERM: 15,
+  };
   return 128 + (exit.signal ? (numbers[exit.signal] ?? 15) : 15);
 }
 

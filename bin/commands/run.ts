@@ -62,7 +62,9 @@ const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "
 export function findLitefsBinary(env: NodeJS.ProcessEnv = process.env): { path: string } | { problem: string } {
   const explicit = env["LITEFS_BIN"];
   if (explicit) {
-    return isExecutableFile(explicit) ? { path: explicit } : { problem: `LITEFS_BIN is "${explicit}", which is not an executable file` };
+    return isExecutableFile(explicit)
+      ? { path: explicit }
+      : { problem: `LITEFS_BIN is "${explicit}", which is not an executable file` };
   }
   const onPath = findOnPath(["litefs"], env);
   if (onPath) return { path: onPath };
@@ -108,7 +110,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (e instanceof ConfigError) return fail(e.message);
     throw e;
   }
-  if (!settings.enabled) return fail("run needs LiteFS enabled (LITEFS_ENABLED is false: dev mode runs the app directly, without LiteFS)");
+  if (!settings.enabled)
+    return fail("run needs LiteFS enabled (LITEFS_ENABLED is false: dev mode runs the app directly, without LiteFS)");
   if (migrate !== null && settings.exec === null) {
     return usageError(HELP, '--migrate runs before the app: give the app command after "--" (or LITEFS_EXEC)');
   }
@@ -133,9 +136,15 @@ export async function runCommand(argv: string[]): Promise<number> {
   const mount = clearStaleMount(settings.mountPath);
   if (mount.kind === "failed") return fail(mount.message);
   if (mount.kind === "live") {
-    return fail(`${settings.mountPath} is already a live FUSE mount: is another \`litefs mount\` running for this node? Stop it first`);
+    return fail(
+      `${settings.mountPath} is already a live FUSE mount: is another \`litefs mount\` running for this node? Stop it first`,
+    );
   }
-  if (mount.kind === "cleared") log.warn({ command: mount.command, code: mount.code }, `cleared the dead FUSE mount at ${settings.mountPath} a LiteFS that died left behind`);
+  if (mount.kind === "cleared")
+    log.warn(
+      { command: mount.command, code: mount.code },
+      `cleared the dead FUSE mount at ${settings.mountPath} a LiteFS that died left behind`,
+    );
 
   // Signals that arrive before LiteFS runs stop the start-up instead.
   const abort = new AbortController();
@@ -148,13 +157,23 @@ export async function runCommand(argv: string[]): Promise<number> {
   let lease: RunningLeaseService | null = null;
   if (settings.leaderElection === "raft") {
     try {
-      lease = await startLeaseService(settings, { ...overrides, ...(token === null ? {} : { token }), logger: createDefaultLogger() });
-      log.info({ members: [settings.raft!.selfAddr, ...settings.raft!.peers] }, "lease service started; waiting to join the Raft group");
+      lease = await startLeaseService(settings, {
+        ...overrides,
+        ...(token === null ? {} : { token }),
+        logger: createDefaultLogger(),
+      });
+      log.info(
+        { members: [settings.raft!.selfAddr, ...settings.raft!.peers] },
+        "lease service started; waiting to join the Raft group",
+      );
       await lease.waitUntilJoined(joinTimeoutMs === 0 ? Number.MAX_SAFE_INTEGER : joinTimeoutMs, abort.signal);
       log.info("joined the Raft group");
       // So that a handoff on another node can find this node's LiteFS API.
-      await registerMember(`http://127.0.0.1:${lease.httpPort}`, token, settings.raft!.selfAddr, { node: settings.nodeId!, apiUrl: settings.advertiseUrl! }).catch(
-        (e: unknown) => log.warn({ err: e }, "could not register in the member directory: handoffs to this node need it"),
+      await registerMember(`http://127.0.0.1:${lease.httpPort}`, token, settings.raft!.selfAddr, {
+        node: settings.nodeId!,
+        apiUrl: settings.advertiseUrl!,
+      }).catch((e: unknown) =>
+        log.warn({ err: e }, "could not register in the member directory: handoffs to this node need it"),
       );
     } catch (e) {
       detachEarly();
@@ -225,7 +244,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   // (on a dead mount): stop it so nothing is left behind.
   const leftovers = await litefs.stopLeftovers(stopGraceMs);
   if (leftovers.termed) {
-    log.warn({ killed: leftovers.killed, graceMs: stopGraceMs }, leftovers.killed ? "the app outlived LiteFS and ignored SIGTERM: killed it" : "the app outlived LiteFS: stopped it with SIGTERM");
+    log.warn(
+      { killed: leftovers.killed, graceMs: stopGraceMs },
+      leftovers.killed
+        ? "the app outlived LiteFS and ignored SIGTERM: killed it"
+        : "the app outlived LiteFS: stopped it with SIGTERM",
+    );
   }
   // After LiteFS: it releases its lease through the service on a clean exit.
   await lease?.close();

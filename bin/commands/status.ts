@@ -57,11 +57,23 @@ export async function statusCommand(argv: string[]): Promise<number> {
     } else {
       const rows: [string, string][] = [
         ["node", report.nodeId ?? "(dev mode)"],
-        ["role", report.role === "unknown" ? "unknown (cannot read LiteFS's state: is LiteFS running? see litefs-node check)" : report.role],
+        [
+          "role",
+          report.role === "unknown"
+            ? "unknown (cannot read LiteFS's state: is LiteFS running? see litefs-node check)"
+            : report.role,
+        ],
         ["primary", report.primary ?? "(none known)"],
         ["database", report.database],
         ["txid", report.txid ?? "(unknown)"],
-        ["lag", node.lag?.kind === "never-synced" ? "never synced" : report.lagMs === null ? "(unknown)" : `${report.lagMs} ms`],
+        [
+          "lag",
+          node.lag?.kind === "never-synced"
+            ? "never synced"
+            : report.lagMs === null
+              ? "(unknown)"
+              : `${report.lagMs} ms`,
+        ],
         ["election", report.election],
         ["split brain", report.splitBrain ? "YES: writes are refused" : "no"],
       ];

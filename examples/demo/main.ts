@@ -36,7 +36,12 @@ function writeSomeNotes(db: Db): void {
 
 function printNotes(db: Db): void {
   const rows = db
-    .select({ id: schema.notes.id, title: schema.notes.title, pinned: schema.notes.pinned, author: schema.authors.name })
+    .select({
+      id: schema.notes.id,
+      title: schema.notes.title,
+      pinned: schema.notes.pinned,
+      author: schema.authors.name,
+    })
     .from(schema.notes)
     .innerJoin(schema.authors, eq(schema.notes.authorId, schema.authors.id))
     .orderBy(desc(schema.notes.id))
@@ -59,7 +64,11 @@ async function main(): Promise<void> {
   process.env.LITEFS_LOG_LEVEL ??= "error";
   // Dev mode unless the environment configures LiteFS explicitly.
   const settings = loadSettings(process.env.LITEFS_ENABLED === undefined ? { enabled: false } : {});
-  say(settings.enabled ? `LiteFS mode: ${settings.mountPath}/${settings.databaseName}` : `dev mode: ${settings.devDatabasePath}`);
+  say(
+    settings.enabled
+      ? `LiteFS mode: ${settings.mountPath}/${settings.databaseName}`
+      : `dev mode: ${settings.devDatabasePath}`,
+  );
 
   const migrated = await migrateDrizzle({ settings, migrationsFolder });
   say(`migrations: ${migrated.applied.length} applied (${migrated.role})`);
@@ -81,10 +90,21 @@ async function main(): Promise<void> {
   // No LiteFS API listens on 20299: the node reads the mount files, as it does whenever the
   // /events stream is down.
   const replicaSettings = loadSettings(
-    { enabled: true, nodeId: "node-b", primaryHostname: "node-a", mountPath: mount, dataPath: `${mount}-data`, httpAddr: "127.0.0.1:20299" },
+    {
+      enabled: true,
+      nodeId: "node-b",
+      primaryHostname: "node-a",
+      mountPath: mount,
+      dataPath: `${mount}-data`,
+      httpAddr: "127.0.0.1:20299",
+    },
     {},
   );
-  const replica = drizzle({ settings: replicaSettings, schema, nodeOptions: { readyTimeoutMs: 1000, pollIntervalMs: 0 } });
+  const replica = drizzle({
+    settings: replicaSettings,
+    schema,
+    nodeOptions: { readyTimeoutMs: 1000, pollIntervalMs: 0 },
+  });
   try {
     await replica.$node.ready;
     say(`  role: ${replica.$node.role}, primary: ${replica.$node.primary}`);

@@ -17,7 +17,10 @@ export function hasEnvReference(text: string): boolean {
  * `text` with every well-formed `${NAME}` replaced by `standIn`, or a problem message when a `$`
  * starts something LiteFS would expand differently (an unclosed `${`, a bad name, a bare `$NAME`).
  */
-export function withReferencesReplaced(text: string, standIn: string): { ok: true; value: string } | { ok: false; message: string } {
+export function withReferencesReplaced(
+  text: string,
+  standIn: string,
+): { ok: true; value: string } | { ok: false; message: string } {
   const rest = text.replace(REFERENCE, "");
   if (rest.includes("$")) {
     return {

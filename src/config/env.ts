@@ -36,7 +36,13 @@ function parseText(kind: EnvKind, text: string): Parsed {
     }
     case "list":
       // "a:1, b:2" and a trailing comma are both common in hand-written env files.
-      return { ok: true, value: text.split(",").map((item) => item.trim()).filter((item) => item !== "") };
+      return {
+        ok: true,
+        value: text
+          .split(",")
+          .map((item) => item.trim())
+          .filter((item) => item !== ""),
+      };
     case "port":
       if (!/^\d+$/.test(text)) {
         return { ok: false, message: `must be a port number from 1 to 65535, got ${JSON.stringify(text)}` };
@@ -65,7 +71,9 @@ export function readEnvSettings(env: NodeJS.ProcessEnv): EnvReadResult {
   const input: RawSettings = {};
   const issues: ConfigIssue[] = [];
   for (const row of SETTINGS_REFERENCE) {
-    const raw = [row.env, ...(row.aliases ?? [])].map((name) => env[name]).find((v) => v !== undefined && v.trim() !== "");
+    const raw = [row.env, ...(row.aliases ?? [])]
+      .map((name) => env[name])
+      .find((v) => v !== undefined && v.trim() !== "");
     if (raw === undefined) continue;
     const text = raw.trim();
     if (text === "") continue;

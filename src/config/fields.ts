@@ -49,15 +49,18 @@ const nodeNameProblem = (value: string): string | null => {
   return null;
 };
 
-const nonBlankProblem = (example: string) => (value: string): string | null =>
-  value.trim() === "" || value.includes("\0")
-    ? `must be a non-empty string such as ${JSON.stringify(example)}, got ${JSON.stringify(value)}`
-    : null;
+const nonBlankProblem =
+  (example: string) =>
+  (value: string): string | null =>
+    value.trim() === "" || value.includes("\0")
+      ? `must be a non-empty string such as ${JSON.stringify(example)}, got ${JSON.stringify(value)}`
+      : null;
 
 // The HMAC key of Raft peers: short secrets are guessable offline from one captured frame.
 export const MIN_RAFT_SECRET_LENGTH = 16;
 const secretProblem = (value: string): string | null => {
-  if (value.trim() === "" || value.includes("\0")) return `must be a non-empty shared secret, got ${JSON.stringify(value)}`;
+  if (value.trim() === "" || value.includes("\0"))
+    return `must be a non-empty shared secret, got ${JSON.stringify(value)}`;
   return value.length < MIN_RAFT_SECRET_LENGTH
     ? `must be at least ${MIN_RAFT_SECRET_LENGTH} characters (e.g. the output of \`openssl rand -hex 32\`), got ${value.length}`
     : null;
@@ -80,37 +83,47 @@ export const leaseTokenProblem = (value: string): string | null => {
 const leaderElectionProblem = (value: string): string | null =>
   (LEADER_ELECTIONS as readonly string[]).includes(value)
     ? null
-    : `must be one of ${LEADER_ELECTIONS.slice(0, -1).map((m) => JSON.stringify(m)).join(", ")} or ${JSON.stringify(LEADER_ELECTIONS.at(-1))}, got ${JSON.stringify(value)}`;
+    : `must be one of ${LEADER_ELECTIONS.slice(0, -1)
+        .map((m) => JSON.stringify(m))
+        .join(", ")} or ${JSON.stringify(LEADER_ELECTIONS.at(-1))}, got ${JSON.stringify(value)}`;
 
 const listenAddrProblem = (value: string): string | null => {
   const parsed = parseListenAddr(value);
   return parsed.ok ? null : parsed.message;
 };
 
-const hostPortProblem = (example: string) => (value: string): string | null => {
-  const parsed = parseHostPort(value, example);
-  return parsed.ok ? null : parsed.message;
-};
+const hostPortProblem =
+  (example: string) =>
+  (value: string): string | null => {
+    const parsed = parseHostPort(value, example);
+    return parsed.ok ? null : parsed.message;
+  };
 
 export const EXAMPLE_API_URL = "http://node-a:20202";
 
 /** An http(s) URL that may hold `${VAR}` references LiteFS expands (each judged as a plain word). */
-const urlWithReferencesProblem = (example: string) => (value: string): string | null => {
-  if (/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(value)) return null; // the whole URL from the environment
-  const replaced = withReferencesReplaced(value, "ref");
-  if (!replaced.ok) return replaced.message;
-  // Judged with each reference as a plain word; the message quotes the value as written.
-  return httpUrlProblem(replaced.value, example) === null ? null : httpUrlProblem(value, example);
-};
+const urlWithReferencesProblem =
+  (example: string) =>
+  (value: string): string | null => {
+    if (/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(value)) return null; // the whole URL from the environment
+    const replaced = withReferencesReplaced(value, "ref");
+    if (!replaced.ok) return replaced.message;
+    // Judged with each reference as a plain word; the message quotes the value as written.
+    return httpUrlProblem(replaced.value, example) === null ? null : httpUrlProblem(value, example);
+  };
 
 const EXAMPLE_CONSUL_URL = "http://127.0.0.1:8500";
 
-const durationWithin = (minMs: number, maxMs: number, range: string) => (value: string): string | null => {
-  const problem = goDurationProblem(value);
-  if (problem !== null) return problem;
-  const ms = goDurationToMs(value) as number;
-  return ms < minMs || ms > maxMs ? `must be from ${range} (Consul refuses other values), got ${JSON.stringify(value)}` : null;
-};
+const durationWithin =
+  (minMs: number, maxMs: number, range: string) =>
+  (value: string): string | null => {
+    const problem = goDurationProblem(value);
+    if (problem !== null) return problem;
+    const ms = goDurationToMs(value) as number;
+    return ms < minMs || ms > maxMs
+      ? `must be from ${range} (Consul refuses other values), got ${JSON.stringify(value)}`
+      : null;
+  };
 
 const consulKeyProblem = (value: string): string | null => {
   if (value.trim() === "" || /[\s\u0000-\u001f\u007f]/.test(value) || value.startsWith("/")) {

@@ -13,7 +13,15 @@ export type {
 } from "./types.js";
 export { LEADER_ELECTIONS } from "./types.js";
 export { loadSettings } from "./load.js";
-export { renderLitefsConfig, litefsConfigDocument, serializeLitefsConfig, isGeneratedLitefsConfig, GENERATED_HEADER, CONSUL_LEASE, type RenderOptions } from "./render.js";
+export {
+  renderLitefsConfig,
+  litefsConfigDocument,
+  serializeLitefsConfig,
+  isGeneratedLitefsConfig,
+  GENERATED_HEADER,
+  CONSUL_LEASE,
+  type RenderOptions,
+} from "./render.js";
 export { litefsApiUrl, databasePath } from "./locations.js";
 export { SETTINGS_REFERENCE, envNameOf, type SettingReference, type EnvKind } from "./reference.js";
 export { KNOWN_LITEFS_KEYS, findUnknownLitefsKeys, type LiteFSKeyTree } from "./litefs-keys.js";

@@ -57,7 +57,12 @@ export function toConfigIssues(issues: readonly z.core.$ZodIssue[], input: unkno
     if (zodIssue.code === "invalid_type") {
       const expected = EXPECTED_WORDS[zodIssue.expected] ?? zodIssue.expected;
       const got = valueAt(input, zodIssue.path);
-      out.push(settingIssue(setting, `${where}must be ${expected}${zodIssue.expected === "object" ? " or null" : ""}, got ${describe(got)}`));
+      out.push(
+        settingIssue(
+          setting,
+          `${where}must be ${expected}${zodIssue.expected === "object" ? " or null" : ""}, got ${describe(got)}`,
+        ),
+      );
       continue;
     }
     out.push(settingIssue(setting, `${where}${zodIssue.message}`));

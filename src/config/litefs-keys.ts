@@ -53,14 +53,16 @@ export const KNOWN_LITEFS_KEYS: LiteFSKeyTree = tree({
  * a section written where LiteFS expects a scalar and vice versa. Empty when all are known.
  */
 export function findUnknownLitefsKeys(doc: unknown, known: LiteFSKeyTree = KNOWN_LITEFS_KEYS, prefix = ""): string[] {
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return prefix === "" ? ["(document is not a mapping)"] : [];
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+    return prefix === "" ? ["(document is not a mapping)"] : [];
   const unknown: string[] = [];
   for (const [key, value] of Object.entries(doc)) {
     const path = prefix ? `${prefix}.${key}` : key;
     const spec = known[key];
     if (spec === undefined) unknown.push(path);
     else if (spec === true) {
-      if (typeof value === "object" && value !== null && !Array.isArray(value)) unknown.push(`${path} (a section where LiteFS expects a value)`);
+      if (typeof value === "object" && value !== null && !Array.isArray(value))
+        unknown.push(`${path} (a section where LiteFS expects a value)`);
     } else if (typeof value !== "object" || value === null || Array.isArray(value)) {
       unknown.push(`${path} (a value where LiteFS expects a section)`);
     } else {

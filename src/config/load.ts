@@ -46,7 +46,13 @@ export function loadSettings(input?: LiteFSSettingsInput, env: NodeJS.ProcessEnv
   // Callers in plain JS (or JSON config) can pass anything; say so instead of crashing.
   const given: unknown = input ?? {};
   if (!isPlainObject(given)) {
-    throw new ConfigError([{ setting: "settings", env: null, message: "must be an object of settings (or omitted to use LITEFS_* variables)" }]);
+    throw new ConfigError([
+      {
+        setting: "settings",
+        env: null,
+        message: "must be an object of settings (or omitted to use LITEFS_* variables)",
+      },
+    ]);
   }
   const fromEnv = readEnvSettings(env);
   const merged = merge(fromEnv.input, given);

@@ -13,7 +13,8 @@ const LISTEN_EVERYWHERE = new Set(["", "0.0.0.0", "::"]);
  */
 export function litefsApiUrl(settings: LiteFSSettings): string {
   const parsed = parseListenAddr(settings.httpAddr);
-  if (!parsed.ok) throw new TypeError(`httpAddr ${JSON.stringify(settings.httpAddr)} is not a listen address: ${parsed.message}`);
+  if (!parsed.ok)
+    throw new TypeError(`httpAddr ${JSON.stringify(settings.httpAddr)} is not a listen address: ${parsed.message}`);
   const { host, port } = parsed.value;
   return `http://${formatHostPort(LISTEN_EVERYWHERE.has(host) ? "127.0.0.1" : host, port)}`;
 }

@@ -10,7 +10,8 @@ import type { RawSettings } from "./env.js";
 /** Settings that mean nothing without LiteFS. The others apply to dev mode too. */
 const BOTH_MODES = new Set(["enabled", "devDatabasePath", "databaseName"]);
 
-export type EnabledDefault = { readonly ok: true; readonly enabled: boolean } | { readonly ok: false; readonly issue: ConfigIssue };
+export type EnabledDefault =
+  { readonly ok: true; readonly enabled: boolean } | { readonly ok: false; readonly issue: ConfigIssue };
 
 /** Names of the LiteFS-only settings present in `merged` (null and undefined count as absent). */
 export function liteFSSettingsGiven(merged: RawSettings): string[] {

@@ -22,7 +22,8 @@ const rows: SettingReference[] = [
     setting: "enabled",
     env: "LITEFS_ENABLED",
     default: "true when any other LiteFS setting is set; else false (dev mode), an error under NODE_ENV=production",
-    description: "false = dev mode: a plain local SQLite file, this node always writable, no LiteFS (true/false, 1/0, yes/no)",
+    description:
+      "false = dev mode: a plain local SQLite file, this node always writable, no LiteFS (true/false, 1/0, yes/no)",
     kind: "boolean",
   },
   {
@@ -57,14 +58,16 @@ const rows: SettingReference[] = [
     setting: "nodeId",
     env: "LITEFS_NODE_ID",
     default: "none; required when enabled (consul: this machine's hostname)",
-    description: "this node's name, unique in the cluster, no whitespace or $ (LiteFS lease.hostname in raft and consul mode)",
+    description:
+      "this node's name, unique in the cluster, no whitespace or $ (LiteFS lease.hostname in raft and consul mode)",
     kind: "string",
   },
   {
     setting: "leaderElection",
     env: "LITEFS_LEADER_ELECTION",
     default: "static",
-    description: "static (one fixed primary, no failover), raft (embedded Raft lease service, automatic failover) or consul (LiteFS's own lease in your Consul, e.g. Fly.io's)",
+    description:
+      "static (one fixed primary, no failover), raft (embedded Raft lease service, automatic failover) or consul (LiteFS's own lease in your Consul, e.g. Fly.io's)",
     kind: "string",
   },
   {
@@ -92,7 +95,8 @@ const rows: SettingReference[] = [
     setting: "advertiseUrl",
     env: "LITEFS_ADVERTISE_URL",
     default: "http://<nodeId>:<httpAddr port>",
-    description: "raft and consul: this node's LiteFS API URL as other nodes reach it (consul: may hold ${VAR} references LiteFS expands)",
+    description:
+      "raft and consul: this node's LiteFS API URL as other nodes reach it (consul: may hold ${VAR} references LiteFS expands)",
     kind: "string",
   },
   {
@@ -141,7 +145,8 @@ const rows: SettingReference[] = [
     setting: "databaseWaitTimeout",
     env: "LITEFS_DATABASE_WAIT_TIMEOUT",
     default: "30s",
-    description: "Go duration: on a replica, how long opening the database waits for the file to replicate (a new cluster's replicas have none until the primary's first write); 0 = fail at once",
+    description:
+      "Go duration: on a replica, how long opening the database waits for the file to replicate (a new cluster's replicas have none until the primary's first write); 0 = fail at once",
     kind: "string",
   },
   {
@@ -169,21 +174,24 @@ const rows: SettingReference[] = [
     setting: "raft.forwardPort",
     env: "LITEFS_RAFT_FORWARD_PORT",
     default: "none (a free port)",
-    description: "port on raft.selfAddr's host where the Raft leader takes lease requests forwarded by followers (TLS-PSK); set it to firewall it",
+    description:
+      "port on raft.selfAddr's host where the Raft leader takes lease requests forwarded by followers (TLS-PSK); set it to firewall it",
     kind: "port",
   },
   {
     setting: "raft.secret",
     env: "LITEFS_RAFT_SECRET",
     default: "none",
-    description: "required for raft: shared secret (at least 16 characters, the same on every member) from which the TLS pre-shared key of Raft traffic and lease forwarding is derived",
+    description:
+      "required for raft: shared secret (at least 16 characters, the same on every member) from which the TLS pre-shared key of Raft traffic and lease forwarding is derived",
     kind: "string",
   },
   {
     setting: "raft.leaseToken",
     env: "LITEFS_RAFT_LEASE_TOKEN",
     default: "made per node (<raft.dataDir>/lease-token)",
-    description: "X-Consul-Token LiteFS must send to the lease service (16+ characters of A-Z a-z 0-9 . _ ~ -); unset: 256 random bits made at first start and kept 0600. Alias: LITEFS_LEASE_TOKEN",
+    description:
+      "X-Consul-Token LiteFS must send to the lease service (16+ characters of A-Z a-z 0-9 . _ ~ -); unset: 256 random bits made at first start and kept 0600. Alias: LITEFS_LEASE_TOKEN",
     kind: "string",
     aliases: ["LITEFS_LEASE_TOKEN"],
   },
@@ -198,14 +206,16 @@ const rows: SettingReference[] = [
     setting: "raft.bootstrap",
     env: "LITEFS_RAFT_BOOTSTRAP",
     default: "false",
-    description: "true only for the very first start of a new cluster: accept empty Raft storage (afterwards a member with lost storage is refused)",
+    description:
+      "true only for the very first start of a new cluster: accept empty Raft storage (afterwards a member with lost storage is refused)",
     kind: "boolean",
   },
   {
     setting: "consul.url",
     env: "LITEFS_CONSUL_URL",
     default: "none; required to render a consul lease",
-    description: "consul: Consul's HTTP API URL (token as the URL password), or a reference LiteFS expands such as ${FLY_CONSUL_URL}",
+    description:
+      "consul: Consul's HTTP API URL (token as the URL password), or a reference LiteFS expands such as ${FLY_CONSUL_URL}",
     kind: "string",
   },
   {
@@ -226,21 +236,24 @@ const rows: SettingReference[] = [
     setting: "consul.lockDelay",
     env: "LITEFS_CONSUL_LOCK_DELAY",
     default: "1s",
-    description: "consul: Go duration, how long Consul blocks re-acquiring the lease after its holder's session ends (at most 60s)",
+    description:
+      "consul: Go duration, how long Consul blocks re-acquiring the lease after its holder's session ends (at most 60s)",
     kind: "string",
   },
   {
     setting: "consul.candidate",
     env: "LITEFS_CONSUL_CANDIDATE",
     default: "true",
-    description: "consul: may this node become primary: true/false, or a comparison LiteFS evaluates such as ${FLY_REGION == PRIMARY_REGION}",
+    description:
+      "consul: may this node become primary: true/false, or a comparison LiteFS evaluates such as ${FLY_REGION == PRIMARY_REGION}",
     kind: "boolean-or-comparison",
   },
   {
     setting: "consul.promote",
     env: "LITEFS_CONSUL_PROMOTE",
     default: "false",
-    description: "consul: a starting candidate asks the primary for a LiteFS handoff (lease.promote; see the Fly.io section before turning it on)",
+    description:
+      "consul: a starting candidate asks the primary for a LiteFS handoff (lease.promote; see the Fly.io section before turning it on)",
     kind: "boolean",
   },
   {

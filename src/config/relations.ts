@@ -6,7 +6,18 @@
 import type * as z from "zod";
 import { httpUrlProblem, parseHostPort, parseListenAddr, type HostPort } from "./addresses.js";
 import { hostname } from "node:os";
-import { consulFields, DEFAULTS, defaultApiUrl, EXAMPLE_API_URL, fields, isRecord, proxyFields, raftFields, validValue, type Raw } from "./fields.js";
+import {
+  consulFields,
+  DEFAULTS,
+  defaultApiUrl,
+  EXAMPLE_API_URL,
+  fields,
+  isRecord,
+  proxyFields,
+  raftFields,
+  validValue,
+  type Raw,
+} from "./fields.js";
 import { isSameDir, isSameOrInside } from "./paths.js";
 import type { LeaderElection } from "./types.js";
 
@@ -66,7 +77,11 @@ export function checkRelations(raw: Raw, ctx: Ctx): void {
 
   // consul mode names the node by its hostname when unset, as LiteFS does.
   if (enabled && mode !== "consul" && (raw.nodeId === undefined || raw.nodeId === null)) {
-    issue(ctx, ["nodeId"], `is required when LiteFS is enabled: name this node, e.g. "node-a" (or set enabled to false for dev mode)`);
+    issue(
+      ctx,
+      ["nodeId"],
+      `is required when LiteFS is enabled: name this node, e.g. "node-a" (or set enabled to false for dev mode)`,
+    );
   }
 
   if (mode === "static") checkStatic(raw, ctx, enabled, httpAddr);
@@ -80,9 +95,18 @@ export function checkRelations(raw: Raw, ctx: Ctx): void {
 function checkStatic(raw: Raw, ctx: Ctx, enabled: boolean, httpAddr: string | undefined): void {
   const primaryHostname = validValue(fields, raw, "primaryHostname");
   if (enabled && (raw.primaryHostname === undefined || raw.primaryHostname === null)) {
-    issue(ctx, ["primaryHostname"], `is required when leaderElection is "static": the nodeId of the node that is always primary, e.g. "node-a"`);
+    issue(
+      ctx,
+      ["primaryHostname"],
+      `is required when leaderElection is "static": the nodeId of the node that is always primary, e.g. "node-a"`,
+    );
   }
-  if (primaryHostname && raw.primaryUrl == null && httpAddr !== undefined && derivableUrl(primaryHostname, httpAddr) === null) {
+  if (
+    primaryHostname &&
+    raw.primaryUrl == null &&
+    httpAddr !== undefined &&
+    derivableUrl(primaryHostname, httpAddr) === null
+  ) {
     issue(
       ctx,
       ["primaryUrl"],
@@ -90,25 +114,43 @@ function checkStatic(raw: Raw, ctx: Ctx, enabled: boolean, httpAddr: string | un
     );
   }
   if (raw.advertiseUrl != null) {
-    issue(ctx, ["advertiseUrl"], `is used only when leaderElection is "raft" or "consul"; in static mode every node advertises primaryUrl (LITEFS_PRIMARY_URL)`);
+    issue(
+      ctx,
+      ["advertiseUrl"],
+      `is used only when leaderElection is "raft" or "consul"; in static mode every node advertises primaryUrl (LITEFS_PRIMARY_URL)`,
+    );
   }
   refuseSection(raw, ctx, "raft", raftFields, "static");
 }
 
 /** Settings of a section that belongs to another election mode: say which mode they need. */
-function refuseSection(raw: Raw, ctx: Ctx, section: "raft" | "consul", shape: Record<string, unknown>, mode: LeaderElection): void {
+function refuseSection(
+  raw: Raw,
+  ctx: Ctx,
+  section: "raft" | "consul",
+  shape: Record<string, unknown>,
+  mode: LeaderElection,
+): void {
   const values = raw[section];
   if (!isRecord(values)) return;
   const given = Object.keys(values).filter((key) => key in shape && values[key] !== undefined);
   for (const key of given) {
-    issue(ctx, [section, key], `is set but leaderElection is "${mode}": set leaderElection (LITEFS_LEADER_ELECTION) to "${section}", or remove the ${section} settings`);
+    issue(
+      ctx,
+      [section, key],
+      `is set but leaderElection is "${mode}": set leaderElection (LITEFS_LEADER_ELECTION) to "${section}", or remove the ${section} settings`,
+    );
   }
 }
 
 function checkConsul(raw: Raw, ctx: Ctx, httpAddr: string | undefined): void {
   for (const key of ["primaryHostname", "primaryUrl"] as const) {
     if (raw[key] != null) {
-      issue(ctx, [key], `is used only when leaderElection is "static"; with "consul" LiteFS elects the primary through Consul, so remove it`);
+      issue(
+        ctx,
+        [key],
+        `is used only when leaderElection is "static"; with "consul" LiteFS elects the primary through Consul, so remove it`,
+      );
     }
   }
   refuseSection(raw, ctx, "raft", raftFields, "consul");
@@ -122,10 +164,20 @@ function checkConsul(raw: Raw, ctx: Ctx, httpAddr: string | undefined): void {
   }
 }
 
-function checkRaft(raw: Raw, ctx: Ctx, enabled: boolean, httpAddr: string | undefined, mountPath: string | undefined): void {
+function checkRaft(
+  raw: Raw,
+  ctx: Ctx,
+  enabled: boolean,
+  httpAddr: string | undefined,
+  mountPath: string | undefined,
+): void {
   for (const key of ["primaryHostname", "primaryUrl"] as const) {
     if (raw[key] != null) {
-      issue(ctx, [key], `is used only when leaderElection is "static"; with "raft" the nodes elect the primary themselves, so remove it`);
+      issue(
+        ctx,
+        [key],
+        `is used only when leaderElection is "static"; with "raft" the nodes elect the primary themselves, so remove it`,
+      );
     }
   }
   const nodeId = validValue(fields, raw, "nodeId");
@@ -141,13 +193,25 @@ function checkRaft(raw: Raw, ctx: Ctx, enabled: boolean, httpAddr: string | unde
   // A raft section that is present must be complete; an absent one is only needed when enabled.
   if (raft === undefined && !enabled) return;
   if (raft?.selfAddr === undefined) {
-    issue(ctx, ["raft", "selfAddr"], `is required when leaderElection is "raft": this node's Raft address, e.g. "node-a:4001"`);
+    issue(
+      ctx,
+      ["raft", "selfAddr"],
+      `is required when leaderElection is "raft": this node's Raft address, e.g. "node-a:4001"`,
+    );
   }
   if (raft?.peers === undefined) {
-    issue(ctx, ["raft", "peers"], `is required when leaderElection is "raft": the other members' addresses, e.g. "node-b:4001,node-c:4001"`);
+    issue(
+      ctx,
+      ["raft", "peers"],
+      `is required when leaderElection is "raft": the other members' addresses, e.g. "node-b:4001,node-c:4001"`,
+    );
   }
   if (raft?.secret === undefined || raft.secret === null) {
-    issue(ctx, ["raft", "secret"], `is required when leaderElection is "raft": the same random string (at least 16 characters) on every member, e.g. from \`openssl rand -hex 32\``);
+    issue(
+      ctx,
+      ["raft", "secret"],
+      `is required when leaderElection is "raft": the same random string (at least 16 characters) on every member, e.g. from \`openssl rand -hex 32\``,
+    );
   }
   const selfAddr = validValue(raftFields, raft, "selfAddr");
   // Judge duplicates among the well-formed peers even when another entry is malformed.
@@ -157,7 +221,11 @@ function checkRaft(raw: Raw, ctx: Ctx, enabled: boolean, httpAddr: string | unde
     : undefined;
   if (peers !== undefined) {
     if (Array.isArray(raft?.peers) && raft.peers.length === 0) {
-      issue(ctx, ["raft", "peers"], `must list at least one other member's "host:port", e.g. "node-b:4001"; got an empty list`);
+      issue(
+        ctx,
+        ["raft", "peers"],
+        `must list at least one other member's "host:port", e.g. "node-b:4001"; got an empty list`,
+      );
     }
     const seen = new Set<string>();
     const reported = new Set<string>();
@@ -179,17 +247,33 @@ function checkRaft(raw: Raw, ctx: Ctx, enabled: boolean, httpAddr: string | unde
   }
   const dataDir = validValue(raftFields, raft, "dataDir");
   if (dataDir !== undefined && mountPath !== undefined && isSameOrInside(dataDir, mountPath)) {
-    issue(ctx, ["raft", "dataDir"], `must not be inside mountPath ${JSON.stringify(mountPath)}: Raft state cannot live on the replicated FUSE mount, got ${JSON.stringify(dataDir)}`);
+    issue(
+      ctx,
+      ["raft", "dataDir"],
+      `must not be inside mountPath ${JSON.stringify(mountPath)}: Raft state cannot live on the replicated FUSE mount, got ${JSON.stringify(dataDir)}`,
+    );
   }
   const forwardPort = validValue(raftFields, raft, "forwardPort");
   const self = addrOf(selfAddr);
   if (typeof forwardPort === "number" && self !== undefined && self.port === forwardPort) {
-    issue(ctx, ["raft", "forwardPort"], `must differ from the Raft port in raft.selfAddr ${JSON.stringify(selfAddr)}: both listen on that host`);
+    issue(
+      ctx,
+      ["raft", "forwardPort"],
+      `must differ from the Raft port in raft.selfAddr ${JSON.stringify(selfAddr)}: both listen on that host`,
+    );
   }
   const leasePort = raft?.leasePort === undefined ? DEFAULTS.leasePort : validValue(raftFields, raft, "leasePort");
   const api = addrOf(httpAddr);
-  if (leasePort !== undefined && api !== undefined && listenersClash(api, { host: "127.0.0.1", port: leasePort, bracketed: false })) {
-    issue(ctx, ["raft", "leasePort"], `must differ from the LiteFS API port in httpAddr ${JSON.stringify(httpAddr)}: both listen on 127.0.0.1`);
+  if (
+    leasePort !== undefined &&
+    api !== undefined &&
+    listenersClash(api, { host: "127.0.0.1", port: leasePort, bracketed: false })
+  ) {
+    issue(
+      ctx,
+      ["raft", "leasePort"],
+      `must differ from the LiteFS API port in httpAddr ${JSON.stringify(httpAddr)}: both listen on 127.0.0.1`,
+    );
   }
 }
 
@@ -197,12 +281,20 @@ function checkProxy(raw: Raw, ctx: Ctx, httpAddr: string | undefined): void {
   if (!isRecord(raw.proxy)) return;
   const proxy = raw.proxy;
   if (proxy.target === undefined) {
-    issue(ctx, ["proxy", "target"], `is required when the proxy is used: the address of your app, e.g. "localhost:3000"`);
+    issue(
+      ctx,
+      ["proxy", "target"],
+      `is required when the proxy is used: the address of your app, e.g. "localhost:3000"`,
+    );
   }
   const addr = proxy.addr === undefined ? DEFAULTS.proxyAddr : validValue(proxyFields, proxy, "addr");
   const listen = addrOf(addr);
   const api = addrOf(httpAddr);
   if (listen !== undefined && api !== undefined && listenersClash(listen, api)) {
-    issue(ctx, ["proxy", "addr"], `must not use the same port as httpAddr ${JSON.stringify(httpAddr)} (the LiteFS API), got ${JSON.stringify(addr)}`);
+    issue(
+      ctx,
+      ["proxy", "addr"],
+      `must not use the same port as httpAddr ${JSON.stringify(httpAddr)} (the LiteFS API), got ${JSON.stringify(addr)}`,
+    );
   }
 }

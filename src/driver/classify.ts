@@ -87,7 +87,8 @@ export function classifyStatement(stmt: ClassifiableStatement): StatementKind {
 
 function transactionControl(sql: string, start: number, end: number): StatementKind | null {
   if (wordIs(sql, start, end, "BEGIN") || wordIs(sql, start, end, "SAVEPOINT")) return "tx-begin";
-  if (wordIs(sql, start, end, "COMMIT") || wordIs(sql, start, end, "END") || wordIs(sql, start, end, "RELEASE")) return "tx-end";
+  if (wordIs(sql, start, end, "COMMIT") || wordIs(sql, start, end, "END") || wordIs(sql, start, end, "RELEASE"))
+    return "tx-end";
   if (wordIs(sql, start, end, "ROLLBACK")) return "tx-rollback";
   return null;
 }

@@ -174,7 +174,10 @@ export class GuardedDatabase extends BetterSqlite3 implements TransactionHost, G
     if (writable && !readonly) {
       const mode = String(super.pragma("journal_mode = WAL", { simple: true }));
       if (mode.toLowerCase() !== "wal") {
-        throw new LiteFSError("LITEFS_MOUNT", `could not switch ${filename} to WAL journal mode (SQLite says "${mode}")`);
+        throw new LiteFSError(
+          "LITEFS_MOUNT",
+          `could not switch ${filename} to WAL journal mode (SQLite says "${mode}")`,
+        );
       }
       return;
     }
@@ -195,7 +198,9 @@ function checkOptions(
   options: GuardedDatabaseOptions,
 ): { gate: WriteGate; busyTimeoutMs: number; readonly: boolean; fileMustExist: boolean } {
   if (typeof filename !== "string" || filename.trim() === "") {
-    throw new TypeError("GuardedDatabase: filename must be a non-empty string (use \":memory:\" for an in-memory database)");
+    throw new TypeError(
+      'GuardedDatabase: filename must be a non-empty string (use ":memory:" for an in-memory database)',
+    );
   }
   if (options === null || typeof options !== "object") {
     throw new TypeError("GuardedDatabase: options with a `gate` are required");
@@ -206,7 +211,9 @@ function checkOptions(
   }
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0 || busyTimeoutMs > 0x7fffffff) {
-    throw new TypeError(`GuardedDatabase: busyTimeoutMs must be an integer from 0 to 2147483647, got ${String(busyTimeoutMs)}`);
+    throw new TypeError(
+      `GuardedDatabase: busyTimeoutMs must be an integer from 0 to 2147483647, got ${String(busyTimeoutMs)}`,
+    );
   }
   return { gate, busyTimeoutMs, readonly: options.readonly === true, fileMustExist: options.fileMustExist === true };
 }

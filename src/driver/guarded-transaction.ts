@@ -80,7 +80,8 @@ function runTransaction(host: TransactionHost, fn: TransactionFunction, self: un
   const statements = host.transactionStatements();
   if (host.inTransaction) return runInSavepoint(host, statements, fn, self, args);
 
-  if (host.staleConnectionCause !== null) throw new StaleConnectionError(host.name, { cause: host.staleConnectionCause });
+  if (host.staleConnectionCause !== null)
+    throw new StaleConnectionError(host.name, { cause: host.staleConnectionCause });
   const writable = host.isWritable();
   try {
     (writable ? statements.beginImmediate : statements.beginDeferred).run();

@@ -9,7 +9,10 @@ import { GuardedDatabase, type GuardedDatabaseOptions } from "./guarded-database
 import { waitForDatabaseFile, waitForDatabaseFileSync, type DatabaseWait } from "./wait-for-database.js";
 
 /** The connection options an ORM entry may pass through (gate and refusal hook are the node's). */
-export type OpenGuardedDatabaseOptions = Pick<GuardedDatabaseOptions, "busyTimeoutMs" | "readonly" | "fileMustExist" | "verbose" | "nativeBinding">;
+export type OpenGuardedDatabaseOptions = Pick<
+  GuardedDatabaseOptions,
+  "busyTimeoutMs" | "readonly" | "fileMustExist" | "verbose" | "nativeBinding"
+>;
 
 /** On a replica the file may still be on its way: how long to wait for it (settings.databaseWaitTimeout). */
 function databaseWait(settings: LiteFSSettings, node: LiteFSNode): DatabaseWait {

@@ -84,7 +84,8 @@ export interface GuardHost extends RefusalHost {
 
 /** `gate.assertWritable()` for a statement about to run: a refusal is reported, then thrown. */
 export function assertWritableFor(host: RefusalHost): void {
-  if (host.staleConnectionCause !== null) throw new StaleConnectionError(host.name, { cause: host.staleConnectionCause });
+  if (host.staleConnectionCause !== null)
+    throw new StaleConnectionError(host.name, { cause: host.staleConnectionCause });
   try {
     host.gate.assertWritable();
   } catch (error) {

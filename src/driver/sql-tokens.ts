@@ -24,7 +24,12 @@ function isWordChar(c: number): boolean {
   // ASCII letters, digits, underscore, `$`, and any non-ASCII character (SQLite allows those in
   // identifiers); keywords themselves are plain ASCII letters.
   return (
-    (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x24 || c > 0x7f
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x5f ||
+    c === 0x24 ||
+    c > 0x7f
   );
 }
 

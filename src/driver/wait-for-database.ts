@@ -32,7 +32,9 @@ function replicaRefusal(gate: WriteGate): NotPrimaryError | null {
 }
 
 function needsWait(wait: DatabaseWait): boolean {
-  return wait.timeoutMs > 0 && !existsSync(wait.file) && existsSync(dirname(wait.file)) && replicaRefusal(wait.gate) !== null;
+  return (
+    wait.timeoutMs > 0 && !existsSync(wait.file) && existsSync(dirname(wait.file)) && replicaRefusal(wait.gate) !== null
+  );
 }
 
 function timedOut(wait: DatabaseWait): LiteFSError {

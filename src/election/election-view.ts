@@ -53,10 +53,16 @@ export function staticElection(nodeId: string, primaryHostname: string): Electio
     kind: "static",
     contradiction(view) {
       if (view.kind === "primary" && !selfIsPrimary) {
-        return { reason: `LiteFS says node "${nodeId}" is primary but primaryHostname is "${primaryHostname}"`, primary: primaryHostname };
+        return {
+          reason: `LiteFS says node "${nodeId}" is primary but primaryHostname is "${primaryHostname}"`,
+          primary: primaryHostname,
+        };
       }
       if (view.kind === "replica" && view.primary !== primaryHostname) {
-        return { reason: `LiteFS names "${view.primary}" as primary but primaryHostname is "${primaryHostname}"`, primary: primaryHostname };
+        return {
+          reason: `LiteFS names "${view.primary}" as primary but primaryHostname is "${primaryHostname}"`,
+          primary: primaryHostname,
+        };
       }
       return null;
     },
@@ -82,7 +88,9 @@ export function electionForSettings(settings: LiteFSSettings): ElectionView {
   if (settings.leaderElection === "raft") return raftLeaseElection({ statePath: leaseStatePath(settings.mountPath) });
   if (settings.leaderElection === "consul") return consulElection;
   if (!settings.nodeId || !settings.primaryHostname) {
-    throw new TypeError("static leader election needs settings.nodeId and settings.primaryHostname (use loadSettings())");
+    throw new TypeError(
+      "static leader election needs settings.nodeId and settings.primaryHostname (use loadSettings())",
+    );
   }
   return staticElection(settings.nodeId, settings.primaryHostname);
 }

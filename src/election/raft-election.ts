@@ -107,7 +107,10 @@ export function raftLeaseElection(options: RaftLeaseElectionOptions): RaftLeaseE
       if (problem === null) return null;
       const named = reading.ok ? reading.state.primary : null;
       const self = reading.ok ? reading.state.node : null;
-      return { reason: `LiteFS says this node is primary but ${problem}`, primary: named !== null && named !== self ? named : null };
+      return {
+        reason: `LiteFS says this node is primary but ${problem}`,
+        primary: named !== null && named !== self ? named : null,
+      };
     },
     // A planned handoff drains the writers first (handoff-drain.ts): a primary view that is
     // backed is still not writable while the drain file is in force.
@@ -115,7 +118,11 @@ export function raftLeaseElection(options: RaftLeaseElectionOptions): RaftLeaseE
       const drain = activeHandoffDrain(drainPath, nowNs());
       lastDraining = drain !== null;
       if (drain === null) return null;
-      return { reason: "handoff" as const, primary: drain.target, detail: `handoff in progress (pid ${drain.pid})${drain.target ? ` to "${drain.target}"` : ""}` };
+      return {
+        reason: "handoff" as const,
+        primary: drain.target,
+        detail: `handoff in progress (pid ${drain.pid})${drain.target ? ` to "${drain.target}"` : ""}`,
+      };
     },
     // Called right after this primary view was judged writable: the verdict holds until the
     // deadline or the quorum-contact grace runs out, and at most one poll interval, so that even a
@@ -139,7 +146,14 @@ export function raftLeaseElection(options: RaftLeaseElectionOptions): RaftLeaseE
     },
     current: () => reading,
     raftSnapshot: () =>
-      reading.ok ? { term: reading.state.raft.term, leader: reading.state.raft.leader, leaderChanges, leaseHolder: reading.state.primary } : null,
+      reading.ok
+        ? {
+            term: reading.state.raft.term,
+            leader: reading.state.raft.leader,
+            leaderChanges,
+            leaseHolder: reading.state.primary,
+          }
+        : null,
     problemNow: () => leaseProblem(read(options.statePath), nowNs()),
     close() {
       listeners.clear();

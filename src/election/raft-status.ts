@@ -20,11 +20,26 @@ export interface RaftLeaseStatus {
   readonly statePath: string;
 }
 
-export function raftLeaseStatus(settings: LiteFSSettings, nowNs: bigint = process.hrtime.bigint(), reading?: LeaseStateReading): RaftLeaseStatus {
+export function raftLeaseStatus(
+  settings: LiteFSSettings,
+  nowNs: bigint = process.hrtime.bigint(),
+  reading?: LeaseStateReading,
+): RaftLeaseStatus {
   const statePath = leaseStatePath(settings.mountPath);
   const r = reading ?? readLeaseState(statePath);
   const problem = leaseProblem(r, nowNs);
-  if (!r.ok) return { available: false, term: null, leader: null, role: null, leaseHolder: null, holder: false, gate: "closed", problem, statePath };
+  if (!r.ok)
+    return {
+      available: false,
+      term: null,
+      leader: null,
+      role: null,
+      leaseHolder: null,
+      holder: false,
+      gate: "closed",
+      problem,
+      statePath,
+    };
   const s = r.state;
   return {
     available: true,

@@ -40,7 +40,11 @@ export interface ProxyBudgets {
   readonly txidWaits: Allowance;
 }
 
-export function createProxyBudgets(limits: { maxRequests: number; bodyBudgetBytes: number; maxTxidWaits: number }): ProxyBudgets {
+export function createProxyBudgets(limits: {
+  maxRequests: number;
+  bodyBudgetBytes: number;
+  maxTxidWaits: number;
+}): ProxyBudgets {
   return {
     requests: new Allowance("concurrent requests", limits.maxRequests, "LITEFS_FORWARD_MAX_REQUESTS"),
     bodyBytes: new Allowance("buffered request body bytes", limits.bodyBudgetBytes, "LITEFS_FORWARD_BODY_BUDGET"),

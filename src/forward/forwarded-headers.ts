@@ -27,7 +27,8 @@ export function trustedPeers(blocks: readonly string[]): TrustedPeers {
   };
 }
 
-const joined = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value.join(", ") : value);
+const joined = (value: string | string[] | undefined): string | undefined =>
+  Array.isArray(value) ? value.join(", ") : value;
 
 /**
  * Sets X-Forwarded-For/-Proto/-Host on `headers` (a copy of the request's end-to-end headers).

@@ -7,7 +7,17 @@ import { setForwardedHeaders, type TrustedPeers } from "./forwarded-headers.js";
 export const LOOP_HEADER = "litefs-node-forwarded";
 
 // Hop-by-hop headers (RFC 9110 7.6.1) belong to one connection and are never passed on.
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
 
 /** Copies end-to-end headers, dropping hop-by-hop ones and any the Connection header names. */
 export function endToEndHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
@@ -36,7 +46,12 @@ export function hasRequestBody(req: IncomingMessage): boolean {
  * the body framing: the exact length of a buffered `body`, or, for a streamed one (`body` null),
  * the client's own length, or chunked when it sent none.
  */
-export function upstreamRequestHeaders(req: IncomingMessage, body: Buffer | null, trusted: TrustedPeers, extra: OutgoingHttpHeaders = {}): OutgoingHttpHeaders {
+export function upstreamRequestHeaders(
+  req: IncomingMessage,
+  body: Buffer | null,
+  trusted: TrustedPeers,
+  extra: OutgoingHttpHeaders = {},
+): OutgoingHttpHeaders {
   const headers = endToEndHeaders(req.headers);
   // node:http already answered 100-continue (or the body is read), so the expectation is met.
   delete headers["expect"];
@@ -101,7 +116,8 @@ export function readBody(req: IncomingMessage, limit: number, budget: Allowance)
       if (whole !== null && size <= whole.length) chunk.copy(whole, size - chunk.length);
       else chunks.push(chunk);
     };
-    const onEnd = (): void => settle({ ok: true, body: whole !== null ? whole.subarray(0, size) : Buffer.concat(chunks, size) });
+    const onEnd = (): void =>
+      settle({ ok: true, body: whole !== null ? whole.subarray(0, size) : Buffer.concat(chunks, size) });
     const onAbort = (): void => settle({ ok: false, reason: "aborted" });
     const onClose = (): void => {
       if (!req.complete) onAbort();
@@ -114,13 +130,22 @@ export function readBody(req: IncomingMessage, limit: number, budget: Allowance)
 }
 
 /** A short plain-text answer of the proxy itself (never of the app). */
-export function sendPlain(res: ServerResponse, status: number, message: string, headers: OutgoingHttpHeaders = {}): void {
+export function sendPlain(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: OutgoingHttpHeaders = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const body = `${message}\n`;
-  res.writeHead(status, { ...headers, "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(body) });
+  res.writeHead(status, {
+    ...headers,
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
@@ -132,7 +157,10 @@ export function flyReplayInstance(value: string | string[] | undefined): string 
     const eq = field.indexOf("=");
     if (eq < 0) continue;
     if (field.slice(0, eq).trim().toLowerCase() !== "instance") continue;
-    const host = field.slice(eq + 1).trim().replace(/^"|"$/g, "");
+    const host = field
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"|"$/g, "");
     if (host !== "") return host;
   }
   return null;

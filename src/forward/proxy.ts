@@ -136,7 +136,10 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
     record("over-capacity");
     const unread = !req.readableEnded && hasRequestBody(req);
     if (unread) req.resume();
-    sendPlain(res, 503, allowance.exhausted(), { "retry-after": retryAfter, ...(unread ? { connection: "close" } : {}) });
+    sendPlain(res, 503, allowance.exhausted(), {
+      "retry-after": retryAfter,
+      ...(unread ? { connection: "close" } : {}),
+    });
   }
 
   /**
@@ -158,7 +161,11 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
         sendPlain(res, 502, `litefs-node proxy: refusing to forward to ${address.message}`);
       } else {
         record("no-address");
-        sendPlain(res, 502, `litefs-node proxy: the primary is "${host}" but no forwarding address is configured for it (set LITEFS_FORWARD_TARGET or add it to LITEFS_FORWARD_HOSTS)`);
+        sendPlain(
+          res,
+          502,
+          `litefs-node proxy: the primary is "${host}" but no forwarding address is configured for it (set LITEFS_FORWARD_TARGET or add it to LITEFS_FORWARD_HOSTS)`,
+        );
       }
       return;
     }
@@ -181,7 +188,11 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
       if (error instanceof UpstreamError && error.failure === "aborted") return;
       record("primary-unreachable");
       logger?.warn({ err: error, primary: host }, "litefs-node proxy: primary unreachable");
-      sendPlain(res, 502, `litefs-node proxy: the primary "${host}" (${base}) is unreachable; nothing was written here: ${error instanceof Error ? error.message : String(error)}`);
+      sendPlain(
+        res,
+        502,
+        `litefs-node proxy: the primary "${host}" (${base}) is unreachable; nothing was written here: ${error instanceof Error ? error.message : String(error)}`,
+      );
       return;
     }
     record(outcome);
@@ -213,7 +224,12 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
     }
     if (read.reason === "too-large") {
       record("body-too-large");
-      sendPlain(res, 413, `litefs-node proxy: request body over the ${settings.bodyLimitBytes}-byte limit (LITEFS_FORWARD_BODY_LIMIT); bodies are buffered so a write can be forwarded to the primary`, { connection: "close" });
+      sendPlain(
+        res,
+        413,
+        `litefs-node proxy: request body over the ${settings.bodyLimitBytes}-byte limit (LITEFS_FORWARD_BODY_LIMIT); bodies are buffered so a write can be forwarded to the primary`,
+        { connection: "close" },
+      );
     } else if (read.reason === "over-budget") {
       overCapacity(req, res, budgets.bodyBytes);
     }
@@ -253,7 +269,11 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
       await forwardTo(primary, req, res, null, "ryw-forwarded");
     } else {
       record("ryw-timeout");
-      sendPlain(res, 504, `Proxy timeout: this replica did not reach TXID ${formatTxid(wanted)} within ${settings.rywTimeoutMs} ms`);
+      sendPlain(
+        res,
+        504,
+        `Proxy timeout: this replica did not reach TXID ${formatTxid(wanted)} within ${settings.rywTimeoutMs} ms`,
+      );
     }
     return true;
   }
@@ -281,18 +301,29 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
     if (isWrite && (node.role !== "primary" || node.splitBrain)) {
       if (node.splitBrain) {
         record("no-primary");
-        sendPlain(res, 503, "litefs-node proxy: split brain (LiteFS and the election disagree about the primary); writes are refused until they agree", { "retry-after": retryAfter });
+        sendPlain(
+          res,
+          503,
+          "litefs-node proxy: split brain (LiteFS and the election disagree about the primary); writes are refused until they agree",
+          { "retry-after": retryAfter },
+        );
         return;
       }
       if (forwarded) {
         record("loop");
-        sendPlain(res, 508, `litefs-node proxy: this write was already forwarded once (${LOOP_HEADER}: ${String(req.headers[LOOP_HEADER])}) and reached a replica; not forwarding again`);
+        sendPlain(
+          res,
+          508,
+          `litefs-node proxy: this write was already forwarded once (${LOOP_HEADER}: ${String(req.headers[LOOP_HEADER])}) and reached a replica; not forwarding again`,
+        );
         return;
       }
       const primary = node.primary;
       if (primary === null) {
         record("no-primary");
-        sendPlain(res, 503, "litefs-node proxy: no primary is known right now; retry shortly", { "retry-after": retryAfter });
+        sendPlain(res, 503, "litefs-node proxy: no primary is known right now; retry shortly", {
+          "retry-after": retryAfter,
+        });
         return;
       }
       await forwardTo(primary, req, res, body, "forwarded");
@@ -318,7 +349,11 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
     } catch (error) {
       if (error instanceof UpstreamError && error.failure === "aborted") return;
       logger?.warn({ err: error }, "litefs-node proxy: local app unreachable");
-      sendPlain(res, 502, `litefs-node proxy: the app at ${settings.upstream} is unreachable: ${error instanceof Error ? error.message : String(error)}`);
+      sendPlain(
+        res,
+        502,
+        `litefs-node proxy: the app at ${settings.upstream} is unreachable: ${error instanceof Error ? error.message : String(error)}`,
+      );
       return;
     }
 
@@ -329,12 +364,20 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
       response.resume();
       if (forwarded) {
         record("loop");
-        sendPlain(res, 508, `litefs-node proxy: LiteFS asked to replay an already forwarded request to "${replayTo}"; not forwarding again`);
+        sendPlain(
+          res,
+          508,
+          `litefs-node proxy: LiteFS asked to replay an already forwarded request to "${replayTo}"; not forwarding again`,
+        );
         return;
       }
       if (body === null && hasRequestBody(req)) {
         record("no-address");
-        sendPlain(res, 502, `litefs-node proxy: LiteFS asked to replay a ${method} to "${replayTo}", but its body was streamed, not kept (list the path in LITEFS_FORWARD_ALWAYS)`);
+        sendPlain(
+          res,
+          502,
+          `litefs-node proxy: LiteFS asked to replay a ${method} to "${replayTo}", but its body was streamed, not kept (list the path in LITEFS_FORWARD_ALWAYS)`,
+        );
         return;
       }
       await forwardTo(replayTo, req, res, body, "replayed");
@@ -343,7 +386,11 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
     if (response.headers["fly-replay"] !== undefined) {
       response.resume();
       record("no-address");
-      sendPlain(res, 502, `litefs-node proxy: cannot act on "Fly-Replay: ${String(response.headers["fly-replay"])}" (no instance named)`);
+      sendPlain(
+        res,
+        502,
+        `litefs-node proxy: cannot act on "Fly-Replay: ${String(response.headers["fly-replay"])}" (no instance named)`,
+      );
       return;
     }
     await relay(res, response, isWrite && node.role === "primary");

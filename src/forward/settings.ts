@@ -106,42 +106,61 @@ const TARGET_TEMPLATE = z
   .string()
   .trim()
   .refine((s) => s.includes("{host}"), 'must contain "{host}", e.g. http://{host}:8080')
-  .refine((s) => HTTP_URL.safeParse(s.replaceAll("{host}", "node-a")).success, "must be an http(s) URL once {host} is replaced, e.g. http://{host}:8080");
+  .refine(
+    (s) => HTTP_URL.safeParse(s.replaceAll("{host}", "node-a")).success,
+    "must be an http(s) URL once {host} is replaced, e.g. http://{host}:8080",
+  );
 
-const HOSTS_MAP = z
-  .union([z.string(), z.record(z.string(), z.string())])
-  .transform((value, ctx) => {
-    const entries: [string, string][] = [];
-    if (typeof value === "string") {
-      for (const part of value.split(",").map((p) => p.trim()).filter((p) => p !== "")) {
-        const eq = part.indexOf("=");
-        if (eq <= 0) {
-          ctx.addIssue({ code: "custom", message: `"${part}" is not "hostname=url" (e.g. node-a=http://10.0.0.1:8080)` });
-          return z.NEVER;
-        }
-        entries.push([part.slice(0, eq).trim(), part.slice(eq + 1).trim()]);
-      }
-    } else {
-      entries.push(...Object.entries(value));
-    }
-    const out: Record<string, string> = {};
-    for (const [host, url] of entries) {
-      if (!HTTP_URL.safeParse(url).success) {
-        ctx.addIssue({ code: "custom", message: `address of "${host}" ("${url}") must be an http:// or https:// URL` });
+const HOSTS_MAP = z.union([z.string(), z.record(z.string(), z.string())]).transform((value, ctx) => {
+  const entries: [string, string][] = [];
+  if (typeof value === "string") {
+    for (const part of value
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p !== "")) {
+      const eq = part.indexOf("=");
+      if (eq <= 0) {
+        ctx.addIssue({ code: "custom", message: `"${part}" is not "hostname=url" (e.g. node-a=http://10.0.0.1:8080)` });
         return z.NEVER;
       }
-      out[host] = url.replace(/\/+$/, "");
+      entries.push([part.slice(0, eq).trim(), part.slice(eq + 1).trim()]);
     }
-    return Object.freeze(out);
-  });
+  } else {
+    entries.push(...Object.entries(value));
+  }
+  const out: Record<string, string> = {};
+  for (const [host, url] of entries) {
+    if (!HTTP_URL.safeParse(url).success) {
+      ctx.addIssue({ code: "custom", message: `address of "${host}" ("${url}") must be an http:// or https:// URL` });
+      return z.NEVER;
+    }
+    out[host] = url.replace(/\/+$/, "");
+  }
+  return Object.freeze(out);
+});
 
 const PATH_LIST = z
   .union([z.string(), z.array(z.string())])
-  .transform((value) => (typeof value === "string" ? value.split(",") : value).map((p) => p.trim()).filter((p) => p !== ""))
-  .refine((paths) => paths.every((p) => p.startsWith("/")), 'every path must start with "/" (comma-separated, e.g. /jobs/run,/cron)');
+  .transform((value) =>
+    (typeof value === "string" ? value.split(",") : value).map((p) => p.trim()).filter((p) => p !== ""),
+  )
+  .refine(
+    (paths) => paths.every((p) => p.startsWith("/")),
+    'every path must start with "/" (comma-separated, e.g. /jobs/run,/cron)',
+  );
 
 const SIZE_UNITS: Record<string, number> = {
-  "": 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3,
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
 };
 
 /** "10MiB", "512k", "1048576" -> bytes; null when not a size. */
@@ -164,14 +183,18 @@ export function parseDurationMs(value: number | string): number | null {
   if (/^\d+$/.test(text)) return Number(text);
   if (text === "" || !/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return null;
   let total = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(m[1]) * (DURATION_UNITS[m[2] ?? ""] ?? NaN);
+  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g))
+    total += Number(m[1]) * (DURATION_UNITS[m[2] ?? ""] ?? NaN);
   return Number.isFinite(total) ? total : null;
 }
 
 const BYTE_SIZE = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const bytes = parseByteSize(v);
   if (bytes === null) {
-    ctx.addIssue({ code: "custom", message: `"${v}" is not a positive size (bytes, or with a unit: 512KiB, 10MiB, 1GiB)` });
+    ctx.addIssue({
+      code: "custom",
+      message: `"${v}" is not a positive size (bytes, or with a unit: 512KiB, 10MiB, 1GiB)`,
+    });
     return z.NEVER;
   }
   return bytes;
@@ -195,19 +218,17 @@ const COUNT = z.union([z.number(), z.string()]).transform((v, ctx) => {
   return n;
 });
 
-const ADDRESS_BLOCKS = z
-  .union([z.string(), z.array(z.string())])
-  .transform((value, ctx) => {
-    const entries = (typeof value === "string" ? value.split(",") : value).map((p) => p.trim()).filter((p) => p !== "");
-    for (const entry of entries) {
-      const parsed = parseAddressBlock(entry);
-      if (!parsed.ok) {
-        ctx.addIssue({ code: "custom", message: `${parsed.message} (comma-separated, e.g. 10.0.0.0/8,127.0.0.1)` });
-        return z.NEVER;
-      }
+const ADDRESS_BLOCKS = z.union([z.string(), z.array(z.string())]).transform((value, ctx) => {
+  const entries = (typeof value === "string" ? value.split(",") : value).map((p) => p.trim()).filter((p) => p !== "");
+  for (const entry of entries) {
+    const parsed = parseAddressBlock(entry);
+    if (!parsed.ok) {
+      ctx.addIssue({ code: "custom", message: `${parsed.message} (comma-separated, e.g. 10.0.0.0/8,127.0.0.1)` });
+      return z.NEVER;
     }
-    return entries;
-  });
+  }
+  return entries;
+});
 
 const FIELDS = {
   listen: LISTEN,
@@ -241,7 +262,14 @@ export function parseListenAddressOrNull(addr: string): { host: string | undefin
 /** Like parseListenAddressOrNull, throwing ConfigError naming the listen setting. */
 export function parseListenAddress(addr: string): { host: string | undefined; port: number } {
   const parsed = parseListenAddressOrNull(addr);
-  if (!parsed) throw new ConfigError([{ setting: "forward.listen", env: FORWARD_ENV.listen, message: `"${addr}" is not "host:port", ":port" or a port` }]);
+  if (!parsed)
+    throw new ConfigError([
+      {
+        setting: "forward.listen",
+        env: FORWARD_ENV.listen,
+        message: `"${addr}" is not "host:port", ":port" or a port`,
+      },
+    ]);
   return parsed;
 }
 
@@ -258,7 +286,10 @@ function pick(input: ForwardSettingsInput, env: NodeJS.ProcessEnv, key: RawKey):
  * Reads the forwarding settings: explicit input wins over LITEFS_FORWARD_* env, then defaults.
  * Throws ConfigError listing every bad setting at once.
  */
-export function loadForwardSettings(input: ForwardSettingsInput = {}, env: NodeJS.ProcessEnv = process.env): ForwardSettings {
+export function loadForwardSettings(
+  input: ForwardSettingsInput = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ForwardSettings {
   const issues: ConfigIssue[] = [];
   const values: Partial<Record<RawKey, unknown>> = {};
   for (const key of Object.keys(FIELDS) as RawKey[]) {
@@ -266,10 +297,19 @@ export function loadForwardSettings(input: ForwardSettingsInput = {}, env: NodeJ
     if (raw === undefined) continue;
     const result = FIELDS[key].safeParse(raw);
     if (result.success) values[key] = result.data;
-    else issues.push({ setting: `forward.${key}`, env: FORWARD_ENV[key], message: result.error.issues.map((i) => i.message).join("; ") });
+    else
+      issues.push({
+        setting: `forward.${key}`,
+        env: FORWARD_ENV[key],
+        message: result.error.issues.map((i) => i.message).join("; "),
+      });
   }
   if (values.upstream === undefined && !issues.some((i) => i.setting === "forward.upstream")) {
-    issues.push({ setting: "forward.upstream", env: FORWARD_ENV.upstream, message: "required: the local app's address, e.g. http://127.0.0.1:8081" });
+    issues.push({
+      setting: "forward.upstream",
+      env: FORWARD_ENV.upstream,
+      message: "required: the local app's address, e.g. http://127.0.0.1:8081",
+    });
   }
   const hosts = (values.hosts as Readonly<Record<string, string>> | undefined) ?? Object.freeze({});
   const target = (values.target as string | null | undefined) ?? null;
@@ -282,7 +322,8 @@ export function loadForwardSettings(input: ForwardSettingsInput = {}, env: NodeJ
     });
   }
   const bodyLimitBytes = (values.bodyLimit as number | undefined) ?? DEFAULT_BODY_LIMIT_BYTES;
-  const bodyBudgetBytes = (values.bodyBudget as number | undefined) ?? Math.max(DEFAULT_BODY_BUDGET_BYTES, bodyLimitBytes);
+  const bodyBudgetBytes =
+    (values.bodyBudget as number | undefined) ?? Math.max(DEFAULT_BODY_BUDGET_BYTES, bodyLimitBytes);
   if (bodyBudgetBytes < bodyLimitBytes) {
     issues.push({
       setting: "forward.bodyBudget",
@@ -311,7 +352,11 @@ export function loadForwardSettings(input: ForwardSettingsInput = {}, env: NodeJ
 
 export type PrimaryAddress =
   | { readonly ok: true; readonly url: string }
-  | { readonly ok: false; readonly problem: "not-a-node-name" | "not-in-map" | "unconfigured"; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly problem: "not-a-node-name" | "not-in-map" | "unconfigured";
+      readonly message: string;
+    };
 
 /**
  * Where to send a request for node `host` (the primary's hostname, or a Fly-Replay instance).
@@ -321,23 +366,42 @@ export type PrimaryAddress =
  */
 export function primaryAddress(settings: Pick<ForwardSettings, "hosts" | "target">, host: string): PrimaryAddress {
   if (!isHostName(host)) {
-    return { ok: false, problem: "not-a-node-name", message: `${JSON.stringify(host)} is not a node name (letters, digits, '.', '-' and '_' only)` };
+    return {
+      ok: false,
+      problem: "not-a-node-name",
+      message: `${JSON.stringify(host)} is not a node name (letters, digits, '.', '-' and '_' only)`,
+    };
   }
   const hasMap = Object.keys(settings.hosts).length > 0;
   // Own keys only: a primary named "constructor" must not resolve to Object.prototype's.
   if (hasMap) {
     const url = Object.hasOwn(settings.hosts, host) ? settings.hosts[host] : undefined;
-    return url === undefined ? { ok: false, problem: "not-in-map", message: `"${host}" is not in ${FORWARD_ENV.hosts}` } : { ok: true, url };
+    return url === undefined
+      ? { ok: false, problem: "not-in-map", message: `"${host}" is not in ${FORWARD_ENV.hosts}` }
+      : { ok: true, url };
   }
-  if (settings.target === null) return { ok: false, problem: "unconfigured", message: `no ${FORWARD_ENV.target} or ${FORWARD_ENV.hosts} is configured` };
+  if (settings.target === null)
+    return {
+      ok: false,
+      problem: "unconfigured",
+      message: `no ${FORWARD_ENV.target} or ${FORWARD_ENV.hosts} is configured`,
+    };
   const url = settings.target.replaceAll("{host}", host).replace(/\/+$/, "");
   // Hostname characters can still make no valid host ("a.1" parses as a broken IPv4 address).
-  if (!URL.canParse(url)) return { ok: false, problem: "not-a-node-name", message: `${JSON.stringify(host)} makes no valid URL host in ${FORWARD_ENV.target}` };
+  if (!URL.canParse(url))
+    return {
+      ok: false,
+      problem: "not-a-node-name",
+      message: `${JSON.stringify(host)} makes no valid URL host in ${FORWARD_ENV.target}`,
+    };
   return { ok: true, url };
 }
 
 /** The primary's app address for a hostname, or null when it is not a node name or not configured (see primaryAddress). */
-export function resolvePrimaryAddress(settings: Pick<ForwardSettings, "hosts" | "target">, host: string): string | null {
+export function resolvePrimaryAddress(
+  settings: Pick<ForwardSettings, "hosts" | "target">,
+  host: string,
+): string | null {
   const address = primaryAddress(settings, host);
   return address.ok ? address.url : null;
 }

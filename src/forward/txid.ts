@@ -37,7 +37,8 @@ export function toTxid(value: bigint | string | number): bigint {
     return BigInt(value);
   }
   const parsed = parseTxid(value);
-  if (parsed === null) throw new RangeError(`"${value}" is not a TXID (1 to 16 hex digits, as in LiteFS's __txid cookie)`);
+  if (parsed === null)
+    throw new RangeError(`"${value}" is not a TXID (1 to 16 hex digits, as in LiteFS's __txid cookie)`);
   return parsed;
 }
 

@@ -18,10 +18,19 @@ function refuse(socket: Duplex, status: number, reason: string): void {
     socket.destroy();
     return;
   }
-  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ""}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(reason) + 1}\r\nconnection: close\r\n\r\n${reason}\n`);
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ""}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(reason) + 1}\r\nconnection: close\r\n\r\n${reason}\n`,
+  );
 }
 
-export function passUpgrade(base: string, req: IncomingMessage, socket: Duplex, head: Buffer, connectTimeoutMs: number, trusted: TrustedPeers): void {
+export function passUpgrade(
+  base: string,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  connectTimeoutMs: number,
+  trusted: TrustedPeers,
+): void {
   const url = upstreamUrl(base, req.url ?? "/");
   const client = url.protocol === "https:" ? https : http;
   const headers = endToEndHeaders(req.headers);
@@ -43,7 +52,12 @@ export function passUpgrade(base: string, req: IncomingMessage, socket: Duplex, 
 
   outgoing.on("upgrade", (response, upstreamSocket, upstreamHead) => {
     clearTimeout(timer);
-    socket.write(rawHead(`HTTP/1.1 ${response.statusCode ?? 101} ${response.statusMessage ?? "Switching Protocols"}`, response.rawHeaders));
+    socket.write(
+      rawHead(
+        `HTTP/1.1 ${response.statusCode ?? 101} ${response.statusMessage ?? "Switching Protocols"}`,
+        response.rawHeaders,
+      ),
+    );
     if (upstreamHead.length > 0) socket.write(upstreamHead);
     if (head.length > 0) upstreamSocket.write(head);
     upstreamSocket.on("error", () => socket.destroy());
@@ -60,10 +74,17 @@ export function passUpgrade(base: string, req: IncomingMessage, socket: Duplex, 
     const kept: string[] = [];
     for (let i = 0; i + 1 < response.rawHeaders.length; i += 2) {
       const name = (response.rawHeaders[i] ?? "").toLowerCase();
-      if (name === "transfer-encoding" || name === "content-length" || name === "connection" || name === "keep-alive") continue;
+      if (name === "transfer-encoding" || name === "content-length" || name === "connection" || name === "keep-alive")
+        continue;
       kept.push(response.rawHeaders[i] ?? "", response.rawHeaders[i + 1] ?? "");
     }
-    socket.write(rawHead(`HTTP/1.1 ${response.statusCode ?? 502} ${response.statusMessage ?? ""}`, [...kept, "connection", "close"]));
+    socket.write(
+      rawHead(`HTTP/1.1 ${response.statusCode ?? 502} ${response.statusMessage ?? ""}`, [
+        ...kept,
+        "connection",
+        "close",
+      ]),
+    );
     response.pipe(socket);
   });
   outgoing.on("error", (error) => {

@@ -37,7 +37,11 @@ export interface UpstreamRequest {
 export type UpstreamFailure = "connect-failed" | "connect-timeout" | "broken" | "aborted";
 
 export class UpstreamError extends Error {
-  constructor(readonly failure: UpstreamFailure, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly failure: UpstreamFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = "UpstreamError";
   }
@@ -130,7 +134,13 @@ export function sendUpstream(request: UpstreamRequest, agents: UpstreamAgents): 
         return;
       }
       connectTimer = setTimeout(
-        () => fail(new UpstreamError("connect-timeout", `no connection to ${url.origin} within ${request.connectTimeoutMs} ms`)),
+        () =>
+          fail(
+            new UpstreamError(
+              "connect-timeout",
+              `no connection to ${url.origin} within ${request.connectTimeoutMs} ms`,
+            ),
+          ),
         request.connectTimeoutMs,
       );
       socket.once(secure ? "secureConnect" : "connect", () => {

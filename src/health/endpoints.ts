@@ -33,16 +33,28 @@ export async function answerHealthRequest(
   const isMetrics = options.metrics !== undefined && pathname === metricsPath;
   if (!isHealth && !isMetrics) return null;
   if (method !== "GET" && method !== "HEAD") {
-    return { status: 405, headers: { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" }, body: `${method} not allowed on ${pathname}\n` };
+    return {
+      status: 405,
+      headers: { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" },
+      body: `${method} not allowed on ${pathname}\n`,
+    };
   }
   const noStore = { "cache-control": "no-store" };
   if (isMetrics && options.metrics) {
     const text = await options.metrics.render();
-    return { status: 200, headers: { ...noStore, "content-type": options.metrics.contentType }, body: method === "HEAD" ? "" : text };
+    return {
+      status: 200,
+      headers: { ...noStore, "content-type": options.metrics.contentType },
+      body: method === "HEAD" ? "" : text,
+    };
   }
   const report = healthReport(options);
   const body = `${JSON.stringify(report)}\n`;
-  return { status: healthStatusCode(report), headers: { ...noStore, "content-type": "application/json; charset=utf-8" }, body: method === "HEAD" ? "" : body };
+  return {
+    status: healthStatusCode(report),
+    headers: { ...noStore, "content-type": "application/json; charset=utf-8" },
+    body: method === "HEAD" ? "" : body,
+  };
 }
 
 function pathOf(url: string): string {
@@ -75,10 +87,16 @@ function sendError(res: ServerResponse, error: unknown): void {
 }
 
 /** A complete node:http request listener: our endpoints, 404 for anything else. */
-export function createHealthRequestListener(options: HealthEndpointsOptions): (req: IncomingMessage, res: ServerResponse) => void {
+export function createHealthRequestListener(
+  options: HealthEndpointsOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     answerHealthRequest(req.method ?? "GET", req.url ?? "/", options).then(
-      (answer) => send(res, answer ?? { status: 404, headers: { "content-type": "text/plain; charset=utf-8" }, body: "not found\n" }),
+      (answer) =>
+        send(
+          res,
+          answer ?? { status: 404, headers: { "content-type": "text/plain; charset=utf-8" }, body: "not found\n" },
+        ),
       (error: unknown) => sendError(res, error),
     );
   };
@@ -103,13 +121,23 @@ export function healthMiddleware(
 export function healthFetchHandler(options: HealthEndpointsOptions): (request: Request) => Promise<Response> {
   return async (request) => {
     const answer = await answerHealthRequest(request.method, request.url, options);
-    if (!answer) return new Response("not found\n", { status: 404, headers: { "content-type": "text/plain; charset=utf-8" } });
-    return new Response(request.method === "HEAD" ? null : answer.body, { status: answer.status, headers: answer.headers });
+    if (!answer)
+      return new Response("not found\n", { status: 404, headers: { "content-type": "text/plain; charset=utf-8" } });
+    return new Response(request.method === "HEAD" ? null : answer.body, {
+      status: answer.status,
+      headers: answer.headers,
+    });
   };
 }
 
 /** True when a fetch-API request is for one of our endpoints. */
-export function matchesHealthRequest(request: Request, options: Pick<HealthEndpointsOptions, "healthPath" | "metricsPath" | "metrics">): boolean {
+export function matchesHealthRequest(
+  request: Request,
+  options: Pick<HealthEndpointsOptions, "healthPath" | "metricsPath" | "metrics">,
+): boolean {
   const pathname = pathOf(request.url);
-  return pathname === (options.healthPath ?? HEALTH_PATH) || (options.metrics !== undefined && pathname === (options.metricsPath ?? METRICS_PATH));
+  return (
+    pathname === (options.healthPath ?? HEALTH_PATH) ||
+    (options.metrics !== undefined && pathname === (options.metricsPath ?? METRICS_PATH))
+  );
 }

@@ -1,6 +1,20 @@
 // Health and metrics of a litefs-node process.
-export type { NodeRole, NodeTxEvent, NodeStateView, NodeEventsView, RaftSnapshot, RaftMetricsSource } from "./node-view.js";
-export { healthReport, healthStatusCode, DEFAULT_MAX_LAG_MS, type HealthReport, type HealthElection, type HealthOptions } from "./status.js";
+export type {
+  NodeRole,
+  NodeTxEvent,
+  NodeStateView,
+  NodeEventsView,
+  RaftSnapshot,
+  RaftMetricsSource,
+} from "./node-view.js";
+export {
+  healthReport,
+  healthStatusCode,
+  DEFAULT_MAX_LAG_MS,
+  type HealthReport,
+  type HealthElection,
+  type HealthOptions,
+} from "./status.js";
 export {
   createMetrics,
   defaultMetrics,

@@ -46,7 +46,10 @@ export interface LiteFSNodeMetrics {
 export const DEFAULT_METRICS_PREFIX = "litefs_node_";
 
 function hasEvents(node: NodeStateView | NodeEventsView): node is NodeEventsView {
-  return typeof (node as Partial<NodeEventsView>).on === "function" && typeof (node as Partial<NodeEventsView>).off === "function";
+  return (
+    typeof (node as Partial<NodeEventsView>).on === "function" &&
+    typeof (node as Partial<NodeEventsView>).off === "function"
+  );
 }
 
 export function createMetrics(options: { registry?: Registry; prefix?: string } = {}): LiteFSNodeMetrics {
@@ -58,10 +61,29 @@ export function createMetrics(options: { registry?: Registry; prefix?: string } 
   let raft: RaftMetricsSource | null = null;
   let inSplitBrain = false;
 
-  const refusals = new Counter({ name: `${p}write_refusals_total`, help: "Writes the guard refused, by reason", labelNames: ["reason"], registers });
-  const forwards = new Counter({ name: `${p}forwarded_requests_total`, help: "Requests the forwarding proxy acted on, by outcome", labelNames: ["outcome"], registers });
-  const txidWaits = new Counter({ name: `${p}txid_waits_total`, help: "Reads that waited for this replica to reach a TXID, by outcome", labelNames: ["outcome"], registers });
-  const splitBrainEpisodes = new Counter({ name: `${p}split_brain_episodes_total`, help: "Times this node entered split brain", registers });
+  const refusals = new Counter({
+    name: `${p}write_refusals_total`,
+    help: "Writes the guard refused, by reason",
+    labelNames: ["reason"],
+    registers,
+  });
+  const forwards = new Counter({
+    name: `${p}forwarded_requests_total`,
+    help: "Requests the forwarding proxy acted on, by outcome",
+    labelNames: ["outcome"],
+    registers,
+  });
+  const txidWaits = new Counter({
+    name: `${p}txid_waits_total`,
+    help: "Reads that waited for this replica to reach a TXID, by outcome",
+    labelNames: ["outcome"],
+    registers,
+  });
+  const splitBrainEpisodes = new Counter({
+    name: `${p}split_brain_episodes_total`,
+    help: "Times this node entered split brain",
+    registers,
+  });
   const eventsDisconnects = new Counter({
     name: `${p}events_disconnects_total`,
     help: "Times the LiteFS /events stream was lost, by cause (ended: LiteFS closed it, e.g. a subscriber whose 1024-event buffer filled; error: the connection broke); the node reconnects and reads the mount files meanwhile",
@@ -75,7 +97,10 @@ export function createMetrics(options: { registry?: Registry; prefix?: string } 
   };
 
   new Gauge({
-    name: `${p}role`, help: "This node's LiteFS role (1 for the current one)", labelNames: ["role"], registers,
+    name: `${p}role`,
+    help: "This node's LiteFS role (1 for the current one)",
+    labelNames: ["role"],
+    registers,
     collect() {
       this.reset();
       if (!node) return;
@@ -85,7 +110,9 @@ export function createMetrics(options: { registry?: Registry; prefix?: string } 
     },
   });
   new Gauge({
-    name: `${p}primary_known`, help: "1 when this node knows a primary (itself included)", registers,
+    name: `${p}primary_known`,
+    help: "1 when this node knows a primary (itself included)",
+    registers,
     collect() {
       this.reset();
       if (node) this.set(node.primary !== null ? 1 : 0);
@@ -93,14 +120,19 @@ export function createMetrics(options: { registry?: Registry; prefix?: string } 
   });
   new Gauge({
     // An unlabelled gauge always has a sample, so "unknown" (dev mode, unreadable .lag) is NaN, not a fake 0.
-    name: `${p}lag_seconds`, help: "Replication lag from LiteFS's .lag (NaN when unknown)", registers,
+    name: `${p}lag_seconds`,
+    help: "Replication lag from LiteFS's .lag (NaN when unknown)",
+    registers,
     collect() {
       this.set(node && node.lagMs !== null ? node.lagMs / 1000 : Number.NaN);
     },
   });
   new Gauge({
     // A double holds TXIDs exactly up to 2^53, far beyond any real database's transaction count.
-    name: `${p}txid`, help: "Latest TXID this node has of the database", labelNames: ["db"], registers,
+    name: `${p}txid`,
+    help: "Latest TXID this node has of the database",
+    labelNames: ["db"],
+    registers,
     collect() {
       this.reset();
       if (!node) return;
@@ -109,7 +141,9 @@ export function createMetrics(options: { registry?: Registry; prefix?: string } 
     },
   });
   new Gauge({
-    name: `${p}split_brain`, help: "1 while LiteFS and the election disagree about the primary", registers,
+    name: `${p}split_brain`,
+    help: "1 while LiteFS and the election disagree about the primary",
+    registers,
     collect() {
       this.reset();
       if (!node) return;
@@ -123,21 +157,28 @@ export function createMetrics(options: { registry?: Registry; prefix?: string } 
     if (raftRegistered) return;
     raftRegistered = true;
     new Gauge({
-      name: `${p}raft_term`, help: "Raft term (raft mode)", registers,
+      name: `${p}raft_term`,
+      help: "Raft term (raft mode)",
+      registers,
       collect() {
         const s = raft?.raftSnapshot();
         this.set(s ? s.term : Number.NaN);
       },
     });
     new Gauge({
-      name: `${p}raft_leader_changes`, help: "Raft leader changes seen by this process (raft mode)", registers,
+      name: `${p}raft_leader_changes`,
+      help: "Raft leader changes seen by this process (raft mode)",
+      registers,
       collect() {
         const s = raft?.raftSnapshot();
         this.set(s ? s.leaderChanges : Number.NaN);
       },
     });
     new Gauge({
-      name: `${p}raft_lease_holder`, help: "The node holding the LiteFS lease (1 for the holder; raft mode)", labelNames: ["holder"], registers,
+      name: `${p}raft_lease_holder`,
+      help: "The node holding the LiteFS lease (1 for the holder; raft mode)",
+      labelNames: ["holder"],
+      registers,
       collect() {
         this.reset();
         const s = raft?.raftSnapshot();
@@ -159,10 +200,14 @@ export function createMetrics(options: { registry?: Registry; prefix?: string } 
       nodeDb = opts.db;
       inSplitBrain = observed.splitBrain;
       if (inSplitBrain) splitBrainEpisodes.inc();
-      if (!hasEvents(observed)) return () => { if (node === observed) node = null; };
+      if (!hasEvents(observed))
+        return () => {
+          if (node === observed) node = null;
+        };
       const onRoleChange = (s: { readonly splitBrain: boolean }): void => noteSplitBrain(s.splitBrain);
       const onSplitBrain = (): void => noteSplitBrain(true);
-      const onEventsDisconnect = (notice: { readonly cause: EventsDisconnectCause }): void => eventsDisconnects.inc({ cause: notice.cause });
+      const onEventsDisconnect = (notice: { readonly cause: EventsDisconnectCause }): void =>
+        eventsDisconnects.inc({ cause: notice.cause });
       observed.on("role-change", onRoleChange);
       observed.on("split-brain", onSplitBrain);
       observed.on("events-disconnect", onEventsDisconnect);
@@ -201,5 +246,6 @@ export function recordRefusal(reason: RefusalReason): void {
 export function recordRefusalError(error: unknown): void {
   const e = error as { code?: unknown; reason?: unknown } | null;
   if (e?.code === "LITEFS_SPLIT_BRAIN") recordRefusal("split-brain");
-  else if (e?.code === "LITEFS_NOT_PRIMARY" && typeof e.reason === "string") recordRefusal(e.reason as NotPrimaryReason);
+  else if (e?.code === "LITEFS_NOT_PRIMARY" && typeof e.reason === "string")
+    recordRefusal(e.reason as NotPrimaryReason);
 }

@@ -18,7 +18,12 @@ export interface NodeStateView {
   readonly lagMs: number | null;
   txid(db?: string): bigint | null;
   /** Present on a LiteFSNode; tells the election mode and the node's name. */
-  readonly settings?: { readonly enabled: boolean; readonly leaderElection: string; readonly nodeId: string | null; readonly databaseName: string };
+  readonly settings?: {
+    readonly enabled: boolean;
+    readonly leaderElection: string;
+    readonly nodeId: string | null;
+    readonly databaseName: string;
+  };
 }
 
 /** State plus the pushed events (role changes carry the split-brain flag; tx events the position). */

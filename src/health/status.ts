@@ -51,7 +51,11 @@ export function healthReport(options: HealthOptions): HealthReport {
   // The primary's own lag is always 0; a replica's .lag counts from the last primary timestamp
   // (2147483647 before the first sync).
   if (role === "replica" && maxLagMs !== null && lagMs !== null && lagMs > maxLagMs) {
-    problems.push(lagMs === Number.POSITIVE_INFINITY ? "this replica has never synced with a primary" : `replication lag ${lagMs} ms exceeds ${maxLagMs} ms`);
+    problems.push(
+      lagMs === Number.POSITIVE_INFINITY
+        ? "this replica has never synced with a primary"
+        : `replication lag ${lagMs} ms exceeds ${maxLagMs} ms`,
+    );
   }
 
   const mode = node.settings ? (node.settings.enabled ? node.settings.leaderElection : "dev") : "unknown";

@@ -55,9 +55,18 @@ const isCount = (v: unknown): v is number => typeof v === "number" && Number.isS
 function parseSession(raw: unknown): SessionSpec | string {
   if (!raw || typeof raw !== "object") return "malformed session-create";
   const s = raw as Record<string, unknown>;
-  if (!isStr(s.id) || !isStr(s.name) || !isStr(s.node) || !isStr(s.ttl) || !isStr(s.behavior)) return "malformed session-create";
+  if (!isStr(s.id) || !isStr(s.name) || !isStr(s.node) || !isStr(s.ttl) || !isStr(s.behavior))
+    return "malformed session-create";
   if (typeof s.ttlMs !== "number" || typeof s.lockDelayNs !== "number") return "malformed session-create";
-  const spec = { id: s.id, name: s.name, node: s.node, ttl: s.ttl, ttlMs: s.ttlMs, lockDelayNs: s.lockDelayNs, behavior: s.behavior as SessionBehavior };
+  const spec = {
+    id: s.id,
+    name: s.name,
+    node: s.node,
+    ttl: s.ttl,
+    ttlMs: s.ttlMs,
+    lockDelayNs: s.lockDelayNs,
+    behavior: s.behavior as SessionBehavior,
+  };
   const problem = sessionIdProblem(spec.id) ?? sessionSpecProblem(spec, ABSOLUTE_MIN_TTL_MS);
   return problem === null ? spec : `session-create refused: ${problem}`;
 }
@@ -78,7 +87,8 @@ export function decodeLeaseCommand(data: Uint8Array): LeaseCommand | string {
       return typeof session === "string" ? session : { op: "session-create", session };
     }
     case "session-destroy":
-      if (!isStr(c.id) || (c.reason !== "destroy" && c.reason !== "expired" && c.reason !== "split-brain")) return "malformed session-destroy";
+      if (!isStr(c.id) || (c.reason !== "destroy" && c.reason !== "expired" && c.reason !== "split-brain"))
+        return "malformed session-destroy";
       return { op: "session-destroy", id: c.id, reason: c.reason };
     case "kv-set":
       if (!isStr(c.key) || !(c.value === null || isStr(c.value)) || !isCount(c.flags)) return "malformed kv-set";
@@ -91,7 +101,8 @@ export function decodeLeaseCommand(data: Uint8Array): LeaseCommand | string {
       return { op: "kv-set", key: c.key, value: c.value, flags: c.flags, lock: c.lock, session: c.session };
     case "announce":
       if (!isStr(c.node) || !isStr(c.forwardAddr)) return "malformed announce";
-      if (c.node.length > MAX_MEMBER_ID_CHARS || c.forwardAddr.length > MAX_FORWARD_ADDR_CHARS) return "announce refused: member id or address too long";
+      if (c.node.length > MAX_MEMBER_ID_CHARS || c.forwardAddr.length > MAX_FORWARD_ADDR_CHARS)
+        return "announce refused: member id or address too long";
       return { op: "announce", node: c.node, forwardAddr: c.forwardAddr };
     default:
       return `unknown lease command ${JSON.stringify(c.op)}`;

@@ -86,7 +86,12 @@ function answerFor(request: LeaseRequest, reply: LeaseReply): Answer {
         const id = request.op === "session-renew" ? request.id : "";
         return { status: 404, body: `Session id '${id}' not found`, json: false };
       }
-      return { status: 200, body: JSON.stringify([sessionJson(reply.session)]), json: true, index: reply.session.modifyIndex };
+      return {
+        status: 200,
+        body: JSON.stringify([sessionJson(reply.session)]),
+        json: true,
+        index: reply.session.modifyIndex,
+      };
     case "bool":
       return { status: 200, body: reply.value ? "true" : "false", json: true };
     case "kv":
@@ -95,7 +100,9 @@ function answerFor(request: LeaseRequest, reply: LeaseReply): Answer {
   }
 }
 
-export async function startConsulHttpServer(options: ConsulHttpOptions & { readonly host?: string; readonly port: number }): Promise<ConsulHttpServer> {
+export async function startConsulHttpServer(
+  options: ConsulHttpOptions & { readonly host?: string; readonly port: number },
+): Promise<ConsulHttpServer> {
   const deadlineMs = options.deadlineMs ?? DEFAULT_ANSWER_DEADLINE_MS;
   const onError = options.onError ?? (() => {});
   const send = (res: ServerResponse, a: Answer): void => {
@@ -115,7 +122,11 @@ export async function startConsulHttpServer(options: ConsulHttpOptions & { reado
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     // One timer bounds everything, reading the body included.
     const timer = setTimeout(() => {
-      send(res, { status: 500, body: `lease service: no answer within ${deadlineMs} ms (no Raft leader or no quorum reachable)`, json: false });
+      send(res, {
+        status: 500,
+        body: `lease service: no answer within ${deadlineMs} ms (no Raft leader or no quorum reachable)`,
+        json: false,
+      });
     }, deadlineMs);
     const finish = (a: Answer): void => {
       clearTimeout(timer);
@@ -129,7 +140,8 @@ export async function startConsulHttpServer(options: ConsulHttpOptions & { reado
     // Every body LiteFS sends (a session, a ~100-byte primary info) is far below the value limit.
     readBody(req, MAX_KV_VALUE_BYTES)
       .then(async (body) => {
-        if (body === null) return finish({ status: 413, body: `Request body exceeds ${MAX_KV_VALUE_BYTES} bytes`, json: false });
+        if (body === null)
+          return finish({ status: 413, body: `Request body exceeds ${MAX_KV_VALUE_BYTES} bytes`, json: false });
         const parsed = parseConsulRequest(req.method ?? "GET", req.url ?? "/", body, options.nodeName, options.policy);
         if (!parsed.ok) return finish({ status: parsed.status, body: parsed.message, json: false });
         const request = parsed.request;

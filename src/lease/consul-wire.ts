@@ -22,14 +22,26 @@ const bad = (message: string): ParsedRequest => ({ ok: false, status: 400, messa
  * Maps one HTTP request to an operation, refusing whatever LiteFS never sends (rules.ts).
  * `body` is the raw request body.
  */
-export function parseConsulRequest(method: string, rawUrl: string, body: Buffer, nodeName: string, policy: LeasePolicy): ParsedRequest {
+export function parseConsulRequest(
+  method: string,
+  rawUrl: string,
+  body: Buffer,
+  nodeName: string,
+  policy: LeasePolicy,
+): ParsedRequest {
   const parsed = parseShape(method, rawUrl, body, nodeName, policy);
   if (!parsed.ok || parsed.request.op === "catalog-register") return parsed;
   const refusal = leaseRequestRefusal(parsed.request, policy);
   return refusal === null ? parsed : { ok: false, ...refusal };
 }
 
-function parseShape(method: string, rawUrl: string, body: Buffer, nodeName: string, policy: LeasePolicy): ParsedRequest {
+function parseShape(
+  method: string,
+  rawUrl: string,
+  body: Buffer,
+  nodeName: string,
+  policy: LeasePolicy,
+): ParsedRequest {
   const url = new URL(rawUrl, "http://127.0.0.1");
   const path = url.pathname;
   const q = url.searchParams;
@@ -41,9 +53,15 @@ function parseShape(method: string, rawUrl: string, body: Buffer, nodeName: stri
       return bad(`invalid key encoding in ${path}`);
     }
     if (key === "") return bad("Missing key name");
-    if (q.has("recurse") || q.has("keys") || q.has("cas")) return bad("recurse, keys and cas are not supported by this lease service");
+    if (q.has("recurse") || q.has("keys") || q.has("cas"))
+      return bad("recurse, keys and cas are not supported by this lease service");
     if (method === "GET") return { ok: true, request: { op: "kv-get", key } };
-    if (method === "DELETE") return { ok: false, status: 405, message: `DELETE is refused: LiteFS never deletes a key (it releases the lease), and deleting ${JSON.stringify(policy.leaseKey)} would let a second primary in` };
+    if (method === "DELETE")
+      return {
+        ok: false,
+        status: 405,
+        message: `DELETE is refused: LiteFS never deletes a key (it releases the lease), and deleting ${JSON.stringify(policy.leaseKey)} would let a second primary in`,
+      };
     if (method !== "PUT") return { ok: false, status: 405, message: `method ${method} not allowed on ${path}` };
     const flagsText = q.get("flags");
     const flags = flagsText === null ? 0 : Number(flagsText);
@@ -57,7 +75,9 @@ function parseShape(method: string, rawUrl: string, body: Buffer, nodeName: stri
     return { ok: true, request: { op: "kv-put", key, value, flags, lock, session: acquire ?? release } };
   }
   if (path === "/v1/catalog/register") {
-    return method === "PUT" ? { ok: true, request: { op: "catalog-register" } } : { ok: false, status: 405, message: `method ${method} not allowed on ${path}` };
+    return method === "PUT"
+      ? { ok: true, request: { op: "catalog-register" } }
+      : { ok: false, status: 405, message: `method ${method} not allowed on ${path}` };
   }
   if (path.startsWith("/v1/session/")) {
     if (method !== "PUT") return { ok: false, status: 405, message: `method ${method} not allowed on ${path}` };
@@ -67,11 +87,18 @@ function parseShape(method: string, rawUrl: string, body: Buffer, nodeName: stri
       if (path.startsWith(prefix)) {
         const id = path.slice(prefix.length);
         if (id === "" || id.includes("/")) return bad(`Missing session`);
-        return { ok: true, request: op === "renew" ? { op: "session-renew", id } : { op: "session-destroy", id, reason: "destroy" } };
+        return {
+          ok: true,
+          request: op === "renew" ? { op: "session-renew", id } : { op: "session-destroy", id, reason: "destroy" },
+        };
       }
     }
   }
-  return { ok: false, status: 404, message: `no such endpoint: ${method} ${path} (this lease service serves only the Consul subset LiteFS uses)` };
+  return {
+    ok: false,
+    status: 404,
+    message: `no such endpoint: ${method} ${path} (this lease service serves only the Consul subset LiteFS uses)`,
+  };
 }
 
 function field(obj: Record<string, unknown>, name: string): unknown {
@@ -90,7 +117,8 @@ function parseSessionCreate(body: Buffer, nodeName: string, minTtlMs: number): P
     } catch (e) {
       return bad(`Request decode failed: ${(e as Error).message}`);
     }
-    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return bad("Request decode failed: body is not a JSON object");
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw))
+      return bad("Request decode failed: body is not a JSON object");
     obj = raw as Record<string, unknown>;
   }
   const name = field(obj, "Name") ?? "";
@@ -103,7 +131,14 @@ function parseSessionCreate(body: Buffer, nodeName: string, minTtlMs: number): P
   const lockDelayNs = parseLockDelay(field(obj, "LockDelay"));
   if (typeof lockDelayNs === "string") return bad(lockDelayNs);
   // Consul's default Behavior is "release"; LiteFS always sends "delete", the only one accepted.
-  const shape = { name, node: node === "" ? nodeName : node, ttl, ttlMs: goDurationToMs(ttl) ?? -1, lockDelayNs, behavior: behavior === "" ? "release" : behavior };
+  const shape = {
+    name,
+    node: node === "" ? nodeName : node,
+    ttl,
+    ttlMs: goDurationToMs(ttl) ?? -1,
+    lockDelayNs,
+    behavior: behavior === "" ? "release" : behavior,
+  };
   const problem = sessionSpecProblem(shape, minTtlMs);
   if (problem !== null) return bad(problem);
   return { ok: true, request: { op: "session-create", ...shape, behavior: "delete" } };

@@ -73,7 +73,12 @@ export async function startForwardServer(options: {
   });
   await gate.refresh();
   const server = createServer(
-    pskServerOptions(channel, handshakeMs, (identity) => rejected("?", `TLS-PSK identity "${identity}" is not this cluster's lease forwarding identity: cluster id mismatch`)),
+    pskServerOptions(channel, handshakeMs, (identity) =>
+      rejected(
+        "?",
+        `TLS-PSK identity "${identity}" is not this cluster's lease forwarding identity: cluster id mismatch`,
+      ),
+    ),
     (req, res) => {
       const reply = (status: number, body: unknown): void => {
         res.writeHead(status, { "content-type": "application/json" });
@@ -104,7 +109,12 @@ export async function startForwardServer(options: {
         }
         options.execute(request).then(
           (r) => reply(200, r),
-          (e: unknown) => reply(200, { kind: "error", status: 500, message: `leader failed: ${(e as Error).message}` } satisfies LeaseReply),
+          (e: unknown) =>
+            reply(200, {
+              kind: "error",
+              status: 500,
+              message: `leader failed: ${(e as Error).message}`,
+            } satisfies LeaseReply),
         );
       });
     },
@@ -165,11 +175,20 @@ function versionMismatch(theirs: number): string {
 }
 
 /** A Forwarder that looks the leader's address up (from the replicated announcements) and POSTs. */
-export function httpForwarder(options: { readonly secret: string; readonly clusterId: string; readonly addressOf: (leader: NodeId) => string | null }): Forwarder & { close(): void } {
-  const agent = new Agent({ keepAlive: true, maxSockets: 8, ...pskClientOptions(pskChannel(options.secret, options.clusterId, "lease-forward")) });
+export function httpForwarder(options: {
+  readonly secret: string;
+  readonly clusterId: string;
+  readonly addressOf: (leader: NodeId) => string | null;
+}): Forwarder & { close(): void } {
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: 8,
+    ...pskClientOptions(pskChannel(options.secret, options.clusterId, "lease-forward")),
+  });
   const forward = (leader: NodeId, request: LeaseRequest, timeoutMs: number): Promise<LeaseReply> => {
     const addr = options.addressOf(leader);
-    if (addr === null) return Promise.reject(new Error(`the leader ${leader} has not announced its forwarding address yet`));
+    if (addr === null)
+      return Promise.reject(new Error(`the leader ${leader} has not announced its forwarding address yet`));
     if (timeoutMs <= 0) return Promise.reject(new Error("no time left to forward"));
     const parsed = parseHostPort(addr);
     if (!parsed.ok) return Promise.reject(new Error(`bad forwarding address ${addr}: ${parsed.message}`));
@@ -190,7 +209,8 @@ export function httpForwarder(options: { readonly secret: string; readonly clust
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
-            if (res.statusCode !== 200) return reject(new Error(`leader answered HTTP ${res.statusCode}: ${text.slice(0, 300)}`));
+            if (res.statusCode !== 200)
+              return reject(new Error(`leader answered HTTP ${res.statusCode}: ${text.slice(0, 300)}`));
             try {
               resolve(JSON.parse(text) as LeaseReply);
             } catch (e) {
@@ -200,10 +220,15 @@ export function httpForwarder(options: { readonly secret: string; readonly clust
           res.on("error", reject);
         },
       );
-      const timer = setTimeout(() => req.destroy(new Error(`no answer from the leader within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => req.destroy(new Error(`no answer from the leader within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       req.on("close", () => clearTimeout(timer));
       req.on("timeout", () => req.destroy(new Error(`no answer from the leader within ${timeoutMs} ms`)));
-      req.on("error", (e) => reject(/SSL|TLS|EPROTO/.test((e as NodeJS.ErrnoException).code ?? "") ? new Error(describeTlsFailure(e)) : e));
+      req.on("error", (e) =>
+        reject(/SSL|TLS|EPROTO/.test((e as NodeJS.ErrnoException).code ?? "") ? new Error(describeTlsFailure(e)) : e),
+      );
       req.end(body);
     });
   };

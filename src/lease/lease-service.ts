@@ -89,22 +89,49 @@ export const realClock: LeaseClock = {
  */
 export async function resolveListenHost(host: string): Promise<string> {
   if (host === "" || host === "0.0.0.0" || host === "::") {
-    throw new ConfigError([{ setting: "raft.selfAddr", env: "LITEFS_RAFT_SELF_ADDR", message: `must name this node's own address (the peers dial it), not the wildcard ${JSON.stringify(host)}` }]);
+    throw new ConfigError([
+      {
+        setting: "raft.selfAddr",
+        env: "LITEFS_RAFT_SELF_ADDR",
+        message: `must name this node's own address (the peers dial it), not the wildcard ${JSON.stringify(host)}`,
+      },
+    ]);
   }
   try {
     return (await lookup(host)).address;
   } catch (e) {
-    throw new ConfigError([{ setting: "raft.selfAddr", env: "LITEFS_RAFT_SELF_ADDR", message: `host ${JSON.stringify(host)} does not resolve: ${(e as Error).message}` }]);
+    throw new ConfigError([
+      {
+        setting: "raft.selfAddr",
+        env: "LITEFS_RAFT_SELF_ADDR",
+        message: `host ${JSON.stringify(host)} does not resolve: ${(e as Error).message}`,
+      },
+    ]);
   }
 }
 
-export async function startLeaseService(settings: LiteFSSettings, overrides: LeaseServiceOverrides = {}): Promise<RunningLeaseService> {
+export async function startLeaseService(
+  settings: LiteFSSettings,
+  overrides: LeaseServiceOverrides = {},
+): Promise<RunningLeaseService> {
   const raft = settings.raft;
   if (!settings.enabled || settings.leaderElection !== "raft" || raft === null || settings.nodeId === null) {
-    throw new ConfigError([{ setting: "leaderElection", env: "LITEFS_LEADER_ELECTION", message: `the lease service runs only with enabled: true and leaderElection "raft" (got ${settings.enabled ? settings.leaderElection : "dev mode"})` }]);
+    throw new ConfigError([
+      {
+        setting: "leaderElection",
+        env: "LITEFS_LEADER_ELECTION",
+        message: `the lease service runs only with enabled: true and leaderElection "raft" (got ${settings.enabled ? settings.leaderElection : "dev mode"})`,
+      },
+    ]);
   }
-  if (raft.secret === null) throw new ConfigError([{ setting: "raft.secret", env: "LITEFS_RAFT_SECRET", message: "is required for the lease service" }]);
-  const log = (overrides.logger ?? createDefaultLogger()).child({ component: "lease-service", nodeId: settings.nodeId });
+  if (raft.secret === null)
+    throw new ConfigError([
+      { setting: "raft.secret", env: "LITEFS_RAFT_SECRET", message: "is required for the lease service" },
+    ]);
+  const log = (overrides.logger ?? createDefaultLogger()).child({
+    component: "lease-service",
+    nodeId: settings.nodeId,
+  });
   const self = parseHostPort(raft.selfAddr, "raft.selfAddr");
   const listenHost = overrides.listenHost ?? (await resolveListenHost(self.host));
   const voters = [raft.selfAddr, ...raft.peers];
@@ -112,11 +139,20 @@ export async function startLeaseService(settings: LiteFSSettings, overrides: Lea
   const statePath = overrides.statePath ?? leaseStatePath(settings.mountPath);
   const clock = realClock;
   // Always a token: without one any local process could delete or rewrite the lease key.
-  const token = overrides.token === undefined ? resolveLeaseToken(raft) : { token: overrides.token, source: "setting" as const, path: null };
+  const token =
+    overrides.token === undefined
+      ? resolveLeaseToken(raft)
+      : { token: overrides.token, source: "setting" as const, path: null };
 
   let service: LeaseService | null = null;
   const sm = new LeaseStateMachine({ now: clock.now, onChange: (c: LeaseChange) => service?.onStateChange(c) });
-  const storage = openRaftStorage({ dir: raft.dataDir, nodeId: raft.selfAddr, clusterId, bootstrap: raft.bootstrap, onWarning: (m) => log.warn(m) });
+  const storage = openRaftStorage({
+    dir: raft.dataDir,
+    nodeId: raft.selfAddr,
+    clusterId,
+    bootstrap: raft.bootstrap,
+    onWarning: (m) => log.warn(m),
+  });
   let resolveFailed: (e: Error) => void = () => {};
   const failed = new Promise<Error>((resolve) => (resolveFailed = resolve));
   let failure: Error | null = null;
@@ -153,7 +189,9 @@ export async function startLeaseService(settings: LiteFSSettings, overrides: Lea
           once(`${e.peer} ${e.reason}`, () => log.error(e, `raft peer ${e.peer}: ${e.reason}`));
           if (e.fatal) failWith(new Error(`peer ${e.peer} refused this member: ${e.reason}`));
         } else if (e.type === "rejected") {
-          once(e.reason.replace(/\d+\.\d+\.\d+\.\d+:\d+|\(\d+( open)?\)/g, ""), () => log.warn(e, `raft transport rejected a connection: ${e.reason}`));
+          once(e.reason.replace(/\d+\.\d+\.\d+\.\d+:\d+|\(\d+( open)?\)/g, ""), () =>
+            log.warn(e, `raft transport rejected a connection: ${e.reason}`),
+          );
         }
       },
     });
@@ -176,7 +214,10 @@ export async function startLeaseService(settings: LiteFSSettings, overrides: Lea
     snapshotEvery: 500,
     onEvent: (e) => {
       if (e.type === "role") {
-        log.info({ role: e.role, leader: e.leader, term: e.term }, `raft: ${e.role}, leader ${e.leader ?? "unknown"}, term ${e.term}`);
+        log.info(
+          { role: e.role, leader: e.leader, term: e.term },
+          `raft: ${e.role}, leader ${e.leader ?? "unknown"}, term ${e.term}`,
+        );
         service?.onRoleChange(e.role, e.term);
       } else if (e.type === "fatal") {
         log.error({ err: e.error }, "raft node stopped on a fatal error");
@@ -198,7 +239,10 @@ export async function startLeaseService(settings: LiteFSSettings, overrides: Lea
       port: raft.forwardPort ?? 0,
       advertiseHost: self.host,
       memberHosts: voters.map((v) => parseHostPort(v, "raft.peers").host),
-      onRejected: (remote, reason) => once(`forward ${reason.replace(/\d+\.\d+\.\d+\.\d+|\(\d+( open)?\)/g, "")}`, () => log.warn({ remote, reason }, `lease forwarding listener rejected a connection: ${reason}`)),
+      onRejected: (remote, reason) =>
+        once(`forward ${reason.replace(/\d+\.\d+\.\d+\.\d+|\(\d+( open)?\)/g, "")}`, () =>
+          log.warn({ remote, reason }, `lease forwarding listener rejected a connection: ${reason}`),
+        ),
       execute: (request) => (service as LeaseService).execute(request),
     });
     service = new LeaseService({
@@ -217,12 +261,14 @@ export async function startLeaseService(settings: LiteFSSettings, overrides: Lea
           writeLeaseState(statePath, state);
           publishErrorLogged = false;
         } catch (e) {
-          if (!publishErrorLogged) log.error({ err: e, statePath }, "cannot write the lease state file; the write gate will refuse writes");
+          if (!publishErrorLogged)
+            log.error({ err: e, statePath }, "cannot write the lease state file; the write gate will refuse writes");
           publishErrorLogged = true;
         }
       },
       onEvent: (e) => {
-        if (e.type === "refused-renew") log.error(e, `split brain: renew of session ${e.session} answered 404 so LiteFS demotes: ${e.reason}`);
+        if (e.type === "refused-renew")
+          log.error(e, `split brain: renew of session ${e.session} answered 404 so LiteFS demotes: ${e.reason}`);
         else if (e.type === "expired") log.warn(e, `session ${e.session} expired`);
         else log.warn({ err: e.error }, "could not announce the forwarding address");
         overrides.onEvent?.(e);
@@ -252,7 +298,18 @@ export async function startLeaseService(settings: LiteFSSettings, overrides: Lea
   const svc = service;
   const httpServer = http;
   const fwd = forwardServer;
-  log.info({ httpPort: httpServer.port, raft: raft.selfAddr, peers: raft.peers, forward: fwd.advertiseAddr, statePath, token: token.source, tokenPath: token.path }, "lease service started");
+  log.info(
+    {
+      httpPort: httpServer.port,
+      raft: raft.selfAddr,
+      peers: raft.peers,
+      forward: fwd.advertiseAddr,
+      statePath,
+      token: token.source,
+      tokenPath: token.path,
+    },
+    "lease service started",
+  );
 
   let closed = false;
   return {
@@ -262,7 +319,12 @@ export async function startLeaseService(settings: LiteFSSettings, overrides: Lea
     statePath,
     tokenPath: token.path,
     failed,
-    status: () => ({ raft: node.status(), lease: svc.publishedState(), httpPort: httpServer.port, forwardAddr: fwd.advertiseAddr }),
+    status: () => ({
+      raft: node.status(),
+      lease: svc.publishedState(),
+      httpPort: httpServer.port,
+      forwardAddr: fwd.advertiseAddr,
+    }),
     async waitUntilJoined(timeoutMs, signal) {
       const until = Date.now() + timeoutMs;
       for (;;) {
@@ -277,7 +339,8 @@ export async function startLeaseService(settings: LiteFSSettings, overrides: Lea
         } catch {
           // no leader yet
         }
-        if (Date.now() >= until) throw new Error(`did not join the Raft group within ${timeoutMs} ms (members: ${voters.join(", ")})`);
+        if (Date.now() >= until)
+          throw new Error(`did not join the Raft group within ${timeoutMs} ms (members: ${voters.join(", ")})`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },

@@ -61,10 +61,16 @@ export const SESSION_JSON_MAX_BYTES =
 
 /** Most bytes one KV record takes (the value is base64: ASCII, no escapes). */
 export const KV_JSON_MAX_BYTES =
-  FIXED_KV + jsonString(MAX_KV_KEY_CHARS) + 2 + MAX_KV_VALUE_BASE64_CHARS + jsonString(SESSION_ID_CHARS) + 4 * JSON_NUMBER;
+  FIXED_KV +
+  jsonString(MAX_KV_KEY_CHARS) +
+  2 +
+  MAX_KV_VALUE_BASE64_CHARS +
+  jsonString(SESSION_ID_CHARS) +
+  4 * JSON_NUMBER;
 
 /** Most bytes one announced forwarding address takes. */
-export const ANNOUNCE_JSON_MAX_BYTES = FIXED_ANNOUNCE + jsonString(MAX_MEMBER_ID_CHARS) + jsonString(MAX_FORWARD_ADDR_CHARS);
+export const ANNOUNCE_JSON_MAX_BYTES =
+  FIXED_ANNOUNCE + jsonString(MAX_MEMBER_ID_CHARS) + jsonString(MAX_FORWARD_ADDR_CHARS);
 
 /** Upper bound of a lease snapshot in bytes, from the budget alone (about 2.5 MB). */
 export const SNAPSHOT_MAX_BYTES =
@@ -80,4 +86,5 @@ export const SNAPSHOT_MAX_BYTES =
  * session id and 1 KiB for field names and numbers. The forward channel accepts exactly this
  * much, so whatever the HTTP front end accepts forwards too (one limit everywhere).
  */
-export const MAX_LEASE_REQUEST_BYTES = MAX_KV_VALUE_BASE64_CHARS + jsonString(MAX_KV_KEY_CHARS) + jsonString(SESSION_ID_CHARS) + 1024;
+export const MAX_LEASE_REQUEST_BYTES =
+  MAX_KV_VALUE_BASE64_CHARS + jsonString(MAX_KV_KEY_CHARS) + jsonString(SESSION_ID_CHARS) + 1024;

@@ -24,7 +24,12 @@ function keyUrl(leaseUrl: string, member: string): string {
 const headers = (token: string | null): Record<string, string> => (token ? { "x-consul-token": token } : {});
 
 /** Registers this member; throws with the lease service's answer when it refuses. */
-export async function registerMember(leaseUrl: string, token: string | null, member: string, entry: DirectoryEntry): Promise<void> {
+export async function registerMember(
+  leaseUrl: string,
+  token: string | null,
+  member: string,
+  entry: DirectoryEntry,
+): Promise<void> {
   const res = await fetch(keyUrl(leaseUrl, member), {
     method: "PUT",
     headers: headers(token),
@@ -32,7 +37,8 @@ export async function registerMember(leaseUrl: string, token: string | null, mem
     signal: AbortSignal.timeout(3000),
   });
   const text = await res.text();
-  if (res.status !== 200 || text.trim() !== "true") throw new Error(`lease service answered HTTP ${res.status} ${text.trim().slice(0, 200)}`);
+  if (res.status !== 200 || text.trim() !== "true")
+    throw new Error(`lease service answered HTTP ${res.status} ${text.trim().slice(0, 200)}`);
 }
 
 /** The registered entries of `members` (unregistered or unreadable ones are left out, with why). */
@@ -46,13 +52,21 @@ export async function readDirectory(
   await Promise.all(
     members.map(async (member) => {
       try {
-        const res = await fetch(keyUrl(leaseUrl, member), { headers: headers(token), signal: AbortSignal.timeout(3000) });
+        const res = await fetch(keyUrl(leaseUrl, member), {
+          headers: headers(token),
+          signal: AbortSignal.timeout(3000),
+        });
         const text = await res.text();
-        if (res.status === 404) return void problems.push(`${member}: not registered (is \`litefs-node run\` running there?)`);
-        if (res.status !== 200) return void problems.push(`${member}: lease service answered HTTP ${res.status} ${text.trim().slice(0, 120)}`);
+        if (res.status === 404)
+          return void problems.push(`${member}: not registered (is \`litefs-node run\` running there?)`);
+        if (res.status !== 200)
+          return void problems.push(
+            `${member}: lease service answered HTTP ${res.status} ${text.trim().slice(0, 120)}`,
+          );
         const [kv] = JSON.parse(text) as { Value: string | null }[];
         const entry = JSON.parse(Buffer.from(kv?.Value ?? "", "base64").toString("utf8")) as Partial<DirectoryEntry>;
-        if (typeof entry.node !== "string" || typeof entry.apiUrl !== "string") return void problems.push(`${member}: malformed entry`);
+        if (typeof entry.node !== "string" || typeof entry.apiUrl !== "string")
+          return void problems.push(`${member}: malformed entry`);
         entries.push({ node: entry.node, apiUrl: entry.apiUrl });
       } catch (error) {
         problems.push(`${member}: ${(error as Error).message}`);

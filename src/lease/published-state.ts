@@ -18,7 +18,8 @@ export function writeLeaseState(path: string, state: PublishedLeaseState): void 
   renameSync(temp, path);
 }
 
-export type LeaseStateReading = { readonly ok: true; readonly state: PublishedLeaseState } | { readonly ok: false; readonly problem: string };
+export type LeaseStateReading =
+  { readonly ok: true; readonly state: PublishedLeaseState } | { readonly ok: false; readonly problem: string };
 
 const isNs = (v: unknown): boolean => typeof v === "string" && /^\d+$/.test(v);
 
@@ -35,7 +36,11 @@ export function parseLeaseState(text: string): LeaseStateReading {
   if (typeof s.holder !== "boolean" || typeof s.refused !== "boolean" || typeof s.graceMs !== "number") {
     return { ok: false, problem: "lease state lacks holder/refused/graceMs" };
   }
-  if (!(s.deadlineNs === null || isNs(s.deadlineNs)) || !(s.contactNs === null || isNs(s.contactNs)) || !isNs(s.updatedNs)) {
+  if (
+    !(s.deadlineNs === null || isNs(s.deadlineNs)) ||
+    !(s.contactNs === null || isNs(s.contactNs)) ||
+    !isNs(s.updatedNs)
+  ) {
     return { ok: false, problem: "lease state has malformed times" };
   }
   return { ok: true, state: s as PublishedLeaseState };
@@ -47,7 +52,13 @@ export function readLeaseState(path: string): LeaseStateReading {
     text = readFileSync(path, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return { ok: false, problem: code === "ENOENT" ? `no lease state at ${path} (is the lease service running?)` : `cannot read ${path}: ${(e as Error).message}` };
+    return {
+      ok: false,
+      problem:
+        code === "ENOENT"
+          ? `no lease state at ${path} (is the lease service running?)`
+          : `cannot read ${path}: ${(e as Error).message}`,
+    };
   }
   return parseLeaseState(text);
 }

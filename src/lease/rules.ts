@@ -59,21 +59,27 @@ export interface SessionShape {
  * front door and ABSOLUTE_MIN_TTL_MS at apply (every replica must decide the same).
  */
 export function sessionSpecProblem(s: SessionShape, minTtlMs: number): string | null {
-  if (typeof s.ttl !== "string" || s.ttl === "") return "Session TTL is required (a session without one would hold the lease for good)";
+  if (typeof s.ttl !== "string" || s.ttl === "")
+    return "Session TTL is required (a session without one would hold the lease for good)";
   if (s.ttl.length > MAX_TTL_TEXT_CHARS) return `Session TTL is longer than ${MAX_TTL_TEXT_CHARS} characters`;
   const ms = goDurationToMs(s.ttl);
   if (ms === null) return `Session TTL '${s.ttl}' invalid: not a Go duration such as "10s"`;
   if (!Number.isInteger(ms)) return `Session TTL '${s.ttl}' invalid: must be a whole number of milliseconds`;
   if (s.ttlMs !== ms) return `Session TTL '${s.ttl}' does not match its ${String(s.ttlMs)} ms`;
-  if (ms < minTtlMs || ms > MAX_TTL_MS) return `Invalid Session TTL '${s.ttl}', must be between [${seconds(minTtlMs)}=24h0m0s]`;
+  if (ms < minTtlMs || ms > MAX_TTL_MS)
+    return `Invalid Session TTL '${s.ttl}', must be between [${seconds(minTtlMs)}=24h0m0s]`;
   if (!Number.isSafeInteger(s.lockDelayNs) || s.lockDelayNs < 0) {
     return `Invalid Session LockDelay ${String(s.lockDelayNs)}: must be a whole number of nanoseconds from 0 to ${Number.MAX_SAFE_INTEGER}`;
   }
   if (s.behavior !== "delete") {
     return `Invalid Behavior setting ${shown(s.behavior)}: this lease service accepts only "delete" (what LiteFS sends), so a dead holder's key is removed`;
   }
-  for (const [name, value] of [["Name", s.name], ["Node", s.node]] as const) {
-    if (typeof value !== "string" || value.length > MAX_SESSION_TEXT_CHARS) return `Session ${name} must be a string of at most ${MAX_SESSION_TEXT_CHARS} characters`;
+  for (const [name, value] of [
+    ["Name", s.name],
+    ["Node", s.node],
+  ] as const) {
+    if (typeof value !== "string" || value.length > MAX_SESSION_TEXT_CHARS)
+      return `Session ${name} must be a string of at most ${MAX_SESSION_TEXT_CHARS} characters`;
   }
   return null;
 }
@@ -110,17 +116,27 @@ export function leaseRequestRefusal(request: LeaseRequest, policy: LeasePolicy):
     case "kv-put": {
       const plainKey = request.key === clusterIdKey || policy.directoryKeys.includes(request.key);
       if (request.key !== leaseKey && !plainKey) {
-        return refuse(403, `Permission denied: this lease service serves only the keys "${leaseKey}", "${clusterIdKey}" and its member directory`);
+        return refuse(
+          403,
+          `Permission denied: this lease service serves only the keys "${leaseKey}", "${clusterIdKey}" and its member directory`,
+        );
       }
       if (request.op === "kv-get") return null;
-      if (base64Bytes(request.value) > MAX_KV_VALUE_BYTES) return refuse(413, `Value exceeds ${MAX_KV_VALUE_BYTES} byte limit`);
+      if (base64Bytes(request.value) > MAX_KV_VALUE_BYTES)
+        return refuse(413, `Value exceeds ${MAX_KV_VALUE_BYTES} byte limit`);
       if (plainKey) {
-        return request.lock === "none" ? null : refuse(403, `Permission denied: "${request.key}" is written only with a plain PUT (no acquire or release)`);
+        return request.lock === "none"
+          ? null
+          : refuse(403, `Permission denied: "${request.key}" is written only with a plain PUT (no acquire or release)`);
       }
       if (request.lock === "none") {
-        return refuse(403, `Permission denied: "${leaseKey}" is written only with ?acquire= or ?release= (a plain PUT would rewrite the primary without holding the lock)`);
+        return refuse(
+          403,
+          `Permission denied: "${leaseKey}" is written only with ?acquire= or ?release= (a plain PUT would rewrite the primary without holding the lock)`,
+        );
       }
-      if (typeof request.session !== "string" || !UUID.test(request.session)) return refuse(400, `Invalid session ${shown(request.session)}: must be a session id (UUID)`);
+      if (typeof request.session !== "string" || !UUID.test(request.session))
+        return refuse(400, `Invalid session ${shown(request.session)}: must be a session id (UUID)`);
       return null;
     }
     case "session-create": {
@@ -129,7 +145,9 @@ export function leaseRequestRefusal(request: LeaseRequest, policy: LeasePolicy):
     }
     case "session-renew":
     case "session-destroy":
-      return typeof request.id === "string" && UUID.test(request.id) ? null : refuse(400, `Invalid session id ${shown(request.id)}: must be a UUID`);
+      return typeof request.id === "string" && UUID.test(request.id)
+        ? null
+        : refuse(400, `Invalid session id ${shown(request.id)}: must be a UUID`);
     default:
       return refuse(405, `operation ${shown((request as { op?: unknown }).op)} is not served`);
   }

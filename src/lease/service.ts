@@ -118,8 +118,13 @@ export class LeaseService {
     this.clock = options.clock;
     this.knobs = { ...SAFE_LEASE_KNOBS, ...(options.knobs ?? {}) };
     const minTtlMs = options.minTtlMs ?? DEFAULT_MIN_TTL_MS;
-    if (!(minTtlMs >= ABSOLUTE_MIN_TTL_MS)) throw new RangeError(`minTtlMs must be at least ${ABSOLUTE_MIN_TTL_MS} ms, got ${minTtlMs}`);
-    this.policy = Object.freeze({ leaseKey: options.leaseKey, minTtlMs, directoryKeys: Object.freeze([...(options.directoryKeys ?? [])]) });
+    if (!(minTtlMs >= ABSOLUTE_MIN_TTL_MS))
+      throw new RangeError(`minTtlMs must be at least ${ABSOLUTE_MIN_TTL_MS} ms, got ${minTtlMs}`);
+    this.policy = Object.freeze({
+      leaseKey: options.leaseKey,
+      minTtlMs,
+      directoryKeys: Object.freeze([...(options.directoryKeys ?? [])]),
+    });
     this.graceMs = options.quorumGraceMs ?? DEFAULT_QUORUM_GRACE_MS;
     this.probeIntervalMs = options.probeIntervalMs ?? 200;
     this.emit = options.onEvent ?? (() => {});
@@ -219,7 +224,8 @@ export class LeaseService {
     const status = this.raft.status();
     if (status.role === "leader") return this.execute(request);
     if (status.leader === null) return unavailable("no Raft leader is known (election in progress or no quorum)");
-    if (!this.options.forward) return unavailable(`not the Raft leader (the leader is ${status.leader}) and forwarding is not configured`);
+    if (!this.options.forward)
+      return unavailable(`not the Raft leader (the leader is ${status.leader}) and forwarding is not configured`);
     try {
       return await this.options.forward(status.leader, request, budgetMs);
     } catch (e) {
@@ -249,7 +255,11 @@ export class LeaseService {
   private noteLocal(request: LeaseRequest, reply: LeaseReply, startedAt: number): void {
     let changed = true;
     if (request.op === "session-create" && reply.kind === "created") {
-      this.local.set(reply.id, { deadline: request.ttlMs > 0 ? startedAt + request.ttlMs : null, ttlMs: request.ttlMs, refused: null });
+      this.local.set(reply.id, {
+        deadline: request.ttlMs > 0 ? startedAt + request.ttlMs : null,
+        ttlMs: request.ttlMs,
+        refused: null,
+      });
     } else if (request.op === "session-renew" && reply.kind === "renewed") {
       if (reply.session) {
         const ttlMs = reply.session.ttlMs;
@@ -257,13 +267,22 @@ export class LeaseService {
       } else this.local.delete(request.id);
     } else if (request.op === "session-destroy" && reply.kind === "bool") {
       this.local.delete(request.id);
-    } else if (request.op === "kv-put" && request.lock === "acquire" && reply.kind === "bool" && reply.value && request.session) {
+    } else if (
+      request.op === "kv-put" &&
+      request.lock === "acquire" &&
+      reply.kind === "bool" &&
+      reply.value &&
+      request.session
+    ) {
       // Handoff: a session created on another host, renewed (R5) then acquired (R4) here.
-      if (!this.local.has(request.session)) this.local.set(request.session, { deadline: null, ttlMs: 0, refused: null });
+      if (!this.local.has(request.session))
+        this.local.set(request.session, { deadline: null, ttlMs: 0, refused: null });
     } else changed = false;
     // A committed write or a confirmed renew proves quorum contact as of the request's arrival.
-    const confirmed = reply.kind === "created" || reply.kind === "bool" || (reply.kind === "renewed" && reply.session !== null);
-    if (confirmed && request.op !== "kv-get" && (this.lastContact === null || startedAt > this.lastContact)) this.lastContact = startedAt;
+    const confirmed =
+      reply.kind === "created" || reply.kind === "bool" || (reply.kind === "renewed" && reply.session !== null);
+    if (confirmed && request.op !== "kv-get" && (this.lastContact === null || startedAt > this.lastContact))
+      this.lastContact = startedAt;
     if (changed || request.op === "kv-put") this.publishNow();
   }
 
@@ -284,7 +303,15 @@ export class LeaseService {
         const id = randomUUID();
         const cmd: LeaseCommand = {
           op: "session-create",
-          session: { id, name: request.name, node: request.node, ttl: request.ttl, ttlMs: request.ttlMs, lockDelayNs: request.lockDelayNs, behavior: request.behavior },
+          session: {
+            id,
+            name: request.name,
+            node: request.node,
+            ttl: request.ttl,
+            ttlMs: request.ttlMs,
+            lockDelayNs: request.lockDelayNs,
+            behavior: request.behavior,
+          },
         };
         const overBudget = this.sm.budgetProblem(cmd);
         if (overBudget !== null) return { kind: "error", status: 429, message: overBudget };
@@ -301,10 +328,18 @@ export class LeaseService {
       }
       case "kv-put": {
         if (request.lock === "acquire") {
-          if (!request.session || !this.sm.session(request.session)) return unavailable(`invalid session "${request.session ?? ""}"`);
+          if (!request.session || !this.sm.session(request.session))
+            return unavailable(`invalid session "${request.session ?? ""}"`);
           if (this.knobs.lockDelay && this.sm.lockDelayUntil(request.key) > 0) return { kind: "bool", value: false };
         }
-        const cmd: LeaseCommand = { op: "kv-set", key: request.key, value: request.value, flags: request.flags, lock: request.lock, session: request.session };
+        const cmd: LeaseCommand = {
+          op: "kv-set",
+          key: request.key,
+          value: request.value,
+          flags: request.flags,
+          lock: request.lock,
+          session: request.session,
+        };
         const overBudget = this.sm.budgetProblem(cmd);
         if (overBudget !== null) return { kind: "error", status: 507, message: overBudget };
         const r = await this.propose(cmd);
@@ -440,7 +475,8 @@ export class LeaseService {
     const holder = this.localHolder();
     if (!holder || holder.refused) return;
     const gap = this.lastContact === null ? Infinity : this.clock.now() - this.lastContact;
-    if (gap > this.graceMs) holder.refused = `no quorum contact for ${Number.isFinite(gap) ? Math.round(gap) : "ever"} ms while holding the lease`;
+    if (gap > this.graceMs)
+      holder.refused = `no quorum contact for ${Number.isFinite(gap) ? Math.round(gap) : "ever"} ms while holding the lease`;
   }
 
   /**

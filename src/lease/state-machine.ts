@@ -45,7 +45,12 @@ export interface LeaseResult {
 
 export type LeaseChange =
   | { readonly type: "session-created"; readonly session: SessionRecord }
-  | { readonly type: "session-invalidated"; readonly id: string; readonly reason: InvalidationReason; readonly keys: readonly string[] }
+  | {
+      readonly type: "session-invalidated";
+      readonly id: string;
+      readonly reason: InvalidationReason;
+      readonly keys: readonly string[];
+    }
   | { readonly type: "kv-changed"; readonly key: string }
   | { readonly type: "restored" };
 
@@ -136,11 +141,18 @@ export class LeaseStateMachine implements StateMachine<LeaseResult> {
       case "kv-set": {
         const existing = this.kv.get(cmd.key);
         if (!existing && this.kv.size >= MAX_KV_KEYS) return `the lease service holds ${MAX_KV_KEYS} keys, its limit`;
-        const usage = this.kvUsage() - (existing ? kvEntryUsage(existing.key, existing.value) : 0) + kvEntryUsage(cmd.key, cmd.value);
-        return usage > MAX_KV_TOTAL_BYTES ? `the write would take the lease KV store to ${usage} bytes, over its ${MAX_KV_TOTAL_BYTES}-byte limit` : null;
+        const usage =
+          this.kvUsage() -
+          (existing ? kvEntryUsage(existing.key, existing.value) : 0) +
+          kvEntryUsage(cmd.key, cmd.value);
+        return usage > MAX_KV_TOTAL_BYTES
+          ? `the write would take the lease KV store to ${usage} bytes, over its ${MAX_KV_TOTAL_BYTES}-byte limit`
+          : null;
       }
       case "announce":
-        return !this.forward.has(cmd.node) && this.forward.size >= MAX_ANNOUNCED ? `${MAX_ANNOUNCED} forwarding addresses are announced, the limit` : null;
+        return !this.forward.has(cmd.node) && this.forward.size >= MAX_ANNOUNCED
+          ? `${MAX_ANNOUNCED} forwarding addresses are announced, the limit`
+          : null;
       case "session-destroy":
         return null;
     }
@@ -153,7 +165,8 @@ export class LeaseStateMachine implements StateMachine<LeaseResult> {
   }
 
   snapshot(): Uint8Array {
-    const byKey = <T>(m: Map<string, T>): T[] => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+    const byKey = <T>(m: Map<string, T>): T[] =>
+      [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
     const data: SnapshotData = {
       v: 1,
       sessions: byKey(this.sessions),
@@ -185,7 +198,8 @@ export class LeaseStateMachine implements StateMachine<LeaseResult> {
   private applyCommand(index: number, cmd: LeaseCommand): LeaseResult {
     switch (cmd.op) {
       case "session-create": {
-        if (this.sessions.has(cmd.session.id)) return { index, ok: false, error: `session ${cmd.session.id} already exists` };
+        if (this.sessions.has(cmd.session.id))
+          return { index, ok: false, error: `session ${cmd.session.id} already exists` };
         const record: SessionRecord = { ...cmd.session, createIndex: index, modifyIndex: index };
         this.sessions.set(record.id, record);
         this.sessionIndex = index;
@@ -227,7 +241,13 @@ export class LeaseStateMachine implements StateMachine<LeaseResult> {
       this.notify({ type: "kv-changed", key: cmd.key });
       return { index, ok: true };
     };
-    const base = { key: cmd.key, value: cmd.value, flags: cmd.flags, modifyIndex: index, createIndex: existing?.createIndex ?? index };
+    const base = {
+      key: cmd.key,
+      value: cmd.value,
+      flags: cmd.flags,
+      modifyIndex: index,
+      createIndex: existing?.createIndex ?? index,
+    };
     switch (cmd.lock) {
       case "none":
         // Consul: a plain PUT keeps the lock holder and its LockIndex.

@@ -4,7 +4,18 @@
 // in `<raft.dataDir>/lease-token`, mode 0600, reused on every restart. Never logged.
 
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { RaftSettings } from "../config/index.js";
 import { leaseTokenProblem } from "../config/fields.js";
@@ -24,7 +35,8 @@ export function leaseTokenPath(raft: Pick<RaftSettings, "dataDir">): string {
   return join(raft.dataDir, LEASE_TOKEN_FILE);
 }
 
-const tokenError = (message: string): ConfigError => new ConfigError([{ setting: "raft.leaseToken", env: "LITEFS_RAFT_LEASE_TOKEN", message }]);
+const tokenError = (message: string): ConfigError =>
+  new ConfigError([{ setting: "raft.leaseToken", env: "LITEFS_RAFT_LEASE_TOKEN", message }]);
 
 /** The token in `path`, or null when there is no such file. Refuses a file others can read. */
 function readTokenFile(path: string): string | null {
@@ -43,7 +55,10 @@ function readTokenFile(path: string): string | null {
   }
   const token = readFileSync(path, "utf8").trim();
   const problem = leaseTokenProblem(token);
-  if (problem !== null) throw tokenError(`the token in ${path} is not valid (${problem}): delete the file and a new one is made at the next start`);
+  if (problem !== null)
+    throw tokenError(
+      `the token in ${path} is not valid (${problem}): delete the file and a new one is made at the next start`,
+    );
   return token;
 }
 

@@ -92,7 +92,10 @@ export async function getTxNumber(options?: TxNumberOptions): Promise<number> {
 }
 
 /** True once this node has reached `clientTxNumber`, false after `timeoutMs` (then send the request to the primary). */
-export async function waitForUpToDateTxNumber(clientTxNumber: number, options: WaitForUpToDateTxNumberOptions = {}): Promise<boolean> {
+export async function waitForUpToDateTxNumber(
+  clientTxNumber: number,
+  options: WaitForUpToDateTxNumberOptions = {},
+): Promise<boolean> {
   const node = nodeOf(options);
   await node.ready;
   const db = options.db ?? node.settings.databaseName;
@@ -102,7 +105,8 @@ export async function waitForUpToDateTxNumber(clientTxNumber: number, options: W
   // Each round ends at once on a `tx` push that reaches the target, else re-reads the position.
   for (;;) {
     const left = deadline - performance.now();
-    if (await waitForTxid(node, db, clientTxNumber, { timeoutMs: Math.max(0, Math.min(intervalMs, left)) })) return true;
+    if (await waitForTxid(node, db, clientTxNumber, { timeoutMs: Math.max(0, Math.min(intervalMs, left)) }))
+      return true;
     if (performance.now() >= deadline) return false;
   }
 }
@@ -122,7 +126,8 @@ export interface TxCookieOptions {
 
 /** `Set-Cookie` value for the txnum cookie; defaults as litefs-js: Path=/, HttpOnly, SameSite=Lax, Secure. */
 export function getTxSetCookieHeader(value: number, options: TxCookieOptions = {}): string {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`getTxSetCookieHeader: ${value} is not a TXID number`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`getTxSetCookieHeader: ${value} is not a TXID number`);
   const o = { path: "/", httpOnly: true, sameSite: "lax" as const, secure: true, ...options };
   const parts = [`${TXID_NUM_COOKIE_NAME}=${value}`];
   if (o.maxAge !== undefined) parts.push(`Max-Age=${Math.floor(o.maxAge)}`);
@@ -131,7 +136,8 @@ export function getTxSetCookieHeader(value: number, options: TxCookieOptions = {
   if (o.expires !== undefined) parts.push(`Expires=${o.expires.toUTCString()}`);
   if (o.httpOnly) parts.push("HttpOnly");
   if (o.secure) parts.push("Secure");
-  if (o.sameSite !== false) parts.push(`SameSite=${o.sameSite === true ? "Strict" : o.sameSite[0]!.toUpperCase() + o.sameSite.slice(1)}`);
+  if (o.sameSite !== false)
+    parts.push(`SameSite=${o.sameSite === true ? "Strict" : o.sameSite[0]!.toUpperCase() + o.sameSite.slice(1)}`);
   return parts.join("; ");
 }
 
@@ -145,7 +151,10 @@ export function getReplayResponse(instance: string): Response {
 
 /** 503 when there is no primary to replay to (failover under way, or split brain). */
 function noPrimaryResponse(): Response {
-  return new Response("no primary is known right now; retry shortly\n", { status: 503, headers: { "retry-after": "1", "content-type": "text/plain" } });
+  return new Response("no primary is known right now; retry shortly\n", {
+    status: 503,
+    headers: { "retry-after": "1", "content-type": "text/plain" },
+  });
 }
 
 /** Resolves true on the primary; elsewhere throws a replay Response to it (503 Response while none is known). */
@@ -181,7 +190,8 @@ export async function checkCookieForTransactionalConsistency(
   const value = readCookie(cookieHeader, TXID_NUM_COOKIE_NAME);
   if (value === null || value === "") return { type: "ok" };
   const wanted = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(wanted)) return { type: "delete-cookie", setCookieHeader: deleteCookieHeader() };
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(wanted))
+    return { type: "delete-cookie", setCookieHeader: deleteCookieHeader() };
   const { primaryInstance, currentIsPrimary } = await getInstanceInfo(options);
   if (currentIsPrimary || (await waitForUpToDateTxNumber(wanted, options ?? {}))) {
     return { type: "delete-cookie", setCookieHeader: deleteCookieHeader() };
@@ -205,7 +215,11 @@ export async function handleTransactionalConsistency(
 const MUTATIONS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /** After a mutation answered by the primary, appends the txnum cookie with the new TXID. */
-export async function appendTxNumberCookie(request: Request, headers: Headers, options?: TxNumberOptions): Promise<void> {
+export async function appendTxNumberCookie(
+  request: Request,
+  headers: Headers,
+  options?: TxNumberOptions,
+): Promise<void> {
   if (!MUTATIONS.has(request.method.toUpperCase())) return;
   if (!(await getInstanceInfo(options)).currentIsPrimary) return;
   headers.append("Set-Cookie", getTxSetCookieHeader(await getTxNumber(options)));

@@ -54,7 +54,11 @@ export interface EventsSubscription {
 }
 
 /** Delay before retry number `failures` (1-based): capped exponential, "equal jitter" (half fixed, half random). */
-export function backoffDelayMs(failures: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  failures: number,
+  options: BackoffOptions = {},
+  random: () => number = Math.random,
+): number {
   const initial = options.initialMs ?? 100;
   const max = options.maxMs ?? 5000;
   const factor = options.factor ?? 2;
@@ -124,7 +128,10 @@ export function subscribeEvents(options: EventsSubscriptionOptions): EventsSubsc
     const attempt = new AbortController();
     const abortAttempt = (): void => attempt.abort();
     stop.signal.addEventListener("abort", abortAttempt, { once: true });
-    const connectTimer = setTimeout(() => attempt.abort(new LiteFSError("LITEFS_TIMEOUT", `no response from ${url} within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+    const connectTimer = setTimeout(
+      () => attempt.abort(new LiteFSError("LITEFS_TIMEOUT", `no response from ${url} within ${connectTimeoutMs} ms`)),
+      connectTimeoutMs,
+    );
     connectTimer.unref();
     let streamError: Error | null = null;
     let connectedAt = 0;
@@ -147,7 +154,11 @@ export function subscribeEvents(options: EventsSubscriptionOptions): EventsSubsc
           try {
             decoded = decodeLiteFSEvent(JSON.parse(text));
           } catch (error) {
-            report(error instanceof LiteFSError ? error : new LiteFSError("LITEFS_API", `invalid JSON on ${url}: ${asError(error).message}`));
+            report(
+              error instanceof LiteFSError
+                ? error
+                : new LiteFSError("LITEFS_API", `invalid JSON on ${url}: ${asError(error).message}`),
+            );
             return;
           }
           delivered = true;
@@ -172,7 +183,8 @@ export function subscribeEvents(options: EventsSubscriptionOptions): EventsSubsc
     } catch (error) {
       if (!stop.signal.aborted) {
         streamError = attempt.signal.reason instanceof LiteFSError ? attempt.signal.reason : asError(error);
-        if (!connected) report(new LiteFSError("LITEFS_API", `cannot connect to ${url}: ${describe(error)}`, { cause: error }));
+        if (!connected)
+          report(new LiteFSError("LITEFS_API", `cannot connect to ${url}: ${describe(error)}`, { cause: error }));
       }
     } finally {
       clearTimeout(connectTimer);

@@ -50,7 +50,8 @@ export function decodeLiteFSEvent(value: unknown): LiteFSEvent | null {
   switch (type) {
     case "init":
     case "primaryChange": {
-      if (!isRecord(data) || typeof data["isPrimary"] !== "boolean") throw invalid(type, 'expected data.isPrimary boolean');
+      if (!isRecord(data) || typeof data["isPrimary"] !== "boolean")
+        throw invalid(type, "expected data.isPrimary boolean");
       const hostname = data["hostname"];
       if (hostname !== undefined && typeof hostname !== "string") throw invalid(type, "data.hostname is not a string");
       // "" means no primary, the same as /info's `primary.hostname` on a replica that lost it.
@@ -61,7 +62,8 @@ export function decodeLiteFSEvent(value: unknown): LiteFSEvent | null {
       if (typeof db !== "string" || db === "") throw invalid(type, "expected a db name");
       if (!isRecord(data)) throw invalid(type, "expected a data object");
       const txID = data["txID"];
-      if (typeof txID !== "string" || !HEX16.test(txID)) throw invalid(type, `data.txID is not hex: ${JSON.stringify(txID)}`);
+      if (typeof txID !== "string" || !HEX16.test(txID))
+        throw invalid(type, `data.txID is not hex: ${JSON.stringify(txID)}`);
       const checksum = data["postApplyChecksum"];
       return {
         type,

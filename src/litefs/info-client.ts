@@ -66,14 +66,20 @@ export async function fetchInfo(baseUrl: string, options: FetchInfoOptions = {})
       throw new LiteFSError("LITEFS_TIMEOUT", `LiteFS ${url} did not answer within ${timeoutMs} ms`, { cause: error });
     }
     const cause = (error as { cause?: unknown }).cause;
-    const detail = cause instanceof Error ? `${(error as Error).message}: ${cause.message}` : String((error as Error).message ?? error);
+    const detail =
+      cause instanceof Error
+        ? `${(error as Error).message}: ${cause.message}`
+        : String((error as Error).message ?? error);
     throw new LiteFSError("LITEFS_API", `cannot reach LiteFS at ${url}: ${detail}`, { cause: error });
   }
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch (error) {
-    throw new LiteFSError("LITEFS_API", `invalid LiteFS /info response from ${url}: not JSON (${(error as Error).message})`);
+    throw new LiteFSError(
+      "LITEFS_API",
+      `invalid LiteFS /info response from ${url}: not JSON (${(error as Error).message})`,
+    );
   }
   return parseInfo(body);
 }

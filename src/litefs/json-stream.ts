@@ -52,7 +52,9 @@ export function createJsonObjectSplitter(
         }
         if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
         const lineEnd = text.indexOf("\n", i);
-        sink.junk(`unexpected text outside a JSON object: ${JSON.stringify(text.slice(i, lineEnd < 0 ? i + 40 : Math.min(lineEnd, i + 40)))}`);
+        sink.junk(
+          `unexpected text outside a JSON object: ${JSON.stringify(text.slice(i, lineEnd < 0 ? i + 40 : Math.min(lineEnd, i + 40)))}`,
+        );
         skippingLine = true;
         continue;
       }

@@ -13,15 +13,25 @@ export function parseDatabaseTxid(metrics: string, db: string): bigint | null {
     const name = /(?:^|,)db="((?:[^"\\]|\\.)*)"/.exec(labels)?.[1]?.replace(/\\(.)/g, "$1");
     if (name !== db) continue;
     // Go's client prints floats with 'g' formatting: "12", "1.234567e+06".
-    const value = Number(line.slice(close + 1).trim().split(" ")[0]);
-    if (!Number.isFinite(value) || value < 0) throw new LiteFSError("LITEFS_API", `malformed litefs_db_txid line: ${JSON.stringify(line.slice(0, 120))}`);
+    const value = Number(
+      line
+        .slice(close + 1)
+        .trim()
+        .split(" ")[0],
+    );
+    if (!Number.isFinite(value) || value < 0)
+      throw new LiteFSError("LITEFS_API", `malformed litefs_db_txid line: ${JSON.stringify(line.slice(0, 120))}`);
     return BigInt(Math.round(value));
   }
   return null;
 }
 
 /** `GET <baseUrl>/metrics` → the TXID of `db` there (null: no such database yet). Throws LiteFSError. */
-export async function fetchDatabaseTxid(baseUrl: string, db: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<bigint | null> {
+export async function fetchDatabaseTxid(
+  baseUrl: string,
+  db: string,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<bigint | null> {
   const url = new URL("/metrics", baseUrl).toString();
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 2000);
   let response: Response;
@@ -31,6 +41,7 @@ export async function fetchDatabaseTxid(baseUrl: string, db: string, options: { 
     throw new LiteFSError("LITEFS_API", `cannot reach LiteFS at ${url}: ${(error as Error).message}`, { cause: error });
   }
   const text = await response.text();
-  if (response.status !== 200) throw new LiteFSError("LITEFS_API", `LiteFS ${url} answered HTTP ${response.status}: ${text.slice(0, 200)}`);
+  if (response.status !== 200)
+    throw new LiteFSError("LITEFS_API", `LiteFS ${url} answered HTTP ${response.status}: ${text.slice(0, 200)}`);
   return parseDatabaseTxid(text, db);
 }

@@ -23,9 +23,7 @@ export interface DatabasePosition {
 }
 
 /** What `.lag` says. "never-synced" is its own kind: it is not a real lag of ~24.8 days. */
-export type LagReading =
-  | { readonly kind: "synced"; readonly ms: number }
-  | { readonly kind: "never-synced" };
+export type LagReading = { readonly kind: "synced"; readonly ms: number } | { readonly kind: "never-synced" };
 
 /** The file that holds a database's position: `<db>-pos`. */
 export function positionFileName(databaseName: string): string {

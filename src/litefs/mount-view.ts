@@ -75,7 +75,11 @@ export function createMountViewReader(mountPath: string, files: MountFileOps = N
       if (buffer[i]! <= 0x20 || buffer[i] === 0x7f) return unknownView(`malformed ${primaryPath}`);
     }
     // Reuse the last view when the hostname did not change: no string, no object.
-    if (lastReplica && lastReplicaBytes.length === end - start && buffer.compare(lastReplicaBytes, 0, lastReplicaBytes.length, start, end) === 0) {
+    if (
+      lastReplica &&
+      lastReplicaBytes.length === end - start &&
+      buffer.compare(lastReplicaBytes, 0, lastReplicaBytes.length, start, end) === 0
+    ) {
       return lastReplica;
     }
     lastReplicaBytes = Buffer.from(buffer.subarray(start, end));

@@ -23,12 +23,15 @@ export function fuseMountPoints(mountinfo: string): string[] {
     const fstype = fields[dash + 1] ?? "";
     if (fstype !== "fuse" && !fstype.startsWith("fuse.")) continue;
     // The kernel escapes space, tab, newline and backslash as \ooo octal.
-    points.push((fields[4] as string).replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
+    points.push(
+      (fields[4] as string).replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))),
+    );
   }
   return points;
 }
 
-export type MountState = { readonly kind: "none" } | { readonly kind: "live" } | { readonly kind: "dead"; readonly code: string };
+export type MountState =
+  { readonly kind: "none" } | { readonly kind: "live" } | { readonly kind: "dead"; readonly code: string };
 
 export interface MountProbe {
   /** /proc/self/mountinfo text; null when unreadable (not Linux). */
@@ -73,7 +76,10 @@ export type StaleMountOutcome =
  * unmount, since a process may still hold files of the dead mount open. Runs nothing when the
  * mount point is healthy or not a mount, or when no fusermount is installed (then says so).
  */
-export function clearStaleMount(mountPath: string, options: { probe?: MountProbe; env?: NodeJS.ProcessEnv } = {}): StaleMountOutcome {
+export function clearStaleMount(
+  mountPath: string,
+  options: { probe?: MountProbe; env?: NodeJS.ProcessEnv } = {},
+): StaleMountOutcome {
   const state = mountState(mountPath, options.probe);
   if (state.kind === "none") return { kind: "clean" };
   if (state.kind === "live") return { kind: "live" };
@@ -87,7 +93,10 @@ export function clearStaleMount(mountPath: string, options: { probe?: MountProbe
   const result = spawnSync(fusermount, ["-uz", resolve(mountPath)], { encoding: "utf8", timeout: 10_000 });
   if (result.status !== 0) {
     const why = result.error?.message ?? (result.stderr.trim() || `exit code ${result.status}`);
-    return { kind: "failed", message: `${mountPath} is a dead FUSE mount (${state.code}); "${fusermount} -uz" failed: ${why}` };
+    return {
+      kind: "failed",
+      message: `${mountPath} is a dead FUSE mount (${state.code}); "${fusermount} -uz" failed: ${why}`,
+    };
   }
   return { kind: "cleared", command: `${fusermount} -uz ${resolve(mountPath)}`, code: state.code };
 }

@@ -93,7 +93,10 @@ async function until<T>(what: string, timeoutMs: number, pollMs: number, probe: 
       last = error;
     }
     if (performance.now() >= deadline) {
-      throw new HandoffError(`${what} within ${timeoutMs} ms${last instanceof Error ? ` (last error: ${last.message})` : ""}`, { cause: last });
+      throw new HandoffError(
+        `${what} within ${timeoutMs} ms${last instanceof Error ? ` (last error: ${last.message})` : ""}`,
+        { cause: last },
+      );
     }
     await sleep(pollMs);
   }
@@ -115,7 +118,8 @@ async function chooseTarget(targets: readonly HandoffTarget[], db: string): Prom
     }),
   );
   let best: { t: HandoffTarget; txid: bigint } | null = null;
-  for (const a of answers) if ("txid" in a && a.txid !== undefined && (best === null || a.txid > best.txid)) best = { t: a.t, txid: a.txid };
+  for (const a of answers)
+    if ("txid" in a && a.txid !== undefined && (best === null || a.txid > best.txid)) best = { t: a.t, txid: a.txid };
   if (best) return best.t;
   const why = answers.map((a) => `${a.t.node}: ${"problem" in a ? a.problem : "?"}`).join("; ");
   throw new HandoffError(`no node can take over: ${why}`);
@@ -147,7 +151,9 @@ async function lockWrites(path: string, timeoutMs: number, pollMs: number): Prom
       }
       db.close();
       throw new HandoffError(
-        busy ? `open write transactions on ${path} did not finish within ${timeoutMs} ms` : `cannot take the write lock on ${path}: ${(error as Error).message}`,
+        busy
+          ? `open write transactions on ${path} did not finish within ${timeoutMs} ms`
+          : `cannot take the write lock on ${path}: ${(error as Error).message}`,
         { cause: error },
       );
     }
@@ -178,10 +184,14 @@ export async function handoff(options: HandoffOptions): Promise<HandoffResult> {
   const log = options.logger?.child({ component: "handoff" });
 
   const info = await fetchInfo(options.apiUrl, { timeoutMs: 2000 }).catch((error: unknown) => {
-    throw new HandoffError(`cannot ask this node's LiteFS whether it is primary: ${(error as Error).message}`, { cause: error });
+    throw new HandoffError(`cannot ask this node's LiteFS whether it is primary: ${(error as Error).message}`, {
+      cause: error,
+    });
   });
   if (!info.isPrimary) {
-    throw new HandoffError(`this node is not the primary${info.primaryHostname ? ` ("${info.primaryHostname}" is)` : " (no primary is known)"}: nothing to hand off`);
+    throw new HandoffError(
+      `this node is not the primary${info.primaryHostname ? ` ("${info.primaryHostname}" is)` : " (no primary is known)"}: nothing to hand off`,
+    );
   }
   const from = info.primaryHostname;
   const target = await chooseTarget(options.targets, db);
@@ -190,7 +200,10 @@ export async function handoff(options: HandoffOptions): Promise<HandoffResult> {
   // 1. Close the gates. The drain expires by itself if this process dies mid-way.
   const drainPath = handoffDrainPath(options.mountPath);
   const budgetMs = gateSettleMs + drainTimeoutMs + catchUpTimeoutMs + promoteTimeoutMs + 2000;
-  writeHandoffDrain(drainPath, { target: target.node, untilNs: String(process.hrtime.bigint() + BigInt(budgetMs) * 1_000_000n) });
+  writeHandoffDrain(drainPath, {
+    target: target.node,
+    untilNs: String(process.hrtime.bigint() + BigInt(budgetMs) * 1_000_000n),
+  });
   const closedAt = performance.now();
   let lock: BetterSqlite3.Database | null = null;
   let promoted = false;
@@ -205,31 +218,48 @@ export async function handoff(options: HandoffOptions): Promise<HandoffResult> {
     let txid = localTxid(options.mountPath, db);
     for (;;) {
       const want = txid;
-      await until(`"${target.node}" did not catch up to TXID ${hex(want)}`, Math.max(0, catchUpTimeoutMs - (performance.now() - lockedAt)), pollMs, async () => {
-        // No such database there yet counts as TXID 0 (nothing to catch up when there is none here either).
-        const theirs = (await fetchDatabaseTxid(target.apiUrl, db, { timeoutMs: 1000 })) ?? 0n;
-        return theirs >= want ? theirs : null;
-      });
+      await until(
+        `"${target.node}" did not catch up to TXID ${hex(want)}`,
+        Math.max(0, catchUpTimeoutMs - (performance.now() - lockedAt)),
+        pollMs,
+        async () => {
+          // No such database there yet counts as TXID 0 (nothing to catch up when there is none here either).
+          const theirs = (await fetchDatabaseTxid(target.apiUrl, db, { timeoutMs: 1000 })) ?? 0n;
+          return theirs >= want ? theirs : null;
+        },
+      );
       txid = localTxid(options.mountPath, db);
       if (txid === want) break; // nothing moved while we waited: the lock holds
     }
     const caughtUpAt = performance.now();
 
     // 4. Ask the target to take over; LiteFS asks us (the primary) for the handoff.
-    const response = await fetch(new URL("/promote", target.apiUrl), { method: "POST", signal: AbortSignal.timeout(promoteTimeoutMs) }).catch(
-      (error: unknown) => {
-        throw new HandoffError(`cannot reach "${target.node}" at ${target.apiUrl} to promote it: ${(error as Error).message}`, { cause: error });
-      },
-    );
+    const response = await fetch(new URL("/promote", target.apiUrl), {
+      method: "POST",
+      signal: AbortSignal.timeout(promoteTimeoutMs),
+    }).catch((error: unknown) => {
+      throw new HandoffError(
+        `cannot reach "${target.node}" at ${target.apiUrl} to promote it: ${(error as Error).message}`,
+        { cause: error },
+      );
+    });
     const body = await response.text();
-    if (response.status !== 200) throw new HandoffError(`"${target.node}" refused the promotion: HTTP ${response.status} ${body.trim().slice(0, 200)}`);
+    if (response.status !== 200)
+      throw new HandoffError(
+        `"${target.node}" refused the promotion: HTTP ${response.status} ${body.trim().slice(0, 200)}`,
+      );
     promoted = true;
 
     // 5. Done when this node's LiteFS no longer calls itself primary.
-    await until(`LiteFS on this node still says it is primary after asking "${target.node}" to take over`, promoteTimeoutMs, pollMs, async () => {
-      const now = await fetchInfo(options.apiUrl, { timeoutMs: 1000 });
-      return now.isPrimary ? null : now;
-    });
+    await until(
+      `LiteFS on this node still says it is primary after asking "${target.node}" to take over`,
+      promoteTimeoutMs,
+      pollMs,
+      async () => {
+        const now = await fetchInfo(options.apiUrl, { timeoutMs: 1000 });
+        return now.isPrimary ? null : now;
+      },
+    );
     const doneAt = performance.now();
     const result: HandoffResult = {
       from,

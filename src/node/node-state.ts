@@ -87,7 +87,9 @@ export class NodeState {
     private readonly fileGateCacheMs: number = DEFAULT_FILE_GATE_CACHE_MS,
   ) {
     if (!Number.isFinite(fileGateCacheMs) || fileGateCacheMs < 0) {
-      throw new TypeError(`fileGateCacheMs must be a non-negative number of milliseconds, got ${String(fileGateCacheMs)}`);
+      throw new TypeError(
+        `fileGateCacheMs must be a non-negative number of milliseconds, got ${String(fileGateCacheMs)}`,
+      );
     }
     const assertWritable = (): void => {
       // Hot path. Events connected: one identity comparison, no I/O, no allocation (plus a clock
@@ -178,7 +180,8 @@ export class NodeState {
     const verdict = judge(view, this.election);
     this.lastView = view;
     this.lastVerdict = verdict;
-    this.verdictExpiresAt = verdict === WRITABLE && this.election.writableUntilMs ? this.election.writableUntilMs(view) : Infinity;
+    this.verdictExpiresAt =
+      verdict === WRITABLE && this.election.writableUntilMs ? this.election.writableUntilMs(view) : Infinity;
     const snapshot = this.snapshotOf(view, verdict, source);
     const previous = this.lastSnapshot;
     this.lastSnapshot = snapshot;
@@ -189,7 +192,12 @@ export class NodeState {
       this.inSplitBrain = false;
       this.hooks.splitBrainResolved(snapshot);
     }
-    if (!previous || previous.role !== snapshot.role || previous.primary !== snapshot.primary || previous.splitBrain !== snapshot.splitBrain) {
+    if (
+      !previous ||
+      previous.role !== snapshot.role ||
+      previous.primary !== snapshot.primary ||
+      previous.splitBrain !== snapshot.splitBrain
+    ) {
       this.hooks.roleChange(snapshot, previous);
     }
     return verdict;

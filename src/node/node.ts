@@ -158,26 +158,39 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     const election = options.election ?? electionForSettings(settings);
     const readMountView = createMountViewReader(settings.mountPath, options.mountFileOps);
-    this.state = new NodeState(settings.nodeId, election, readMountView, {
-      roleChange: (snapshot, previous) => {
-        if (previous) this.log.info({ ...snapshot, previous }, `LiteFS role: ${snapshot.role}, primary ${snapshot.primary ?? "unknown"}`);
-        this.emit("role-change", snapshot);
+    this.state = new NodeState(
+      settings.nodeId,
+      election,
+      readMountView,
+      {
+        roleChange: (snapshot, previous) => {
+          if (previous)
+            this.log.info(
+              { ...snapshot, previous },
+              `LiteFS role: ${snapshot.role}, primary ${snapshot.primary ?? "unknown"}`,
+            );
+          this.emit("role-change", snapshot);
+        },
+        splitBrain: (error) => {
+          this.log.error({ err: error, primary: error.primary, reason: error.reason }, error.message);
+          this.emit("split-brain", error);
+        },
+        splitBrainResolved: (snapshot) => {
+          this.log.warn({ ...snapshot }, "split brain resolved: LiteFS and the election agree again");
+        },
       },
-      splitBrain: (error) => {
-        this.log.error({ err: error, primary: error.primary, reason: error.reason }, error.message);
-        this.emit("split-brain", error);
-      },
-      splitBrainResolved: (snapshot) => {
-        this.log.warn({ ...snapshot }, "split brain resolved: LiteFS and the election agree again");
-      },
-    }, options.fileGateCacheMs);
+      options.fileGateCacheMs,
+    );
     this.readyPromise = new Promise<void>((resolve) => {
       this.resolveReady = resolve;
     });
     const readyTimeoutMs = options.readyTimeoutMs ?? 5000;
     this.readyTimer = setTimeout(() => {
       const snapshot = this.state.snapshot();
-      this.log.warn({ ...snapshot, readyTimeoutMs }, "no LiteFS /events init within the ready timeout; answering from the mount files");
+      this.log.warn(
+        { ...snapshot, readyTimeoutMs },
+        "no LiteFS /events init within the ready timeout; answering from the mount files",
+      );
       this.markReady();
     }, readyTimeoutMs);
     this.readyTimer.unref();
@@ -196,7 +209,10 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
         this.errorsInARow = 0;
         this.streamOpen = true;
         if (this.disconnectedSince !== null) {
-          this.log.info({ apiUrl, offlineMs: Math.round(performance.now() - this.disconnectedSince) }, "LiteFS /events reconnected");
+          this.log.info(
+            { apiUrl, offlineMs: Math.round(performance.now() - this.disconnectedSince) },
+            "LiteFS /events reconnected",
+          );
           this.disconnectedSince = null;
         } else this.log.debug({ apiUrl }, "connected to LiteFS /events");
       },
@@ -210,7 +226,10 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
             cause === "ended"
               ? "LiteFS ended the stream (it drops a subscriber whose 1024-event buffer filled)"
               : `the stream broke: ${error?.message}`;
-          this.log.warn({ err: error ?? undefined, apiUrl, cause }, `LiteFS /events lost: ${why}; reconnecting, the write gate reads the mount files meanwhile`);
+          this.log.warn(
+            { err: error ?? undefined, apiUrl, cause },
+            `LiteFS /events lost: ${why}; reconnecting, the write gate reads the mount files meanwhile`,
+          );
         }
         // Counts as one connect failure already announced: the retries of this episode log at debug.
         this.errorsInARow = 1;
@@ -223,10 +242,15 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
         const level = this.errorsInARow === 1 && !this.streamOpen ? "warn" : "debug";
         // An unreachable API is an expected condition (LiteFS starting, stopped): one line with
         // the reason, no stack trace. The stack is kept for debug.
-        if (level === "warn") this.log.warn({ apiUrl, error: error.message }, `LiteFS /events: ${error.message}; the write gate reads the mount files meanwhile`);
+        if (level === "warn")
+          this.log.warn(
+            { apiUrl, error: error.message },
+            `LiteFS /events: ${error.message}; the write gate reads the mount files meanwhile`,
+          );
         else this.log.debug({ err: error, apiUrl }, `LiteFS /events: ${error.message}`);
         // The API is unreachable but the files tell a state: that is the first state known.
-        if (!this.isReady && !this.subscription?.connected && this.state.current().view.kind !== "unknown") this.markReady();
+        if (!this.isReady && !this.subscription?.connected && this.state.current().view.kind !== "unknown")
+          this.markReady();
       },
     });
   }
@@ -282,7 +306,6 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
     if (!position) return fromEvents ?? null;
     return fromEvents !== undefined && fromEvents > position.txid ? fromEvents : position.txid;
   }
-
 
   async close(): Promise<void> {
     if (this.closed) return;

@@ -7,7 +7,12 @@ import type { ElectionView } from "../election/election-view.js";
 
 export type Verdict =
   | { readonly kind: "writable" }
-  | { readonly kind: "not-primary"; readonly reason: NotPrimaryReason; readonly primary: string | null; readonly detail?: string }
+  | {
+      readonly kind: "not-primary";
+      readonly reason: NotPrimaryReason;
+      readonly primary: string | null;
+      readonly detail?: string;
+    }
   | { readonly kind: "split-brain"; readonly reason: string; readonly primary: string | null };
 
 export const WRITABLE: Verdict = Object.freeze({ kind: "writable" });
@@ -18,7 +23,9 @@ export function judge(view: LiteFSView, election: ElectionView): Verdict {
   switch (view.kind) {
     case "primary": {
       const refusal = election.primaryRefusal?.(view);
-      return refusal ? { kind: "not-primary", reason: refusal.reason, primary: refusal.primary, detail: refusal.detail } : WRITABLE;
+      return refusal
+        ? { kind: "not-primary", reason: refusal.reason, primary: refusal.primary, detail: refusal.detail }
+        : WRITABLE;
     }
     case "replica":
       return { kind: "not-primary", reason: "replica", primary: view.primary };

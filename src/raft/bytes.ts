@@ -53,7 +53,8 @@ export class ByteWriter {
 
   /** A non-negative safe integer as 8 bytes (high word, low word). */
   u64(v: number, field: string): this {
-    if (!Number.isSafeInteger(v) || v < 0) throw new RaftCodecError(`${field} must be a non-negative safe integer, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new RaftCodecError(`${field} must be a non-negative safe integer, got ${v}`);
     this.u32(Math.floor(v / TWO_32));
     return this.u32(v % TWO_32);
   }
@@ -100,7 +101,9 @@ export class ByteReader {
 
   private need(n: number, field: string): void {
     if (this.pos + n > this.buf.length) {
-      throw new RaftCodecError(`${this.what}: truncated at ${field} (need ${n} bytes at offset ${this.pos}, have ${this.buf.length - this.pos})`);
+      throw new RaftCodecError(
+        `${this.what}: truncated at ${field} (need ${n} bytes at offset ${this.pos}, have ${this.buf.length - this.pos})`,
+      );
     }
   }
 

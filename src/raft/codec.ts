@@ -92,7 +92,8 @@ export function decodeEntry(bytes: Uint8Array, limits: CodecLimits = DEFAULT_COD
 
 export function writeSnapshot(w: ByteWriter, s: Snapshot, limits: CodecLimits = DEFAULT_CODEC_LIMITS): void {
   w.u64(s.meta.index, "snapshot index").u64(s.meta.term, "snapshot term");
-  if (s.meta.voters.length > limits.maxVoters) throw new RaftCodecError(`snapshot lists ${s.meta.voters.length} voters, more than ${limits.maxVoters}`);
+  if (s.meta.voters.length > limits.maxVoters)
+    throw new RaftCodecError(`snapshot lists ${s.meta.voters.length} voters, more than ${limits.maxVoters}`);
   w.u16(s.meta.voters.length);
   for (const v of s.meta.voters) w.str(v, limits.maxIdBytes, "snapshot voter");
   w.bytes(s.data, limits.maxSnapshotBytes, "snapshot data");
@@ -112,14 +113,21 @@ export function readSnapshot(r: ByteReader, limits: CodecLimits = DEFAULT_CODEC_
 export function encodeMessage(m: Message, limits: CodecLimits = DEFAULT_CODEC_LIMITS): Buffer {
   const type = MESSAGE_TYPE_CODE.get(m.type);
   if (type === undefined) throw new RaftCodecError(`unknown message type ${String(m.type)}`);
-  if (m.entries.length > limits.maxEntries) throw new RaftCodecError(`message carries ${m.entries.length} entries, more than ${limits.maxEntries}`);
+  if (m.entries.length > limits.maxEntries)
+    throw new RaftCodecError(`message carries ${m.entries.length} entries, more than ${limits.maxEntries}`);
   let size = 128 + (m.snapshot ? m.snapshot.data.length + 64 : 0);
   for (const e of m.entries) size += 24 + e.data.length;
   const w = new ByteWriter(size);
   const flags = (m.reject ? FLAG_REJECT : 0) | (m.snapshot ? FLAG_SNAPSHOT : 0) | (m.context ? FLAG_CONTEXT : 0);
   w.u8(CODEC_VERSION).u8(type).u8(flags);
-  w.str(m.clusterId, limits.maxIdBytes, "clusterId").str(m.from, limits.maxIdBytes, "from").str(m.to, limits.maxIdBytes, "to");
-  w.u64(m.term, "term").u64(m.index, "index").u64(m.logTerm, "logTerm").u64(m.commit, "commit").u64(m.rejectHint, "rejectHint");
+  w.str(m.clusterId, limits.maxIdBytes, "clusterId")
+    .str(m.from, limits.maxIdBytes, "from")
+    .str(m.to, limits.maxIdBytes, "to");
+  w.u64(m.term, "term")
+    .u64(m.index, "index")
+    .u64(m.logTerm, "logTerm")
+    .u64(m.commit, "commit")
+    .u64(m.rejectHint, "rejectHint");
   w.u32(m.entries.length);
   for (const e of m.entries) writeEntry(w, e, limits);
   if (m.snapshot) writeSnapshot(w, m.snapshot, limits);
@@ -130,7 +138,8 @@ export function encodeMessage(m: Message, limits: CodecLimits = DEFAULT_CODEC_LI
 export function decodeMessage(bytes: Uint8Array, limits: CodecLimits = DEFAULT_CODEC_LIMITS): Message {
   const r = new ByteReader(bytes, "raft message");
   const version = r.u8("version");
-  if (version !== CODEC_VERSION) throw new RaftCodecError(`raft message: unsupported codec version ${version} (this node speaks ${CODEC_VERSION})`);
+  if (version !== CODEC_VERSION)
+    throw new RaftCodecError(`raft message: unsupported codec version ${version} (this node speaks ${CODEC_VERSION})`);
   const typeCode = r.u8("type");
   const type = MESSAGE_TYPES[typeCode];
   if (type === undefined) throw new RaftCodecError(`raft message: unknown type code ${typeCode}`);
@@ -146,13 +155,16 @@ export function decodeMessage(bytes: Uint8Array, limits: CodecLimits = DEFAULT_C
   const commit = r.u64("commit");
   const rejectHint = r.u64("rejectHint");
   const count = r.u32("entry count");
-  if (count > limits.maxEntries) throw new RaftCodecError(`raft message: ${count} entries, more than ${limits.maxEntries}`);
+  if (count > limits.maxEntries)
+    throw new RaftCodecError(`raft message: ${count} entries, more than ${limits.maxEntries}`);
   const entries: Entry[] = [];
   for (let i = 0; i < count; i++) {
     const e = readEntry(r, limits);
     const prev = entries[i - 1];
     if (prev && (e.index !== prev.index + 1 || e.term < prev.term)) {
-      throw new RaftCodecError(`raft message: entries are not consecutive (${prev.index}@${prev.term} then ${e.index}@${e.term})`);
+      throw new RaftCodecError(
+        `raft message: entries are not consecutive (${prev.index}@${prev.term} then ${e.index}@${e.term})`,
+      );
     }
     entries.push(e);
   }
@@ -162,5 +174,19 @@ export function decodeMessage(bytes: Uint8Array, limits: CodecLimits = DEFAULT_C
   const snapshot = flags & FLAG_SNAPSHOT ? readSnapshot(r, limits) : null;
   const context = flags & FLAG_CONTEXT ? r.bytes(limits.maxContextBytes, "context") : null;
   r.end();
-  return { type, clusterId, from, to, term, index, logTerm, entries, commit, reject: (flags & FLAG_REJECT) !== 0, rejectHint, snapshot, context };
+  return {
+    type,
+    clusterId,
+    from,
+    to,
+    term,
+    index,
+    logTerm,
+    entries,
+    commit,
+    reject: (flags & FLAG_REJECT) !== 0,
+    rejectHint,
+    snapshot,
+    context,
+  };
 }

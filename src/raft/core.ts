@@ -46,7 +46,11 @@ export interface RaftConfig {
   /** Default 64: entries per append message. */
   readonly maxEntriesPerMessage?: number;
   /** Durable state to resume from after a restart. */
-  readonly restore?: { readonly hardState: HardState; readonly entries: readonly Entry[]; readonly snapshot: Snapshot | null };
+  readonly restore?: {
+    readonly hardState: HardState;
+    readonly entries: readonly Entry[];
+    readonly snapshot: Snapshot | null;
+  };
   /** Test-only: switch one safety rule off (mutation checks). */
   readonly knobs?: Partial<SafetyKnobs>;
 }
@@ -254,8 +258,7 @@ export class RaftCore {
       if (m.type === "vote" || m.type === "preVote") {
         // Leader lease for votes: a node that heard from a live leader within the minimum
         // election timeout ignores disruptive candidates (thesis 4.2.3).
-        const inLease =
-          this._role === "leader" || (this._leader !== null && this.electionElapsed < this.electionTick);
+        const inLease = this._role === "leader" || (this._leader !== null && this.electionElapsed < this.electionTick);
         if (inLease && (m.type === "preVote" ? this.preVote : this.checkQuorum)) return;
       }
       if (m.type === "preVote") {
@@ -325,7 +328,8 @@ export class RaftCore {
     if (this.outstanding) throw new RaftUsageError("ready() called again before advance() of the previous Ready");
     this.outstanding = true;
     const soft = this.softState();
-    const softChanged = this.prevSoft === null || soft.leader !== this.prevSoft.leader || soft.role !== this.prevSoft.role;
+    const softChanged =
+      this.prevSoft === null || soft.leader !== this.prevSoft.leader || soft.role !== this.prevSoft.role;
     const hard = this.hardState();
     const hardChanged = !sameHardState(hard, this.prevHard);
     const rd: Ready = {
@@ -764,7 +768,9 @@ function checkSnapshotVoters(s: Snapshot, voters: readonly NodeId[]): void {
   const a = [...s.meta.voters].sort().join(",");
   const b = [...voters].sort().join(",");
   if (a !== b) {
-    throw new RaftConfigError(`RaftConfig.voters (${b}) differ from the stored snapshot's membership (${a}); membership is static`);
+    throw new RaftConfigError(
+      `RaftConfig.voters (${b}) differ from the stored snapshot's membership (${a}); membership is static`,
+    );
   }
 }
 
@@ -779,8 +785,12 @@ function validateConfig(c: RaftConfig): void {
   if (!Number.isInteger(c.electionTick) || c.electionTick <= c.heartbeatTick) {
     throw new RaftConfigError("RaftConfig.electionTick must be an integer greater than heartbeatTick");
   }
-  if (c.maxEntriesPerMessage !== undefined && (!Number.isInteger(c.maxEntriesPerMessage) || c.maxEntriesPerMessage < 1)) {
+  if (
+    c.maxEntriesPerMessage !== undefined &&
+    (!Number.isInteger(c.maxEntriesPerMessage) || c.maxEntriesPerMessage < 1)
+  ) {
     throw new RaftConfigError("RaftConfig.maxEntriesPerMessage must be an integer >= 1");
   }
-  if (typeof c.random !== "function") throw new RaftConfigError("RaftConfig.random must be a function returning [0, 1)");
+  if (typeof c.random !== "function")
+    throw new RaftConfigError("RaftConfig.random must be a function returning [0, 1)");
 }

@@ -80,7 +80,10 @@ export class KvStateMachine implements StateMachine<KvResult> {
 
   restore(bytes: Uint8Array): void {
     const pairs = JSON.parse(decoder.decode(bytes)) as unknown;
-    if (!Array.isArray(pairs) || !pairs.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string")) {
+    if (
+      !Array.isArray(pairs) ||
+      !pairs.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string")
+    ) {
       throw new Error("KV snapshot is not a list of [key, value] string pairs");
     }
     this.data = new Map(pairs as [string, string][]);

@@ -30,7 +30,9 @@ export class RaftLog {
     for (const e of entries) {
       if (e.index < expected) continue; // already inside the snapshot
       if (e.index !== expected) {
-        throw new RaftUsageError(`restore: log entries are not contiguous (expected index ${expected}, got ${e.index})`);
+        throw new RaftUsageError(
+          `restore: log entries are not contiguous (expected index ${expected}, got ${e.index})`,
+        );
       }
       log.entries.push(e);
       expected++;

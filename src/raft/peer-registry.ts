@@ -32,7 +32,10 @@ export class PeerRegistry {
     if (known === incarnation) return null;
     if (known === undefined) {
       this.known.set(peer, incarnation);
-      writeFileAtomicSync(this.path, Buffer.from(JSON.stringify({ format: FORMAT, peers: Object.fromEntries(this.known) }, null, 2) + "\n"));
+      writeFileAtomicSync(
+        this.path,
+        Buffer.from(JSON.stringify({ format: FORMAT, peers: Object.fromEntries(this.known) }, null, 2) + "\n"),
+      );
       return null;
     }
     return (
@@ -48,7 +51,12 @@ function readRegistry(path: string): Record<string, string> {
   if (raw === null) return {};
   try {
     const o = JSON.parse(raw.toString("utf8")) as { format?: unknown; peers?: unknown };
-    if (o.format === FORMAT && typeof o.peers === "object" && o.peers !== null && Object.values(o.peers).every((v) => typeof v === "string")) {
+    if (
+      o.format === FORMAT &&
+      typeof o.peers === "object" &&
+      o.peers !== null &&
+      Object.values(o.peers).every((v) => typeof v === "string")
+    ) {
       return o.peers as Record<string, string>;
     }
   } catch {

@@ -195,7 +195,12 @@ export class RaftNode<R> {
     return new Promise<R>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.proposals.delete(placed.index);
-        reject(new RaftUnavailableError("timeout", `proposal at index ${placed.index} not applied within ${this.proposalTimeoutMs} ms; its outcome is unknown`));
+        reject(
+          new RaftUnavailableError(
+            "timeout",
+            `proposal at index ${placed.index} not applied within ${this.proposalTimeoutMs} ms; its outcome is unknown`,
+          ),
+        );
       }, this.proposalTimeoutMs);
       this.proposals.set(placed.index, { term: placed.term, resolve, reject, timer });
     });
@@ -218,7 +223,12 @@ export class RaftNode<R> {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.reads.delete(key);
-        reject(new RaftUnavailableError("timeout", `linearizable read not confirmed within ${this.readTimeoutMs} ms (no leader or no quorum)`));
+        reject(
+          new RaftUnavailableError(
+            "timeout",
+            `linearizable read not confirmed within ${this.readTimeoutMs} ms (no leader or no quorum)`,
+          ),
+        );
       }, this.readTimeoutMs);
       this.reads.set(key, { index: null, resolve, reject, timer });
     });
@@ -239,7 +249,11 @@ export class RaftNode<R> {
 
   private stoppedError(): RaftUnavailableError {
     return this.stopped && this.stopped.message !== "closed"
-      ? new RaftUnavailableError("failed", `raft node "${this.id}" stopped after a fatal error: ${this.stopped.message}`, { cause: this.stopped })
+      ? new RaftUnavailableError(
+          "failed",
+          `raft node "${this.id}" stopped after a fatal error: ${this.stopped.message}`,
+          { cause: this.stopped },
+        )
       : new RaftUnavailableError("closed", `raft node "${this.id}" is closed`);
   }
 
@@ -329,7 +343,12 @@ export class RaftNode<R> {
     for (const [i, p] of this.proposals) {
       if (i > index) continue;
       clearTimeout(p.timer);
-      p.reject(new RaftUnavailableError("timeout", `proposal at index ${i} was overtaken by a snapshot from the leader; its outcome is unknown`));
+      p.reject(
+        new RaftUnavailableError(
+          "timeout",
+          `proposal at index ${i} was overtaken by a snapshot from the leader; its outcome is unknown`,
+        ),
+      );
       this.proposals.delete(i);
     }
     this.emit({ type: "snapshot", index, source: "leader" });
@@ -344,7 +363,13 @@ export class RaftNode<R> {
     this.proposals.delete(e.index);
     clearTimeout(p.timer);
     if (p.term === e.term && e.type === "normal") p.resolve(result as R);
-    else p.reject(new RaftUnavailableError("superseded", `proposal at index ${e.index} (term ${p.term}) was replaced by another leader's entry (term ${e.term}); it was not applied`));
+    else
+      p.reject(
+        new RaftUnavailableError(
+          "superseded",
+          `proposal at index ${e.index} (term ${p.term}) was replaced by another leader's entry (term ${e.term}); it was not applied`,
+        ),
+      );
   }
 
   private serveReads(): void {

@@ -24,4 +24,4 @@ export class RaftStorageError extends Error {
 
 /** What every refusal of damaged or lost acknowledged data tells the operator to do. */
 export const RECOVERY =
-  "Refusing to start. To recover, remove this member's Raft data directory and add the member back as the README describes (raft mode, \"Recovering a member\").";
+  'Refusing to start. To recover, remove this member\'s Raft data directory and add the member back as the README describes (raft mode, "Recovering a member").';

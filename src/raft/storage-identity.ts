@@ -53,8 +53,17 @@ export function readIdentity(dir: string): StorageIdentity | null {
     throw new RaftStorageError("corrupt", `Raft identity file ${path} is not valid JSON: ${(e as Error).message}`);
   }
   const o = parsed as Record<string, unknown> | null;
-  if (!o || o.format !== FORMAT || typeof o.nodeId !== "string" || typeof o.clusterId !== "string" || typeof o.createdAt !== "string") {
-    throw new RaftStorageError("corrupt", `Raft identity file ${path} is not a ${FORMAT} identity (fields format, nodeId, clusterId, createdAt)`);
+  if (
+    !o ||
+    o.format !== FORMAT ||
+    typeof o.nodeId !== "string" ||
+    typeof o.clusterId !== "string" ||
+    typeof o.createdAt !== "string"
+  ) {
+    throw new RaftStorageError(
+      "corrupt",
+      `Raft identity file ${path} is not a ${FORMAT} identity (fields format, nodeId, clusterId, createdAt)`,
+    );
   }
   // Files from before incarnations existed: a stable stand-in derived from the bootstrap time.
   const incarnation = typeof o.incarnation === "string" ? o.incarnation : `created-${o.createdAt}`;
@@ -62,11 +71,27 @@ export function readIdentity(dir: string): StorageIdentity | null {
 }
 
 export function writeIdentity(dir: string, id: StorageIdentity): void {
-  const body = JSON.stringify({ format: FORMAT, nodeId: id.nodeId, clusterId: id.clusterId, createdAt: id.createdAt, incarnation: id.incarnation }, null, 2) + "\n";
+  const body =
+    JSON.stringify(
+      {
+        format: FORMAT,
+        nodeId: id.nodeId,
+        clusterId: id.clusterId,
+        createdAt: id.createdAt,
+        incarnation: id.incarnation,
+      },
+      null,
+      2,
+    ) + "\n";
   writeFileAtomicSync(join(dir, IDENTITY_FILE), Buffer.from(body, "utf8"));
 }
 
-export function missingStorageError(dir: string, nodeId: string, clusterId: string, state: "missing" | "empty"): RaftStorageError {
+export function missingStorageError(
+  dir: string,
+  nodeId: string,
+  clusterId: string,
+  state: "missing" | "empty",
+): RaftStorageError {
   return new RaftStorageError(
     "missing",
     `Raft storage for node "${nodeId}" in cluster "${clusterId}" is ${state} at ${dir}. ` +
@@ -78,7 +103,12 @@ export function missingStorageError(dir: string, nodeId: string, clusterId: stri
   );
 }
 
-export function mismatchError(dir: string, found: StorageIdentity, nodeId: string, clusterId: string): RaftStorageError {
+export function mismatchError(
+  dir: string,
+  found: StorageIdentity,
+  nodeId: string,
+  clusterId: string,
+): RaftStorageError {
   return new RaftStorageError(
     "mismatch",
     `Raft storage at ${dir} belongs to node "${found.nodeId}" in cluster "${found.clusterId}" (bootstrapped ${found.createdAt}), ` +

@@ -51,7 +51,8 @@ function parseRecord(file: Buffer, off: number): ParsedRecord | string {
   if (file.length - off < HEADER) return `only ${file.length - off} bytes left for an ${HEADER}-byte record header`;
   const len = file.readUInt32BE(off);
   if (len > MAX_RECORD_BYTES) return `record length ${len} exceeds the limit ${MAX_RECORD_BYTES}`;
-  if (file.length - off - HEADER < len) return `record of ${len} bytes but only ${file.length - off - HEADER} bytes follow`;
+  if (file.length - off - HEADER < len)
+    return `record of ${len} bytes but only ${file.length - off - HEADER} bytes follow`;
   const payload = file.subarray(off + HEADER, off + HEADER + len);
   const want = file.readUInt32BE(off + 4);
   const got = crc32(payload, crc32(file.subarray(off, off + 4)));
@@ -126,16 +127,25 @@ export class LogFile {
         try {
           e = decodeEntry(rec.payload);
         } catch (err) {
-          throw new RaftStorageError("corrupt", `Raft log ${path}: record at byte ${off} has a valid checksum but does not decode: ${(err as Error).message}. ${RECOVERY}`);
+          throw new RaftStorageError(
+            "corrupt",
+            `Raft log ${path}: record at byte ${off} has a valid checksum but does not decode: ${(err as Error).message}. ${RECOVERY}`,
+          );
         }
         if (expected !== -1 && e.index !== expected) {
           // Truncation is done with ftruncate, so indexes in the file are always consecutive.
-          throw new RaftStorageError("corrupt", `Raft log ${path}: entry ${e.index} at byte ${off} follows entry ${expected - 1}; the log is not consecutive. ${RECOVERY}`);
+          throw new RaftStorageError(
+            "corrupt",
+            `Raft log ${path}: entry ${e.index} at byte ${off} follows entry ${expected - 1}; the log is not consecutive. ${RECOVERY}`,
+          );
         }
         expected = e.index + 1;
         if (e.index > afterIndex) {
           if (entries.length === 0 && e.index !== afterIndex + 1) {
-            throw new RaftStorageError("corrupt", `Raft log ${path}: first entry after the snapshot is ${e.index}, expected ${afterIndex + 1}; entries are missing. ${RECOVERY}`);
+            throw new RaftStorageError(
+              "corrupt",
+              `Raft log ${path}: first entry after the snapshot is ${e.index}, expected ${afterIndex + 1}; entries are missing. ${RECOVERY}`,
+            );
           }
           entries.push(e);
           offsets.push(off);
@@ -154,7 +164,10 @@ export class LogFile {
             `This is not a torn write from a crash but lost or damaged acknowledged data. ${RECOVERY}`,
         );
       }
-      const droppedTail = bad === null ? null : `dropped ${file.length - off} bytes of unacknowledged torn tail at byte ${off} (${bad}); entries up to ${reached} are intact`;
+      const droppedTail =
+        bad === null
+          ? null
+          : `dropped ${file.length - off} bytes of unacknowledged torn tail at byte ${off} (${bad}); entries up to ${reached} are intact`;
       if (bad !== null) {
         ftruncateSync(rw, off);
         fsyncSync(rw);
@@ -190,10 +203,16 @@ export class LogFile {
     const first = entries[0];
     if (!first) return;
     if (first.index < this.firstIndex) {
-      throw new RaftStorageError("invalid", `cannot append entry ${first.index}: it is covered by the snapshot (log starts at ${this.firstIndex})`);
+      throw new RaftStorageError(
+        "invalid",
+        `cannot append entry ${first.index}: it is covered by the snapshot (log starts at ${this.firstIndex})`,
+      );
     }
     if (first.index > this.lastIndex + 1) {
-      throw new RaftStorageError("invalid", `cannot append entry ${first.index}: the log ends at ${this.lastIndex}, entries would have a gap`);
+      throw new RaftStorageError(
+        "invalid",
+        `cannot append entry ${first.index}: the log ends at ${this.lastIndex}, entries would have a gap`,
+      );
     }
     if (first.index <= this.lastIndex) {
       const k = first.index - this.firstIndex;
@@ -207,7 +226,11 @@ export class LogFile {
     let pos = this.size;
     let expected = first.index;
     for (const e of entries) {
-      if (e.index !== expected) throw new RaftStorageError("invalid", `entries to append are not consecutive at ${e.index} (expected ${expected})`);
+      if (e.index !== expected)
+        throw new RaftStorageError(
+          "invalid",
+          `entries to append are not consecutive at ${e.index} (expected ${expected})`,
+        );
       expected++;
       const rec = encodeRecord(encodeEntry(e));
       this.offsets.push(pos);
@@ -233,7 +256,8 @@ export class LogFile {
       const records: Buffer[] = [];
       let expected = afterIndex + 1;
       for (const e of keep) {
-        if (e.index !== expected) throw new RaftStorageError("invalid", `log rewrite: entry ${e.index} where ${expected} was expected`);
+        if (e.index !== expected)
+          throw new RaftStorageError("invalid", `log rewrite: entry ${e.index} where ${expected} was expected`);
         expected++;
         const rec = encodeRecord(encodeEntry(e));
         offsets.push(pos);
@@ -268,11 +292,19 @@ export class LogFile {
       let got = 0;
       while (got < buf.length) {
         const n = readSync(this.fd, buf, got, buf.length - got, off + got);
-        if (n === 0) throw new RaftStorageError("corrupt", `Raft log ${this.path}: unexpected end of file reading entry ${this.firstIndex + k}`);
+        if (n === 0)
+          throw new RaftStorageError(
+            "corrupt",
+            `Raft log ${this.path}: unexpected end of file reading entry ${this.firstIndex + k}`,
+          );
         got += n;
       }
       const rec = parseRecord(buf, 0);
-      if (typeof rec === "string") throw new RaftStorageError("corrupt", `Raft log ${this.path}: entry ${this.firstIndex + k} unreadable (${rec})`);
+      if (typeof rec === "string")
+        throw new RaftStorageError(
+          "corrupt",
+          `Raft log ${this.path}: entry ${this.firstIndex + k} unreadable (${rec})`,
+        );
       out.push(decodeEntry(rec.payload));
     }
     return out;

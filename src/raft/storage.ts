@@ -28,9 +28,26 @@ import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ByteReader, ByteWriter, RaftCodecError } from "./bytes.js";
 import { readSnapshot, writeSnapshot } from "./codec.js";
-import { fsyncDir, readFileIfExists, removeIfExists, sealFile, tempPathFor, unsealFile, writeFileAtomicSync } from "./storage-files.js";
+import {
+  fsyncDir,
+  readFileIfExists,
+  removeIfExists,
+  sealFile,
+  tempPathFor,
+  unsealFile,
+  writeFileAtomicSync,
+} from "./storage-files.js";
 import { RaftStorageError, RECOVERY } from "./storage-errors.js";
-import { IDENTITY_FILE, listDir, mismatchError, missingStorageError, newIncarnation, readIdentity, writeIdentity, type StorageIdentity } from "./storage-identity.js";
+import {
+  IDENTITY_FILE,
+  listDir,
+  mismatchError,
+  missingStorageError,
+  newIncarnation,
+  readIdentity,
+  writeIdentity,
+  type StorageIdentity,
+} from "./storage-identity.js";
 import { lockDirectory, type DirectoryLock } from "./storage-lock.js";
 import { LogFile } from "./storage-log.js";
 import type { Entry, HardState, NodeId, Snapshot } from "./types.js";
@@ -97,7 +114,15 @@ export interface DurableState extends HardState {
   readonly snapshotTerm: number;
 }
 
-const EMPTY_DURABLE: DurableState = Object.freeze({ term: 0, vote: null, commit: 0, lastIndex: 0, lastTerm: 0, snapshotIndex: 0, snapshotTerm: 0 });
+const EMPTY_DURABLE: DurableState = Object.freeze({
+  term: 0,
+  vote: null,
+  commit: 0,
+  lastIndex: 0,
+  lastTerm: 0,
+  snapshotIndex: 0,
+  snapshotTerm: 0,
+});
 const RAFT_FILES = [HARD_STATE_FILE, SNAPSHOT_FILE, LOG_FILE];
 
 export function openRaftStorage(options: RaftStorageOptions): RaftStorage {
@@ -114,8 +139,12 @@ export function openRaftStorage(options: RaftStorageOptions): RaftStorage {
   try {
     const identity = readIdentity(dir);
     if (identity === null) return bootstrap(options, lock, listing ?? []);
-    if (identity.nodeId !== nodeId || identity.clusterId !== clusterId) throw mismatchError(dir, identity, nodeId, clusterId);
-    if (options.bootstrap) warn(`Raft storage at ${dir} already belongs to this member (created ${identity.createdAt}): the bootstrap flag is ignored`);
+    if (identity.nodeId !== nodeId || identity.clusterId !== clusterId)
+      throw mismatchError(dir, identity, nodeId, clusterId);
+    if (options.bootstrap)
+      warn(
+        `Raft storage at ${dir} already belongs to this member (created ${identity.createdAt}): the bootstrap flag is ignored`,
+      );
     return FileStorage.open(dir, identity, lock, warn);
   } catch (e) {
     lock.release();
@@ -147,7 +176,11 @@ function isUnfinishedBootstrap(dir: string): boolean {
   try {
     const hs = readSealedHardState(join(dir, HARD_STATE_FILE));
     const log = readFileIfExists(join(dir, LOG_FILE));
-    return (hs === null || (hs.term === 0 && hs.vote === null && hs.lastIndex === 0)) && (log === null || log.length === 0) && readFileIfExists(join(dir, SNAPSHOT_FILE)) === null;
+    return (
+      (hs === null || (hs.term === 0 && hs.vote === null && hs.lastIndex === 0)) &&
+      (log === null || log.length === 0) &&
+      readFileIfExists(join(dir, SNAPSHOT_FILE)) === null
+    );
   } catch {
     return false;
   }
@@ -155,8 +188,14 @@ function isUnfinishedBootstrap(dir: string): boolean {
 
 export function encodeHardState(hs: DurableState): Buffer {
   const w = new ByteWriter(96);
-  w.u64(hs.term, "term").u8(hs.vote === null ? 0 : 1).str(hs.vote ?? "", 255, "vote").u64(hs.commit, "commit");
-  w.u64(hs.lastIndex, "lastIndex").u64(hs.lastTerm, "lastTerm").u64(hs.snapshotIndex, "snapshotIndex").u64(hs.snapshotTerm, "snapshotTerm");
+  w.u64(hs.term, "term")
+    .u8(hs.vote === null ? 0 : 1)
+    .str(hs.vote ?? "", 255, "vote")
+    .u64(hs.commit, "commit");
+  w.u64(hs.lastIndex, "lastIndex")
+    .u64(hs.lastTerm, "lastTerm")
+    .u64(hs.snapshotIndex, "snapshotIndex")
+    .u64(hs.snapshotTerm, "snapshotTerm");
   return w.finish();
 }
 
@@ -173,7 +212,12 @@ export function decodeHardState(bytes: Uint8Array, v1 = false): DurableState {
   const commit = r.u64("commit");
   const bounds = v1
     ? { lastIndex: commit, lastTerm: 0, snapshotIndex: 0, snapshotTerm: 0 }
-    : { lastIndex: r.u64("lastIndex"), lastTerm: r.u64("lastTerm"), snapshotIndex: r.u64("snapshotIndex"), snapshotTerm: r.u64("snapshotTerm") };
+    : {
+        lastIndex: r.u64("lastIndex"),
+        lastTerm: r.u64("lastTerm"),
+        snapshotIndex: r.u64("snapshotIndex"),
+        snapshotTerm: r.u64("snapshotTerm"),
+      };
   r.end();
   if (hasVote > 1) throw new RaftCodecError(`hard state: bad vote flag ${hasVote}`);
   return { term, vote: hasVote ? vote : null, commit, ...bounds };
@@ -196,7 +240,10 @@ function decodeSealed<T>(path: string, file: Buffer, magic: string, decode: (b: 
   try {
     return decode(payload);
   } catch (e) {
-    throw new RaftStorageError("corrupt", `Raft storage file ${path} does not decode: ${(e as Error).message}. ${RECOVERY}`);
+    throw new RaftStorageError(
+      "corrupt",
+      `Raft storage file ${path} does not decode: ${(e as Error).message}. ${RECOVERY}`,
+    );
   }
 }
 
@@ -214,7 +261,10 @@ function encodeSnapshotFile(s: Snapshot): Buffer {
 }
 
 function missingFileError(dir: string, file: string, why: string): RaftStorageError {
-  return new RaftStorageError("corrupt", `Raft storage file ${join(dir, file)} is missing, but ${why}: acknowledged Raft state is gone. ${RECOVERY}`);
+  return new RaftStorageError(
+    "corrupt",
+    `Raft storage file ${join(dir, file)} is missing, but ${why}: acknowledged Raft state is gone. ${RECOVERY}`,
+  );
 }
 
 class FileStorage implements RaftStorage {
@@ -240,17 +290,35 @@ class FileStorage implements RaftStorage {
     // Leftover temp files are writes that crashed before their rename: never valid, drop them.
     for (const f of RAFT_FILES) removeIfExists(tempPathFor(join(dir, f)));
     const stored = readSealedHardState(join(dir, HARD_STATE_FILE));
-    if (stored === null) throw missingFileError(dir, HARD_STATE_FILE, `${IDENTITY_FILE} says this member was bootstrapped on ${identity.createdAt} (its vote and term lived there)`);
+    if (stored === null)
+      throw missingFileError(
+        dir,
+        HARD_STATE_FILE,
+        `${IDENTITY_FILE} says this member was bootstrapped on ${identity.createdAt} (its vote and term lived there)`,
+      );
     const snapshotFile = readFileIfExists(join(dir, SNAPSHOT_FILE));
-    const snapshot = snapshotFile === null ? null : decodeSealed(join(dir, SNAPSHOT_FILE), snapshotFile, SNAPSHOT_MAGIC, decodeSnapshotFile);
+    const snapshot =
+      snapshotFile === null
+        ? null
+        : decodeSealed(join(dir, SNAPSHOT_FILE), snapshotFile, SNAPSHOT_MAGIC, decodeSnapshotFile);
     if (stored.snapshotIndex > 0 && (snapshot === null || snapshot.meta.index < stored.snapshotIndex)) {
-      if (snapshot === null) throw missingFileError(dir, SNAPSHOT_FILE, `the hard state records a snapshot at index ${stored.snapshotIndex}`);
+      if (snapshot === null)
+        throw missingFileError(
+          dir,
+          SNAPSHOT_FILE,
+          `the hard state records a snapshot at index ${stored.snapshotIndex}`,
+        );
       throw new RaftStorageError(
         "corrupt",
         `Raft snapshot ${join(dir, SNAPSHOT_FILE)} is at index ${snapshot.meta.index}, older than the snapshot at ${stored.snapshotIndex} the hard state records (an old copy was restored?). ${RECOVERY}`,
       );
     }
-    if (readFileIfExists(join(dir, LOG_FILE)) === null) throw missingFileError(dir, LOG_FILE, `${IDENTITY_FILE} says this member was bootstrapped on ${identity.createdAt}`);
+    if (readFileIfExists(join(dir, LOG_FILE)) === null)
+      throw missingFileError(
+        dir,
+        LOG_FILE,
+        `${IDENTITY_FILE} says this member was bootstrapped on ${identity.createdAt}`,
+      );
     const snapIndex = snapshot?.meta.index ?? 0;
     const { log, entries, droppedTail } = LogFile.open(join(dir, LOG_FILE), snapIndex, stored.lastIndex);
     try {
@@ -260,19 +328,30 @@ class FileStorage implements RaftStorage {
       // The entry the hard state names as the last one must still carry its term: the same index
       // with another term means the log was swapped for another copy.
       const recordedTerm = stored.lastIndex === snapIndex ? (snapshot?.meta.term ?? 0) : log.termAt(stored.lastIndex);
-      if (stored.lastTerm > 0 && recordedTerm !== null && stored.lastIndex >= snapIndex && recordedTerm !== stored.lastTerm) {
+      if (
+        stored.lastTerm > 0 &&
+        recordedTerm !== null &&
+        stored.lastIndex >= snapIndex &&
+        recordedTerm !== stored.lastTerm
+      ) {
         throw new RaftStorageError(
           "corrupt",
           `Raft storage at ${dir}: entry ${stored.lastIndex} has term ${recordedTerm} but the hard state recorded term ${stored.lastTerm} for it; the log is not the one this member acknowledged. ${RECOVERY}`,
         );
       }
       if (lastTerm > stored.term) {
-        throw new RaftStorageError("corrupt", `Raft storage at ${dir}: the log holds term ${lastTerm} but the stored current term is ${stored.term}; the hard state is older than the log. ${RECOVERY}`);
+        throw new RaftStorageError(
+          "corrupt",
+          `Raft storage at ${dir}: the log holds term ${lastTerm} but the stored current term is ${stored.term}; the hard state is older than the log. ${RECOVERY}`,
+        );
       }
       // The snapshot is committed by definition; a commit beyond the log means committed entries are gone.
       const commit = Math.max(stored.commit, snapIndex);
       if (commit > lastIndex) {
-        throw new RaftStorageError("corrupt", `Raft storage at ${dir}: entries up to ${commit} were committed but the log ends at ${lastIndex}. ${RECOVERY}`);
+        throw new RaftStorageError(
+          "corrupt",
+          `Raft storage at ${dir}: entries up to ${commit} were committed but the log ends at ${lastIndex}. ${RECOVERY}`,
+        );
       }
       const hardState: HardState = { term: stored.term, vote: stored.vote, commit };
       return new FileStorage(dir, identity, { hardState, entries, snapshot }, stored, log, lock);
@@ -333,7 +412,9 @@ class FileStorage implements RaftStorage {
   }
 
   /** Writes the latest hard state with the given bounds changed. */
-  private writeHardState(bounds: Partial<Pick<DurableState, "lastIndex" | "lastTerm" | "snapshotIndex" | "snapshotTerm">>): void {
+  private writeHardState(
+    bounds: Partial<Pick<DurableState, "lastIndex" | "lastTerm" | "snapshotIndex" | "snapshotTerm">>,
+  ): void {
     const merged = { ...this.persisted, ...bounds };
     // The commit may run ahead of the entries stored so far (a new leader's append carries both);
     // the recorded commit never claims more than the log holds. A lagging commit is safe.

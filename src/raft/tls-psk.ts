@@ -37,7 +37,11 @@ export function pskChannel(secret: string, clusterId: string, use: PskUse): PskC
  * Server side. `onUnknownIdentity` hears every identity that is not ours (another cluster or
  * use, or a stranger): the handshake then fails with an alert.
  */
-export function pskServerOptions(channel: PskChannel, handshakeTimeoutMs: number, onUnknownIdentity: (identity: string) => void): TlsOptions {
+export function pskServerOptions(
+  channel: PskChannel,
+  handshakeTimeoutMs: number,
+  onUnknownIdentity: (identity: string) => void,
+): TlsOptions {
   return {
     minVersion: "TLSv1.3",
     maxVersion: "TLSv1.3",

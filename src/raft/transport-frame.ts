@@ -123,7 +123,11 @@ export class FrameDecoder {
 
 export function encodeHello(h: Hello): Buffer {
   const w = new ByteWriter(160);
-  w.u8(FRAME_HELLO).u8(h.version).str(h.clusterId, MAX_ID_BYTES, "clusterId").str(h.from, MAX_ID_BYTES, "from").str(h.to, MAX_ID_BYTES, "to");
+  w.u8(FRAME_HELLO)
+    .u8(h.version)
+    .str(h.clusterId, MAX_ID_BYTES, "clusterId")
+    .str(h.from, MAX_ID_BYTES, "from")
+    .str(h.to, MAX_ID_BYTES, "to");
   w.str(h.incarnation, MAX_ID_BYTES, "incarnation");
   return w.finish();
 }
@@ -144,16 +148,27 @@ export function decodeHello(body: Uint8Array): Hello {
 }
 
 export function encodeWelcome(incarnation: string): Buffer {
-  return new ByteWriter(64).u8(FRAME_WELCOME).u8(PROTOCOL_VERSION).str(incarnation, MAX_ID_BYTES, "incarnation").finish();
+  return new ByteWriter(64)
+    .u8(FRAME_WELCOME)
+    .u8(PROTOCOL_VERSION)
+    .str(incarnation, MAX_ID_BYTES, "incarnation")
+    .finish();
 }
 
 export function encodeRefuse(code: number, reason: string): Buffer {
   const text = Buffer.from(reason, "utf8").subarray(0, MAX_REASON_BYTES).toString("utf8");
-  return new ByteWriter(64 + text.length).u8(FRAME_REFUSE).u8(PROTOCOL_VERSION).u8(code).str(text, MAX_REASON_BYTES * 2, "reason").finish();
+  return new ByteWriter(64 + text.length)
+    .u8(FRAME_REFUSE)
+    .u8(PROTOCOL_VERSION)
+    .u8(code)
+    .str(text, MAX_REASON_BYTES * 2, "reason")
+    .finish();
 }
 
 /** The listener's answer to HELLO: its incarnation, or why it refuses. */
-export function decodeAnswer(body: Uint8Array): { kind: "welcome"; version: number; incarnation: string } | ({ kind: "refuse" } & Refusal) {
+export function decodeAnswer(
+  body: Uint8Array,
+): { kind: "welcome"; version: number; incarnation: string } | ({ kind: "refuse" } & Refusal) {
   const r = new ByteReader(body, "handshake answer");
   const kind = r.u8("kind");
   const version = r.u8("version");

@@ -15,7 +15,12 @@
 // then, an idle timeout afterwards (senders PING when they have nothing to say), one inbound
 // connection per member. Anything unauthenticated, oversized or malformed drops the connection.
 
-import { connect as tlsConnect, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from "node:tls";
+import {
+  connect as tlsConnect,
+  createServer as createTlsServer,
+  type Server as TlsServer,
+  type TLSSocket,
+} from "node:tls";
 import type { Socket } from "node:net";
 import { parseHostPort as parseDialAddress } from "../config/addresses.js";
 import { ConfigError } from "../errors.js";
@@ -110,7 +115,10 @@ export function checkSecret(secret: string): void {
 export async function startTcpTransport(options: TcpTransportOptions): Promise<TcpTransport> {
   checkSecret(options.secret);
   for (const [id, addr] of Object.entries(options.peers)) {
-    if (id === options.id) throw new ConfigError([{ setting: "raft.peers", env: null, message: `peer list contains this node's own id "${id}"` }]);
+    if (id === options.id)
+      throw new ConfigError([
+        { setting: "raft.peers", env: null, message: `peer list contains this node's own id "${id}"` },
+      ]);
     parseHostPort(addr, `raft.peers.${id}`);
   }
   const t = new Transport(options);
@@ -164,7 +172,9 @@ class Transport implements TcpTransport {
       reconnectMaxMs: options.reconnectMaxMs ?? 2000,
       emit: options.onEvent ?? (() => {}),
     };
-    const peerAddrs = Object.entries(options.peers).map(([id, addr]) => [id, parseHostPort(addr, `raft.peers.${id}`)] as const);
+    const peerAddrs = Object.entries(options.peers).map(
+      ([id, addr]) => [id, parseHostPort(addr, `raft.peers.${id}`)] as const,
+    );
     for (const [id, addr] of peerAddrs) this.senders.set(id, new PeerSender(this.cfg, id, addr));
     this.gate = new ConnectionGate({
       total: options.maxConnections ?? 64,
@@ -174,7 +184,11 @@ class Transport implements TcpTransport {
     });
     this.server = createTlsServer(
       pskServerOptions(this.cfg.channel, this.cfg.handshakeTimeoutMs, (identity) =>
-        this.cfg.emit({ type: "rejected", remote: "?", reason: `TLS-PSK identity "${identity}" is not this cluster's ("${this.cfg.channel.identity}"): cluster id mismatch (the members' peer lists differ?)` }),
+        this.cfg.emit({
+          type: "rejected",
+          remote: "?",
+          reason: `TLS-PSK identity "${identity}" is not this cluster's ("${this.cfg.channel.identity}"): cluster id mismatch (the members' peer lists differ?)`,
+        }),
       ),
       (s) => this.accept(s),
     );
@@ -189,7 +203,11 @@ class Transport implements TcpTransport {
       this.sockets.add(raw);
       // One deadline for TLS and the HELLO together; accept() cancels it once the HELLO is in.
       const timer = setTimeout(() => {
-        this.cfg.emit({ type: "rejected", remote, reason: `handshake not finished within ${this.cfg.handshakeTimeoutMs} ms` });
+        this.cfg.emit({
+          type: "rejected",
+          remote,
+          reason: `handshake not finished within ${this.cfg.handshakeTimeoutMs} ms`,
+        });
         raw.destroy();
       }, this.cfg.handshakeTimeoutMs);
       this.preAuth.set(remote, timer);
@@ -266,7 +284,8 @@ class Transport implements TcpTransport {
       socket.destroy();
     };
     const refuse = (code: number, reason: string, fatalForPeer: string | null): void => {
-      if (fatalForPeer !== null) this.cfg.emit({ type: "refused", peer: fatalForPeer, direction: "in", reason, fatal: false });
+      if (fatalForPeer !== null)
+        this.cfg.emit({ type: "refused", peer: fatalForPeer, direction: "in", reason, fatal: false });
       socket.end(frame(encodeRefuse(code, reason)));
       setTimeout(() => socket.destroy(), 1000).unref();
       reject(reason);
@@ -290,10 +309,18 @@ class Transport implements TcpTransport {
         try {
           if (peer === null) {
             const hello = decodeHello(body);
-            if (hello.version !== PROTOCOL_VERSION) return refuse(REFUSE_VERSION, versionMismatch(hello.version), `${remote}`);
-            if (hello.clusterId !== this.cfg.clusterId) return refuse(REFUSE_CLUSTER, `cluster id mismatch: the peer is in "${hello.clusterId}", this member in "${this.cfg.clusterId}"`, hello.from);
-            if (hello.to !== this.cfg.id) return refuse(REFUSE_CLUSTER, `the peer dialed "${hello.to}" but reached "${this.cfg.id}"`, hello.from);
-            if (!this.senders.has(hello.from)) return refuse(REFUSE_CLUSTER, `"${hello.from}" is not a member of this cluster`, hello.from);
+            if (hello.version !== PROTOCOL_VERSION)
+              return refuse(REFUSE_VERSION, versionMismatch(hello.version), `${remote}`);
+            if (hello.clusterId !== this.cfg.clusterId)
+              return refuse(
+                REFUSE_CLUSTER,
+                `cluster id mismatch: the peer is in "${hello.clusterId}", this member in "${this.cfg.clusterId}"`,
+                hello.from,
+              );
+            if (hello.to !== this.cfg.id)
+              return refuse(REFUSE_CLUSTER, `the peer dialed "${hello.to}" but reached "${this.cfg.id}"`, hello.from);
+            if (!this.senders.has(hello.from))
+              return refuse(REFUSE_CLUSTER, `"${hello.from}" is not a member of this cluster`, hello.from);
             const refusal = this.cfg.admitPeer(hello.from, hello.incarnation);
             if (refusal !== null) return refuse(REFUSE_IDENTITY, refusal, hello.from);
             peer = hello.from;
@@ -402,7 +429,17 @@ class PeerSender {
     };
     socket.on("secureConnect", () => {
       secure = true;
-      socket.write(frame(encodeHello({ version: PROTOCOL_VERSION, clusterId: this.cfg.clusterId, from: this.cfg.id, to: this.peer, incarnation: this.cfg.incarnation })));
+      socket.write(
+        frame(
+          encodeHello({
+            version: PROTOCOL_VERSION,
+            clusterId: this.cfg.clusterId,
+            from: this.cfg.id,
+            to: this.peer,
+            incarnation: this.cfg.incarnation,
+          }),
+        ),
+      );
     });
     socket.on("data", (chunk: Buffer) => {
       if (done) return fail("unexpected data from the receiving side");
@@ -418,11 +455,23 @@ class PeerSender {
           if (answer.kind === "refuse") {
             const fatal = answer.code === REFUSE_IDENTITY;
             this.fatal ||= fatal;
-            this.cfg.emit({ type: "refused", peer: this.peer, direction: "out", reason: answer.version === PROTOCOL_VERSION ? answer.reason : versionMismatch(answer.version), fatal });
+            this.cfg.emit({
+              type: "refused",
+              peer: this.peer,
+              direction: "out",
+              reason: answer.version === PROTOCOL_VERSION ? answer.reason : versionMismatch(answer.version),
+              fatal,
+            });
             return fail(`refused: ${answer.reason}`);
           }
           if (answer.version !== PROTOCOL_VERSION) {
-            this.cfg.emit({ type: "refused", peer: this.peer, direction: "out", reason: versionMismatch(answer.version), fatal: false });
+            this.cfg.emit({
+              type: "refused",
+              peer: this.peer,
+              direction: "out",
+              reason: versionMismatch(answer.version),
+              fatal: false,
+            });
             return fail(versionMismatch(answer.version));
           }
           const refusal = this.cfg.admitPeer(this.peer, answer.incarnation);
@@ -444,7 +493,12 @@ class PeerSender {
     });
     socket.on("drain", () => this.flush());
     socket.on("error", (e) => {
-      this.cfg.emit({ type: "disconnected", peer: this.peer, direction: "out", reason: secure ? e.message : describeTlsFailure(e) });
+      this.cfg.emit({
+        type: "disconnected",
+        peer: this.peer,
+        direction: "out",
+        reason: secure ? e.message : describeTlsFailure(e),
+      });
       socket.destroy();
     });
     socket.on("close", () => {
@@ -461,10 +515,13 @@ class PeerSender {
   /** Keeps the connection inside the listener's idle timeout when Raft has nothing to send. */
   private startPings(socket: TLSSocket): void {
     this.stopPings();
-    this.pingTimer = setInterval(() => {
-      if (!this.wroteSincePing && this.socket === socket && this.open) socket.write(PING_FRAME);
-      this.wroteSincePing = false;
-    }, Math.max(10, Math.floor(this.cfg.idleTimeoutMs / 3)));
+    this.pingTimer = setInterval(
+      () => {
+        if (!this.wroteSincePing && this.socket === socket && this.open) socket.write(PING_FRAME);
+        this.wroteSincePing = false;
+      },
+      Math.max(10, Math.floor(this.cfg.idleTimeoutMs / 3)),
+    );
     this.pingTimer.unref();
   }
 

@@ -17,12 +17,23 @@ export interface RaftTransport {
 /** Observability hooks: connection changes and everything dropped, with the reason. */
 export type TransportEvent =
   | { readonly type: "connected"; readonly peer: NodeId; readonly direction: "in" | "out" }
-  | { readonly type: "disconnected"; readonly peer: NodeId | null; readonly direction: "in" | "out"; readonly reason: string }
+  | {
+      readonly type: "disconnected";
+      readonly peer: NodeId | null;
+      readonly direction: "in" | "out";
+      readonly reason: string;
+    }
   | { readonly type: "rejected"; readonly remote: string; readonly reason: string }
   /**
    * A member refused the handshake or was refused, with a reason meant for the operator (another
    * protocol version, another cluster, re-created storage). `fatal`: this member must stop, its
    * peers will never accept it (its storage was re-created after it had joined).
    */
-  | { readonly type: "refused"; readonly peer: string; readonly direction: "in" | "out"; readonly reason: string; readonly fatal: boolean }
+  | {
+      readonly type: "refused";
+      readonly peer: string;
+      readonly direction: "in" | "out";
+      readonly reason: string;
+      readonly fatal: boolean;
+    }
   | { readonly type: "dropped"; readonly peer: NodeId; readonly count: number; readonly reason: string };

@@ -59,7 +59,10 @@ describe("litefs-node CLI", () => {
     const env = staticEnv(mount, "node-b");
     const r = runCli(["config"], env);
     expect(r.code, r.stderr).toBe(0);
-    const doc = parse(r.stdout) as { lease: { type: string; hostname: string; candidate: boolean }; fuse: { dir: string } };
+    const doc = parse(r.stdout) as {
+      lease: { type: string; hostname: string; candidate: boolean };
+      fuse: { dir: string };
+    };
     expect(doc.lease).toMatchObject({ type: "static", hostname: "node-a", candidate: false });
     expect(doc.fuse.dir).toBe(mount.path);
 
@@ -138,11 +141,16 @@ describe("litefs-node CLI", () => {
     mounts.push(mount);
     const unreachable = runCli(["check"], staticEnv(mount, "node-a"));
     expect(unreachable.code, unreachable.stdout + unreachable.stderr).toBe(0);
-    expect(unreachable.stdout).toMatch(/^WARN the LiteFS API at http:\/\/127\.0\.0\.1:20299 is unreachable .*slow path/m);
+    expect(unreachable.stdout).toMatch(
+      /^WARN the LiteFS API at http:\/\/127\.0\.0\.1:20299 is unreachable .*slow path/m,
+    );
 
     const api = await startEventsServer({ fixture: "primary" });
     try {
-      const reachable = await runCliAsync(["check"], { ...staticEnv(mount, "node-a"), LITEFS_HTTP_ADDR: `127.0.0.1:${api.port}` });
+      const reachable = await runCliAsync(["check"], {
+        ...staticEnv(mount, "node-a"),
+        LITEFS_HTTP_ADDR: `127.0.0.1:${api.port}`,
+      });
       expect(reachable.code, reachable.stdout + reachable.stderr).toBe(0);
       expect(reachable.stdout).toContain("ok   role primary, primary node-a");
       expect(reachable.stdout).not.toContain("WARN");
@@ -173,14 +181,30 @@ describe("litefs-node status in raft mode", () => {
     mounts.push(mount);
     const ns = (ms: number) => (process.hrtime.bigint() + BigInt(ms * 1e6)).toString();
     writeLeaseState(leaseStatePath(mount.path), {
-      v: 1, pid: process.pid, node: "node-b", raftId: "node-b:7000", updatedNs: ns(0), leaseSession: "s-b", primary: "node-b",
-      holder: true, refused: false, deadlineNs: ns(60_000), contactNs: ns(30_000), graceMs: 60_000,
+      v: 1,
+      pid: process.pid,
+      node: "node-b",
+      raftId: "node-b:7000",
+      updatedNs: ns(0),
+      leaseSession: "s-b",
+      primary: "node-b",
+      holder: true,
+      refused: false,
+      deadlineNs: ns(60_000),
+      contactNs: ns(30_000),
+      graceMs: 60_000,
       raft: { term: 7, role: "leader", leader: "node-b:7000" },
     });
     const env = {
-      LITEFS_MOUNT_PATH: mount.path, LITEFS_DATA_PATH: `${mount.path}-data`, LITEFS_DATABASE: mount.databaseName, LITEFS_NODE_ID: "node-b",
-      LITEFS_LEADER_ELECTION: "raft", LITEFS_RAFT_SELF_ADDR: "node-b:7000", LITEFS_RAFT_PEERS: "node-a:7000,node-c:7000",
-      LITEFS_RAFT_SECRET: "0123456789abcdef", LITEFS_HTTP_ADDR: "127.0.0.1:20299",
+      LITEFS_MOUNT_PATH: mount.path,
+      LITEFS_DATA_PATH: `${mount.path}-data`,
+      LITEFS_DATABASE: mount.databaseName,
+      LITEFS_NODE_ID: "node-b",
+      LITEFS_LEADER_ELECTION: "raft",
+      LITEFS_RAFT_SELF_ADDR: "node-b:7000",
+      LITEFS_RAFT_PEERS: "node-a:7000,node-c:7000",
+      LITEFS_RAFT_SECRET: "0123456789abcdef",
+      LITEFS_HTTP_ADDR: "127.0.0.1:20299",
     };
     const r = runCli(["status"], env);
     expect(r.code, r.stdout + r.stderr).toBe(0);

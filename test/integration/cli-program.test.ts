@@ -17,7 +17,9 @@ describe("litefs-node as one program", () => {
   it("suggests the command a typo meant, and a usage error is one line plus a pointer to --help", () => {
     const typo = runCli(["stauts"]);
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toBe('litefs-node: unknown command "stauts"; did you mean "status"?\nRun "litefs-node --help" for usage.\n');
+    expect(typo.stderr).toBe(
+      'litefs-node: unknown command "stauts"; did you mean "status"?\nRun "litefs-node --help" for usage.\n',
+    );
 
     const bad = runCli(["status", "--timeout", "soon"]);
     expect(bad.code).toBe(2);
@@ -59,7 +61,9 @@ describe("litefs-node as one program", () => {
     const env = { LITEFS_ENABLED: "false", LITEFS_DEV_DATABASE: join(dir, "db.sqlite3"), LITEFS_LOG_LEVEL: "" };
     const first = runCli(["migrate", "--wait", "5m", "--drizzle", "examples/drizzle"], env);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toBe("litefs-node migrate: primary: applied 2 drizzle migration(s): 0000_init, 0001_add_pinned\n");
+    expect(first.stdout).toBe(
+      "litefs-node migrate: primary: applied 2 drizzle migration(s): 0000_init, 0001_add_pinned\n",
+    );
     expect(first.stderr).toBe("");
     const again = runCli(["migrate", "--drizzle", "examples/drizzle"], env);
     expect(again.stdout).toBe("litefs-node migrate: primary: drizzle migrations up to date\n");

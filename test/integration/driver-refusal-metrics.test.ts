@@ -12,7 +12,14 @@ afterEach(async () => {
 
 function open(mount: TempMount, nodeId: string): LiteFSDrizzleDatabase {
   const settings = loadSettings(
-    { nodeId, primaryHostname: "node-a", mountPath: mount.path, dataPath: `${mount.path}-data`, databaseName: mount.databaseName, httpAddr: "127.0.0.1:20299" },
+    {
+      nodeId,
+      primaryHostname: "node-a",
+      mountPath: mount.path,
+      dataPath: `${mount.path}-data`,
+      databaseName: mount.databaseName,
+      httpAddr: "127.0.0.1:20299",
+    },
     {},
   );
   // fileGateCacheMs 0: the test flips the mount and wants the very next statement judged by it.
@@ -24,7 +31,8 @@ function open(mount: TempMount, nodeId: string): LiteFSDrizzleDatabase {
 async function refusals(): Promise<Map<string, number>> {
   const text = await defaultMetrics().render();
   const counts = new Map<string, number>();
-  for (const m of text.matchAll(/^litefs_node_write_refusals_total\{reason="([^"]+)"\} (\d+)$/gm)) counts.set(m[1]!, Number(m[2]));
+  for (const m of text.matchAll(/^litefs_node_write_refusals_total\{reason="([^"]+)"\} (\d+)$/gm))
+    counts.set(m[1]!, Number(m[2]));
   return counts;
 }
 

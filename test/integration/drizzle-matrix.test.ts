@@ -12,7 +12,14 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadSettings, type LiteFSSettings } from "../../src/config/index.js";
-import { drizzle, isNotPrimaryError, isSplitBrainError, GuardedDatabase, NotPrimaryError, type LiteFSDrizzleDatabase } from "../../src/driver/drizzle/index.js";
+import {
+  drizzle,
+  isNotPrimaryError,
+  isSplitBrainError,
+  GuardedDatabase,
+  NotPrimaryError,
+  type LiteFSDrizzleDatabase,
+} from "../../src/driver/drizzle/index.js";
 import { openNode, type LiteFSNode, type Role } from "../../src/node/node.js";
 import { startEventsServer, type EventsServer } from "../support/events-server.js";
 import { createTempMount, type MountState, type TempMount } from "../support/litefs-mount.js";
@@ -56,7 +63,14 @@ const PRIMARY_LOST = `{"type":"primaryChange","data":{"isPrimary":false}}\n`;
 
 const STATES: Record<StateName, StateSpec> = {
   primary: { nodeId: "node-a", mount: { role: "primary" }, stream: INIT_PRIMARY, writable: true, role: "primary" },
-  replica: { nodeId: "node-b", mount: { role: "replica", primary: "node-a" }, stream: INIT_REPLICA, writable: false, refusal: isNotPrimaryError, role: "replica" },
+  replica: {
+    nodeId: "node-b",
+    mount: { role: "replica", primary: "node-a" },
+    stream: INIT_REPLICA,
+    writable: false,
+    refusal: isNotPrimaryError,
+    role: "replica",
+  },
   "replica-no-primary": {
     nodeId: "node-b",
     mount: { role: "replica-lost-primary" },
@@ -66,7 +80,14 @@ const STATES: Record<StateName, StateSpec> = {
     role: "replica",
   },
   // This node's LiteFS says primary; the static election names node-a.
-  "split-brain": { nodeId: "node-b", mount: { role: "primary" }, stream: INIT_PRIMARY, writable: false, refusal: isSplitBrainError, role: "primary" },
+  "split-brain": {
+    nodeId: "node-b",
+    mount: { role: "primary" },
+    stream: INIT_PRIMARY,
+    writable: false,
+    refusal: isSplitBrainError,
+    role: "primary",
+  },
 };
 
 // --- per-test resources, all released in afterEach
@@ -106,7 +127,15 @@ function migrationsFolder(root: string, count: 1 | 2): string {
 
 function settingsFor(mount: TempMount, root: string, nodeId: string, httpAddr: string): LiteFSSettings {
   return loadSettings(
-    { enabled: true, mountPath: mount.path, dataPath: join(root, "data"), databaseName: mount.databaseName, nodeId, primaryHostname: "node-a", httpAddr },
+    {
+      enabled: true,
+      mountPath: mount.path,
+      dataPath: join(root, "data"),
+      databaseName: mount.databaseName,
+      nodeId,
+      primaryHostname: "node-a",
+      httpAddr,
+    },
     {},
   );
 }
@@ -139,7 +168,11 @@ async function cluster(source: Source, state: StateSpec): Promise<Cluster> {
   const file = join(mount.path, mount.databaseName);
 
   const setupPort = await closedPort();
-  const creator = drizzle({ settings: settingsFor(mount, root, "node-a", `127.0.0.1:${setupPort}`), schema, nodeOptions: { pollIntervalMs: 0 } });
+  const creator = drizzle({
+    settings: settingsFor(mount, root, "node-a", `127.0.0.1:${setupPort}`),
+    schema,
+    nodeOptions: { pollIntervalMs: 0 },
+  });
   migrate(creator, { migrationsFolder: migrationsFolder(root, 1) });
   await creator.$close();
 
@@ -162,7 +195,11 @@ async function cluster(source: Source, state: StateSpec): Promise<Cluster> {
       // answer at once. With the default cache the file gate answers "writable" from its last
       // read for up to 50 ms, and here no LiteFS stands behind the mount to refuse the write
       // itself (the cache's bound and safety argument have their own tests: node-gate-files).
-      const node: LiteFSNode = openNode(settingsFor(mount, root, nodeId, httpAddr), { pollIntervalMs: 0, readyTimeoutMs: 3000, fileGateCacheMs: 0 });
+      const node: LiteFSNode = openNode(settingsFor(mount, root, nodeId, httpAddr), {
+        pollIntervalMs: 0,
+        readyTimeoutMs: 3000,
+        fileGateCacheMs: 0,
+      });
       cleanups.push(() => node.close());
       await node.ready;
       if (source === "events") await waitFor(() => node.snapshot().source === "events", "the node to follow /events");
@@ -219,12 +256,19 @@ describe.each(["files", "events"] as const)("gate fed by %s", (source) => {
       const c = await cluster(source, state);
       const db = await c.open(state.nodeId);
       expect(db.select().from(items).all()).toEqual(SEEDED);
-      expect(db.select({ name: items.name }).from(items).where(gt(items.qty, 1)).all()).toEqual([{ name: "seed-2" }, { name: "seed-3" }]);
+      expect(db.select({ name: items.name }).from(items).where(gt(items.qty, 1)).all()).toEqual([
+        { name: "seed-2" },
+        { name: "seed-3" },
+      ]);
       expect(db.select().from(items).where(eq(items.id, 2)).get()).toEqual(SEEDED[1]);
       expect(db.query.items.findMany({ where: (t, { lt }) => lt(t.qty, 3) }).sync()).toHaveLength(2);
       expect(db.all(sql`SELECT count(*) AS n FROM items`)).toEqual([{ n: 3 }]);
       expect(db.get(sql`SELECT max(qty) AS m FROM items`)).toEqual({ m: 3 });
-      expect(db.$client.prepare("SELECT name FROM items ORDER BY id").pluck().all()).toEqual(["seed-1", "seed-2", "seed-3"]);
+      expect(db.$client.prepare("SELECT name FROM items ORDER BY id").pluck().all()).toEqual([
+        "seed-1",
+        "seed-2",
+        "seed-3",
+      ]);
     });
 
     it("guards insert, update, delete and returning", async () => {
@@ -233,9 +277,15 @@ describe.each(["files", "events"] as const)("gate fed by %s", (source) => {
       expectWrite(c, db, () => db.insert(items).values({ name: "new", qty: 9 }).run());
       expectWrite(c, db, () => db.update(items).set({ qty: 10 }).where(eq(items.id, 1)).run());
       expectWrite(c, db, () => db.delete(items).where(eq(items.id, 2)).run());
-      const returned = expectWrite(c, db, () => db.insert(items).values({ name: "ret" }).returning({ id: items.id }).get());
-      const updated = expectWrite(c, db, () => db.update(items).set({ qty: 0 }).where(eq(items.id, 3)).returning().all());
-      const deleted = expectWrite(c, db, () => db.delete(items).where(eq(items.id, 3)).returning({ name: items.name }).all());
+      const returned = expectWrite(c, db, () =>
+        db.insert(items).values({ name: "ret" }).returning({ id: items.id }).get(),
+      );
+      const updated = expectWrite(c, db, () =>
+        db.update(items).set({ qty: 0 }).where(eq(items.id, 3)).returning().all(),
+      );
+      const deleted = expectWrite(c, db, () =>
+        db.delete(items).where(eq(items.id, 3)).returning({ name: items.name }).all(),
+      );
       if (state.writable) {
         expect(returned).toEqual({ id: 5 });
         expect(updated).toEqual([{ id: 3, name: "seed-3", qty: 0 }]);
@@ -278,14 +328,22 @@ describe.each(["files", "events"] as const)("gate fed by %s", (source) => {
         ]);
       }
       for (const behavior of ["deferred", "immediate", "exclusive"] as const) {
-        expectWrite(c, db, () => db.transaction((tx) => tx.delete(items).where(eq(items.name, "in-tx")).run(), { behavior }));
+        expectWrite(c, db, () =>
+          db.transaction((tx) => tx.delete(items).where(eq(items.name, "in-tx")).run(), { behavior }),
+        );
       }
     });
 
     it("runs a read-only transaction on every state", async () => {
       const c = await cluster(source, state);
       const db = await c.open(state.nodeId);
-      const names = db.transaction((tx) => tx.select({ name: items.name }).from(items).all().map((r) => r.name));
+      const names = db.transaction((tx) =>
+        tx
+          .select({ name: items.name })
+          .from(items)
+          .all()
+          .map((r) => r.name),
+      );
       expect(names).toEqual(["seed-1", "seed-2", "seed-3"]);
       expect(db.$client.inTransaction).toBe(false);
     });
@@ -308,11 +366,16 @@ describe.each(["files", "events"] as const)("gate fed by %s", (source) => {
         }),
       );
       if (state.writable) {
-        expect(db.select({ name: items.name }).from(items).where(gt(items.id, 3)).all()).toEqual([{ name: "outer" }, { name: "inner-kept" }]);
+        expect(db.select({ name: items.name }).from(items).where(gt(items.id, 3)).all()).toEqual([
+          { name: "outer" },
+          { name: "inner-kept" },
+        ]);
       }
       // A nested write inside a read transaction is refused at the write, on a node that may not write.
       if (!state.writable) {
-        const error = capture(() => db.transaction((tx) => tx.transaction((inner) => inner.insert(items).values({ name: "x" }).run())));
+        const error = capture(() =>
+          db.transaction((tx) => tx.transaction((inner) => inner.insert(items).values({ name: "x" }).run())),
+        );
         expect(state.refusal?.(error)).toBe(true);
       }
     });
@@ -321,7 +384,9 @@ describe.each(["files", "events"] as const)("gate fed by %s", (source) => {
       const c = await cluster(source, state);
       const db = await c.open(state.nodeId);
       expectWrite(c, db, () => migrate(db, { migrationsFolder: migrationsFolder(c.root, 2) }));
-      const indexes = db.all<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'items_qty'`);
+      const indexes = db.all<{ name: string }>(
+        sql`SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'items_qty'`,
+      );
       expect(indexes).toHaveLength(state.writable ? 1 : 0);
     });
 
@@ -346,7 +411,10 @@ interface Flipper {
   promote(): Promise<void>;
 }
 
-async function flippingPrimary(source: Source, logger?: { logQuery(query: string, params: unknown[]): void }): Promise<{ c: Cluster; db: Db; flip: Flipper }> {
+async function flippingPrimary(
+  source: Source,
+  logger?: { logQuery(query: string, params: unknown[]): void },
+): Promise<{ c: Cluster; db: Db; flip: Flipper }> {
   const c = await cluster(source, STATES.primary);
   const db = await c.open("node-a", logger ? { logger } : {});
   const flip: Flipper =
@@ -373,8 +441,15 @@ async function flippingPrimary(source: Source, logger?: { logQuery(query: string
 describe.each(["files", "events"] as const)("role flips, gate fed by %s", (source) => {
   it("checks a prepared query at execution: runs, refused after demotion, runs after promotion", async () => {
     const { db, flip } = await flippingPrimary(source);
-    const insert = db.insert(items).values({ name: sql.placeholder("name") }).prepare();
-    const byId = db.select().from(items).where(eq(items.id, sql.placeholder("id"))).prepare();
+    const insert = db
+      .insert(items)
+      .values({ name: sql.placeholder("name") })
+      .prepare();
+    const byId = db
+      .select()
+      .from(items)
+      .where(eq(items.id, sql.placeholder("id")))
+      .prepare();
     insert.run({ name: "before" });
     await flip.demote();
     const error = capture(() => insert.run({ name: "during" }));
@@ -382,7 +457,10 @@ describe.each(["files", "events"] as const)("role flips, gate fed by %s", (sourc
     expect(byId.get({ id: 4 })).toEqual({ id: 4, name: "before", qty: 0 });
     await flip.promote();
     insert.run({ name: "after" });
-    expect(db.select({ name: items.name }).from(items).where(gt(items.id, 3)).all()).toEqual([{ name: "before" }, { name: "after" }]);
+    expect(db.select({ name: items.name }).from(items).where(gt(items.id, 3)).all()).toEqual([
+      { name: "before" },
+      { name: "after" },
+    ]);
   });
 
   it("checks a query built before a demotion when it runs", async () => {

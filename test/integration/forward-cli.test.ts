@@ -38,7 +38,12 @@ function run(args: string[], env: NodeJS.ProcessEnv): Run {
   child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
   // Bounded lifetime: never outlive the test.
   const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => { clearTimeout(killer); resolve(code); }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code) => {
+      clearTimeout(killer);
+      resolve(code);
+    }),
+  );
   cleanups.push(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     await exited;
@@ -53,7 +58,8 @@ function waitForOutput(r: Run, pattern: RegExp, timeoutMs = 15_000): Promise<Reg
       const m = pattern.exec(r.stdout());
       if (m) return resolve(m);
       if (r.child.exitCode !== null) return reject(new Error(`exited ${r.child.exitCode}: ${r.stderr()}`));
-      if (Date.now() - started > timeoutMs) return reject(new Error(`no ${pattern} within ${timeoutMs} ms; stderr: ${r.stderr()}`));
+      if (Date.now() - started > timeoutMs)
+        return reject(new Error(`no ${pattern} within ${timeoutMs} ms; stderr: ${r.stderr()}`));
       setTimeout(tick, 20);
     };
     tick();
@@ -61,7 +67,10 @@ function waitForOutput(r: Run, pattern: RegExp, timeoutMs = 15_000): Promise<Reg
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms))]);
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms)),
+  ]);
 }
 
 async function startApp(name: string): Promise<{ url: string; writes: string[] }> {
@@ -75,11 +84,18 @@ async function startApp(name: string): Promise<{ url: string; writes: string[] }
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, writes };
 }
 
-const request = (url: string, init: RequestInit = {}): Promise<Response> => fetch(url, { ...init, signal: AbortSignal.timeout(8000) });
+const request = (url: string, init: RequestInit = {}): Promise<Response> =>
+  fetch(url, { ...init, signal: AbortSignal.timeout(8000) });
 
 describe("litefs-node proxy", () => {
   it("forwards a replica's write to the primary, serves health/metrics, and stops cleanly on SIGTERM", async () => {
@@ -90,7 +106,10 @@ describe("litefs-node proxy", () => {
     const appA = await startApp("a");
     const appB = await startApp("b");
     const r = run(["proxy", "--listen", "127.0.0.1:0"], replicaProxyEnv(mount.path, events.port, appB.url, appA.url));
-    const [, url] = await waitForOutput(r, /listening on (http:\/\/127\.0\.0\.1:\d+) -> app .*node node-b is replica, primary node-a/);
+    const [, url] = await waitForOutput(
+      r,
+      /listening on (http:\/\/127\.0\.0\.1:\d+) -> app .*node node-b is replica, primary node-a/,
+    );
 
     const write = await request(`${url}/items`, { method: "POST", body: "from-cli" });
     expect(write.status).toBe(201);
@@ -101,7 +120,12 @@ describe("litefs-node proxy", () => {
 
     const health = await request(`${url}/litefs-node/health`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ role: "replica", primary: "node-a", txid: "0000000000000004", splitBrain: false });
+    expect(await health.json()).toMatchObject({
+      role: "replica",
+      primary: "node-a",
+      txid: "0000000000000004",
+      splitBrain: false,
+    });
     const metrics = await (await request(`${url}/litefs-node/metrics`)).text();
     expect(metrics).toMatch(/^litefs_node_forwarded_requests_total\{outcome="forwarded"\} 1$/m);
     expect(metrics).toMatch(/^litefs_node_role\{role="replica"\} 1$/m);
@@ -117,8 +141,18 @@ describe("litefs-node proxy", () => {
     cleanups.push(() => mount.cleanup());
     const ns = (ms: number) => (process.hrtime.bigint() + BigInt(ms * 1e6)).toString();
     writeLeaseState(leaseStatePath(mount.path), {
-      v: 1, pid: process.pid, node: "node-b", raftId: "node-b:7000", updatedNs: ns(0), leaseSession: "s-b", primary: "node-b",
-      holder: true, refused: false, deadlineNs: ns(60_000), contactNs: ns(30_000), graceMs: 60_000,
+      v: 1,
+      pid: process.pid,
+      node: "node-b",
+      raftId: "node-b:7000",
+      updatedNs: ns(0),
+      leaseSession: "s-b",
+      primary: "node-b",
+      holder: true,
+      refused: false,
+      deadlineNs: ns(60_000),
+      contactNs: ns(30_000),
+      graceMs: 60_000,
       raft: { term: 7, role: "leader", leader: "node-b:7000" },
     });
     cleanups.push(() => rmSync(leaseStatePath(mount.path), { force: true }));

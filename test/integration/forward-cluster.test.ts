@@ -20,7 +20,13 @@ const hex = (txid: bigint): string => txid.toString(16).padStart(16, "0");
 const txEvent = (txid: bigint): object => ({
   type: "tx",
   db: DB,
-  data: { txID: hex(txid), postApplyChecksum: "a2fc350afcb62d33", pageSize: 4096, commit: 2, timestamp: new Date().toISOString() },
+  data: {
+    txID: hex(txid),
+    postApplyChecksum: "a2fc350afcb62d33",
+    pageSize: 4096,
+    commit: 2,
+    timestamp: new Date().toISOString(),
+  },
 });
 
 interface Write {
@@ -78,7 +84,14 @@ async function startApp(name: string, isPrimary: () => boolean, commit: () => Pr
       writes.push(write);
       commit().then((txid) => {
         res.writeHead(201, { "content-type": "application/json", "x-app": name, "set-cookie": "session=abc; Path=/" });
-        res.end(JSON.stringify({ node: name, bytes: body.length, sha256: createHash("sha256").update(body).digest("hex"), txid: hex(txid) }));
+        res.end(
+          JSON.stringify({
+            node: name,
+            bytes: body.length,
+            sha256: createHash("sha256").update(body).digest("hex"),
+            txid: hex(txid),
+          }),
+        );
       });
     });
   });
@@ -88,17 +101,32 @@ async function startApp(name: string, isPrimary: () => boolean, commit: () => Pr
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     writes,
     refused,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
-async function startSide(nodeId: string, role: "primary" | "replica"): Promise<Omit<Side, "proxy" | "proxyUrl" | "metrics">> {
+async function startSide(
+  nodeId: string,
+  role: "primary" | "replica",
+): Promise<Omit<Side, "proxy" | "proxyUrl" | "metrics">> {
   const mount = createTempMount(role === "primary" ? { role: "primary" } : { role: "replica", primary: "node-a" });
   cleanups.push(() => mount.cleanup());
   const events = await startEventsServer({ fixture: role });
   cleanups.push(() => events.close());
   const settings = loadSettings(
-    { enabled: true, mountPath: mount.path, dataPath: `${mount.path}-data`, databaseName: DB, nodeId, primaryHostname: "node-a", httpAddr: `127.0.0.1:${events.port}` },
+    {
+      enabled: true,
+      mountPath: mount.path,
+      dataPath: `${mount.path}-data`,
+      databaseName: DB,
+      nodeId,
+      primaryHostname: "node-a",
+      httpAddr: `127.0.0.1:${events.port}`,
+    },
     {},
   );
   const node = await createNode(settings, { readyTimeoutMs: 3000 });
@@ -126,7 +154,10 @@ async function startProxy(
   metrics.observeNode(side.node, { db: DB });
   const proxy = createForwardingProxy({
     node: side.node,
-    settings: loadForwardSettings({ listen: "127.0.0.1:0", upstream: side.app.url, hosts, rywTimeout: 3000, ...extra }, {}),
+    settings: loadForwardSettings(
+      { listen: "127.0.0.1:0", upstream: side.app.url, hosts, rywTimeout: 3000, ...extra },
+      {},
+    ),
     db: DB,
     nodeId: side.node.settings.nodeId,
     metrics,
@@ -144,7 +175,8 @@ async function replicate(): Promise<void> {
   await b.events.sendEvent(txEvent(primaryTxid));
 }
 
-const request = (url: string, init: RequestInit = {}): Promise<Response> => fetch(url, { ...init, signal: AbortSignal.timeout(8000) });
+const request = (url: string, init: RequestInit = {}): Promise<Response> =>
+  fetch(url, { ...init, signal: AbortSignal.timeout(8000) });
 
 beforeAll(async () => {
   const sa = await startSide("node-a", "primary");
@@ -184,7 +216,12 @@ describe("write forwarding between two nodes", () => {
     const res = await request(`${b.proxyUrl}/items?draft=0`, {
       method: "POST",
       body,
-      headers: { "content-type": "application/json", authorization: "Bearer t0k3n", "x-request-id": "req-42", cookie: "session=xyz" },
+      headers: {
+        "content-type": "application/json",
+        authorization: "Bearer t0k3n",
+        "x-request-id": "req-42",
+        cookie: "session=xyz",
+      },
     });
     expect(res.status).toBe(201);
     expect(res.headers.get("x-app")).toBe("node-a");
@@ -209,12 +246,18 @@ describe("write forwarding between two nodes", () => {
     expect(res.headers.get("litefs-txid")).toBe(answer.txid);
     const cookies = res.headers.getSetCookie();
     expect(cookies).toContain("session=abc; Path=/");
-    expect(cookies.some((c) => c.startsWith(`__txid=${answer.txid}; Path=/; Expires=`) && c.endsWith("HttpOnly"))).toBe(true);
+    expect(cookies.some((c) => c.startsWith(`__txid=${answer.txid}; Path=/; Expires=`) && c.endsWith("HttpOnly"))).toBe(
+      true,
+    );
   });
 
   it("a 1 MiB binary PUT is forwarded byte for byte", async () => {
     const body = randomBytes(1024 * 1024);
-    const res = await request(`${b.proxyUrl}/blobs/1`, { method: "PUT", body, headers: { "content-type": "application/octet-stream" } });
+    const res = await request(`${b.proxyUrl}/blobs/1`, {
+      method: "PUT",
+      body,
+      headers: { "content-type": "application/octet-stream" },
+    });
     expect(res.status).toBe(201);
     const answer = (await res.json()) as { bytes: number; sha256: string };
     expect(answer.bytes).toBe(body.length);
@@ -336,7 +379,13 @@ describe("health and metrics through the proxy", () => {
   it("reports the node and counts forwarded requests", async () => {
     const health = await request(`${b.proxyUrl}/litefs-node/health`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ role: "replica", primary: "node-a", txid: hex(primaryTxid), splitBrain: false, election: { mode: "static" } });
+    expect(await health.json()).toMatchObject({
+      role: "replica",
+      primary: "node-a",
+      txid: hex(primaryTxid),
+      splitBrain: false,
+      election: { mode: "static" },
+    });
     const primaryHealth = await request(`${a.proxyUrl}/litefs-node/health`);
     expect(await primaryHealth.json()).toMatchObject({ role: "primary", primary: "node-a", lagMs: 0 });
 

@@ -34,7 +34,11 @@ describe("loop protection", () => {
   it("a write arriving with the loop header at a replica is not forwarded again", async () => {
     const app = await startApp("b");
     const p = await startProxy(new ViewNode("replica", "node-a"), { upstream: app.url, hosts: { "node-a": app.url } });
-    const res = await request(`${p.url}/items`, { method: "PATCH", body: "x", headers: { "litefs-node-forwarded": "node-c" } });
+    const res = await request(`${p.url}/items`, {
+      method: "PATCH",
+      body: "x",
+      headers: { "litefs-node-forwarded": "node-c" },
+    });
     expect(res.status).toBe(508);
     expect(app.hits.length).toBe(0);
   });
@@ -45,12 +49,22 @@ describe("Fly-Replay from LiteFS's proxy", () => {
     const appA = await startApp("a");
     const appB = await startApp("b");
     // Our view of node-b is stale (it still thinks it is primary); LiteFS's proxy knows better.
-    const standin = await startLiteFSProxyStandin({ target: appB.url, state: { isPrimary: () => false, primaryHostname: () => "node-a", txid: () => 4n } });
+    const standin = await startLiteFSProxyStandin({
+      target: appB.url,
+      state: { isPrimary: () => false, primaryHostname: () => "node-a", txid: () => 4n },
+    });
     cleanups.push(() => standin.close());
-    const p = await startProxy(new ViewNode("primary", "node-b"), { upstream: standin.url, hosts: { "node-a": appA.url } });
+    const p = await startProxy(new ViewNode("primary", "node-b"), {
+      upstream: standin.url,
+      hosts: { "node-a": appA.url },
+    });
 
     const body = JSON.stringify({ n: 1 });
-    const res = await request(`${p.url}/items`, { method: "POST", body, headers: { "content-type": "application/json", "x-trace": "t1" } });
+    const res = await request(`${p.url}/items`, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json", "x-trace": "t1" },
+    });
     expect(res.status).toBe(201);
     expect(res.headers.get("x-app")).toBe("a");
     expect(((await res.json()) as { sha256: string }).sha256).toBe(createHash("sha256").update(body).digest("hex"));
@@ -64,17 +78,30 @@ describe("Fly-Replay from LiteFS's proxy", () => {
 
   it("Fly-Replay on an already forwarded request stops with 508", async () => {
     const appB = await startApp("b");
-    const standin = await startLiteFSProxyStandin({ target: appB.url, state: { isPrimary: () => false, primaryHostname: () => "node-a", txid: () => 4n } });
+    const standin = await startLiteFSProxyStandin({
+      target: appB.url,
+      state: { isPrimary: () => false, primaryHostname: () => "node-a", txid: () => 4n },
+    });
     cleanups.push(() => standin.close());
-    const p = await startProxy(new ViewNode("primary", "node-b"), { upstream: standin.url, hosts: { "node-a": "http://127.0.0.1:9" } });
-    const res = await request(`${p.url}/items`, { method: "POST", body: "x", headers: { "litefs-node-forwarded": "node-c" } });
+    const p = await startProxy(new ViewNode("primary", "node-b"), {
+      upstream: standin.url,
+      hosts: { "node-a": "http://127.0.0.1:9" },
+    });
+    const res = await request(`${p.url}/items`, {
+      method: "POST",
+      body: "x",
+      headers: { "litefs-node-forwarded": "node-c" },
+    });
     expect(res.status).toBe(508);
     expect(appB.hits.length).toBe(0);
   });
 
   it("a write through LiteFS's primary proxy keeps its __txid cookie and gains the LiteFS-TXID header", async () => {
     const appA = await startApp("a");
-    const standin = await startLiteFSProxyStandin({ target: appA.url, state: { isPrimary: () => true, primaryHostname: () => "node-a", txid: () => 0x2an } });
+    const standin = await startLiteFSProxyStandin({
+      target: appA.url,
+      state: { isPrimary: () => true, primaryHostname: () => "node-a", txid: () => 0x2an },
+    });
     cleanups.push(() => standin.close());
     const p = await startProxy(new ViewNode("primary", "node-a"), { upstream: standin.url });
     const res = await request(`${p.url}/items`, { method: "POST", body: "x" });
@@ -88,7 +115,11 @@ describe("Fly-Replay from LiteFS's proxy", () => {
   it("the stand-in itself answers as the contract records: Fly-Replay, 504 Proxy timeout, /litefs/health", async () => {
     const app = await startApp("b");
     let txid = 4n;
-    const standin = await startLiteFSProxyStandin({ target: app.url, proxyTimeoutMs: 200, state: { isPrimary: () => false, primaryHostname: () => "node-a", txid: () => txid } });
+    const standin = await startLiteFSProxyStandin({
+      target: app.url,
+      proxyTimeoutMs: 200,
+      state: { isPrimary: () => false, primaryHostname: () => "node-a", txid: () => txid },
+    });
     cleanups.push(() => standin.close());
     const write = await request(`${standin.url}/x`, { method: "POST", body: "x" });
     expect(write.status).toBe(200);
@@ -109,7 +140,10 @@ describe("a write is never applied twice", () => {
     const primary = await startApp("a", {
       "/break": (_req, res) => res.socket?.destroy(),
     });
-    const p = await startProxy(new ViewNode("replica", "node-a"), { upstream: "http://127.0.0.1:9", hosts: { "node-a": primary.url } });
+    const p = await startProxy(new ViewNode("replica", "node-a"), {
+      upstream: "http://127.0.0.1:9",
+      hosts: { "node-a": primary.url },
+    });
     const res = await request(`${p.url}/break`, { method: "POST", body: "charge-card" });
     expect(res.status).toBe(502);
     expect(await res.text()).toMatch(/node-a/);
@@ -120,8 +154,13 @@ describe("a write is never applied twice", () => {
 
   it("30 concurrent forwarded writes: each applied exactly once", async () => {
     const primary = await startApp("a");
-    const p = await startProxy(new ViewNode("replica", "node-a"), { upstream: "http://127.0.0.1:9", hosts: { "node-a": primary.url } });
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => request(`${p.url}/items/${i}`, { method: "POST", body: `w${i}` })));
+    const p = await startProxy(new ViewNode("replica", "node-a"), {
+      upstream: "http://127.0.0.1:9",
+      hosts: { "node-a": primary.url },
+    });
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => request(`${p.url}/items/${i}`, { method: "POST", body: `w${i}` })),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(30).fill(201));
     const bodies = primary.hits.map((h) => h.body.toString()).sort();
     expect(bodies).toEqual(Array.from({ length: 30 }, (_, i) => `w${i}`).sort());
@@ -131,14 +170,22 @@ describe("a write is never applied twice", () => {
 describe("request bodies and method rules", () => {
   it("a chunked body over the limit gets 413 and nothing is forwarded", async () => {
     const primary = await startApp("a");
-    const p = await startProxy(new ViewNode("replica", "node-a"), { upstream: "http://127.0.0.1:9", hosts: { "node-a": primary.url }, bodyLimit: 2048 });
+    const p = await startProxy(new ViewNode("replica", "node-a"), {
+      upstream: "http://127.0.0.1:9",
+      hosts: { "node-a": primary.url },
+      bodyLimit: 2048,
+    });
     const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request(`${p.url}/upload`, { method: "POST", headers: { "transfer-encoding": "chunked" } }, (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => (text += c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-      });
+      const req = http.request(
+        `${p.url}/upload`,
+        { method: "POST", headers: { "transfer-encoding": "chunked" } },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (c: string) => (text += c));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
       req.on("error", reject);
       req.setTimeout(5000, () => req.destroy(new Error("timeout")));
       for (let i = 0; i < 8; i++) req.write(Buffer.alloc(512, i));
@@ -152,7 +199,11 @@ describe("request bodies and method rules", () => {
   it("GET/HEAD/OPTIONS stay local on a replica; always-forward paths go to the primary", async () => {
     const primary = await startApp("a");
     const local = await startApp("b");
-    const p = await startProxy(new ViewNode("replica", "node-a"), { upstream: local.url, hosts: { "node-a": primary.url }, alwaysForward: ["/jobs"] });
+    const p = await startProxy(new ViewNode("replica", "node-a"), {
+      upstream: local.url,
+      hosts: { "node-a": primary.url },
+      alwaysForward: ["/jobs"],
+    });
     expect((await request(`${p.url}/items`)).headers.get("x-app")).toBe("b");
     expect((await request(`${p.url}/items`, { method: "HEAD" })).headers.get("x-app")).toBe("b");
     expect((await request(`${p.url}/items`, { method: "OPTIONS" })).headers.get("x-app")).toBe("b");
@@ -174,7 +225,11 @@ describe("request bodies and method rules", () => {
   });
 
   it("a primary with no forwarding address: 502 naming the settings", async () => {
-    const p = await startProxy(new ViewNode("replica", "node-z"), { upstream: "http://127.0.0.1:9", target: null, hosts: { "node-a": "http://127.0.0.1:9" } });
+    const p = await startProxy(new ViewNode("replica", "node-z"), {
+      upstream: "http://127.0.0.1:9",
+      target: null,
+      hosts: { "node-a": "http://127.0.0.1:9" },
+    });
     const res = await request(`${p.url}/items`, { method: "POST", body: "x" });
     expect(res.status).toBe(502);
     expect(await res.text()).toMatch(/"node-z".*LITEFS_FORWARD_TARGET.*LITEFS_FORWARD_HOSTS/);
@@ -197,7 +252,11 @@ describe("streams and upgrades pass through", () => {
     };
   }
 
-  async function readFirstChunkThenRest(url: string, method: string, release: () => void): Promise<{ first: string; rest: string; status: number }> {
+  async function readFirstChunkThenRest(
+    url: string,
+    method: string,
+    release: () => void,
+  ): Promise<{ first: string; rest: string; status: number }> {
     return new Promise((resolve, reject) => {
       const req = http.request(url, { method }, (res) => {
         let first: string | null = null;
@@ -232,7 +291,10 @@ describe("streams and upgrades pass through", () => {
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
     const primary = await startApp("a", { "/export": streamingRoute(released) });
-    const p = await startProxy(new ViewNode("replica", "node-a"), { upstream: "http://127.0.0.1:9", hosts: { "node-a": primary.url } });
+    const p = await startProxy(new ViewNode("replica", "node-a"), {
+      upstream: "http://127.0.0.1:9",
+      hosts: { "node-a": primary.url },
+    });
     const got = await readFirstChunkThenRest(`${p.url}/export`, "POST", release);
     expect(got.first).toBe("data: one\n\n");
     expect(got.rest).toBe("data: two\n\n");
@@ -243,14 +305,28 @@ describe("streams and upgrades pass through", () => {
     local.server.on("upgrade", (req: IncomingMessage, socket: Duplex) => {
       const key = String(req.headers["sec-websocket-key"]);
       const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
-      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nX-Path: ${req.url}\r\n\r\n`);
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nX-Path: ${req.url}\r\n\r\n`,
+      );
       socket.write("hello from app");
       socket.on("data", (d: Buffer) => socket.write(`echo:${d.toString()}`));
     });
     const p = await startProxy(new ViewNode("replica", "node-a"), { upstream: local.url });
     const key = Buffer.from("0123456789abcdef").toString("base64");
-    const result = await new Promise<{ status: number; accept: string | undefined; path: string | undefined; received: string }>((resolve, reject) => {
-      const req = http.request(`${p.url}/ws?room=1`, { headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-key": key, "sec-websocket-version": "13" } });
+    const result = await new Promise<{
+      status: number;
+      accept: string | undefined;
+      path: string | undefined;
+      received: string;
+    }>((resolve, reject) => {
+      const req = http.request(`${p.url}/ws?room=1`, {
+        headers: {
+          connection: "Upgrade",
+          upgrade: "websocket",
+          "sec-websocket-key": key,
+          "sec-websocket-version": "13",
+        },
+      });
       req.setTimeout(5000, () => req.destroy(new Error("upgrade timed out")));
       req.on("error", reject);
       req.on("upgrade", (res, socket, head) => {
@@ -258,7 +334,12 @@ describe("streams and upgrades pass through", () => {
         const check = (): void => {
           if (received.includes("echo:ping")) {
             socket.destroy();
-            resolve({ status: res.statusCode ?? 0, accept: res.headers["sec-websocket-accept"] as string | undefined, path: res.headers["x-path"] as string | undefined, received });
+            resolve({
+              status: res.statusCode ?? 0,
+              accept: res.headers["sec-websocket-accept"] as string | undefined,
+              path: res.headers["x-path"] as string | undefined,
+              received,
+            });
           }
         };
         socket.on("data", (d: Buffer) => {
@@ -271,7 +352,9 @@ describe("streams and upgrades pass through", () => {
       req.end();
     });
     expect(result.status).toBe(101);
-    expect(result.accept).toBe(createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64"));
+    expect(result.accept).toBe(
+      createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64"),
+    );
     expect(result.path).toBe("/ws?room=1");
     expect(result.received).toBe("hello from appecho:ping");
   });
@@ -304,7 +387,12 @@ describe("read-your-writes with a node pushed by tx events", () => {
     expect(caught.status).toBe(200);
     expect(caught.headers.get("x-app")).toBe("b");
     expect((await request(`${p.url}/r`, { headers: { "litefs-txid": "not-a-txid" } })).status).toBe(200);
-    const fwd = await startProxy(node, { upstream: local.url, hosts: { "node-a": primary.url }, rywTimeout: 100, rywTimeoutMode: "forward" });
+    const fwd = await startProxy(node, {
+      upstream: local.url,
+      hosts: { "node-a": primary.url },
+      rywTimeout: 100,
+      rywTimeoutMode: "forward",
+    });
     const forwarded = await request(`${fwd.url}/r`, { headers: { cookie: "__txid=0030000000000000" } });
     expect(forwarded.headers.get("x-app")).toBe("a");
     expect(await metricValue(fwd.metrics, 'litefs_node_forwarded_requests_total{outcome="ryw-forwarded"}')).toBe(1);

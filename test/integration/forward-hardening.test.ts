@@ -18,7 +18,8 @@ function capturedLogger(): { logger: pino.Logger; lines: Record<string, unknown>
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split("\n")) if (line.trim() !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split("\n"))
+        if (line.trim() !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -33,13 +34,21 @@ async function startVictim(): Promise<{ port: number; hits: string[] }> {
     res.end("stolen");
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   return { port: (server.address() as AddressInfo).port, hits };
 }
 
-const flyReplayRoute = (instance: string): Route => (_req, res) => {
-  res.writeHead(200, { "fly-replay": `instance=${instance}`, "content-length": "0" }).end();
-};
+const flyReplayRoute =
+  (instance: string): Route =>
+  (_req, res) => {
+    res.writeHead(200, { "fly-replay": `instance=${instance}`, "content-length": "0" }).end();
+  };
 
 describe("{host} must be a node name", () => {
   it("Fly-Replay: instance=127.0.0.1:<port>/stolen? is refused with 502 and a log line; nothing reaches that port", async () => {
@@ -48,8 +57,17 @@ describe("{host} must be a node name", () => {
     const local = await startApp("b", { "/items": flyReplayRoute(forged) });
     const { logger, lines } = capturedLogger();
     // Template mode: before the fix, {host} became "127.0.0.1:<port>/stolen?" and the URL pointed at the victim.
-    const p = await startProxy(new ViewNode("primary", "node-b"), { upstream: local.url, target: "http://{host}:8080" }, "node-b", logger);
-    const res = await request(`${p.url}/items`, { method: "POST", body: "secret", headers: { cookie: "session=s3cret", authorization: "Bearer t0ken" } });
+    const p = await startProxy(
+      new ViewNode("primary", "node-b"),
+      { upstream: local.url, target: "http://{host}:8080" },
+      "node-b",
+      logger,
+    );
+    const res = await request(`${p.url}/items`, {
+      method: "POST",
+      body: "secret",
+      headers: { cookie: "session=s3cret", authorization: "Bearer t0ken" },
+    });
     expect(res.status).toBe(502);
     expect(await res.text()).toMatch(/not a node name/);
     await sleep(100);
@@ -61,7 +79,12 @@ describe("{host} must be a node name", () => {
   it("a primary hostname that is not a node name is refused the same way", async () => {
     const victim = await startVictim();
     const { logger, lines } = capturedLogger();
-    const p = await startProxy(new ViewNode("replica", `127.0.0.1:${victim.port}/stolen?`), { upstream: "http://127.0.0.1:9", target: "http://{host}:8080" }, "node-b", logger);
+    const p = await startProxy(
+      new ViewNode("replica", `127.0.0.1:${victim.port}/stolen?`),
+      { upstream: "http://127.0.0.1:9", target: "http://{host}:8080" },
+      "node-b",
+      logger,
+    );
     const res = await request(`${p.url}/items`, { method: "POST", body: "x", headers: { cookie: "session=s3cret" } });
     expect(res.status).toBe(502);
     await sleep(100);
@@ -73,7 +96,12 @@ describe("{host} must be a node name", () => {
     const local = await startApp("b", { "/items": flyReplayRoute("node-c") });
     const known = await startApp("a");
     const { logger, lines } = capturedLogger();
-    const p = await startProxy(new ViewNode("primary", "node-b"), { upstream: local.url, hosts: { "node-a": known.url }, target: "http://{host}:8080" }, "node-b", logger);
+    const p = await startProxy(
+      new ViewNode("primary", "node-b"),
+      { upstream: local.url, hosts: { "node-a": known.url }, target: "http://{host}:8080" },
+      "node-b",
+      logger,
+    );
     const res = await request(`${p.url}/items`, { method: "POST", body: "x" });
     expect(res.status).toBe(502);
     expect(await res.text()).toMatch(/"node-c".*LITEFS_FORWARD_HOSTS/);
@@ -83,12 +111,21 @@ describe("{host} must be a node name", () => {
 });
 
 describe("X-Forwarded-* from clients", () => {
-  const spoofed = { "x-forwarded-host": "evil.example", "x-forwarded-proto": "https", "x-forwarded-for": "6.6.6.6", forwarded: "for=6.6.6.6" };
+  const spoofed = {
+    "x-forwarded-host": "evil.example",
+    "x-forwarded-proto": "https",
+    "x-forwarded-for": "6.6.6.6",
+    forwarded: "for=6.6.6.6",
+  };
 
   it("are overwritten on reads and forwarded writes when the peer is not a trusted proxy", async () => {
     const local = await startApp("b");
     const primary = await startApp("a");
-    const p = await startProxy(new ViewNode("replica", "node-a"), { upstream: local.url, hosts: { "node-a": primary.url }, trustedProxies: "10.0.0.0/8" });
+    const p = await startProxy(new ViewNode("replica", "node-a"), {
+      upstream: local.url,
+      hosts: { "node-a": primary.url },
+      trustedProxies: "10.0.0.0/8",
+    });
     const host = new URL(p.url).host;
     await request(`${p.url}/r`, { headers: spoofed });
     await request(`${p.url}/w`, { method: "POST", body: "x", headers: spoofed });
@@ -122,7 +159,10 @@ describe("X-Forwarded-* from clients", () => {
 
   it("are kept (and the chain extended) when the peer is a trusted proxy", async () => {
     const local = await startApp("b");
-    const p = await startProxy(new ViewNode("replica", "node-a"), { upstream: local.url, trustedProxies: ["127.0.0.1"] });
+    const p = await startProxy(new ViewNode("replica", "node-a"), {
+      upstream: local.url,
+      trustedProxies: ["127.0.0.1"],
+    });
     await request(`${p.url}/r`, { headers: spoofed });
     expect(local.hits[0]?.headers["x-forwarded-host"]).toBe("evil.example");
     expect(local.hits[0]?.headers["x-forwarded-proto"]).toBe("https");
@@ -195,7 +235,12 @@ describe("global budgets: 503 + Retry-After, never unbounded", () => {
   it("buffered write bodies over LITEFS_FORWARD_BODY_BUDGET get 503; the budget is given back afterwards", async () => {
     const held = heldRoute();
     const primary = await startApp("a", { "/slow": held.route });
-    const p = await startProxy(new ViewNode("replica", "node-a"), { upstream: "http://127.0.0.1:9", hosts: { "node-a": primary.url }, bodyLimit: 1024, bodyBudget: 1536 });
+    const p = await startProxy(new ViewNode("replica", "node-a"), {
+      upstream: "http://127.0.0.1:9",
+      hosts: { "node-a": primary.url },
+      bodyLimit: 1024,
+      bodyBudget: 1536,
+    });
     const first = request(`${p.url}/slow`, { method: "POST", body: "a".repeat(1000) });
     await until(() => held.arrived() === 1, "the held write");
     const second = await request(`${p.url}/slow`, { method: "POST", body: "b".repeat(1000) });
@@ -214,13 +259,21 @@ describe("global budgets: 503 + Retry-After, never unbounded", () => {
 
   it("a read's body is streamed to the app, not buffered: the buffering limit does not apply to it", async () => {
     const local = await startApp("b");
-    const p = await startProxy(new ViewNode("replica", "node-a"), { upstream: local.url, bodyLimit: 1024, bodyBudget: 1024 });
+    const p = await startProxy(new ViewNode("replica", "node-a"), {
+      upstream: local.url,
+      bodyLimit: 1024,
+      bodyBudget: 1024,
+    });
     const body = Buffer.alloc(256 * 1024, 7);
     const res = await new Promise<number>((resolve, reject) => {
-      const req = http.request(`${p.url}/search`, { method: "GET", headers: { "content-length": String(body.length) } }, (r) => {
-        r.resume();
-        resolve(r.statusCode ?? 0);
-      });
+      const req = http.request(
+        `${p.url}/search`,
+        { method: "GET", headers: { "content-length": String(body.length) } },
+        (r) => {
+          r.resume();
+          resolve(r.statusCode ?? 0);
+        },
+      );
       req.on("error", reject);
       req.end(body);
     });

@@ -28,7 +28,8 @@ afterEach(async () => {
 /** VmRSS / VmHWM (peak) of a process, in bytes. */
 function memoryOf(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN) * 1024;
+  const kib = (field: string): number =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN) * 1024;
   return { rss: kib("VmRSS"), peak: kib("VmHWM") };
 }
 
@@ -53,7 +54,9 @@ function attack(port: number, method: string, headers: Record<string, string>, t
       const m = /^HTTP\/1\.1 (\d{3})/.exec(head);
       if (m) done(Number(m[1]));
     });
-    const lines = Object.entries({ host: "proxy.test", "content-length": String(BODY.length), ...headers }).map(([k, v]) => `${k}: ${v}`);
+    const lines = Object.entries({ host: "proxy.test", "content-length": String(BODY.length), ...headers }).map(
+      ([k, v]) => `${k}: ${v}`,
+    );
     socket.write(`${method} /attack HTTP/1.1\r\n${lines.join("\r\n")}\r\n\r\n`);
     socket.write(BODY);
   });
@@ -76,34 +79,55 @@ describe("memory under attack", () => {
     });
     for (const server of [primary, local]) {
       await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-      cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+      cleanups.push(
+        () =>
+          new Promise<void>((r) => {
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
+      );
     }
     const urlOf = (s: http.Server): string => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
-    const proxy = startCli(["proxy", "--listen", "127.0.0.1:0"], { ...replicaProxyEnv(mount.path, events.port, urlOf(local), urlOf(primary)), LITEFS_FORWARD_RYW_TIMEOUT: "2s" }, 150_000);
+    const proxy = startCli(
+      ["proxy", "--listen", "127.0.0.1:0"],
+      { ...replicaProxyEnv(mount.path, events.port, urlOf(local), urlOf(primary)), LITEFS_FORWARD_RYW_TIMEOUT: "2s" },
+      150_000,
+    );
     cleanups.push(() => proxy.kill());
     const [, url] = await proxy.waitForOutput(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
     const port = Number(new URL(url ?? "").port);
     // Warm up both paths so lazy initialisation is not counted as attack memory.
     for (let i = 0; i < 3; i++) {
       expect((await fetch(`${url}/warm`, { signal: AbortSignal.timeout(5000) })).status).toBe(200);
-      expect((await fetch(`${url}/warm`, { method: "POST", body: "x", signal: AbortSignal.timeout(5000) })).status).toBe(201);
+      expect(
+        (await fetch(`${url}/warm`, { method: "POST", body: "x", signal: AbortSignal.timeout(5000) })).status,
+      ).toBe(201);
     }
     const pid = proxy.child.pid ?? 0;
     const idle = memoryOf(pid).rss;
 
     let t = Date.now();
-    const reads = await Promise.all(Array.from({ length: CLIENTS }, () => attack(port, "GET", { "litefs-txid": "ffffffffffffffff" }, ATTACK_TIMEOUT_MS)));
+    const reads = await Promise.all(
+      Array.from({ length: CLIENTS }, () =>
+        attack(port, "GET", { "litefs-txid": "ffffffffffffffff" }, ATTACK_TIMEOUT_MS),
+      ),
+    );
     const afterReads = memoryOf(pid);
-    const tally = (xs: number[]): string => JSON.stringify(xs.reduce<Record<number, number>>((m, x) => ({ ...m, [x]: (m[x] ?? 0) + 1 }), {}));
+    const tally = (xs: number[]): string =>
+      JSON.stringify(xs.reduce<Record<number, number>>((m, x) => ({ ...m, [x]: (m[x] ?? 0) + 1 }), {}));
     console.log(`reads ${tally(reads)} in ${Date.now() - t} ms`);
     t = Date.now();
-    const writes = await Promise.all(Array.from({ length: CLIENTS }, () => attack(port, "POST", {}, ATTACK_TIMEOUT_MS)));
+    const writes = await Promise.all(
+      Array.from({ length: CLIENTS }, () => attack(port, "POST", {}, ATTACK_TIMEOUT_MS)),
+    );
     const afterWrites = memoryOf(pid);
     console.log(`writes ${tally(writes)} in ${Date.now() - t} ms`);
 
     // The bound first: it is the point of the test.
     const grown = afterWrites.peak - idle;
-    console.log(`proxy RSS idle ${(idle / 2 ** 20).toFixed(0)} MiB, peak after reads ${(afterReads.peak / 2 ** 20).toFixed(0)} MiB, after writes ${(afterWrites.peak / 2 ** 20).toFixed(0)} MiB`);
+    console.log(
+      `proxy RSS idle ${(idle / 2 ** 20).toFixed(0)} MiB, peak after reads ${(afterReads.peak / 2 ** 20).toFixed(0)} MiB, after writes ${(afterWrites.peak / 2 ** 20).toFixed(0)} MiB`,
+    );
     expect(grown).toBeLessThan(BOUND_BYTES);
     // Every read waited for its TXID and timed out (none buffered, none refused: 150 < 256 waits).
     expect(reads.filter((s) => s === 504)).toHaveLength(CLIENTS);

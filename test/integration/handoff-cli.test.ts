@@ -34,7 +34,18 @@ async function startKv(): Promise<number> {
         store.set(key, Buffer.concat(chunks));
         res.end("true");
       } else if (store.has(key)) {
-        res.end(JSON.stringify([{ Key: key, Value: store.get(key)!.toString("base64"), Flags: 0, LockIndex: 0, CreateIndex: 1, ModifyIndex: 1 }]));
+        res.end(
+          JSON.stringify([
+            {
+              Key: key,
+              Value: store.get(key)!.toString("base64"),
+              Flags: 0,
+              LockIndex: 0,
+              CreateIndex: 1,
+              ModifyIndex: 1,
+            },
+          ]),
+        );
       } else {
         res.statusCode = 404;
         res.end();
@@ -48,10 +59,16 @@ async function startKv(): Promise<number> {
 describe("litefs-node handoff", () => {
   it("hands the primary to the named node, then refuses clearly on a node that is no longer primary", async () => {
     root = mkdtempSync(join(tmpdir(), "handoff-cli-"));
-    cluster = await startFakeCluster({ root, names: ["node-a", "node-b"], databaseName: "db", init: (db) => db.exec("CREATE TABLE t (x)") });
+    cluster = await startFakeCluster({
+      root,
+      names: ["node-a", "node-b"],
+      databaseName: "db",
+      init: (db) => db.exec("CREATE TABLE t (x)"),
+    });
     const leasePort = await startKv();
     const members = ["127.0.0.1:47001", "127.0.0.1:47002"];
-    for (const [i, n] of cluster.nodes.entries()) await registerMember(`http://127.0.0.1:${leasePort}`, null, members[i]!, { node: n.name, apiUrl: n.apiUrl });
+    for (const [i, n] of cluster.nodes.entries())
+      await registerMember(`http://127.0.0.1:${leasePort}`, null, members[i]!, { node: n.name, apiUrl: n.apiUrl });
     const a = cluster.node("node-a");
     const env = {
       LITEFS_NODE_ID: "node-a",
@@ -74,12 +91,16 @@ describe("litefs-node handoff", () => {
 
     const moved = await runCli(["handoff", "--to=node-b", "--timeout", "5s"], env);
     expect(moved.code, moved.stderr).toBe(0);
-    expect(moved.stdout).toMatch(/^handoff: "node-b" is primary now \(was "node-a"\), TXID [0-9a-f]{16}; writes refused here for \d+ ms\n$/);
+    expect(moved.stdout).toMatch(
+      /^handoff: "node-b" is primary now \(was "node-a"\), TXID [0-9a-f]{16}; writes refused here for \d+ ms\n$/,
+    );
     expect(cluster.primary().name).toBe("node-b");
     expect(cluster.promotions).toEqual(["node-b"]);
 
     const again = await runCli(["handoff"], env);
     expect(again.code).toBe(1);
-    expect(again.stderr).toBe('litefs-node: handoff: this node is not the primary ("node-b" is): nothing to hand off\n');
+    expect(again.stderr).toBe(
+      'litefs-node: handoff: this node is not the primary ("node-b" is): nothing to hand off\n',
+    );
   }, 60_000);
 });

@@ -48,11 +48,17 @@ function startWriter(node: FakeNode, index: number): Writer {
     LITEFS_HTTP_ADDR: `127.0.0.1:${node.port}`,
     LITEFS_LEADER_ELECTION: "raft",
     LITEFS_RAFT_SELF_ADDR: `127.0.0.1:${41001 + index}`,
-    LITEFS_RAFT_PEERS: NAMES.map((_, i) => `127.0.0.1:${41001 + i}`).filter((_, i) => i !== index).join(","),
+    LITEFS_RAFT_PEERS: NAMES.map((_, i) => `127.0.0.1:${41001 + i}`)
+      .filter((_, i) => i !== index)
+      .join(","),
     LITEFS_RAFT_SECRET: "handoff-test-secret-0123456789",
     WRITER_INTERVAL_MS: "2",
   });
-  const child = spawn(process.execPath, ["--import", "tsx", WRITER], { cwd: ROOT, env, stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", WRITER], {
+    cwd: ROOT,
+    env,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   children.add(child);
   const lines: string[] = [];
   let partial = "";
@@ -66,12 +72,16 @@ function startWriter(node: FakeNode, index: number): Writer {
 }
 
 const acks = (w: Writer): { id: string; at: number }[] =>
-  w.lines.filter((l) => l.startsWith("ack ")).map((l) => {
-    const [, id, at] = l.split(" ");
-    return { id: id!, at: Number(at) };
-  });
+  w.lines
+    .filter((l) => l.startsWith("ack "))
+    .map((l) => {
+      const [, id, at] = l.split(" ");
+      return { id: id!, at: Number(at) };
+    });
 
-async function runScenario(move: (c: FakeCluster) => Promise<void>): Promise<{ lost: string[]; acked: number; gapMs: number; newPrimary: string }> {
+async function runScenario(
+  move: (c: FakeCluster) => Promise<void>,
+): Promise<{ lost: string[]; acked: number; gapMs: number; newPrimary: string }> {
   root = mkdtempSync(join(tmpdir(), "handoff-"));
   cluster = await startFakeCluster({
     root,
@@ -87,7 +97,11 @@ async function runScenario(move: (c: FakeCluster) => Promise<void>): Promise<{ l
   await move(c);
   const newPrimary = c.primary();
   const newWriter = writers.find((w) => w.node === newPrimary.name)!;
-  await waitFor(() => acks(newWriter).some((a) => a.at > movedAt) && acks(newWriter).length >= 100, 30_000, "the new primary's writer to get going");
+  await waitFor(
+    () => acks(newWriter).some((a) => a.at > movedAt) && acks(newWriter).length >= 100,
+    30_000,
+    "the new primary's writer to get going",
+  );
   for (const w of writers) w.stop();
   await within(Promise.all(writers.map((w) => w.exited)), 20_000, "writers to stop");
 

@@ -26,7 +26,15 @@ class Node implements NodeStateView {
 
 const servers: http.Server[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise<void>((r) => {
+          s.closeAllConnections();
+          s.close(() => r());
+        }),
+    ),
+  );
 });
 
 async function serve(listener: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
@@ -47,7 +55,8 @@ function parseExposition(text: string): Map<string, number> {
   return samples;
 }
 
-const get = (url: string, init?: RequestInit): Promise<Response> => fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
+const get = (url: string, init?: RequestInit): Promise<Response> =>
+  fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
 
 describe("node:http listener", () => {
   it("200 with the JSON report when healthy, 503 on split brain / no primary / lag", async () => {
@@ -56,7 +65,14 @@ describe("node:http listener", () => {
     let res = await get(url + HEALTH_PATH);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/application\/json/);
-    expect(await res.json()).toMatchObject({ role: "replica", primary: "node-a", txid: "0000000000000004", lagMs: 281, splitBrain: false, election: { mode: "static" } });
+    expect(await res.json()).toMatchObject({
+      role: "replica",
+      primary: "node-a",
+      txid: "0000000000000004",
+      lagMs: 281,
+      splitBrain: false,
+      election: { mode: "static" },
+    });
 
     node.splitBrain = true;
     res = await get(url + HEALTH_PATH);

@@ -58,7 +58,9 @@ function sampleWriters(c: LeaseProcessCluster): string[] {
   const bad: string[] = [];
   sampler = setInterval(() => {
     const now = process.hrtime.bigint();
-    const writers = models.filter((m, i) => m.isPrimary && c.isRunning(i) && leaseProblem(c.readState(i), now) === null).map((m) => m.name);
+    const writers = models
+      .filter((m, i) => m.isPrimary && c.isRunning(i) && leaseProblem(c.readState(i), now) === null)
+      .map((m) => m.name);
     if (writers.length > 1) bad.push(`${writers.join("+")} at ${performance.now().toFixed(0)}`);
   }, 20);
   return bad;
@@ -67,7 +69,12 @@ function sampleWriters(c: LeaseProcessCluster): string[] {
 /** What `litefs-node status` reports about node i's lease. */
 function statusOf(c: LeaseProcessCluster, i: number) {
   const settings = loadSettings(
-    { nodeId: c.names[i]!, leaderElection: "raft", mountPath: c.mountPath(i), raft: { selfAddr: "127.0.0.1:1", peers: ["127.0.0.1:2"], secret: "0123456789abcdef" } },
+    {
+      nodeId: c.names[i]!,
+      leaderElection: "raft",
+      mountPath: c.mountPath(i),
+      raft: { selfAddr: "127.0.0.1:1", peers: ["127.0.0.1:2"], secret: "0123456789abcdef" },
+    },
     {},
   );
   return raftLeaseStatus(settings);

@@ -10,7 +10,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { leaseStatePath } from "../../src/lease/published-state.js";
 import { readDirectory } from "../../src/lease/node-directory.js";
 import { net } from "../support/raft/ports.js";
-import { FAKE_LITEFS, records, runEnv, spawnRun as spawnRunProcess, waitFor, within } from "../support/run/spawn-run.js";
+import {
+  FAKE_LITEFS,
+  records,
+  runEnv,
+  spawnRun as spawnRunProcess,
+  waitFor,
+  within,
+} from "../support/run/spawn-run.js";
 
 const SECRET = "run-test-secret-0123456789";
 
@@ -29,7 +36,16 @@ const FAKE = FAKE_LITEFS;
 describe("litefs-node run without LiteFS", () => {
   it("exits non-zero and says how to get the binary when litefs is not on PATH", async () => {
     root = mkdtempSync(join(tmpdir(), "run-nobin-"));
-    const { exited, out } = spawnRun([], baseEnv({ PATH: join(root, "empty"), LITEFS_NODE_ID: "node-a", LITEFS_PRIMARY_HOSTNAME: "node-a", LITEFS_MOUNT_PATH: join(root, "mnt"), LITEFS_DATA_PATH: join(root, "data") }));
+    const { exited, out } = spawnRun(
+      [],
+      baseEnv({
+        PATH: join(root, "empty"),
+        LITEFS_NODE_ID: "node-a",
+        LITEFS_PRIMARY_HOSTNAME: "node-a",
+        LITEFS_MOUNT_PATH: join(root, "mnt"),
+        LITEFS_DATA_PATH: join(root, "data"),
+      }),
+    );
     const code = await within(exited, 20_000, "run exit");
     expect(code).not.toBe(0);
     expect(out()).toMatch(/no LiteFS binary found/);
@@ -38,7 +54,16 @@ describe("litefs-node run without LiteFS", () => {
 
   it("names LITEFS_BIN when it points at nothing", async () => {
     root = mkdtempSync(join(tmpdir(), "run-nobin-"));
-    const { exited, out } = spawnRun([], baseEnv({ LITEFS_BIN: join(root, "nope"), LITEFS_NODE_ID: "node-a", LITEFS_PRIMARY_HOSTNAME: "node-a", LITEFS_MOUNT_PATH: join(root, "mnt"), LITEFS_DATA_PATH: join(root, "data") }));
+    const { exited, out } = spawnRun(
+      [],
+      baseEnv({
+        LITEFS_BIN: join(root, "nope"),
+        LITEFS_NODE_ID: "node-a",
+        LITEFS_PRIMARY_HOSTNAME: "node-a",
+        LITEFS_MOUNT_PATH: join(root, "mnt"),
+        LITEFS_DATA_PATH: join(root, "data"),
+      }),
+    );
     expect(await within(exited, 20_000, "run exit")).toBe(1);
     expect(out()).toMatch(/LITEFS_BIN is ".*nope", which is not an executable file/);
   });
@@ -72,7 +97,12 @@ async function startRaftPair(prefix: string, args: string[], withHttp = false) {
       LITEFS_RAFT_LEASE_PORT: String(leasePorts[i]),
       LITEFS_RAFT_BOOTSTRAP: "true",
       ...(withHttp
-        ? { FAKE_LITEFS_HTTP: "1", LITEFS_HTTP_ADDR: `127.0.0.1:${httpPorts[i]}`, LITEFS_ADVERTISE_URL: `http://127.0.0.1:${httpPorts[i]}`, LITEFS_LOG_LEVEL: "info" }
+        ? {
+            FAKE_LITEFS_HTTP: "1",
+            LITEFS_HTTP_ADDR: `127.0.0.1:${httpPorts[i]}`,
+            LITEFS_ADVERTISE_URL: `http://127.0.0.1:${httpPorts[i]}`,
+            LITEFS_LOG_LEVEL: "info",
+          }
         : {}),
     });
     return { dir, record: join(dir, "record.ndjson"), ...spawnRun(args, env) };
@@ -82,10 +112,24 @@ async function startRaftPair(prefix: string, args: string[], withHttp = false) {
 
 describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
   it("writes the config, joins Raft before starting LiteFS, forwards signals and stops cleanly", async () => {
-    const { ports, leasePorts, names, runs } = await startRaftPair("run-raft-", ["--join-timeout", "60", "--", "node", "server.js", "--port", "8080", "it's"]);
+    const { ports, leasePorts, names, runs } = await startRaftPair("run-raft-", [
+      "--join-timeout",
+      "60",
+      "--",
+      "node",
+      "server.js",
+      "--port",
+      "8080",
+      "it's",
+    ]);
 
     // Both LiteFS stand-ins start, each after its lease service joined (no 500 at their first call).
-    for (const r of runs) await waitFor(() => records(r.record).find((e) => e.event === "lease-service"), 60_000, () => `lease-service probe; output of both nodes: ${runs.map((x) => x.out()).join(" | ")}`);
+    for (const r of runs)
+      await waitFor(
+        () => records(r.record).find((e) => e.event === "lease-service"),
+        60_000,
+        () => `lease-service probe; output of both nodes: ${runs.map((x) => x.out()).join(" | ")}`,
+      );
     for (const [i, r] of runs.entries()) {
       const recs = records(r.record);
       const start = recs.find((e) => e.event === "start")!;
@@ -96,7 +140,17 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
       expect(statSync(tokenPath).mode & 0o777).toBe(0o600);
       const token = readFileSync(tokenPath, "utf8").trim();
       expect(Buffer.from(token, "base64url").length).toBeGreaterThanOrEqual(16);
-      expect(cfg.lease).toMatchObject({ type: "consul", hostname: names[i], candidate: true, consul: { url: `http://:${token}@127.0.0.1:${leasePorts[i]}`, key: "litefs/primary", ttl: "10s", "lock-delay": "1s" } });
+      expect(cfg.lease).toMatchObject({
+        type: "consul",
+        hostname: names[i],
+        candidate: true,
+        consul: {
+          url: `http://:${token}@127.0.0.1:${leasePorts[i]}`,
+          key: "litefs/primary",
+          ttl: "10s",
+          "lock-delay": "1s",
+        },
+      });
       expect(statSync(join(r.dir, "data", "litefs.yml")).mode & 0o777).toBe(0o600);
       expect(r.out()).not.toContain(token);
       // Without the token the lease service answers nothing but 403.
@@ -106,23 +160,40 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
       expect(recs.find((e) => e.event === "lease-service")!.status).not.toBe(500);
     }
     // Exactly one of them takes the lease; the lease state file shows it.
-    const primaryIdx = await waitFor(() => {
-      const p = runs.findIndex((r) => records(r.record).some((e) => e.event === "primary"));
-      const other = runs.findIndex((r) => records(r.record).some((e) => e.event === "replica"));
-      return p >= 0 && other >= 0 ? p + 1 : 0;
-    }, 20_000, "a primary and a replica") - 1;
+    const primaryIdx =
+      (await waitFor(
+        () => {
+          const p = runs.findIndex((r) => records(r.record).some((e) => e.event === "primary"));
+          const other = runs.findIndex((r) => records(r.record).some((e) => e.event === "replica"));
+          return p >= 0 && other >= 0 ? p + 1 : 0;
+        },
+        20_000,
+        "a primary and a replica",
+      )) - 1;
     const statePath = leaseStatePath(join(runs[primaryIdx]!.dir, "mnt"));
-    await waitFor(() => existsSync(statePath) && (JSON.parse(readFileSync(statePath, "utf8")) as { holder: boolean }).holder, 5000, "published holder");
+    await waitFor(
+      () => existsSync(statePath) && (JSON.parse(readFileSync(statePath, "utf8")) as { holder: boolean }).holder,
+      5000,
+      "published holder",
+    );
 
     // Each run registered its node in the member directory (what a handoff reads), through the real lease service.
     const token0 = readFileSync(join(runs[0]!.dir, "data", "raft", "lease-token"), "utf8").trim();
-    const directory = await readDirectory(`http://127.0.0.1:${leasePorts[0]}`, token0, ports.map((p) => `127.0.0.1:${p}`));
+    const directory = await readDirectory(
+      `http://127.0.0.1:${leasePorts[0]}`,
+      token0,
+      ports.map((p) => `127.0.0.1:${p}`),
+    );
     expect(directory).toEqual({ entries: names.map((n) => ({ node: n, apiUrl: `http://${n}:20202` })), problems: [] });
 
     // Signals are forwarded to LiteFS.
     const p = runs[primaryIdx]!;
     p.child.kill("SIGUSR1");
-    await waitFor(() => records(p.record).find((e) => e.event === "signal" && e.signal === "SIGUSR1"), 5000, "SIGUSR1 forwarded");
+    await waitFor(
+      () => records(p.record).find((e) => e.event === "signal" && e.signal === "SIGUSR1"),
+      5000,
+      "SIGUSR1 forwarded",
+    );
 
     // Clean stop: LiteFS gets SIGTERM, releases and destroys through the still-running lease
     // service, exits; then run stops the service (state file removed) and exits 0.
@@ -138,12 +209,21 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
   }, 150_000);
 
   it("SIGTERM on the primary hands the primary over (lossless handoff) before LiteFS stops", async () => {
-    const { runs, names } = await startRaftPair("run-handoff-", ["--join-timeout", "60", "--", "node", "server.js"], true);
-    const primaryIdx = (await waitFor(() => {
-      const p = runs.findIndex((r) => records(r.record).some((e) => e.event === "primary"));
-      const other = runs.findIndex((r) => records(r.record).some((e) => e.event === "replica"));
-      return p >= 0 && other >= 0 ? p + 1 : 0;
-    }, 60_000, "a primary and a replica")) - 1;
+    const { runs, names } = await startRaftPair(
+      "run-handoff-",
+      ["--join-timeout", "60", "--", "node", "server.js"],
+      true,
+    );
+    const primaryIdx =
+      (await waitFor(
+        () => {
+          const p = runs.findIndex((r) => records(r.record).some((e) => e.event === "primary"));
+          const other = runs.findIndex((r) => records(r.record).some((e) => e.event === "replica"));
+          return p >= 0 && other >= 0 ? p + 1 : 0;
+        },
+        60_000,
+        "a primary and a replica",
+      )) - 1;
     const p = runs[primaryIdx]!;
     const other = runs[1 - primaryIdx]!;
 
@@ -160,7 +240,11 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
     // service publishes it as the holder.
     expect(records(other.record).find((e) => e.event === "promoted")).toMatchObject({ renew: 200, acquire: "true" });
     const otherState = leaseStatePath(join(other.dir, "mnt"));
-    await waitFor(() => (JSON.parse(readFileSync(otherState, "utf8")) as { holder: boolean }).holder, 5000, "the new primary published as holder");
+    await waitFor(
+      () => (JSON.parse(readFileSync(otherState, "utf8")) as { holder: boolean }).holder,
+      5000,
+      "the new primary published as holder",
+    );
 
     other.child.kill("SIGINT");
     expect(await within(other.exited, 15_000, "second run exit")).toBe(0);
@@ -172,9 +256,20 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
     mkdirSync(bin);
     writeFileSync(join(bin, "litefs"), `#!/bin/sh\necho "$@" > "${join(root, "args")}"\nexit 7\n`);
     chmodSync(join(bin, "litefs"), 0o755);
-    const { exited } = spawnRun([], baseEnv({ LITEFS_BIN: join(bin, "litefs"), LITEFS_NODE_ID: "node-a", LITEFS_PRIMARY_HOSTNAME: "node-a", LITEFS_MOUNT_PATH: join(root, "mnt"), LITEFS_DATA_PATH: join(root, "data") }));
+    const { exited } = spawnRun(
+      [],
+      baseEnv({
+        LITEFS_BIN: join(bin, "litefs"),
+        LITEFS_NODE_ID: "node-a",
+        LITEFS_PRIMARY_HOSTNAME: "node-a",
+        LITEFS_MOUNT_PATH: join(root, "mnt"),
+        LITEFS_DATA_PATH: join(root, "data"),
+      }),
+    );
     expect(await within(exited, 20_000, "run exit")).toBe(7);
     expect(readFileSync(join(root, "args"), "utf8").trim()).toBe(`mount -config ${join(root, "data", "litefs.yml")}`);
-    expect(parse(readFileSync(join(root, "data", "litefs.yml"), "utf8"))).toMatchObject({ lease: { type: "static", candidate: true } });
+    expect(parse(readFileSync(join(root, "data", "litefs.yml"), "utf8"))).toMatchObject({
+      lease: { type: "static", candidate: true },
+    });
   }, 30_000);
 });

@@ -126,7 +126,14 @@ describe("lease API security (real lease-server processes)", () => {
     }
     // The flood that used to take the snapshot over the codec limit: every PUT is refused.
     const big = "x".repeat(512 * 1024);
-    const codes = await Promise.all(Array.from({ length: 20 }, (_, k) => c.consul(k % 3).raw("PUT", `/v1/kv/${CLUSTER_ID_KEY}`, big).then((r) => r.status)));
+    const codes = await Promise.all(
+      Array.from({ length: 20 }, (_, k) =>
+        c
+          .consul(k % 3)
+          .raw("PUT", `/v1/kv/${CLUSTER_ID_KEY}`, big)
+          .then((r) => r.status),
+      ),
+    );
     expect(new Set(codes)).toEqual(new Set([413]));
     const kv = await c.consul(1).get(CLUSTER_ID_KEY);
     expect(Buffer.from(kv!.Value!, "base64").toString()).toBe(full);

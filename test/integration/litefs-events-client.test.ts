@@ -54,13 +54,21 @@ describe("events client against recorded streams", () => {
   });
 
   it("follows the flapping of a replica that lost its primary, pushed live", async () => {
-    server = await startEventsServer({ fixture: "replica", stream: '{"type":"init","data":{"isPrimary":false,"hostname":"node-a"}}\n' });
+    server = await startEventsServer({
+      fixture: "replica",
+      stream: '{"type":"init","data":{"isPrimary":false,"hostname":"node-a"}}\n',
+    });
     const rec = subscribe(server.url);
     await waitFor(() => rec.events.length === 1, "init");
     const flapping = readLitefsFixture("events-replica-primary-lost.ndjson").split("\n").slice(1).join("\n");
     await server.send(flapping);
     await waitFor(() => rec.events.length === 5, "4 primaryChange events");
-    expect(rec.events.slice(1).map((e) => (e.type === "tx" ? "tx" : e.hostname))).toEqual([null, "node-a", null, "node-a"]);
+    expect(rec.events.slice(1).map((e) => (e.type === "tx" ? "tx" : e.hostname))).toEqual([
+      null,
+      "node-a",
+      null,
+      "node-a",
+    ]);
   });
 
   it("decodes pretty-printed objects and objects split across TCP chunks (even inside UTF-8)", async () => {
@@ -79,7 +87,8 @@ describe("events client against recorded streams", () => {
 
   it("ignores unknown event types and reports malformed ones without stopping", async () => {
     server = await startEventsServer({
-      stream: '{"type":"future","data":{}}\nnot json\n{"type":"tx","db":"db","data":{"txID":"zz"}}\n{"type":"init","data":{"isPrimary":true}}\n',
+      stream:
+        '{"type":"future","data":{}}\nnot json\n{"type":"tx","db":"db","data":{"txID":"zz"}}\n{"type":"init","data":{"isPrimary":true}}\n',
     });
     const rec = subscribe(server.url);
     await waitFor(() => rec.events.length === 1, "init");

@@ -65,6 +65,8 @@ describe("GET /info", () => {
   });
 
   it("reports an unreachable API", async () => {
-    await expect(fetchInfo("http://127.0.0.1:1")).rejects.toThrowError(/cannot reach LiteFS at http:\/\/127\.0\.0\.1:1\/info/);
+    await expect(fetchInfo("http://127.0.0.1:1")).rejects.toThrowError(
+      /cannot reach LiteFS at http:\/\/127\.0\.0\.1:1\/info/,
+    );
   });
 });

@@ -53,19 +53,37 @@ async function thrown(promise: Promise<unknown>): Promise<Response> {
 const txEvent = (txid: number) => ({
   type: "tx",
   db: "db",
-  data: { txID: txid.toString(16).padStart(16, "0"), postApplyChecksum: "a2fc350afcb62d33", pageSize: 4096, commit: 2, timestamp: new Date().toISOString() },
+  data: {
+    txID: txid.toString(16).padStart(16, "0"),
+    postApplyChecksum: "a2fc350afcb62d33",
+    pageSize: 4096,
+    commit: 2,
+    timestamp: new Date().toISOString(),
+  },
 });
 
 describe("instance info", () => {
   it("primary: current is primary, named by nodeId", async () => {
     const n = await open("node-a", "primary", { role: "primary" });
-    expect(await getInstanceInfo({ node: n })).toEqual({ primaryInstance: "node-a", currentInstance: "node-a", currentIsPrimary: true });
-    expect(getInstanceInfoSync({ node: n })).toEqual({ primaryInstance: "node-a", currentInstance: "node-a", currentIsPrimary: true });
+    expect(await getInstanceInfo({ node: n })).toEqual({
+      primaryInstance: "node-a",
+      currentInstance: "node-a",
+      currentIsPrimary: true,
+    });
+    expect(getInstanceInfoSync({ node: n })).toEqual({
+      primaryInstance: "node-a",
+      currentInstance: "node-a",
+      currentIsPrimary: true,
+    });
   });
 
   it("replica: names the primary LiteFS reports", async () => {
     const n = await open("node-b", "replica", { role: "replica", primary: "node-a" });
-    expect(await getInstanceInfo({ node: n })).toEqual({ primaryInstance: "node-a", currentInstance: "node-b", currentIsPrimary: false });
+    expect(await getInstanceInfo({ node: n })).toEqual({
+      primaryInstance: "node-a",
+      currentInstance: "node-b",
+      currentIsPrimary: false,
+    });
   });
 
   it("a replica that lost its primary is not taken for the primary (litefs-js would: no .primary file)", async () => {
@@ -73,7 +91,11 @@ describe("instance info", () => {
     mount.setReplicaLostPrimary();
     await server.sendEvent({ type: "primaryChange", data: { isPrimary: false } });
     await waitFor(() => n.primary === null, "the primary lost");
-    expect(await getInstanceInfo({ node: n })).toEqual({ primaryInstance: "", currentInstance: "node-b", currentIsPrimary: false });
+    expect(await getInstanceInfo({ node: n })).toEqual({
+      primaryInstance: "",
+      currentInstance: "node-b",
+      currentIsPrimary: false,
+    });
     const response = await thrown(ensurePrimary({ node: n }));
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("1");
@@ -99,7 +121,9 @@ describe("ensurePrimary / ensureInstance", () => {
     expect(response.headers.get("fly-replay")).toBe("instance=node-a");
     expect(response.headers.get("location")).toBe("/");
     await expect(ensureInstance("node-b", { node: replica })).resolves.toBe(true);
-    expect((await thrown(ensureInstance("node-c", { node: replica }))).headers.get("fly-replay")).toBe("instance=node-c");
+    expect((await thrown(ensureInstance("node-c", { node: replica }))).headers.get("fly-replay")).toBe(
+      "instance=node-c",
+    );
   });
 
   it("self-hosted, litefs-node proxy replays the thrown response on the primary (a mutating GET)", async () => {
@@ -117,7 +141,15 @@ describe("ensurePrimary / ensureInstance", () => {
         );
       },
     });
-    const view = { role: "replica" as const, primary: "node-a", splitBrain: false, lagMs: 0, txid: () => 4n, on: () => undefined, off: () => undefined };
+    const view = {
+      role: "replica" as const,
+      primary: "node-a",
+      splitBrain: false,
+      lagMs: 0,
+      txid: () => 4n,
+      on: () => undefined,
+      off: () => undefined,
+    };
     const proxy = await startProxy(view, { upstream: replicaApp.url, hosts: { "node-a": primaryApp.url } });
     const response = await request(`${proxy.url}/auth/callback?code=1`);
     expect(response.status).toBe(200);
@@ -157,8 +189,12 @@ describe("transaction numbers", () => {
     expect(getTxSetCookieHeader(12)).toBe(`${TXID_NUM_COOKIE_NAME}=12; Path=/; HttpOnly; Secure; SameSite=Lax`);
 
     expect(await checkCookieForTransactionalConsistency(null, { node: n })).toEqual({ type: "ok" });
-    expect(await checkCookieForTransactionalConsistency("txnum=4", { node: n })).toMatchObject({ type: "delete-cookie" });
-    expect(await checkCookieForTransactionalConsistency("txnum=abc", { node: n })).toMatchObject({ type: "delete-cookie" });
+    expect(await checkCookieForTransactionalConsistency("txnum=4", { node: n })).toMatchObject({
+      type: "delete-cookie",
+    });
+    expect(await checkCookieForTransactionalConsistency("txnum=abc", { node: n })).toMatchObject({
+      type: "delete-cookie",
+    });
     const behind = await checkCookieForTransactionalConsistency("a=b; txnum=50", { node: n, timeoutMs: 100 });
     expect(behind).toEqual({ type: "replay", flyReplayHeader: "instance=node-a", instance: "node-a" });
 
@@ -167,7 +203,10 @@ describe("transaction numbers", () => {
     expect(replay.headers.get("fly-replay")).toBe("instance=node-a");
     const request4 = new Request("http://app/notes", { headers: { cookie: "txnum=4" } });
     const ok = await handleTransactionalConsistency(request4, { node: n });
-    expect(ok).toMatchObject({ type: "delete-cookie", setCookieHeader: expect.stringMatching(/^txnum=0; .*Expires=Thu, 01 Jan 1970/) });
+    expect(ok).toMatchObject({
+      type: "delete-cookie",
+      setCookieHeader: expect.stringMatching(/^txnum=0; .*Expires=Thu, 01 Jan 1970/),
+    });
 
     // appendTxNumberCookie: only for a mutation, only on the primary.
     const headers = new Headers();

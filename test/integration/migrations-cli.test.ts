@@ -26,7 +26,11 @@ afterEach(() => cleanups.run());
 
 /** `node -e` code that records that it ran (in `marker`) and exits with `code`. */
 function markerCommand(marker: string, code: number): string[] {
-  return [process.execPath, "-e", `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "ran"); process.exit(${code});`];
+  return [
+    process.execPath,
+    "-e",
+    `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "ran"); process.exit(${code});`,
+  ];
 }
 
 async function waitForFile(file: string, timeoutMs = 10_000): Promise<void> {
@@ -42,10 +46,16 @@ function startCli(
   args: string[],
   env: Record<string, string>,
 ): { pid: number; stderr: () => string; exit: Promise<{ code: number | null; stderr: string }> } {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI_ENTRY, ...args], { cwd: REPO_ROOT, env: cliEnv(env), stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", CLI_ENTRY, ...args], {
+    cwd: REPO_ROOT,
+    env: cliEnv(env),
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const exit = new Promise<{ code: number | null; stderr: string }>((resolve) => child.once("exit", (code) => resolve({ code, stderr })));
+  const exit = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    child.once("exit", (code) => resolve({ code, stderr })),
+  );
   const bound = setTimeout(() => child.kill("SIGKILL"), 25_000);
   cleanups.add(async () => {
     clearTimeout(bound);
@@ -73,7 +83,11 @@ describe("litefs-node migrate -- <command>", () => {
   it("gives the command DATABASE_URL=file:<mountPath>/<databaseName> unless it is set", async () => {
     const primary = await testNode(cleanups, "node-a", { role: "primary" });
     const seen = join(tempDir(cleanups), "url");
-    const printUrl = [process.execPath, "-e", `require("node:fs").writeFileSync(${JSON.stringify(seen)}, String(process.env.DATABASE_URL))`];
+    const printUrl = [
+      process.execPath,
+      "-e",
+      `require("node:fs").writeFileSync(${JSON.stringify(seen)}, String(process.env.DATABASE_URL))`,
+    ];
     const derived = runCli(["migrate", "--", ...printUrl], { ...primary.env, DATABASE_URL: "" });
     expect(derived.code, derived.stderr).toBe(0);
     expect(readFileSync(seen, "utf8")).toBe(`file:${primary.file}`);
@@ -109,7 +123,10 @@ describe("litefs-node migrate -- <command>", () => {
   it("runs it in dev mode (no LiteFS: this node is the only one)", () => {
     const dir = tempDir(cleanups);
     const marker = join(dir, "ran");
-    const r = runCli(["migrate", "--", ...markerCommand(marker, 0)], { LITEFS_ENABLED: "false", LITEFS_DEV_DATABASE: join(dir, "dev.db") });
+    const r = runCli(["migrate", "--", ...markerCommand(marker, 0)], {
+      LITEFS_ENABLED: "false",
+      LITEFS_DEV_DATABASE: join(dir, "dev.db"),
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(marker)).toBe(true);
   });
@@ -157,7 +174,11 @@ describe("litefs-node migrate --wait on a replica", () => {
     await migrateDrizzle({ settings: primary.settings, migrationsFolder: EXAMPLE_DRIZZLE_FOLDER });
     startReplicator(cleanups, primary.file, replica.file, 500);
     const marker = join(tempDir(cleanups), "ran");
-    const r = runCli(["migrate", "--wait=20", "--migrations", EXAMPLE_DRIZZLE_FOLDER, "--", ...markerCommand(marker, 0)], replica.env, 30_000);
+    const r = runCli(
+      ["migrate", "--wait=20", "--migrations", EXAMPLE_DRIZZLE_FOLDER, "--", ...markerCommand(marker, 0)],
+      replica.env,
+      30_000,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/replica: migrations replicated from the primary after \d+ ms/);
     expect(existsSync(marker)).toBe(false);
@@ -170,7 +191,9 @@ describe("litefs-node migrate --wait on a replica", () => {
     replicateDatabase(await primaryWithPrismaInit(primary), replica.file);
     const r = runCli(["migrate", "--wait=0.5", "--migrations", prisma, "--", "true"], replica.env);
     expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(/timed out after 500 ms .* for migration "20240112141500_add_posts", "20240120080000_post_published_at"/);
+    expect(r.stderr).toMatch(
+      /timed out after 500 ms .* for migration "20240112141500_add_posts", "20240120080000_post_published_at"/,
+    );
   });
 
   it("asks for --migrations when it cannot tell what to wait for", async () => {
@@ -182,7 +205,10 @@ describe("litefs-node migrate --wait on a replica", () => {
 
   it("SIGTERM ends a wait at once with 128+15", async () => {
     const replica = await testNode(cleanups, "node-b", { role: "replica", primary: "node-a" });
-    const cli = startCli(["migrate", "--wait=60", "--drizzle", EXAMPLE_DRIZZLE_FOLDER], { ...replica.env, LITEFS_LOG_LEVEL: "info" });
+    const cli = startCli(["migrate", "--wait=60", "--drizzle", EXAMPLE_DRIZZLE_FOLDER], {
+      ...replica.env,
+      LITEFS_LOG_LEVEL: "info",
+    });
     // The applier logs that it is waiting (pino JSON on stderr) before we interrupt it.
     const started = Date.now();
     while (!/waiting for drizzle migrations/.test(cli.stderr())) {

@@ -14,7 +14,15 @@ import {
   type MigrationTimeoutError,
 } from "../../migrations-guard/index.js";
 import { isNotPrimaryError, isSplitBrainError } from "../../src/errors.js";
-import { Cleanups, EXAMPLE_DRIZZLE_FOLDER, REPO_ROOT, copyFolder, replicateDatabase, startReplicator, testNode } from "../support/migrations/cluster.js";
+import {
+  Cleanups,
+  EXAMPLE_DRIZZLE_FOLDER,
+  REPO_ROOT,
+  copyFolder,
+  replicateDatabase,
+  startReplicator,
+  testNode,
+} from "../support/migrations/cluster.js";
 import { cliEnv } from "../support/cli.js";
 
 const cleanups = new Cleanups();
@@ -62,7 +70,9 @@ describe("migrateDrizzle on a LiteFS mount", () => {
     const result = await migrateDrizzle({ settings: primary.settings, migrationsFolder: EXAMPLE_DRIZZLE_FOLDER });
     expect(result).toEqual({ role: "primary", applied: TAGS, waitedMs: null });
     expect(journalMode(primary.file)).toBe("wal");
-    expect(bookkeeping(primary.file)).toEqual(readDrizzleFolder(EXAMPLE_DRIZZLE_FOLDER).map((m) => ({ hash: m.hash, created_at: m.when })));
+    expect(bookkeeping(primary.file)).toEqual(
+      readDrizzleFolder(EXAMPLE_DRIZZLE_FOLDER).map((m) => ({ hash: m.hash, created_at: m.when })),
+    );
 
     expect(await migrateDrizzle({ settings: primary.settings, migrationsFolder: EXAMPLE_DRIZZLE_FOLDER })).toEqual({
       role: "primary",
@@ -120,7 +130,9 @@ describe("migrateDrizzle on a LiteFS mount", () => {
   it("without a primary: NotPrimaryError at once, or with wait, waits for replication", async () => {
     const primary = await testNode(cleanups, "node-a", { role: "primary" });
     const lost = await testNode(cleanups, "node-b", { role: "replica-lost-primary" });
-    const error = await migrateDrizzle({ settings: lost.settings, migrationsFolder: EXAMPLE_DRIZZLE_FOLDER }).catch((e: unknown) => e);
+    const error = await migrateDrizzle({ settings: lost.settings, migrationsFolder: EXAMPLE_DRIZZLE_FOLDER }).catch(
+      (e: unknown) => e,
+    );
     expect(isNotPrimaryError(error)).toBe(true);
     expect((error as Error).message).toMatch(/lost its primary/);
     expect(existsSync(lost.file)).toBe(false);
@@ -139,7 +151,9 @@ describe("migrateDrizzle on a LiteFS mount", () => {
   it("refuses in split brain and writes nothing", async () => {
     // node-b's LiteFS says primary; the static election says node-a.
     const split = await testNode(cleanups, "node-b", { role: "primary" });
-    const error = await migrateDrizzle({ settings: split.settings, migrationsFolder: EXAMPLE_DRIZZLE_FOLDER }).catch((e: unknown) => e);
+    const error = await migrateDrizzle({ settings: split.settings, migrationsFolder: EXAMPLE_DRIZZLE_FOLDER }).catch(
+      (e: unknown) => e,
+    );
     expect(isSplitBrainError(error)).toBe(true);
     expect(existsSync(split.file)).toBe(false);
     const waited = await migrateDrizzle({
@@ -154,9 +168,11 @@ describe("migrateDrizzle on a LiteFS mount", () => {
     const { primary } = await primaryAndReplica();
     const controller = new AbortController();
     controller.abort(new Error("shutting down"));
-    const error = await migrateDrizzle({ settings: primary.settings, migrationsFolder: EXAMPLE_DRIZZLE_FOLDER, signal: controller.signal }).catch(
-      (e: unknown) => e,
-    );
+    const error = await migrateDrizzle({
+      settings: primary.settings,
+      migrationsFolder: EXAMPLE_DRIZZLE_FOLDER,
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
     expect((error as Error).message).toBe("shutting down");
     expect(existsSync(primary.file)).toBe(false);
   });

@@ -8,7 +8,14 @@ import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { isMigrationError, migratePrisma, type MigrationError } from "../../migrations-guard/index.js";
 import { isSplitBrainError } from "../../src/errors.js";
-import { Cleanups, PRISMA_FIXTURES, copyFolder, replicateDatabase, startReplicator, testNode } from "../support/migrations/cluster.js";
+import {
+  Cleanups,
+  PRISMA_FIXTURES,
+  copyFolder,
+  replicateDatabase,
+  startReplicator,
+  testNode,
+} from "../support/migrations/cluster.js";
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
@@ -20,7 +27,9 @@ const BLOG_NAMES = ["20240105093000_init", "20240112141500_add_posts", "20240120
 function records(file: string): { migration_name: string; finished_at: number | null; logs: string | null }[] {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare("SELECT migration_name, finished_at, logs FROM _prisma_migrations ORDER BY started_at").all() as never;
+    return db
+      .prepare("SELECT migration_name, finished_at, logs FROM _prisma_migrations ORDER BY started_at")
+      .all() as never;
   } finally {
     db.close();
   }
@@ -29,8 +38,16 @@ function records(file: string): { migration_name: string; finished_at: number | 
 describe("migratePrisma on a LiteFS mount", () => {
   it("applies the folder on the primary, then is a no-op", async () => {
     const primary = await testNode(cleanups, "node-a", { role: "primary" });
-    expect(await migratePrisma({ settings: primary.settings, migrationsFolder: BLOG })).toEqual({ role: "primary", applied: BLOG_NAMES, waitedMs: null });
-    expect(await migratePrisma({ settings: primary.settings, migrationsFolder: BLOG })).toEqual({ role: "primary", applied: [], waitedMs: null });
+    expect(await migratePrisma({ settings: primary.settings, migrationsFolder: BLOG })).toEqual({
+      role: "primary",
+      applied: BLOG_NAMES,
+      waitedMs: null,
+    });
+    expect(await migratePrisma({ settings: primary.settings, migrationsFolder: BLOG })).toEqual({
+      role: "primary",
+      applied: [],
+      waitedMs: null,
+    });
     const db = new Database(primary.file, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     db.close();
@@ -40,12 +57,20 @@ describe("migratePrisma on a LiteFS mount", () => {
   it("skips on a replica, and with wait returns once the file has been replicated", async () => {
     const primary = await testNode(cleanups, "node-a", { role: "primary" });
     const replica = await testNode(cleanups, "node-b", { role: "replica", primary: "node-a" });
-    expect(await migratePrisma({ settings: replica.settings, migrationsFolder: BLOG })).toEqual({ role: "replica", applied: [], waitedMs: null });
+    expect(await migratePrisma({ settings: replica.settings, migrationsFolder: BLOG })).toEqual({
+      role: "replica",
+      applied: [],
+      waitedMs: null,
+    });
     expect(existsSync(replica.file)).toBe(false);
 
     await migratePrisma({ settings: primary.settings, migrationsFolder: BLOG });
     const replicator = startReplicator(cleanups, primary.file, replica.file, 300);
-    const result = await migratePrisma({ settings: replica.settings, migrationsFolder: BLOG, wait: { timeoutMs: 15_000, pollIntervalMs: 50 } });
+    const result = await migratePrisma({
+      settings: replica.settings,
+      migrationsFolder: BLOG,
+      wait: { timeoutMs: 15_000, pollIntervalMs: 50 },
+    });
     expect(await replicator.done).toBe(0);
     expect(result).toMatchObject({ role: "replica", applied: [] });
     expect(result.waitedMs).toBeGreaterThanOrEqual(200);
@@ -56,7 +81,9 @@ describe("migratePrisma on a LiteFS mount", () => {
     const replica = await testNode(cleanups, "node-b", { role: "replica", primary: "node-a" });
     const folder = copyFolder(cleanups, FAILING);
 
-    const failed = await migratePrisma({ settings: primary.settings, migrationsFolder: folder }).catch((e: unknown) => e);
+    const failed = await migratePrisma({ settings: primary.settings, migrationsFolder: folder }).catch(
+      (e: unknown) => e,
+    );
     expect(isMigrationError(failed)).toBe(true);
     expect((failed as MigrationError).kind).toBe("failed");
     const rows = records(primary.file);
@@ -66,14 +93,18 @@ describe("migratePrisma on a LiteFS mount", () => {
     ]);
     expect(rows[1]?.logs).toMatch(/no such table: Comment/);
 
-    const blocked = await migratePrisma({ settings: primary.settings, migrationsFolder: folder }).catch((e: unknown) => e);
+    const blocked = await migratePrisma({ settings: primary.settings, migrationsFolder: folder }).catch(
+      (e: unknown) => e,
+    );
     expect((blocked as MigrationError).kind).toBe("blocked-by-failed");
 
     replicateDatabase(primary.file, replica.file);
     const started = Date.now();
-    const waited = await migratePrisma({ settings: replica.settings, migrationsFolder: folder, wait: { timeoutMs: 20_000, pollIntervalMs: 50 } }).catch(
-      (e: unknown) => e,
-    );
+    const waited = await migratePrisma({
+      settings: replica.settings,
+      migrationsFolder: folder,
+      wait: { timeoutMs: 20_000, pollIntervalMs: 50 },
+    }).catch((e: unknown) => e);
     expect((waited as MigrationError).kind).toBe("failed-on-primary");
     expect((waited as MigrationError).migration).toBe("20240112141500_broken");
     expect(Date.now() - started).toBeLessThan(3000);
@@ -88,7 +119,10 @@ describe("migratePrisma on a LiteFS mount", () => {
 
   it("an invalid folder fails the same way on every node, before any role decision", async () => {
     const replica = await testNode(cleanups, "node-b", { role: "replica", primary: "node-a" });
-    const error = await migratePrisma({ settings: replica.settings, migrationsFolder: join(PRISMA_FIXTURES, "no-such-folder") }).catch((e: unknown) => e);
+    const error = await migratePrisma({
+      settings: replica.settings,
+      migrationsFolder: join(PRISMA_FIXTURES, "no-such-folder"),
+    }).catch((e: unknown) => e);
     expect((error as MigrationError).kind).toBe("invalid-folder");
   });
 });

@@ -58,7 +58,10 @@ describe("consul mode: the gate follows LiteFS's own view", () => {
     await waitFor(() => n.source === "files", "fallback to the files");
     expect(refusal(n)).toMatchObject({ reason: "replica", primary: "node-a" });
     mount.setReplicaLostPrimary();
-    await waitFor(() => isNotPrimaryError(refusal(n)) && (refusal(n) as NotPrimaryError).reason === "no-primary", "no primary from the files");
+    await waitFor(
+      () => isNotPrimaryError(refusal(n)) && (refusal(n) as NotPrimaryError).reason === "no-primary",
+      "no primary from the files",
+    );
     mount.setPrimary();
     await waitFor(() => refusal(n) === null, "primary from the files");
     expect(n.splitBrain).toBe(false);

@@ -32,11 +32,23 @@ async function setup(): Promise<{ node: LiteFSNode; server: EventsServer; lines:
   const lines: LogLine[] = [];
   const logger = pino({ level: "debug" }, { write: (text: string) => void lines.push(JSON.parse(text) as LogLine) });
   const settings = loadSettings(
-    { nodeId: "node-a", primaryHostname: "node-a", mountPath: mount.path, dataPath: "/var/lib/litefs", httpAddr: `127.0.0.1:${server.port}`, databaseName: "db" },
+    {
+      nodeId: "node-a",
+      primaryHostname: "node-a",
+      mountPath: mount.path,
+      dataPath: "/var/lib/litefs",
+      httpAddr: `127.0.0.1:${server.port}`,
+      databaseName: "db",
+    },
     {},
   );
   // A reconnect backoff far longer than the test: only an immediate reconnect can pass.
-  node = await createNode(settings, { logger, backoff: { initialMs: 10_000, maxMs: 10_000 }, readyTimeoutMs: 3000, pollIntervalMs: 20 });
+  node = await createNode(settings, {
+    logger,
+    backoff: { initialMs: 10_000, maxMs: 10_000 },
+    readyTimeoutMs: 3000,
+    pollIntervalMs: 20,
+  });
   return { node, server, lines };
 }
 
@@ -57,7 +69,9 @@ describe("dropped /events subscription", () => {
 
     await waitFor(() => lines.some((l) => /reconnected/.test(l.msg)), "the reconnect log line");
     const warnings = lines.filter((l) => l.level >= WARN);
-    expect(warnings.map((l) => l.msg)).toEqual([expect.stringMatching(/LiteFS \/events lost: LiteFS ended the stream .*1024-event buffer/)]);
+    expect(warnings.map((l) => l.msg)).toEqual([
+      expect.stringMatching(/LiteFS \/events lost: LiteFS ended the stream .*1024-event buffer/),
+    ]);
     expect(await metrics.render()).toMatch(/^litefs_node_events_disconnects_total\{cause="ended"\} 1$/m);
     detach();
   });

@@ -33,7 +33,15 @@ async function setup(
   server = await startEventsServer(typeof fixture === "string" ? { fixture } : { stream: fixture.stream });
   mount = createTempMount(mountState);
   const settings = loadSettings(
-    { nodeId, primaryHostname: "node-a", mountPath: mount.path, dataPath: "/var/lib/litefs", httpAddr: `127.0.0.1:${server.port}`, databaseName: "db", ...extra },
+    {
+      nodeId,
+      primaryHostname: "node-a",
+      mountPath: mount.path,
+      dataPath: "/var/lib/litefs",
+      httpAddr: `127.0.0.1:${server.port}`,
+      databaseName: "db",
+      ...extra,
+    },
     {},
   );
   node = await createNode(settings, { logger: silent, backoff: FAST, pollIntervalMs: 20, readyTimeoutMs: 3000 });
@@ -62,7 +70,11 @@ describe("gate fed by /events", () => {
   });
 
   it("replica that lost its primary: follows the recorded flapping", async () => {
-    const { node: n, server: s } = await setup("node-b", { stream: readLitefsFixture("events-replica-primary-lost.ndjson").split("\n")[0] + "\n" }, { role: "replica" });
+    const { node: n, server: s } = await setup(
+      "node-b",
+      { stream: readLitefsFixture("events-replica-primary-lost.ndjson").split("\n")[0] + "\n" },
+      { role: "replica" },
+    );
     const changes: NodeStateSnapshot[] = [];
     n.on("role-change", (snap) => changes.push(snap));
     expect((refusal(n) as NotPrimaryError).reason).toBe("replica");
@@ -80,13 +92,36 @@ describe("gate fed by /events", () => {
   });
 
   it("raft mode: promotion pushed by primaryChange makes the node writable at once when the lease service backs it", async () => {
-    const { node: n, server: s, mount: m } = await setup("node-a", "replica-primary-lost", { role: "replica" }, { leaderElection: "raft", primaryHostname: null, raft: { selfAddr: "node-a:7000", peers: ["node-b:7000"], secret: "0123456789abcdef" } });
+    const {
+      node: n,
+      server: s,
+      mount: m,
+    } = await setup(
+      "node-a",
+      "replica-primary-lost",
+      { role: "replica" },
+      {
+        leaderElection: "raft",
+        primaryHostname: null,
+        raft: { selfAddr: "node-a:7000", peers: ["node-b:7000"], secret: "0123456789abcdef" },
+      },
+    );
     expect(isNotPrimaryError(refusal(n))).toBe(true);
     // What the lease service on this host publishes once this node's LiteFS holds the lease.
     const ns = (ms: number) => (process.hrtime.bigint() + BigInt(ms * 1e6)).toString();
     writeLeaseState(leaseStatePath(m.path), {
-      v: 1, pid: process.pid, node: "node-a", raftId: "node-a:7000", updatedNs: ns(0), leaseSession: "s-a", primary: "node-a",
-      holder: true, refused: false, deadlineNs: ns(60_000), contactNs: ns(30_000), graceMs: 60_000,
+      v: 1,
+      pid: process.pid,
+      node: "node-a",
+      raftId: "node-a:7000",
+      updatedNs: ns(0),
+      leaseSession: "s-a",
+      primary: "node-a",
+      holder: true,
+      refused: false,
+      deadlineNs: ns(60_000),
+      contactNs: ns(30_000),
+      graceMs: 60_000,
       raft: { term: 3, role: "leader", leader: "node-a:7000" },
     });
     await s.sendEvent({ type: "primaryChange", data: { isPrimary: true } });
@@ -149,7 +184,11 @@ describe("static split brain from /events", () => {
   });
 
   it("events naming a host other than primaryHostname: split brain", async () => {
-    const { node: n } = await setup("node-b", { stream: '{"type":"init","data":{"isPrimary":false,"hostname":"node-c"}}\n' }, { role: "replica" });
+    const { node: n } = await setup(
+      "node-b",
+      { stream: '{"type":"init","data":{"isPrimary":false,"hostname":"node-c"}}\n' },
+      { role: "replica" },
+    );
     expect(isSplitBrainError(refusal(n))).toBe(true);
     expect(n.primary).toBe("node-c");
   });
@@ -162,7 +201,17 @@ describe("tx events and TXIDs", () => {
     m.removeFile("db-pos");
     const seen: { db: string; txid: bigint }[] = [];
     n.on("tx", (tx) => seen.push(tx));
-    await s.sendEvent({ type: "tx", db: "db", data: { txID: "00000000000000ff", postApplyChecksum: "a2fc350afcb62d33", pageSize: 4096, commit: 2, timestamp: "2026-11-22T20:32:21.000Z" } });
+    await s.sendEvent({
+      type: "tx",
+      db: "db",
+      data: {
+        txID: "00000000000000ff",
+        postApplyChecksum: "a2fc350afcb62d33",
+        pageSize: 4096,
+        commit: 2,
+        timestamp: "2026-11-22T20:32:21.000Z",
+      },
+    });
     await waitFor(() => seen.some((tx) => tx.txid === 255n), "tx event");
     expect(seen.at(-1)).toEqual({ db: "db", txid: 255n });
     expect(n.txid()).toBe(255n);
@@ -181,7 +230,16 @@ describe("createNode readiness", () => {
   it("no API and no mount: resolves at the timeout, and the gate fails closed", async () => {
     mount = createTempMount({ role: "primary" });
     mount.remove();
-    const settings = loadSettings({ nodeId: "node-a", primaryHostname: "node-a", mountPath: mount.path, dataPath: "/var/lib/litefs", httpAddr: "127.0.0.1:1" }, {});
+    const settings = loadSettings(
+      {
+        nodeId: "node-a",
+        primaryHostname: "node-a",
+        mountPath: mount.path,
+        dataPath: "/var/lib/litefs",
+        httpAddr: "127.0.0.1:1",
+      },
+      {},
+    );
     const started = Date.now();
     node = await createNode(settings, { logger: silent, readyTimeoutMs: 150, backoff: FAST });
     const took = Date.now() - started;
@@ -192,7 +250,16 @@ describe("createNode readiness", () => {
 
   it("no API but a readable mount: resolves from the files without waiting for the timeout", async () => {
     mount = createTempMount({ role: "primary" });
-    const settings = loadSettings({ nodeId: "node-a", primaryHostname: "node-a", mountPath: mount.path, dataPath: "/var/lib/litefs", httpAddr: "127.0.0.1:1" }, {});
+    const settings = loadSettings(
+      {
+        nodeId: "node-a",
+        primaryHostname: "node-a",
+        mountPath: mount.path,
+        dataPath: "/var/lib/litefs",
+        httpAddr: "127.0.0.1:1",
+      },
+      {},
+    );
     const started = Date.now();
     node = await createNode(settings, { logger: silent, readyTimeoutMs: 10_000, backoff: FAST });
     expect(Date.now() - started).toBeLessThan(2000);
@@ -203,7 +270,16 @@ describe("createNode readiness", () => {
   it("a connected stream that never sends init: resolves at the timeout, answering from the files", async () => {
     server = await startEventsServer({ stream: "" });
     mount = createTempMount({ role: "replica" });
-    const settings = loadSettings({ nodeId: "node-b", primaryHostname: "node-a", mountPath: mount.path, dataPath: "/var/lib/litefs", httpAddr: `127.0.0.1:${server.port}` }, {});
+    const settings = loadSettings(
+      {
+        nodeId: "node-b",
+        primaryHostname: "node-a",
+        mountPath: mount.path,
+        dataPath: "/var/lib/litefs",
+        httpAddr: `127.0.0.1:${server.port}`,
+      },
+      {},
+    );
     const started = Date.now();
     node = await createNode(settings, { logger: silent, readyTimeoutMs: 200 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
@@ -215,7 +291,16 @@ describe("createNode readiness", () => {
   it("openNode answers at once from the files, before the stream is up", async () => {
     server = await startEventsServer({ fixture: "replica" });
     mount = createTempMount({ role: "primary" });
-    const settings = loadSettings({ nodeId: "node-a", primaryHostname: "node-a", mountPath: mount.path, dataPath: "/var/lib/litefs", httpAddr: `127.0.0.1:${server.port}` }, {});
+    const settings = loadSettings(
+      {
+        nodeId: "node-a",
+        primaryHostname: "node-a",
+        mountPath: mount.path,
+        dataPath: "/var/lib/litefs",
+        httpAddr: `127.0.0.1:${server.port}`,
+      },
+      {},
+    );
     node = openNode(settings, { logger: silent });
     node.gate.assertWritable(); // files say primary
     await node.ready;

@@ -33,7 +33,11 @@ describe("close() leaves the event loop empty", () => {
   it("after a connected /events stream", async () => {
     server = await startEventsServer({ fixture: "primary" });
     mount = createTempMount({ role: "primary" });
-    const result = await runChild(`127.0.0.1:${server.port}`, mount.path, `if (node.source !== "events") throw new Error("expected events, got " + node.source); node.gate.assertWritable();`);
+    const result = await runChild(
+      `127.0.0.1:${server.port}`,
+      mount.path,
+      `if (node.source !== "events") throw new Error("expected events, got " + node.source); node.gate.assertWritable();`,
+    );
     expect(result.stderr).toBe("");
     expect(result).toMatchObject({ code: 0, killed: false });
     expect(result.stdout).toContain("closed");
@@ -41,7 +45,11 @@ describe("close() leaves the event loop empty", () => {
 
   it("while retrying an unreachable API, with the file poll running", async () => {
     mount = createTempMount({ role: "replica" });
-    const result = await runChild("127.0.0.1:1", mount.path, `if (node.source !== "files") throw new Error("expected files"); await new Promise((r) => setTimeout(r, 120));`);
+    const result = await runChild(
+      "127.0.0.1:1",
+      mount.path,
+      `if (node.source !== "files") throw new Error("expected files"); await new Promise((r) => setTimeout(r, 120));`,
+    );
     expect(result.stderr).toBe("");
     expect(result).toMatchObject({ code: 0, killed: false });
   });

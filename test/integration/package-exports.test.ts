@@ -45,7 +45,11 @@ describe("package exports", () => {
         migrations: [typeof migrations.migrateDrizzle, typeof migrations.migratePrisma],
         litefsJs: [typeof litefsJs.getInstanceInfo, typeof litefsJs.ensurePrimary, typeof litefsJs.handleTransactionalConsistency],
       }));`;
-    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: ROOT, encoding: "utf8", timeout: 20_000 });
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 20_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({
       root: ["function", "function", "function", "function"],
@@ -61,7 +65,11 @@ describe("package exports", () => {
       const names = ["litefs-node", "litefs-node/drizzle", "litefs-node/drizzle/migrator", "litefs-node/prisma", "litefs-node/migrations-guard", "litefs-node/litefs-js"];
       const loaded = names.map((name) => Object.keys(require(name)).length > 0);
       import("litefs-node").then((esm) => console.log(JSON.stringify({ loaded, same: esm.loadSettings === require("litefs-node").loadSettings })));`;
-    const r = spawnSync(process.execPath, ["--input-type=commonjs", "-e", script], { cwd: ROOT, encoding: "utf8", timeout: 20_000 });
+    const r = spawnSync(process.execPath, ["--input-type=commonjs", "-e", script], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 20_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).not.toContain("ExperimentalWarning");
     expect(JSON.parse(r.stdout)).toEqual({ loaded: [true, true, true, true, true, true], same: true });
@@ -76,7 +84,9 @@ describe("package exports", () => {
   });
 
   it("the package that wants Node 22 (npm ci's EBADENGINE warning) is a dev-only dependency", () => {
-    const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean; engines?: { node?: string } }> };
+    const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as {
+      packages: Record<string, { dev?: boolean; engines?: { node?: string } }>;
+    };
     const wantsNode22 = Object.entries(lock.packages).filter(([, p]) => /^>=\s*2[2-9]/.test(p.engines?.node ?? ""));
     expect(wantsNode22.map(([path]) => path)).toContain("node_modules/@prisma/streams-local");
     for (const [path, p] of wantsNode22) expect(p.dev, path).toBe(true);

@@ -2,7 +2,12 @@
 // adapter, dev mode: CRUD, every scalar type, transactions, raw queries, error codes.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Prisma } from "../support/generated/prisma/client.js";
-import { createTempSchemaDatabase, devClient, type PrismaClient, type TempSchemaDatabase } from "../support/prisma/harness.js";
+import {
+  createTempSchemaDatabase,
+  devClient,
+  type PrismaClient,
+  type TempSchemaDatabase,
+} from "../support/prisma/harness.js";
 import Database from "better-sqlite3";
 
 let temp: TempSchemaDatabase;
@@ -31,14 +36,23 @@ describe("CRUD with relations", () => {
       include: { posts: { orderBy: { id: "asc" } }, profile: true },
     });
     expect(user.role).toBe("ADMIN");
-    expect(user.posts.map((p) => [p.title, p.published])).toEqual([["first", true], ["second", false]]);
+    expect(user.posts.map((p) => [p.title, p.published])).toEqual([
+      ["first", true],
+      ["second", false],
+    ]);
     expect(user.posts[0]!.createdAt).toBeInstanceOf(Date);
     expect(user.profile?.bio).toBe("mathematician");
 
-    const published = await prisma.post.findMany({ where: { published: true, author: { email: "ada@example.com" } }, include: { author: true } });
+    const published = await prisma.post.findMany({
+      where: { published: true, author: { email: "ada@example.com" } },
+      include: { author: true },
+    });
     expect(published.map((p) => [p.title, p.author.name])).toEqual([["first", "Ada"]]);
 
-    const counted = await prisma.user.findUnique({ where: { id: user.id }, include: { _count: { select: { posts: true } } } });
+    const counted = await prisma.user.findUnique({
+      where: { id: user.id },
+      include: { _count: { select: { posts: true } } },
+    });
     expect(counted?._count.posts).toBe(2);
 
     await prisma.post.updateMany({ where: { authorId: user.id }, data: { published: true } });
@@ -58,8 +72,15 @@ describe("CRUD with relations", () => {
     const page = await prisma.user.findMany({ orderBy: { id: "asc" }, skip: 10, take: 5, select: { email: true } });
     expect(page.map((u) => u.email)).toEqual(["u10@x", "u11@x", "u12@x", "u13@x", "u14@x"]);
     const groups = await prisma.user.groupBy({ by: ["name"], _count: { _all: true }, orderBy: { name: "asc" } });
-    expect(groups).toEqual([{ name: "even", _count: { _all: 15 } }, { name: "odd", _count: { _all: 15 } }]);
-    const up = await prisma.user.upsert({ where: { email: "u3@x" }, update: { name: "changed" }, create: { email: "u3@x" } });
+    expect(groups).toEqual([
+      { name: "even", _count: { _all: 15 } },
+      { name: "odd", _count: { _all: 15 } },
+    ]);
+    const up = await prisma.user.upsert({
+      where: { email: "u3@x" },
+      update: { name: "changed" },
+      create: { email: "u3@x" },
+    });
     expect(up.name).toBe("changed");
     const created = await prisma.user.upsert({ where: { email: "new@x" }, update: {}, create: { email: "new@x" } });
     expect(created.email).toBe("new@x");
@@ -106,14 +127,27 @@ describe("scalar types round-trip", () => {
     expect(read.optional).toBeNull();
 
     // Filters on each type bind the same representation they were stored with.
-    expect(await prisma.scalars.count({ where: { bigint: 9223372036854775807n, datetime, boolean: true, role: "ADMIN", optional: null } })).toBe(1);
+    expect(
+      await prisma.scalars.count({
+        where: { bigint: 9223372036854775807n, datetime, boolean: true, role: "ADMIN", optional: null },
+      }),
+    ).toBe(1);
     expect(await prisma.scalars.count({ where: { decimal: { gt: new Prisma.Decimal("12345.6789") } } })).toBe(1);
     expect(await prisma.scalars.count({ where: { datetime: { gt: new Date("2024-05-01T10:20:30.455Z") } } })).toBe(1);
   });
 
   it("stores DateTime as ISO text by default and as epoch milliseconds when asked", async () => {
     const at = new Date("2023-12-31T23:59:59.999Z");
-    const base = { int: 1, bigint: 1n, float: 1, decimal: 1, boolean: false, bytes: new Uint8Array(), json: {}, role: "USER" as const };
+    const base = {
+      int: 1,
+      bigint: 1n,
+      float: 1,
+      decimal: 1,
+      boolean: false,
+      bytes: new Uint8Array(),
+      json: {},
+      role: "USER" as const,
+    };
     await prisma.scalars.create({ data: { ...base, id: "iso", datetime: at } });
     const epochClient = devClient(temp.file, { timestampFormat: "unixepoch-ms" });
     try {
@@ -121,7 +155,10 @@ describe("scalar types round-trip", () => {
       // Each client reads both formats back as the same instant.
       for (const client of [prisma, epochClient]) {
         const rows = await client.scalars.findMany({ orderBy: { id: "asc" }, select: { id: true, datetime: true } });
-        expect(rows.map((r) => [r.id, r.datetime.toISOString()])).toEqual([["epoch", at.toISOString()], ["iso", at.toISOString()]]);
+        expect(rows.map((r) => [r.id, r.datetime.toISOString()])).toEqual([
+          ["epoch", at.toISOString()],
+          ["iso", at.toISOString()],
+        ]);
       }
     } finally {
       await epochClient.$disconnect();
@@ -171,7 +208,10 @@ describe("raw queries", () => {
     await prisma.user.createMany({ data: [{ email: "a@x" }, { email: "b@x" }, { email: "c@x" }] });
     const changed = await prisma.$executeRaw`UPDATE "User" SET "name" = ${"bulk"} WHERE "email" <> ${"c@x"}`;
     expect(changed).toBe(2);
-    const rows = await prisma.$queryRawUnsafe<Array<{ email: string }>>(`SELECT "email" FROM "User" WHERE "name" = ? ORDER BY "email"`, "bulk");
+    const rows = await prisma.$queryRawUnsafe<Array<{ email: string }>>(
+      `SELECT "email" FROM "User" WHERE "name" = ? ORDER BY "email"`,
+      "bulk",
+    );
     expect(rows.map((r) => r.email)).toEqual(["a@x", "b@x"]);
   });
 });
@@ -198,7 +238,10 @@ describe("transactions", () => {
     ]);
     expect([a.value, b.value]).toEqual([1, 2]);
     await expect(
-      prisma.$transaction([prisma.counter.create({ data: { name: "z", value: 3 } }), prisma.counter.create({ data: { name: "x", value: 4 } })]),
+      prisma.$transaction([
+        prisma.counter.create({ data: { name: "z", value: 3 } }),
+        prisma.counter.create({ data: { name: "x", value: 4 } }),
+      ]),
     ).rejects.toMatchObject({ code: "P2002" });
     expect(await prisma.counter.count()).toBe(2);
   });
@@ -222,7 +265,9 @@ describe("transactions", () => {
 
   it("accepts the Serializable isolation level (the adapter unit test covers the refused ones)", async () => {
     await expect(
-      prisma.$transaction(async (tx) => tx.counter.count(), { isolationLevel: Prisma.TransactionIsolationLevel.Serializable }),
+      prisma.$transaction(async (tx) => tx.counter.count(), {
+        isolationLevel: Prisma.TransactionIsolationLevel.Serializable,
+      }),
     ).resolves.toBe(0);
   });
 
@@ -230,11 +275,14 @@ describe("transactions", () => {
     await prisma.counter.create({ data: { name: "c", value: 0 } });
     await Promise.all(
       Array.from({ length: 10 }, () =>
-        prisma.$transaction(async (tx) => {
-          const current = await tx.counter.findUniqueOrThrow({ where: { name: "c" } });
-          await new Promise((r) => setTimeout(r, 2));
-          await tx.counter.update({ where: { name: "c" }, data: { value: current.value + 1 } });
-        }, { maxWait: 10_000 }),
+        prisma.$transaction(
+          async (tx) => {
+            const current = await tx.counter.findUniqueOrThrow({ where: { name: "c" } });
+            await new Promise((r) => setTimeout(r, 2));
+            await tx.counter.update({ where: { name: "c" }, data: { value: current.value + 1 } });
+          },
+          { maxWait: 10_000 },
+        ),
       ),
     );
     expect((await prisma.counter.findUniqueOrThrow({ where: { name: "c" } })).value).toBe(10);
@@ -246,9 +294,15 @@ describe("errors", () => {
     await prisma.user.create({ data: { email: "dup@x" } });
     await expect(prisma.user.create({ data: { email: "dup@x" } })).rejects.toMatchObject({
       code: "P2002",
-      meta: { driverAdapterError: { cause: { kind: "UniqueConstraintViolation", constraint: { fields: ["email"] }, table: "User" } } },
+      meta: {
+        driverAdapterError: {
+          cause: { kind: "UniqueConstraintViolation", constraint: { fields: ["email"] }, table: "User" },
+        },
+      },
     });
-    await expect(prisma.post.create({ data: { title: "orphan", authorId: 999 } })).rejects.toMatchObject({ code: "P2003" });
+    await expect(prisma.post.create({ data: { title: "orphan", authorId: 999 } })).rejects.toMatchObject({
+      code: "P2003",
+    });
     await expect(prisma.$executeRaw`INSERT INTO "Counter" ("name", "value") VALUES ('n', NULL)`).rejects.toMatchObject({
       code: "P2010",
       meta: { driverAdapterError: { cause: { kind: "NullConstraintViolation", constraint: { fields: ["value"] } } } },
@@ -258,7 +312,11 @@ describe("errors", () => {
     });
     await expect(prisma.$queryRaw`SELECT "nope" FROM "User"`).rejects.toMatchObject({
       // SQLite's hint stays in the column name, as on the official adapter.
-      meta: { driverAdapterError: { cause: { kind: "ColumnNotFound", column: '"nope" - should this be a string literal in single-quotes?' } } },
+      meta: {
+        driverAdapterError: {
+          cause: { kind: "ColumnNotFound", column: '"nope" - should this be a string literal in single-quotes?' },
+        },
+      },
     });
     await expect(prisma.$queryRaw`SELECT syntax error here`).rejects.toMatchObject({
       meta: { driverAdapterError: { cause: { kind: "sqlite", extendedCode: 1 } } },

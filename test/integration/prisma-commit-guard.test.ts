@@ -33,11 +33,23 @@ beforeEach(async () => {
   file = join(mount.path, "app.db");
   applyTestSchema(file);
   const settings = loadSettings(
-    { enabled: true, mountPath: mount.path, dataPath: join(mount.path, "..", "data"), databaseName: "app.db", nodeId: "node-a", primaryHostname: "node-a" },
+    {
+      enabled: true,
+      mountPath: mount.path,
+      dataPath: join(mount.path, "..", "data"),
+      databaseName: "app.db",
+      nodeId: "node-a",
+      primaryHostname: "node-a",
+    },
     {},
   );
   // No verdict cache: the test flips the mount and must be seen by the very next check.
-  node = openNode(settings, { apiUrl: `http://127.0.0.1:${await closedPort()}`, readyTimeoutMs: 1_000, pollIntervalMs: 0, fileGateCacheMs: 0 });
+  node = openNode(settings, {
+    apiUrl: `http://127.0.0.1:${await closedPort()}`,
+    readyTimeoutMs: 1_000,
+    pollIntervalMs: 0,
+    fileGateCacheMs: 0,
+  });
 });
 
 afterEach(async () => {
@@ -84,7 +96,13 @@ describe("Prisma: the gate closing before COMMIT rolls the transaction back (17.
       expect(committedCounters()).toEqual([]);
       // The lock was handed back: the adapter keeps working.
       mount.setPrimary();
-      expect(await adapter.executeRaw({ sql: `INSERT INTO "Counter" (name, value) VALUES ('later', 2)`, args: [], argTypes: [] })).toBe(1);
+      expect(
+        await adapter.executeRaw({
+          sql: `INSERT INTO "Counter" (name, value) VALUES ('later', 2)`,
+          args: [],
+          argTypes: [],
+        }),
+      ).toBe(1);
       expect(committedCounters()).toEqual(["later"]);
     } finally {
       await adapter.dispose();

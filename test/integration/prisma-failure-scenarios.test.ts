@@ -2,7 +2,12 @@
 // replayed with a real Prisma client on our adapter.
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTempSchemaDatabase, devClient, type PrismaClient, type TempSchemaDatabase } from "../support/prisma/harness.js";
+import {
+  createTempSchemaDatabase,
+  devClient,
+  type PrismaClient,
+  type TempSchemaDatabase,
+} from "../support/prisma/harness.js";
 
 let temp: TempSchemaDatabase;
 let prisma: PrismaClient;
@@ -37,7 +42,14 @@ describe("failure scenarios of the official adapter, passing on ours", () => {
         await tx.counter.create({ data: { name: "inside", value: 1 } });
         // Not `tx`: the application's other work, issued while the transaction is open.
         outside = prisma.counter.create({ data: { name: "outside", value: 2 } }).then((row) => row);
-        outside.then(() => { outsideSettled = true; }, () => { outsideSettled = true; });
+        outside.then(
+          () => {
+            outsideSettled = true;
+          },
+          () => {
+            outsideSettled = true;
+          },
+        );
         // Plenty of time for it to run, had it not been made to wait for the transaction.
         await sleep(30);
         outsideSettledBeforeRollback = outsideSettled;
@@ -58,12 +70,17 @@ describe("failure scenarios of the official adapter, passing on ours", () => {
     locker.exec("BEGIN IMMEDIATE");
     const failed = await prisma
       .$transaction(async (tx) => tx.counter.create({ data: { name: "blocked", value: 1 } }), { maxWait: 5_000 })
-      .then(() => null, (error: unknown) => error);
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
     // busy_timeout (100 ms) ran out at BEGIN IMMEDIATE: Prisma's "operation timed out" code.
     expect(failed).toMatchObject({ code: "P1008" });
     locker.exec("COMMIT");
 
-    const created = await prisma.$transaction(async (tx) => tx.counter.create({ data: { name: "later", value: 2 } }), { maxWait: 1_000 });
+    const created = await prisma.$transaction(async (tx) => tx.counter.create({ data: { name: "later", value: 2 } }), {
+      maxWait: 1_000,
+    });
     expect(created.name).toBe("later");
     expect(await prisma.counter.count()).toBe(1);
   });
@@ -77,7 +94,10 @@ describe("failure scenarios of the official adapter, passing on ours", () => {
         await tx.post.create({ data: { title: "kept?", authorId: author.id } });
         await tx.$executeRaw`INSERT INTO "Post" ("title", "authorId") VALUES ('orphan', 424242)`;
       })
-      .then(() => null, (error: unknown) => error);
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
     // Prisma 7 passes a failed COMMIT's adapter error through as is.
     expect(failed).toMatchObject({ name: "DriverAdapterError", cause: { kind: "ForeignKeyConstraintViolation" } });
 

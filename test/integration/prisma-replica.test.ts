@@ -18,7 +18,14 @@ const clients: PrismaClient[] = [];
 
 function settingsFor(nodeId: string, primaryHostname = "node-a"): LiteFSSettings {
   return loadSettings(
-    { enabled: true, mountPath: mount.path, dataPath: join(mount.path, "..", "data"), databaseName: "app.db", nodeId, primaryHostname },
+    {
+      enabled: true,
+      mountPath: mount.path,
+      dataPath: join(mount.path, "..", "data"),
+      databaseName: "app.db",
+      nodeId,
+      primaryHostname,
+    },
     {},
   );
 }
@@ -26,7 +33,12 @@ function settingsFor(nodeId: string, primaryHostname = "node-a"): LiteFSSettings
 function clientFor(nodeId: string, primaryHostname = "node-a"): PrismaClient {
   // fileGateCacheMs 0: the tests flip the mount between two statements and want the very next one
   // judged by it (no LiteFS here refuses a write that the cached verdict lets through).
-  const node = openNode(settingsFor(nodeId, primaryHostname), { apiUrl, readyTimeoutMs: 1_000, pollIntervalMs: 0, fileGateCacheMs: 0 });
+  const node = openNode(settingsFor(nodeId, primaryHostname), {
+    apiUrl,
+    readyTimeoutMs: 1_000,
+    pollIntervalMs: 0,
+    fileGateCacheMs: 0,
+  });
   nodes.push(node);
   const client = new PrismaClient({ adapter: new PrismaLiteFS({ node }) });
   clients.push(client);
@@ -82,8 +94,11 @@ describe("Prisma on a LiteFS replica", () => {
       expect((error as Error).message, what).toContain('the primary is "node-a"');
     }
     // The original NotPrimaryError is reachable for callers who want its fields.
-    const error = (await refusal(replica.user.create({ data: { email: "new@x" } }))) as Prisma.PrismaClientKnownRequestError;
-    const original = ((error.meta as { driverAdapterError: { cause: { cause: unknown } } }).driverAdapterError.cause.cause);
+    const error = (await refusal(
+      replica.user.create({ data: { email: "new@x" } }),
+    )) as Prisma.PrismaClientKnownRequestError;
+    const original = (error.meta as { driverAdapterError: { cause: { cause: unknown } } }).driverAdapterError.cause
+      .cause;
     expect(original).toBeInstanceOf(NotPrimaryError);
     expect(original).toMatchObject({ primary: "node-a", nodeId: "node-b", reason: "replica" });
 

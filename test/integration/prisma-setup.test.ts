@@ -3,7 +3,17 @@
 // there: `prisma generate` offline, `tsc`, `litefs-node migrate --prisma`, plain `node`.
 // Needs the package built (dist/): `npm test` builds first.
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
@@ -52,7 +62,7 @@ function linkModules(project: string): void {
 const project = mkdtempSync(join(tmpdir(), "litefs-node-prisma-setup-"));
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
-it("README \"Prisma setup\" works as written: generate offline, tsc, migrate, plain node", () => {
+it('README "Prisma setup" works as written: generate offline, tsc, migrate, plain node', () => {
   expect(existsSync(CLI), `${CLI} is missing: run npm run build (npm test does)`).toBe(true);
   const blocks = sectionBlocks("Prisma setup");
   const files = blocks.flatMap((block) => {
@@ -60,8 +70,12 @@ it("README \"Prisma setup\" works as written: generate offline, tsc, migrate, pl
     return file === null ? [] : [[file, block.body] as const];
   });
   expect(files.map(([file]) => file).sort()).toEqual([
-    "prisma.config.ts", "prisma/migrations/20250601000000_init/migration.sql", "prisma/migrations/migration_lock.toml",
-    "prisma/schema.prisma", "src/main.ts", "tsconfig.json",
+    "prisma.config.ts",
+    "prisma/migrations/20250601000000_init/migration.sql",
+    "prisma/migrations/migration_lock.toml",
+    "prisma/schema.prisma",
+    "src/main.ts",
+    "tsconfig.json",
   ]);
   for (const [file, body] of files) {
     mkdirSync(dirname(join(project, file)), { recursive: true });
@@ -72,9 +86,13 @@ it("README \"Prisma setup\" works as written: generate offline, tsc, migrate, pl
 
   const script = blocks.filter((block) => block.lang === "sh");
   expect(script).toHaveLength(1);
-  const env: NodeJS.ProcessEnv = { PATH: `${join(project, "node_modules", ".bin")}:${process.env.PATH ?? ""}`, HOME: project };
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${join(project, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+    HOME: project,
+  };
   for (const name of ["TMPDIR", "npm_config_cache"]) if (process.env[name] !== undefined) env[name] = process.env[name];
-  const run = (body: string) => spawnSync("sh", ["-ec", body], { cwd: project, env, encoding: "utf8", timeout: 240_000 });
+  const run = (body: string) =>
+    spawnSync("sh", ["-ec", body], { cwd: project, env, encoding: "utf8", timeout: 240_000 });
 
   const first = run(script[0]!.body);
   expect(first.status, `${first.stdout}\n${first.stderr}`).toBe(0);

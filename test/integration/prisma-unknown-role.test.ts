@@ -31,8 +31,13 @@ afterEach(async () => {
 async function unknownRoleSettings(): Promise<LiteFSSettings> {
   return loadSettings(
     {
-      enabled: true, mountPath: mount.path, dataPath: join(mount.path, "..", "data"), databaseName: "app.db",
-      nodeId: "node-b", primaryHostname: "node-a", httpAddr: `127.0.0.1:${await closedPort()}`,
+      enabled: true,
+      mountPath: mount.path,
+      dataPath: join(mount.path, "..", "data"),
+      databaseName: "app.db",
+      nodeId: "node-b",
+      primaryHostname: "node-a",
+      httpAddr: `127.0.0.1:${await closedPort()}`,
     },
     {},
   );
@@ -49,7 +54,10 @@ it("the adapter connects and reads at once; a write with the role unknown is ref
     expect(performance.now() - connectAt).toBeLessThan(1_000);
     expect((await adapter.queryRaw(q(`SELECT COUNT(*) FROM "User"`))).rows).toEqual([[0]]);
     const writeAt = performance.now();
-    const refused = await adapter.executeRaw(q(`INSERT INTO "User" ("email") VALUES ('x@x')`)).then(() => null, (error: unknown) => error);
+    const refused = await adapter.executeRaw(q(`INSERT INTO "User" ("email") VALUES ('x@x')`)).then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(performance.now() - writeAt).toBeLessThan(100);
     expect(isNotPrimaryError(refused)).toBe(true);
   } finally {
@@ -61,7 +69,10 @@ it("through the Prisma client: the first read and a refused write well within th
   client = new PrismaClient({ adapter: new PrismaLiteFS({ settings: await unknownRoleSettings() }) });
   const startedAt = performance.now();
   expect(await client.user.count()).toBe(0);
-  const refused = await client.user.create({ data: { email: "x@x" } }).then(() => null, (error: unknown) => error);
+  const refused = await client.user.create({ data: { email: "x@x" } }).then(
+    () => null,
+    (error: unknown) => error,
+  );
   // Generous: Prisma loads its query compiler and plans both queries on a loaded machine too.
   expect(performance.now() - startedAt).toBeLessThan(4_000);
   expect(isNotPrimaryError(refused)).toBe(true);

@@ -20,11 +20,29 @@ afterEach(async () => {
 });
 
 function msg(from: string, to: string, term: number): Message {
-  return { type: "app", clusterId: "c1", from, to, term, index: 0, logTerm: 0, entries: [], commit: 0, reject: false, rejectHint: 0, snapshot: null, context: null };
+  return {
+    type: "app",
+    clusterId: "c1",
+    from,
+    to,
+    term,
+    index: 0,
+    logTerm: 0,
+    entries: [],
+    commit: 0,
+    reject: false,
+    rejectHint: 0,
+    snapshot: null,
+    context: null,
+  };
 }
 
 /** Holds `perSource` idle sockets from each of `sources` loopback addresses, re-opening any that close. */
-function flood(port: number, sources: readonly string[], perSource: number): { opened: () => number; stop: () => void } {
+function flood(
+  port: number,
+  sources: readonly string[],
+  perSource: number,
+): { opened: () => number; stop: () => void } {
   let stopped = false;
   let opened = 0;
   const live = new Set<Socket>();
@@ -58,8 +76,22 @@ async function until(cond: () => boolean, what: string, ms: number): Promise<num
   return Date.now() - t0;
 }
 
-async function transport(id: string, peers: Record<string, string>, onEvent?: (e: TransportEvent) => void, port = 0): Promise<TcpTransport> {
-  const t = await startTcpTransport({ id, clusterId: "c1", secret: SECRET, listen: { host: "127.0.0.1", port }, peers, reconnectMinMs: 20, reconnectMaxMs: 200, ...(onEvent ? { onEvent } : {}) });
+async function transport(
+  id: string,
+  peers: Record<string, string>,
+  onEvent?: (e: TransportEvent) => void,
+  port = 0,
+): Promise<TcpTransport> {
+  const t = await startTcpTransport({
+    id,
+    clusterId: "c1",
+    secret: SECRET,
+    listen: { host: "127.0.0.1", port },
+    peers,
+    reconnectMinMs: 20,
+    reconnectMaxMs: 200,
+    ...(onEvent ? { onEvent } : {}),
+  });
   cleanups.push(() => t.close());
   return t;
 }
@@ -68,22 +100,32 @@ const RENEW: LeaseRequest = { op: "session-renew", id: "s1" };
 const attackers = (n: number): string[] => Array.from({ length: n }, (_, i) => `127.0.0.${i + 2}`);
 
 describe("Raft listener under a connection flood", () => {
-  it("a member still connects while 10 hosts hold 100+ idle sockets open and re-open every closed one", { timeout: 30_000 }, async () => {
-    const events: TransportEvent[] = [];
-    const b = await transport("b", { a: "127.0.0.1:1" }, (e) => events.push(e));
-    const attack = flood(b.address.port, attackers(10), 12);
-    await until(() => attack.opened() >= 120, "the flood to start", 5000);
-    await new Promise((r) => setTimeout(r, 1500)); // past the pre-handshake deadline: the flood keeps re-opening
-    const got: Message[] = [];
-    b.setHandler((m) => got.push(m));
-    const a = await transport("a", { b: `127.0.0.1:${b.address.port}` });
-    a.send([msg("a", "b", 1)]);
-    const ms = await until(() => got.length === 1, "the member's message through the flood", 10_000);
-    process.stderr.write(`[raft-floods] member delivered after ${ms} ms under a flood of ${attack.opened()} attacker connections\n`);
-    // Per-source caps refused most attacker sockets at once; idle ones were cut at the ~1 s deadline.
-    expect(events.some((e) => e.type === "rejected" && /too many connections from 127\.0\.0\.\d+/.test(e.reason))).toBe(true);
-    expect(events.some((e) => e.type === "rejected" && /handshake not finished within 1000 ms/.test(e.reason))).toBe(true);
-  });
+  it(
+    "a member still connects while 10 hosts hold 100+ idle sockets open and re-open every closed one",
+    { timeout: 30_000 },
+    async () => {
+      const events: TransportEvent[] = [];
+      const b = await transport("b", { a: "127.0.0.1:1" }, (e) => events.push(e));
+      const attack = flood(b.address.port, attackers(10), 12);
+      await until(() => attack.opened() >= 120, "the flood to start", 5000);
+      await new Promise((r) => setTimeout(r, 1500)); // past the pre-handshake deadline: the flood keeps re-opening
+      const got: Message[] = [];
+      b.setHandler((m) => got.push(m));
+      const a = await transport("a", { b: `127.0.0.1:${b.address.port}` });
+      a.send([msg("a", "b", 1)]);
+      const ms = await until(() => got.length === 1, "the member's message through the flood", 10_000);
+      process.stderr.write(
+        `[raft-floods] member delivered after ${ms} ms under a flood of ${attack.opened()} attacker connections\n`,
+      );
+      // Per-source caps refused most attacker sockets at once; idle ones were cut at the ~1 s deadline.
+      expect(
+        events.some((e) => e.type === "rejected" && /too many connections from 127\.0\.0\.\d+/.test(e.reason)),
+      ).toBe(true);
+      expect(events.some((e) => e.type === "rejected" && /handshake not finished within 1000 ms/.test(e.reason))).toBe(
+        true,
+      );
+    },
+  );
 
   it("cuts an idle pre-handshake socket after about 1 s", { timeout: 15_000 }, async () => {
     const b = await transport("b", { a: "127.0.0.1:1" });
@@ -129,53 +171,74 @@ describe("lease-forward listener under a connection flood", () => {
     cleanups.push(() => forward.close());
     const t0 = Date.now();
     const reply = await forward("leader", RENEW, 5000);
-    process.stderr.write(`[raft-floods] forward answered in ${Date.now() - t0} ms under a flood of ${attack.opened()} attacker connections\n`);
+    process.stderr.write(
+      `[raft-floods] forward answered in ${Date.now() - t0} ms under a flood of ${attack.opened()} attacker connections\n`,
+    );
     expect(reply).toEqual({ kind: "created", id: "s1" });
   });
 
-  it("closes an idle connection (no TLS) within the handshake deadline and a keep-alive one after the idle timeout", { timeout: 15_000 }, async () => {
-    const server = await forwardServer();
-    const port = Number(server.advertiseAddr.split(":")[1]);
-    const s = connect({ host: "127.0.0.1", port });
-    cleanups.push(() => s.destroy());
-    s.on("error", () => {});
-    const t0 = Date.now();
-    await new Promise<void>((r) => s.on("close", () => r()));
-    expect(Date.now() - t0).toBeLessThan(5000);
-    const forward = httpForwarder({ secret: SECRET, clusterId: "c1", addressOf: () => server.advertiseAddr });
-    cleanups.push(() => forward.close());
-    await forward("leader", RENEW, 5000);
-    expect(server.server.listenerCount("connection")).toBeGreaterThan(0);
-    const open = (): Promise<number> => new Promise((r) => server.server.getConnections((_e, n) => r(n)));
-    expect(await open()).toBe(1);
-    const waited = await (async () => {
-      const t1 = Date.now();
-      while ((await open()) > 0 && Date.now() - t1 < 8000) await new Promise((r) => setTimeout(r, 50));
-      return Date.now() - t1;
-    })();
-    expect(await open()).toBe(0);
-    expect(waited).toBeLessThan(8000);
-  });
+  it(
+    "closes an idle connection (no TLS) within the handshake deadline and a keep-alive one after the idle timeout",
+    { timeout: 15_000 },
+    async () => {
+      const server = await forwardServer();
+      const port = Number(server.advertiseAddr.split(":")[1]);
+      const s = connect({ host: "127.0.0.1", port });
+      cleanups.push(() => s.destroy());
+      s.on("error", () => {});
+      const t0 = Date.now();
+      await new Promise<void>((r) => s.on("close", () => r()));
+      expect(Date.now() - t0).toBeLessThan(5000);
+      const forward = httpForwarder({ secret: SECRET, clusterId: "c1", addressOf: () => server.advertiseAddr });
+      cleanups.push(() => forward.close());
+      await forward("leader", RENEW, 5000);
+      expect(server.server.listenerCount("connection")).toBeGreaterThan(0);
+      const open = (): Promise<number> => new Promise((r) => server.server.getConnections((_e, n) => r(n)));
+      expect(await open()).toBe(1);
+      const waited = await (async () => {
+        const t1 = Date.now();
+        while ((await open()) > 0 && Date.now() - t1 < 8000) await new Promise((r) => setTimeout(r, 50));
+        return Date.now() - t1;
+      })();
+      expect(await open()).toBe(0);
+      expect(waited).toBeLessThan(8000);
+    },
+  );
 
-  it("refuses a follower with the wrong secret, and a follower of another protocol version with a clear error", { timeout: 15_000 }, async () => {
-    const server = await forwardServer();
-    const wrong = httpForwarder({ secret: "not-the-secret-0123456789", clusterId: "c1", addressOf: () => server.advertiseAddr });
-    cleanups.push(() => wrong.close());
-    await expect(wrong("leader", RENEW, 3000)).rejects.toThrow(/another raft\.secret/);
-    const port = Number(server.advertiseAddr.split(":")[1]);
-    const old = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpsRequest(
-        { host: "127.0.0.1", port, method: "POST", path: "/v1/internal/lease-forward", headers: { "x-litefs-lease-forward-version": "1" }, ...pskClientOptions(pskChannel(SECRET, "c1", "lease-forward")) },
-        (res) => {
-          let body = "";
-          res.on("data", (c: Buffer) => (body += c.toString()));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-        },
-      );
-      req.on("error", reject);
-      req.end(JSON.stringify(RENEW));
-    });
-    expect(old.status).toBe(400);
-    expect(old.body).toMatch(/protocol version mismatch: the follower speaks 1, this leader speaks 2/);
-  });
+  it(
+    "refuses a follower with the wrong secret, and a follower of another protocol version with a clear error",
+    { timeout: 15_000 },
+    async () => {
+      const server = await forwardServer();
+      const wrong = httpForwarder({
+        secret: "not-the-secret-0123456789",
+        clusterId: "c1",
+        addressOf: () => server.advertiseAddr,
+      });
+      cleanups.push(() => wrong.close());
+      await expect(wrong("leader", RENEW, 3000)).rejects.toThrow(/another raft\.secret/);
+      const port = Number(server.advertiseAddr.split(":")[1]);
+      const old = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: "127.0.0.1",
+            port,
+            method: "POST",
+            path: "/v1/internal/lease-forward",
+            headers: { "x-litefs-lease-forward-version": "1" },
+            ...pskClientOptions(pskChannel(SECRET, "c1", "lease-forward")),
+          },
+          (res) => {
+            let body = "";
+            res.on("data", (c: Buffer) => (body += c.toString()));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on("error", reject);
+        req.end(JSON.stringify(RENEW));
+      });
+      expect(old.status).toBe(400);
+      expect(old.body).toMatch(/protocol version mismatch: the follower speaks 1, this leader speaks 2/);
+    },
+  );
 });

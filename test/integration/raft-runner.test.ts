@@ -27,7 +27,11 @@ let ports: Record<string, number>;
 const members = new Map<string, Member>();
 
 /** Storage + transport wrappers that check "durable before sent" on every outgoing message. */
-function durabilityChecked(storage: RaftStorage, transport: TcpTransport, violations: string[]): { storage: RaftStorage; transport: RaftTransport } {
+function durabilityChecked(
+  storage: RaftStorage,
+  transport: TcpTransport,
+  violations: string[],
+): { storage: RaftStorage; transport: RaftTransport } {
   let term = storage.initial.hardState.term;
   let vote = storage.initial.hardState.vote;
   let last = storage.initial.entries.at(-1)?.index ?? storage.initial.snapshot?.meta.index ?? 0;
@@ -49,9 +53,12 @@ function durabilityChecked(storage: RaftStorage, transport: TcpTransport, violat
     send(ms: readonly Message[]) {
       for (const m of ms) {
         // PreVote messages carry the future term on purpose (nothing is persisted for them).
-        if (m.term > term && m.type !== "preVote" && m.type !== "preVoteResp") violations.push(`${m.type} for term ${m.term} sent while the durable term is ${term}`);
-        if (m.type === "voteResp" && !m.reject && vote !== m.to) violations.push(`vote for ${m.to} sent while the durable vote is ${vote}`);
-        if (m.type === "appResp" && !m.reject && m.index > last) violations.push(`append ack for ${m.index} sent while the durable log ends at ${last}`);
+        if (m.term > term && m.type !== "preVote" && m.type !== "preVoteResp")
+          violations.push(`${m.type} for term ${m.term} sent while the durable term is ${term}`);
+        if (m.type === "voteResp" && !m.reject && vote !== m.to)
+          violations.push(`vote for ${m.to} sent while the durable vote is ${vote}`);
+        if (m.type === "appResp" && !m.reject && m.index > last)
+          violations.push(`append ack for ${m.index} sent while the durable log ends at ${last}`);
       }
       transport.send(ms);
     },
@@ -62,9 +69,22 @@ function durabilityChecked(storage: RaftStorage, transport: TcpTransport, violat
 }
 
 async function startMember(id: string, opts: { bootstrap?: boolean; snapshotEvery?: number } = {}): Promise<Member> {
-  const storage = openRaftStorage({ dir: join(root, id), nodeId: id, clusterId: "c1", bootstrap: opts.bootstrap ?? false });
+  const storage = openRaftStorage({
+    dir: join(root, id),
+    nodeId: id,
+    clusterId: "c1",
+    bootstrap: opts.bootstrap ?? false,
+  });
   const peers = Object.fromEntries(IDS.filter((p) => p !== id).map((p) => [p, `127.0.0.1:${ports[p]}`]));
-  const transport = await startTcpTransport({ id, clusterId: "c1", secret: SECRET, listen: { host: "127.0.0.1", port: ports[id]! }, peers, reconnectMinMs: 10, reconnectMaxMs: 100 });
+  const transport = await startTcpTransport({
+    id,
+    clusterId: "c1",
+    secret: SECRET,
+    listen: { host: "127.0.0.1", port: ports[id]! },
+    peers,
+    reconnectMinMs: 10,
+    reconnectMaxMs: 100,
+  });
   const violations: string[] = [];
   const events: RaftNodeEvent[] = [];
   const checked = durabilityChecked(storage, transport, violations);
@@ -132,7 +152,9 @@ describe("raft runner", () => {
     expect(r).toMatchObject({ ok: true, prev: null });
     await expect(put("a", "2")).resolves.toMatchObject({ ok: true, prev: "1" });
     const follower = [...members.values()].find((m) => m !== l)!;
-    await expect(follower.node.propose(encodeKvCommand({ op: "put", key: "x", value: "y" }))).rejects.toSatisfy(isNotLeaderError);
+    await expect(follower.node.propose(encodeKvCommand({ op: "put", key: "x", value: "y" }))).rejects.toSatisfy(
+      isNotLeaderError,
+    );
     await follower.node.read();
     expect(follower.kv.get("a")).toBe("2");
     const bad = await l.node.propose(new TextEncoder().encode("not json"));
@@ -176,17 +198,40 @@ describe("raft runner", () => {
 });
 
 describe("kv state machine", () => {
-  const at = (index: number, cmd: Parameters<typeof encodeKvCommand>[0]) => ({ index, term: 1, type: "normal" as const, data: encodeKvCommand(cmd) });
+  const at = (index: number, cmd: Parameters<typeof encodeKvCommand>[0]) => ({
+    index,
+    term: 1,
+    type: "normal" as const,
+    data: encodeKvCommand(cmd),
+  });
 
   it("applies put, delete and compare-and-set, and answers bad commands with an error result", () => {
     const kv = new KvStateMachine();
     expect(kv.apply(at(1, { op: "put", key: "a", value: "1" }))).toEqual({ ok: true, index: 1, prev: null });
-    expect(kv.apply(at(2, { op: "cas", key: "a", expect: "0", value: "2" }))).toEqual({ ok: false, index: 2, error: "compare failed", current: "1" });
-    expect(kv.apply(at(3, { op: "cas", key: "a", expect: "1", value: "2" }))).toEqual({ ok: true, index: 3, prev: "1" });
-    expect(kv.apply(at(4, { op: "cas", key: "b", expect: null, value: "x" }))).toEqual({ ok: true, index: 4, prev: null });
+    expect(kv.apply(at(2, { op: "cas", key: "a", expect: "0", value: "2" }))).toEqual({
+      ok: false,
+      index: 2,
+      error: "compare failed",
+      current: "1",
+    });
+    expect(kv.apply(at(3, { op: "cas", key: "a", expect: "1", value: "2" }))).toEqual({
+      ok: true,
+      index: 3,
+      prev: "1",
+    });
+    expect(kv.apply(at(4, { op: "cas", key: "b", expect: null, value: "x" }))).toEqual({
+      ok: true,
+      index: 4,
+      prev: null,
+    });
     expect(kv.apply(at(5, { op: "delete", key: "a" }))).toEqual({ ok: true, index: 5, prev: "2" });
-    expect(kv.apply({ index: 6, term: 1, type: "normal", data: new Uint8Array([0xff]) })).toMatchObject({ ok: false, error: expect.stringMatching(/not a JSON command/) });
-    expect(kv.apply({ index: 7, term: 1, type: "normal", data: new TextEncoder().encode('{"op":"zap","key":"a"}') })).toMatchObject({ ok: false, error: expect.stringMatching(/unknown or malformed op "zap"/) });
+    expect(kv.apply({ index: 6, term: 1, type: "normal", data: new Uint8Array([0xff]) })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/not a JSON command/),
+    });
+    expect(
+      kv.apply({ index: 7, term: 1, type: "normal", data: new TextEncoder().encode('{"op":"zap","key":"a"}') }),
+    ).toMatchObject({ ok: false, error: expect.stringMatching(/unknown or malformed op "zap"/) });
     expect(kv.entries()).toEqual([["b", "x"]]);
   });
 
@@ -196,8 +241,13 @@ describe("kv state machine", () => {
     kv.apply(at(2, { op: "put", key: "a", value: "2" }));
     const copy = new KvStateMachine();
     copy.restore(kv.snapshot());
-    expect(copy.entries().sort()).toEqual([["a", "2"], ["z", "1"]]);
+    expect(copy.entries().sort()).toEqual([
+      ["a", "2"],
+      ["z", "1"],
+    ]);
     expect(new TextDecoder().decode(kv.snapshot())).toBe('[["a","2"],["z","1"]]');
-    expect(() => copy.restore(new TextEncoder().encode('{"a":1}'))).toThrow(/not a list of \[key, value\] string pairs/);
+    expect(() => copy.restore(new TextEncoder().encode('{"a":1}'))).toThrow(
+      /not a list of \[key, value\] string pairs/,
+    );
   });
 });

@@ -33,12 +33,13 @@ const PROJECTS = { "drizzle-esm": "module", "drizzle-cjs": "commonjs", "prisma-e
 type Project = keyof typeof PROJECTS;
 
 const STAND_INS: Record<string, (cwd: string) => void> = {
-  "npx prisma migrate diff --from-empty --to-schema prisma/schema.prisma --script > prisma/migrations/0_init/migration.sql": (cwd) =>
-    writeFileSync(
-      join(cwd, "prisma/migrations/0_init/migration.sql"),
-      '-- CreateTable\nCREATE TABLE "User" (\n    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,\n    "email" TEXT NOT NULL\n);\n\n' +
-        '-- CreateIndex\nCREATE UNIQUE INDEX "User_email_key" ON "User"("email");\n',
-    ),
+  "npx prisma migrate diff --from-empty --to-schema prisma/schema.prisma --script > prisma/migrations/0_init/migration.sql":
+    (cwd) =>
+      writeFileSync(
+        join(cwd, "prisma/migrations/0_init/migration.sql"),
+        '-- CreateTable\nCREATE TABLE "User" (\n    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,\n    "email" TEXT NOT NULL\n);\n\n' +
+          '-- CreateIndex\nCREATE UNIQUE INDEX "User_email_key" ON "User"("email");\n',
+      ),
 };
 
 interface ReadmeStep {
@@ -58,7 +59,12 @@ function readmeSteps(): ReadmeStep[] {
     }
     const at = words.findIndex((w) => w === "file" || w === "run");
     expect(at, `readme-test comment "${m[2]}"`).toBeGreaterThan(0);
-    steps.push({ projects: words.slice(0, at), action: words[at] as "file" | "run", path: words[at + 1] ?? null, body: m[1]! });
+    steps.push({
+      projects: words.slice(0, at),
+      action: words[at] as "file" | "run",
+      path: words[at + 1] ?? null,
+      body: m[1]!,
+    });
   }
   return steps;
 }
@@ -92,7 +98,9 @@ function link(target: string, path: string): void {
 
 /** node_modules/.bin entries for a linked package, as npm would have made them. */
 function linkBins(modules: string, name: string): void {
-  const pkg = JSON.parse(readFileSync(join(modules, name, "package.json"), "utf8")) as { bin?: string | Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(modules, name, "package.json"), "utf8")) as {
+    bin?: string | Record<string, string>;
+  };
   const bins = typeof pkg.bin === "string" ? { [name.split("/").pop()!]: pkg.bin } : (pkg.bin ?? {});
   for (const [bin, file] of Object.entries(bins)) link(join("..", name, file), join(modules, ".bin", bin));
 }
@@ -102,7 +110,9 @@ beforeAll(() => {
   fakeEngine = join(scratch, "schema-engine-stand-in");
   writeFileSync(fakeEngine, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
 
-  const packed = JSON.parse(expectOk(sh(`npm pack --ignore-scripts --json --pack-destination ${JSON.stringify(scratch)}`, ROOT), "npm pack")) as {
+  const packed = JSON.parse(
+    expectOk(sh(`npm pack --ignore-scripts --json --pack-destination ${JSON.stringify(scratch)}`, ROOT), "npm pack"),
+  ) as {
     filename: string;
     files: { path: string }[];
   }[];
@@ -111,7 +121,11 @@ beforeAll(() => {
 
   writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "readme-scratch", private: true }));
   expectOk(
-    sh(`npm install --prefer-offline --no-audit --no-fund --ignore-scripts --legacy-peer-deps ${JSON.stringify(tarball)}`, scratch, 240_000),
+    sh(
+      `npm install --prefer-offline --no-audit --no-fund --ignore-scripts --legacy-peer-deps ${JSON.stringify(tarball)}`,
+      scratch,
+      240_000,
+    ),
     "npm install <tarball>",
   );
   const modules = join(scratch, "node_modules");
@@ -135,14 +149,20 @@ afterAll(() => {
 
 describe("the packed package", () => {
   it("ships dist with types, README and LICENSE, and nothing else", () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { exports: Record<string, { types?: string; default?: string } | string> };
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+      exports: Record<string, { types?: string; default?: string } | string>;
+    };
     for (const target of Object.values(pkg.exports)) {
       if (typeof target === "string") continue;
       expect(tarballFiles).toContain(target.default!.replace(/^\.\//, ""));
       expect(tarballFiles).toContain(target.types!.replace(/^\.\//, ""));
     }
-    expect(tarballFiles).toEqual(expect.arrayContaining(["README.md", "LICENSE", "package.json", "dist/bin/litefs-node.js"]));
-    expect(tarballFiles.filter((f) => !f.startsWith("dist/") && !["README.md", "LICENSE", "package.json"].includes(f))).toEqual([]);
+    expect(tarballFiles).toEqual(
+      expect.arrayContaining(["README.md", "LICENSE", "package.json", "dist/bin/litefs-node.js"]),
+    );
+    expect(
+      tarballFiles.filter((f) => !f.startsWith("dist/") && !["README.md", "LICENSE", "package.json"].includes(f)),
+    ).toEqual([]);
     expect(tarballFiles.filter((f) => /^dist\/(test|bench|examples)\//.test(f))).toEqual([]);
     expect(readFileSync(join(scratch, "node_modules", "litefs-node", "LICENSE"), "utf8")).toContain("MIT License");
   });
@@ -151,9 +171,15 @@ describe("the packed package", () => {
     const maps = tarballFiles.filter((f) => f.endsWith(".map"));
     expect(maps.length).toBeGreaterThan(0);
     for (const map of maps) {
-      const parsed = JSON.parse(readFileSync(join(scratch, "node_modules", "litefs-node", map), "utf8")) as { sources: string[]; sourcesContent?: (string | null)[] };
+      const parsed = JSON.parse(readFileSync(join(scratch, "node_modules", "litefs-node", map), "utf8")) as {
+        sources: string[];
+        sourcesContent?: (string | null)[];
+      };
       expect(parsed.sourcesContent?.length, map).toBe(parsed.sources.length);
-      expect(parsed.sourcesContent!.every((c) => typeof c === "string" && c.length > 0), map).toBe(true);
+      expect(
+        parsed.sourcesContent!.every((c) => typeof c === "string" && c.length > 0),
+        map,
+      ).toBe(true);
     }
   });
 });
@@ -165,7 +191,10 @@ describe("the README, run as written", () => {
     const installs = steps.filter((s) => s.action === "install");
     expect(installs.length).toBeGreaterThanOrEqual(2);
     for (const step of installs) {
-      for (const line of step.body.split("\n").map((l) => l.replace(/#.*/, "").trim()).filter((l) => l !== "")) {
+      for (const line of step.body
+        .split("\n")
+        .map((l) => l.replace(/#.*/, "").trim())
+        .filter((l) => l !== "")) {
         const words = line.split(/\s+/);
         expect(words.slice(0, 2), line).toEqual(["npm", "install"]);
         const names = words.slice(2).filter((w) => !w.startsWith("-"));
@@ -174,34 +203,41 @@ describe("the README, run as written", () => {
     }
   });
 
-  it.each(Object.keys(PROJECTS) as Project[])("quick start %s", (project) => {
-    const cwd = join(scratch, project);
-    const mine = steps.filter((s) => s.projects.includes(project));
-    expect(mine.some((s) => s.action === "run"), project).toBe(true);
-    let output = "";
-    for (const step of mine) {
-      if (step.action === "file") {
-        mkdirSync(dirname(join(cwd, step.path!)), { recursive: true });
-        writeFileSync(join(cwd, step.path!), step.body);
-        continue;
+  it.each(Object.keys(PROJECTS) as Project[])(
+    "quick start %s",
+    (project) => {
+      const cwd = join(scratch, project);
+      const mine = steps.filter((s) => s.projects.includes(project));
+      expect(
+        mine.some((s) => s.action === "run"),
+        project,
+      ).toBe(true);
+      let output = "";
+      for (const step of mine) {
+        if (step.action === "file") {
+          mkdirSync(dirname(join(cwd, step.path!)), { recursive: true });
+          writeFileSync(join(cwd, step.path!), step.body);
+          continue;
+        }
+        for (const line of step.body.split("\n")) {
+          const command = line.replace(/\s+#.*$/, "").trim();
+          if (command === "" || command.startsWith("#")) continue;
+          const standIn = STAND_INS[command];
+          if (standIn) standIn(cwd);
+          else output += expectOk(sh(command, cwd), `${project}: ${command}`);
+        }
       }
-      for (const line of step.body.split("\n")) {
-        const command = line.replace(/\s+#.*$/, "").trim();
-        if (command === "" || command.startsWith("#")) continue;
-        const standIn = STAND_INS[command];
-        if (standIn) standIn(cwd);
-        else output += expectOk(sh(command, cwd), `${project}: ${command}`);
-      }
-    }
-    const expected: Record<Project, RegExp> = {
-      "drizzle-esm": /^2 notes; role: primary$/m,
-      "drizzle-cjs": /^1 notes$/m,
-      "prisma-esm": /^1 users$/m,
-    };
-    expect(output).toMatch(expected[project]);
-    // Dev mode wrote the local file the README names, nowhere else.
-    expect(existsSync(join(cwd, ".litefs-dev", "db.sqlite3"))).toBe(true);
-  }, 240_000);
+      const expected: Record<Project, RegExp> = {
+        "drizzle-esm": /^2 notes; role: primary$/m,
+        "drizzle-cjs": /^1 notes$/m,
+        "prisma-esm": /^1 users$/m,
+      };
+      expect(output).toMatch(expected[project]);
+      // Dev mode wrote the local file the README names, nowhere else.
+      expect(existsSync(join(cwd, ".litefs-dev", "db.sqlite3"))).toBe(true);
+    },
+    240_000,
+  );
 });
 
 // Consumers on older TypeScript resolution, in a CommonJS project: `moduleResolution: node10`
@@ -230,7 +266,14 @@ export const open = (file: string) => new GuardedDatabase(file, { gate: { assert
 export const settings = loadSettings({ enabled: false });
 export const adapter = new PrismaLiteFS();
 `;
-  const compilerOptions = (extra: object) => ({ target: "ES2022", strict: true, esModuleInterop: true, noEmit: true, types: ["node"], ...extra });
+  const compilerOptions = (extra: object) => ({
+    target: "ES2022",
+    strict: true,
+    esModuleInterop: true,
+    noEmit: true,
+    types: ["node"],
+    ...extra,
+  });
 
   beforeAll(() => {
     const dir = join(scratch, "types-cjs");
@@ -239,13 +282,27 @@ export const adapter = new PrismaLiteFS();
     symlinkSync(join(scratch, "node_modules"), join(dir, "node_modules"));
     writeFileSync(join(dir, "entries.ts"), ENTRIES);
     writeFileSync(join(dir, "lib-check.ts"), LIB_CHECK);
-    const config = (files: string[], extra: object) => JSON.stringify({ compilerOptions: compilerOptions(extra), files });
-    writeFileSync(join(dir, "tsconfig.node10.json"), config(["entries.ts"], { module: "commonjs", moduleResolution: "node10", skipLibCheck: true }));
-    writeFileSync(join(dir, "tsconfig.nodenext.json"), config(["entries.ts"], { module: "nodenext", moduleResolution: "nodenext", skipLibCheck: true }));
-    writeFileSync(join(dir, "tsconfig.libcheck.json"), config(["lib-check.ts"], { module: "commonjs", moduleResolution: "node10", skipLibCheck: false }));
+    const config = (files: string[], extra: object) =>
+      JSON.stringify({ compilerOptions: compilerOptions(extra), files });
+    writeFileSync(
+      join(dir, "tsconfig.node10.json"),
+      config(["entries.ts"], { module: "commonjs", moduleResolution: "node10", skipLibCheck: true }),
+    );
+    writeFileSync(
+      join(dir, "tsconfig.nodenext.json"),
+      config(["entries.ts"], { module: "nodenext", moduleResolution: "nodenext", skipLibCheck: true }),
+    );
+    writeFileSync(
+      join(dir, "tsconfig.libcheck.json"),
+      config(["lib-check.ts"], { module: "commonjs", moduleResolution: "node10", skipLibCheck: false }),
+    );
   });
 
-  it.each(["node10", "nodenext", "libcheck"])("tsc -p tsconfig.%s.json", (name) => {
-    expectOk(sh(`npx tsc -p tsconfig.${name}.json`, join(scratch, "types-cjs"), 180_000), `tsc ${name}`);
-  }, 200_000);
+  it.each(["node10", "nodenext", "libcheck"])(
+    "tsc -p tsconfig.%s.json",
+    (name) => {
+      expectOk(sh(`npx tsc -p tsconfig.${name}.json`, join(scratch, "types-cjs"), 180_000), `tsc ${name}`);
+    },
+    200_000,
+  );
 });

@@ -44,14 +44,24 @@ function deliverDatabaseLater(file: string, delayMs: number): Promise<void> {
     }, ${delayMs});`;
   const child = spawn(process.execPath, ["-e", script, file], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
   children.add(child);
-  return new Promise((done, fail) => child.on("exit", (code) => (code === 0 ? done() : fail(new Error(`delivering process exited ${code}`)))));
+  return new Promise((done, fail) =>
+    child.on("exit", (code) => (code === 0 ? done() : fail(new Error(`delivering process exited ${code}`)))),
+  );
 }
 
 function replicaSettings(databaseWaitTimeout?: string): LiteFSSettings {
   mount = createTempMount({ role: "replica", primary: "node-a" });
   // No LiteFS API here (port 1): the gate reads the mount files, which say "replica of node-a".
   return loadSettings(
-    { nodeId: "node-b", primaryHostname: "node-a", mountPath: mount.path, dataPath: "/var/lib/litefs", httpAddr: "127.0.0.1:1", databaseName: "db", ...(databaseWaitTimeout ? { databaseWaitTimeout } : {}) },
+    {
+      nodeId: "node-b",
+      primaryHostname: "node-a",
+      mountPath: mount.path,
+      dataPath: "/var/lib/litefs",
+      httpAddr: "127.0.0.1:1",
+      databaseName: "db",
+      ...(databaseWaitTimeout ? { databaseWaitTimeout } : {}),
+    },
     {},
   );
 }
@@ -88,7 +98,9 @@ describe("opening the database on a replica before it has replicated", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
     expect(error).toBeInstanceOf(LiteFSError);
     expect(error).toMatchObject({ code: "LITEFS_TIMEOUT" });
-    expect((error as Error).message).toMatch(/did not arrive on this replica within 300 ms \(databaseWaitTimeout 300ms, LITEFS_DATABASE_WAIT_TIMEOUT\)/);
+    expect((error as Error).message).toMatch(
+      /did not arrive on this replica within 300 ms \(databaseWaitTimeout 300ms, LITEFS_DATABASE_WAIT_TIMEOUT\)/,
+    );
     expect((error as Error).message).toMatch(/no write from the primary "node-a"/);
     expect(existsSync(join(settings.mountPath, "db"))).toBe(false);
   });

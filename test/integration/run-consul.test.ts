@@ -46,7 +46,18 @@ describe("litefs-node run, leaderElection consul", () => {
       promote: false,
       consul: { url: "${FLY_CONSUL_URL}", key: "litefs/${FLY_APP_NAME}", ttl: "10s", "lock-delay": "1s" },
     });
-    const expanded = parse(expandLikeLitefs(text, { FLY_REGION: "iad", PRIMARY_REGION: "iad", FLY_CONSUL_URL: "https://:t@consul.example/app/", FLY_APP_NAME: "app", HOSTNAME: "m1" }));
-    expect(expanded.lease).toMatchObject({ candidate: true, consul: { url: "https://:t@consul.example/app/", key: "litefs/app" } });
+    const expanded = parse(
+      expandLikeLitefs(text, {
+        FLY_REGION: "iad",
+        PRIMARY_REGION: "iad",
+        FLY_CONSUL_URL: "https://:t@consul.example/app/",
+        FLY_APP_NAME: "app",
+        HOSTNAME: "m1",
+      }),
+    );
+    expect(expanded.lease).toMatchObject({
+      candidate: true,
+      consul: { url: "https://:t@consul.example/app/", key: "litefs/app" },
+    });
   }, 60_000);
 });

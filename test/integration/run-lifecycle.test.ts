@@ -46,13 +46,17 @@ function fakeLitefs(app: string, then: string): string {
 }
 
 async function appPid(): Promise<number> {
-  const pid = await waitFor(() => {
-    try {
-      return Number(readFileSync(join(root, "app.pid"), "utf8").trim()) || null;
-    } catch {
-      return null;
-    }
-  }, 10_000, "the app's pid");
+  const pid = await waitFor(
+    () => {
+      try {
+        return Number(readFileSync(join(root, "app.pid"), "utf8").trim()) || null;
+      } catch {
+        return null;
+      }
+    },
+    10_000,
+    "the app's pid",
+  );
   appPids.push(pid);
   return pid;
 }
@@ -88,12 +92,19 @@ describe("litefs-node run's config file", () => {
     const seen = join(root, "seen.yml");
     const bin = writeScript(join(root, "litefs"), `cp "$3" "${seen}"\nexit 0`);
     const env = staticNode(bin);
-    const run = spawnRun(["--migrate", "litefs-node migrate --wait 5m --drizzle ./drizzle", "--", "node", "server.js"], env, children);
+    const run = spawnRun(
+      ["--migrate", "litefs-node migrate --wait 5m --drizzle ./drizzle", "--", "node", "server.js"],
+      env,
+      children,
+    );
     expect(await within(run.exited, 20_000, "run exit"), run.out()).toBe(0);
     const configPath = join(root, "data", "litefs.yml");
     expect(statSync(configPath).mode & 0o777).toBe(0o600);
     expect(parse(readFileSync(seen, "utf8"))).toMatchObject({
-      exec: [{ cmd: "litefs-node migrate --wait 5m --drizzle ./drizzle", "if-candidate": true }, { cmd: "node server.js" }],
+      exec: [
+        { cmd: "litefs-node migrate --wait 5m --drizzle ./drizzle", "if-candidate": true },
+        { cmd: "node server.js" },
+      ],
     });
 
     // A second start rewrites its own file...

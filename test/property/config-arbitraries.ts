@@ -12,7 +12,9 @@ export const segment = fc
 export const relativePath = fc.array(segment, { minLength: 1, maxLength: 3 }).map((parts) => parts.join("/"));
 
 /** Two absolute paths that can never contain each other: different first segments. */
-export const mountAndData = fc.tuple(relativePath, relativePath).map(([m, d]) => ({ mountPath: `/mnt/${m}`, dataPath: `/data/${d}` }));
+export const mountAndData = fc
+  .tuple(relativePath, relativePath)
+  .map(([m, d]) => ({ mountPath: `/mnt/${m}`, dataPath: `/data/${d}` }));
 
 export const fileName = fc
   .string({ unit: "grapheme", minLength: 1, maxLength: 12 })
@@ -29,14 +31,22 @@ export const listenAddr = fc.tuple(listenHost, port).map(([host, p]) => `${host}
 export const goDuration = fc.oneof(
   fc.constant("0"),
   fc
-    .array(fc.tuple(fc.integer({ min: 0, max: 999 }), fc.constantFrom("h", "m", "s", "ms", "us", "ns")), { minLength: 1, maxLength: 3 })
+    .array(fc.tuple(fc.integer({ min: 0, max: 999 }), fc.constantFrom("h", "m", "s", "ms", "us", "ns")), {
+      minLength: 1,
+      maxLength: 3,
+    })
     .map((parts) => parts.map(([n, unit]) => `${n}${unit}`).join("")),
 );
 
 // A host label starting "xn--" is an IDNA A-label; WHATWG URL (and so our validation) rejects the
 // invalid ones, such as a bare "xn--", so URL hosts leave that prefix out.
 export const httpUrl = fc
-  .tuple(fc.constantFrom("http", "https"), nodeName.filter((host) => !/(^|\.)xn--/i.test(host)), port, fc.constantFrom("", "/", "/litefs"))
+  .tuple(
+    fc.constantFrom("http", "https"),
+    nodeName.filter((host) => !/(^|\.)xn--/i.test(host)),
+    port,
+    fc.constantFrom("", "/", "/litefs"),
+  )
   .map(([scheme, host, p, path]) => `${scheme}://${host}:${p}${path}`);
 
 /** A command line: any printable text with a non-blank start (quotes, $, colons, unicode). */
@@ -70,7 +80,14 @@ const common = fc.record({
 
 /** The settings every mode shares, from one `common` draw. */
 function commonInput(c: typeof common extends fc.Arbitrary<infer T> ? T : never): LiteFSSettingsInput {
-  return { ...c.paths, databaseName: c.databaseName, httpAddr: c.httpAddr, retention: c.retention, proxy: c.proxy, exec: c.exec };
+  return {
+    ...c.paths,
+    databaseName: c.databaseName,
+    httpAddr: c.httpAddr,
+    retention: c.retention,
+    proxy: c.proxy,
+    exec: c.exec,
+  };
 }
 
 function portOf(addr: string | undefined, fallback: number): number {
@@ -103,7 +120,10 @@ export const raftInput: fc.Arbitrary<LiteFSSettingsInput> = fc
     fc.option(port, { nil: undefined }),
     fc.stringMatching(/^[A-Za-z0-9+/=]{16,40}$/),
     fc.option(httpUrl, { nil: null }),
-    fc.option(relativePath.map((p) => `/raft/${p}`), { nil: undefined }),
+    fc.option(
+      relativePath.map((p) => `/raft/${p}`),
+      { nil: undefined },
+    ),
     fc.option(fc.boolean(), { nil: undefined }),
   )
   .filter(([c, , self, peers, leasePort]) => {
@@ -127,7 +147,14 @@ const envName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,12}$/);
 export const envReference = envName.map((name) => `\${${name}}`);
 /** A comparison LiteFS evaluates to true/false, e.g. `${FLY_REGION == PRIMARY_REGION}`. */
 export const envComparison = fc
-  .tuple(envName, fc.constantFrom("==", "!="), fc.oneof(envName, fc.stringMatching(/^[a-z0-9-]{0,8}$/).map((v) => `"${v}"`)))
+  .tuple(
+    envName,
+    fc.constantFrom("==", "!="),
+    fc.oneof(
+      envName,
+      fc.stringMatching(/^[a-z0-9-]{0,8}$/).map((v) => `"${v}"`),
+    ),
+  )
   .map(([a, op, b]) => `\${${a} ${op} ${b}}`);
 
 /**
@@ -138,11 +165,24 @@ export const consulInput: fc.Arbitrary<LiteFSSettingsInput> = fc
   .tuple(
     common,
     fc.option(nodeName, { nil: undefined }),
-    fc.option(fc.oneof(httpUrl, envReference.map((r) => `http://${r}.vm.${r}.internal:20202`)), { nil: undefined }),
+    fc.option(
+      fc.oneof(
+        httpUrl,
+        envReference.map((r) => `http://${r}.vm.${r}.internal:20202`),
+      ),
+      { nil: undefined },
+    ),
     fc.record(
       {
-        url: fc.oneof(envReference, httpUrl, envReference.map((r) => `https://:${r}@consul:8500`)),
-        key: fc.oneof(fc.stringMatching(/^[a-z0-9-]{1,8}\/[a-z0-9-]{1,8}$/), envReference.map((r) => `litefs/${r}`)),
+        url: fc.oneof(
+          envReference,
+          httpUrl,
+          envReference.map((r) => `https://:${r}@consul:8500`),
+        ),
+        key: fc.oneof(
+          fc.stringMatching(/^[a-z0-9-]{1,8}\/[a-z0-9-]{1,8}$/),
+          envReference.map((r) => `litefs/${r}`),
+        ),
         ttl: fc.constantFrom("10s", "15s", "1m", "24h"),
         lockDelay: fc.constantFrom("0s", "1s", "500ms", "60s"),
         candidate: fc.oneof(fc.boolean(), envComparison),

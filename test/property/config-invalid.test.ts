@@ -2,7 +2,15 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.js";
 import { envNameOf, loadSettings, type LiteFSSettingsInput } from "../../src/config/index.js";
-import { consulInput, dialAddr, raftInput, relativePath, segment, staticInput, validInput } from "./config-arbitraries.js";
+import {
+  consulInput,
+  dialAddr,
+  raftInput,
+  relativePath,
+  segment,
+  staticInput,
+  validInput,
+} from "./config-arbitraries.js";
 
 type Input = LiteFSSettingsInput;
 
@@ -13,7 +21,10 @@ interface Breakage {
   readonly base: fc.Arbitrary<Input>;
 }
 
-const withRaft = (input: Input, patch: Partial<NonNullable<Input["raft"]>>): Input => ({ ...input, raft: { ...input.raft, ...patch } });
+const withRaft = (input: Input, patch: Partial<NonNullable<Input["raft"]>>): Input => ({
+  ...input,
+  raft: { ...input.raft, ...patch },
+});
 const withProxy = (input: Input, patch: Partial<NonNullable<Input["proxy"]>>): Input => ({
   ...input,
   proxy: { target: "localhost:3000", ...(input.proxy ?? {}), ...patch },
@@ -25,80 +36,164 @@ const nonElectionMode = fc.string({ maxLength: 10 }).filter((s) => s !== "static
 
 /** Durations people write that Go cannot read: spaces, no unit, unknown unit, words. */
 const badDuration = fc.oneof(
-  fc.tuple(fc.integer({ min: 1, max: 99 }), fc.constantFrom(" hour", " hours", " s", "d", "w", "y", "H", "sec", "min", "")).map(([n, u]) => `${n}${u}`),
+  fc
+    .tuple(
+      fc.integer({ min: 1, max: 99 }),
+      fc.constantFrom(" hour", " hours", " s", "d", "w", "y", "H", "sec", "min", ""),
+    )
+    .map(([n, u]) => `${n}${u}`),
   fc.constantFrom("", "-1s", "one hour", "1h 30m", "h"),
 );
 
 const badName = fc.oneof(
   fc.constant(""),
-  fc.tuple(fc.stringMatching(/^[a-z]{0,5}$/), whitespace, fc.stringMatching(/^[a-z]{0,5}$/)).map(([a, w, b]) => `${a}${w}${b}`),
+  fc
+    .tuple(fc.stringMatching(/^[a-z]{0,5}$/), whitespace, fc.stringMatching(/^[a-z]{0,5}$/))
+    .map(([a, w, b]) => `${a}${w}${b}`),
 );
 
 const breakages: Breakage[] = [
-  { setting: "mountPath", base: validInput, arbitrary: relativePath.map((p) => (i: Input) => ({ ...i, mountPath: p })) },
+  {
+    setting: "mountPath",
+    base: validInput,
+    arbitrary: relativePath.map((p) => (i: Input) => ({ ...i, mountPath: p })),
+  },
   { setting: "dataPath", base: validInput, arbitrary: relativePath.map((p) => (i: Input) => ({ ...i, dataPath: p })) },
   {
     setting: "dataPath",
     base: validInput,
-    arbitrary: fc.option(segment, { nil: undefined }).map((s) => (i: Input) => ({ ...i, dataPath: s === undefined ? i.mountPath : `${i.mountPath}/${s}` })),
+    arbitrary: fc
+      .option(segment, { nil: undefined })
+      .map((s) => (i: Input) => ({ ...i, dataPath: s === undefined ? i.mountPath : `${i.mountPath}/${s}` })),
   },
   {
     setting: "databaseName",
     base: validInput,
     arbitrary: fc
-      .oneof(fc.constantFrom(".", "..", ""), fc.tuple(segment, segment).map(([a, b]) => `${a}/${b}`))
+      .oneof(
+        fc.constantFrom(".", "..", ""),
+        fc.tuple(segment, segment).map(([a, b]) => `${a}/${b}`),
+      )
       .map((name) => (i: Input) => ({ ...i, databaseName: name })),
   },
   { setting: "nodeId", base: validInput, arbitrary: badName.map((n) => (i: Input) => ({ ...i, nodeId: n })) },
-  { setting: "nodeId", base: validInput, arbitrary: fc.constantFrom(null, undefined).map((n) => (i: Input) => ({ ...i, nodeId: n })) },
-  { setting: "leaderElection", base: validInput, arbitrary: nonElectionMode.map((m) => (i: Input) => ({ ...i, leaderElection: m as "static" })) },
-  { setting: "primaryHostname", base: staticInput, arbitrary: badName.map((n) => (i: Input) => ({ ...i, primaryHostname: n })) },
-  { setting: "primaryHostname", base: staticInput, arbitrary: fc.constant((i: Input) => ({ ...i, primaryHostname: null })) },
+  {
+    setting: "nodeId",
+    base: validInput,
+    arbitrary: fc.constantFrom(null, undefined).map((n) => (i: Input) => ({ ...i, nodeId: n })),
+  },
+  {
+    setting: "leaderElection",
+    base: validInput,
+    arbitrary: nonElectionMode.map((m) => (i: Input) => ({ ...i, leaderElection: m as "static" })),
+  },
+  {
+    setting: "primaryHostname",
+    base: staticInput,
+    arbitrary: badName.map((n) => (i: Input) => ({ ...i, primaryHostname: n })),
+  },
+  {
+    setting: "primaryHostname",
+    base: staticInput,
+    arbitrary: fc.constant((i: Input) => ({ ...i, primaryHostname: null })),
+  },
   {
     setting: "primaryUrl",
     base: staticInput,
     arbitrary: fc
-      .oneof(dialAddr, dialAddr.map((a) => `ftp://${a}`), dialAddr.map((a) => `http:/${a}`), fc.constant("http://"))
+      .oneof(
+        dialAddr,
+        dialAddr.map((a) => `ftp://${a}`),
+        dialAddr.map((a) => `http:/${a}`),
+        fc.constant("http://"),
+      )
       .map((u) => (i: Input) => ({ ...i, primaryUrl: u })),
   },
   {
     setting: "advertiseUrl",
     base: raftInput,
-    arbitrary: fc.oneof(dialAddr, dialAddr.map((a) => `ws://${a}`)).map((u) => (i: Input) => ({ ...i, advertiseUrl: u })),
+    arbitrary: fc
+      .oneof(
+        dialAddr,
+        dialAddr.map((a) => `ws://${a}`),
+      )
+      .map((u) => (i: Input) => ({ ...i, advertiseUrl: u })),
   },
   {
     setting: "httpAddr",
     base: validInput,
     arbitrary: fc
-      .oneof(badPort.map((p) => `:${p}`), fc.integer({ min: 1, max: 65535 }).map(String), fc.constant("localhost:"))
+      .oneof(
+        badPort.map((p) => `:${p}`),
+        fc.integer({ min: 1, max: 65535 }).map(String),
+        fc.constant("localhost:"),
+      )
       .map((a) => (i: Input) => ({ ...i, httpAddr: a })),
   },
-  { setting: "consul.ttl", base: consulInput, arbitrary: fc.constantFrom("9s", "25h", "10", "ten").map((t) => (i: Input) => ({ ...i, consul: { ...i.consul, ttl: t } })) },
+  {
+    setting: "consul.ttl",
+    base: consulInput,
+    arbitrary: fc
+      .constantFrom("9s", "25h", "10", "ten")
+      .map((t) => (i: Input) => ({ ...i, consul: { ...i.consul, ttl: t } })),
+  },
   {
     setting: "consul.candidate",
     base: consulInput,
-    arbitrary: fc.constantFrom("yes", "${FLY_REGION}", "${A = B}", "true").map((c) => (i: Input) => ({ ...i, consul: { ...i.consul, candidate: c } })),
+    arbitrary: fc
+      .constantFrom("yes", "${FLY_REGION}", "${A = B}", "true")
+      .map((c) => (i: Input) => ({ ...i, consul: { ...i.consul, candidate: c } })),
   },
   {
     setting: "consul.url",
     base: consulInput,
-    arbitrary: fc.constantFrom("consul:8500", "${FLY_CONSUL_URL", "$FLY_CONSUL_URL", "http://$HOST:8500").map((u) => (i: Input) => ({ ...i, consul: { ...i.consul, url: u } })),
+    arbitrary: fc
+      .constantFrom("consul:8500", "${FLY_CONSUL_URL", "$FLY_CONSUL_URL", "http://$HOST:8500")
+      .map((u) => (i: Input) => ({ ...i, consul: { ...i.consul, url: u } })),
   },
   { setting: "retention", base: validInput, arbitrary: badDuration.map((d) => (i: Input) => ({ ...i, retention: d })) },
-  { setting: "proxy.maxLag", base: validInput, arbitrary: badDuration.map((d) => (i: Input) => withProxy(i, { maxLag: d })) },
-  { setting: "proxy.addr", base: validInput, arbitrary: badPort.map((p) => (i: Input) => withProxy(i, { addr: `:${p}` })) },
-  { setting: "proxy.target", base: validInput, arbitrary: fc.integer({ min: 1, max: 65535 }).map((p) => (i: Input) => withProxy(i, { target: `:${p}` })) },
-  { setting: "exec", base: validInput, arbitrary: fc.constantFrom("", " ", "\t\n").map((e) => (i: Input) => ({ ...i, exec: e })) },
-  { setting: "raft.leasePort", base: raftInput, arbitrary: badPort.map((p) => (i: Input) => withRaft(i, { leasePort: p })) },
+  {
+    setting: "proxy.maxLag",
+    base: validInput,
+    arbitrary: badDuration.map((d) => (i: Input) => withProxy(i, { maxLag: d })),
+  },
+  {
+    setting: "proxy.addr",
+    base: validInput,
+    arbitrary: badPort.map((p) => (i: Input) => withProxy(i, { addr: `:${p}` })),
+  },
+  {
+    setting: "proxy.target",
+    base: validInput,
+    arbitrary: fc.integer({ min: 1, max: 65535 }).map((p) => (i: Input) => withProxy(i, { target: `:${p}` })),
+  },
+  {
+    setting: "exec",
+    base: validInput,
+    arbitrary: fc.constantFrom("", " ", "\t\n").map((e) => (i: Input) => ({ ...i, exec: e })),
+  },
   {
     setting: "raft.leasePort",
     base: raftInput,
-    arbitrary: fc.double({ min: 1.01, max: 65534.99, noNaN: true }).filter((n) => !Number.isInteger(n)).map((p) => (i: Input) => withRaft(i, { leasePort: p })),
+    arbitrary: badPort.map((p) => (i: Input) => withRaft(i, { leasePort: p })),
+  },
+  {
+    setting: "raft.leasePort",
+    base: raftInput,
+    arbitrary: fc
+      .double({ min: 1.01, max: 65534.99, noNaN: true })
+      .filter((n) => !Number.isInteger(n))
+      .map((p) => (i: Input) => withRaft(i, { leasePort: p })),
   },
   {
     setting: "raft.selfAddr",
     base: raftInput,
-    arbitrary: fc.oneof(segment, badPort.map((p) => `node-a:${p}`)).map((a) => (i: Input) => withRaft(i, { selfAddr: a })),
+    arbitrary: fc
+      .oneof(
+        segment,
+        badPort.map((p) => `node-a:${p}`),
+      )
+      .map((a) => (i: Input) => withRaft(i, { selfAddr: a })),
   },
   {
     setting: "raft.peers",
@@ -118,7 +213,11 @@ const breakages: Breakage[] = [
     }),
   },
   { setting: "raft.peers", base: raftInput, arbitrary: fc.constant((i: Input) => withRaft(i, { peers: [] })) },
-  { setting: "raft.dataDir", base: raftInput, arbitrary: relativePath.map((p) => (i: Input) => withRaft(i, { dataDir: p })) },
+  {
+    setting: "raft.dataDir",
+    base: raftInput,
+    arbitrary: relativePath.map((p) => (i: Input) => withRaft(i, { dataDir: p })),
+  },
   {
     setting: "raft.dataDir",
     base: raftInput,
@@ -152,16 +251,20 @@ describe("invalid values always produce a ConfigError naming the setting", () =>
 
   it("the same breakage through the env names the env variable", () => {
     fc.assert(
-      fc.property(staticInput, badDuration.filter((d) => d.trim() !== ""), (input, retention) => {
-        const { retention: _dropped, ...rest } = input;
-        try {
-          loadSettings(rest, { LITEFS_RETENTION: retention });
-          expect.unreachable("expected a ConfigError");
-        } catch (e) {
-          expect(e).toBeInstanceOf(ConfigError);
-          expect((e as ConfigError).message).toContain("retention (LITEFS_RETENTION)");
-        }
-      }),
+      fc.property(
+        staticInput,
+        badDuration.filter((d) => d.trim() !== ""),
+        (input, retention) => {
+          const { retention: _dropped, ...rest } = input;
+          try {
+            loadSettings(rest, { LITEFS_RETENTION: retention });
+            expect.unreachable("expected a ConfigError");
+          } catch (e) {
+            expect(e).toBeInstanceOf(ConfigError);
+            expect((e as ConfigError).message).toContain("retention (LITEFS_RETENTION)");
+          }
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -41,7 +41,11 @@ function expectEverySettingInPlace(settings: LiteFSSettings, doc: RenderedDoc): 
 
   if (settings.proxy === null) expect(doc).not.toHaveProperty("proxy");
   else {
-    const expected: Record<string, unknown> = { addr: settings.proxy.addr, target: settings.proxy.target, db: settings.proxy.db };
+    const expected: Record<string, unknown> = {
+      addr: settings.proxy.addr,
+      target: settings.proxy.target,
+      db: settings.proxy.db,
+    };
     if (settings.proxy.passthrough.length > 0) expected.passthrough = [...settings.proxy.passthrough];
     if (settings.proxy.maxLag !== null) expected["max-lag"] = settings.proxy.maxLag;
     expect(doc.proxy).toEqual(expected);
@@ -73,7 +77,12 @@ function expectEverySettingInPlace(settings: LiteFSSettings, doc: RenderedDoc): 
       hostname: settings.nodeId,
       "advertise-url": settings.advertiseUrl,
       candidate: true,
-      consul: { url: `http://127.0.0.1:${settings.raft!.leasePort}`, key: "litefs/primary", ttl: "10s", "lock-delay": "1s" },
+      consul: {
+        url: `http://127.0.0.1:${settings.raft!.leasePort}`,
+        key: "litefs/primary",
+        ttl: "10s",
+        "lock-delay": "1s",
+      },
     });
   }
 }
@@ -88,7 +97,9 @@ describe("renderLitefsConfig properties", () => {
         // Input values come through untouched; defaults are the agreed ones.
         expect(doc.fuse.dir).toBe(input.mountPath);
         expect(doc.lease.hostname).toBe(input.primaryHostname);
-        expect(doc.lease["advertise-url"]).toBe(input.primaryUrl ?? `http://${input.primaryHostname}:${httpPort(settings)}`);
+        expect(doc.lease["advertise-url"]).toBe(
+          input.primaryUrl ?? `http://${input.primaryHostname}:${httpPort(settings)}`,
+        );
       }),
       RUNS,
     );
@@ -115,7 +126,9 @@ describe("renderLitefsConfig properties", () => {
         const doc = roundTrip(settings);
         expectEverySettingInPlace(settings, doc);
         expect(settings.nodeId).toBe(input.nodeId ?? hostname());
-        expect(doc.lease["advertise-url"]).toBe(input.advertiseUrl ?? `http://${settings.nodeId}:${httpPort(settings)}`);
+        expect(doc.lease["advertise-url"]).toBe(
+          input.advertiseUrl ?? `http://${settings.nodeId}:${httpPort(settings)}`,
+        );
         expect((doc.lease.consul as { url: string }).url).toBe(input.consul?.url);
         expect(doc.lease.candidate).toBe(input.consul?.candidate ?? true);
       }),
@@ -149,7 +162,9 @@ describe("renderLitefsConfig properties", () => {
 function asEnv(settings: LiteFSSettings): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const row of SETTINGS_REFERENCE) {
-    const value = row.setting.split(".").reduce<unknown>((node, key) => (node === null ? null : (node as Record<string, unknown>)[key]), settings);
+    const value = row.setting
+      .split(".")
+      .reduce<unknown>((node, key) => (node === null ? null : (node as Record<string, unknown>)[key]), settings);
     if (value === null || value === undefined) continue;
     if (Array.isArray(value)) {
       if (value.length > 0) env[row.env] = value.join(",");

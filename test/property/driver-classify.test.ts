@@ -45,10 +45,12 @@ function expectedToRun(family: Family, sqliteReadonly: boolean): boolean {
 
 // --- generators
 
-const trivia = fc.array(
-  fc.constantFrom(" ", "\n", "\t", "  ", "/* note */", "/* BEGIN; EXPLAIN */ ", "-- PRAGMA journal_mode\n", "\r\n"),
-  { maxLength: 3 },
-).map((parts) => parts.join(""));
+const trivia = fc
+  .array(
+    fc.constantFrom(" ", "\n", "\t", "  ", "/* note */", "/* BEGIN; EXPLAIN */ ", "-- PRAGMA journal_mode\n", "\r\n"),
+    { maxLength: 3 },
+  )
+  .map((parts) => parts.join(""));
 
 /** A keyword with random letter case. */
 function kw(word: string): fc.Arbitrary<string> {
@@ -61,15 +63,24 @@ function seq(...parts: (string | fc.Arbitrary<string>)[]): fc.Arbitrary<string> 
   return fc.tuple(...parts.map((p) => (typeof p === "string" ? fc.constant(p) : p))).map((xs) => xs.join(" "));
 }
 
-const value = fc.oneof(fc.integer({ min: -5, max: 99 }).map(String), fc.constantFrom("'x'", "NULL", "'EXPLAIN'", "'BEGIN'"));
-const where = fc.option(fc.integer({ min: 0, max: 5 }).map((n) => `WHERE id > ${n}`), { nil: "" });
+const value = fc.oneof(
+  fc.integer({ min: -5, max: 99 }).map(String),
+  fc.constantFrom("'x'", "NULL", "'EXPLAIN'", "'BEGIN'"),
+);
+const where = fc.option(
+  fc.integer({ min: 0, max: 5 }).map((n) => `WHERE id > ${n}`),
+  { nil: "" },
+);
 const returning = fc.option(fc.constantFrom("RETURNING id", "RETURNING *", "returning x"), { nil: "" });
 const cte = fc.option(fc.constant("WITH c(a) AS (SELECT 1)"), { nil: "" });
 
 const select: fc.Arbitrary<Generated> = fc
   .oneof(
     seq(kw("SELECT"), fc.constantFrom("*", "x", "count(*)", "1"), "FROM t", where),
-    seq(kw("VALUES"), value.map((v) => `(${v})`)),
+    seq(
+      kw("VALUES"),
+      value.map((v) => `(${v})`),
+    ),
     seq(cte, kw("SELECT"), "a FROM c"),
     seq(kw("SELECT"), "* FROM v", where),
   )
@@ -112,9 +123,11 @@ const tx: fc.Arbitrary<Generated> = fc
   )
   .map((sql) => ({ sql, family: "tx" as const }));
 
-const beginWrite: fc.Arbitrary<Generated> = seq(kw("BEGIN"), fc.constantFrom(kw("IMMEDIATE"), kw("EXCLUSIVE")).chain((x) => x), fc.constantFrom("", "TRANSACTION")).map(
-  (sql) => ({ sql, family: "begin-write" as const }),
-);
+const beginWrite: fc.Arbitrary<Generated> = seq(
+  kw("BEGIN"),
+  fc.constantFrom(kw("IMMEDIATE"), kw("EXCLUSIVE")).chain((x) => x),
+  fc.constantFrom("", "TRANSACTION"),
+).map((sql) => ({ sql, family: "begin-write" as const }));
 
 const attach: fc.Arbitrary<Generated> = seq(kw("ATTACH"), fc.constantFrom("':memory:'", "''"), "AS aux").map((sql) => ({
   sql,
@@ -154,7 +167,12 @@ const pragma: fc.Arbitrary<Generated> = fc
   .map(([p, s, name, arg]) => ({ sql: `${p} ${s}${name}${arg}`, family: "pragma" as const }));
 
 const journalRead: fc.Arbitrary<Generated> = fc
-  .tuple(kw("PRAGMA"), schema, fc.constantFrom("journal_mode", "`journal_mode`", '"journal_mode"'), fc.constantFrom("", " ", ";"))
+  .tuple(
+    kw("PRAGMA"),
+    schema,
+    fc.constantFrom("journal_mode", "`journal_mode`", '"journal_mode"'),
+    fc.constantFrom("", " ", ";"),
+  )
   .map(([p, s, name, tail]) => ({ sql: `${p} ${s}${name}${tail}`, family: "journal-mode-read" as const }));
 
 const journalWrite: fc.Arbitrary<Generated> = fc
@@ -162,13 +180,32 @@ const journalWrite: fc.Arbitrary<Generated> = fc
   .map(([p, s, arg]) => ({ sql: `${p} ${s}journal_mode${arg}`, family: "pragma" as const }));
 
 const optimize: fc.Arbitrary<Generated> = fc
-  .tuple(kw("PRAGMA"), schema, fc.constantFrom("optimize", '"optimize"', "'optimize'", "[optimize]"), fc.constantFrom("", "(0x10002)", "(-1)"))
+  .tuple(
+    kw("PRAGMA"),
+    schema,
+    fc.constantFrom("optimize", '"optimize"', "'optimize'", "[optimize]"),
+    fc.constantFrom("", "(0x10002)", "(-1)"),
+  )
   .map(([p, s, name, arg]) => ({ sql: `${p} ${s}${name}${arg}`, family: "optimize" as const }));
 
 const statement: fc.Arbitrary<Generated> = fc
   .tuple(
     trivia,
-    fc.oneof(select, dml, ddl, maintenance, tx, beginWrite, attach, detach, explain, pragma, journalRead, journalWrite, optimize),
+    fc.oneof(
+      select,
+      dml,
+      ddl,
+      maintenance,
+      tx,
+      beginWrite,
+      attach,
+      detach,
+      explain,
+      pragma,
+      journalRead,
+      journalWrite,
+      optimize,
+    ),
     fc.constantFrom("", ";", " ; -- end"),
   )
   .map(([lead, g, tail]) => ({ sql: `${lead}${g.sql}${tail}`, family: g.family }));
@@ -182,7 +219,10 @@ const SCHEMA = `
   INSERT INTO t(x) VALUES (1), ('two'), (3);
 `;
 
-function runStatement(db: BetterSqlite3.Database, sql: string): { prepared: false } | { prepared: true; readonly: boolean; error: unknown } {
+function runStatement(
+  db: BetterSqlite3.Database,
+  sql: string,
+): { prepared: false } | { prepared: true; readonly: boolean; error: unknown } {
   let stmt: BetterSqlite3.Statement;
   try {
     stmt = db.prepare(sql);
@@ -229,8 +269,11 @@ describe.each(["replica", "no-primary", "split-brain"] as const)("on a node that
           prepared++;
           if (db.inTransaction) db.prepare("ROLLBACK").run(); // transaction control runs anywhere
           // A DETACH that succeeded: re-attach (bypassing the guard) so every DETACH sees the same state.
-          if (family === "detach" && outcome.error === null) BetterSqlite3.prototype.exec.call(db, "ATTACH ':memory:' AS aux2");
-          expect(isRefusal(outcome.error), `${sql} (readonly=${outcome.readonly})`).toBe(!expectedToRun(family, outcome.readonly));
+          if (family === "detach" && outcome.error === null)
+            BetterSqlite3.prototype.exec.call(db, "ATTACH ':memory:' AS aux2");
+          expect(isRefusal(outcome.error), `${sql} (readonly=${outcome.readonly})`).toBe(
+            !expectedToRun(family, outcome.readonly),
+          );
           expect(fileFingerprint(file), sql).toBe(before);
         }),
         { numRuns: 400 },

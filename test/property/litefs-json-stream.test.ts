@@ -15,11 +15,16 @@ describe("JSON object splitter over arbitrary chunkings", () => {
         fc.array(fc.tuple(jsonObject, fc.boolean(), separator), { maxLength: 8 }),
         fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 20 }),
         (items, cuts) => {
-          const text = items.map(([obj, pretty, sep]) => JSON.stringify(obj, null, pretty ? 2 : undefined) + sep).join("");
+          const text = items
+            .map(([obj, pretty, sep]) => JSON.stringify(obj, null, pretty ? 2 : undefined) + sep)
+            .join("");
           const bytes = Buffer.from(text, "utf8");
           const objects: unknown[] = [];
           const junk: string[] = [];
-          const splitter = createJsonObjectSplitter({ object: (t) => objects.push(JSON.parse(t)), junk: (m) => junk.push(m) });
+          const splitter = createJsonObjectSplitter({
+            object: (t) => objects.push(JSON.parse(t)),
+            junk: (m) => junk.push(m),
+          });
           const decoder = new TextDecoder();
           let offset = 0;
           for (let i = 0; offset < bytes.length; i++) {

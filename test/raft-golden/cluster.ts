@@ -115,7 +115,7 @@ export class GoldenCluster {
 
   /** Drain every node's Ready until quiet: persist, queue messages, apply, advance. */
   processReady(): void {
-    for (let progress = true; progress; ) {
+    for (let progress = true; progress;) {
       progress = false;
       for (const node of this.nodes.values()) {
         const core = node.core;
@@ -163,7 +163,8 @@ export class GoldenCluster {
     const key = formatEntry(e);
     const seen = this.committed.get(e.index);
     if (seen === undefined) this.committed.set(e.index, key);
-    else if (seen !== key) this.print(`SAFETY VIOLATION: index ${e.index} applied as ${seen} elsewhere but ${key} on ${node.id}`);
+    else if (seen !== key)
+      this.print(`SAFETY VIOLATION: index ${e.index} applied as ${seen} elsewhere but ${key} on ${node.id}`);
     if (e.type === "normal") node.applied.push(text.decode(e.data));
     node.appliedIndex = e.index;
     this.print(`${node.id}: apply ${key}`);
@@ -216,14 +217,18 @@ export class GoldenCluster {
     const node = this.node(id);
     node.core = null;
     this.queue = this.queue.filter((m) => m.to !== id && m.from !== id);
-    this.print(`${id}: crashed (durable: term=${node.disk.hardState.term} vote=${node.disk.hardState.vote ?? "none"} last=${lastIndexOf(node.disk)})`);
+    this.print(
+      `${id}: crashed (durable: term=${node.disk.hardState.term} vote=${node.disk.hardState.vote ?? "none"} last=${lastIndexOf(node.disk)})`,
+    );
   }
 
   restart(id: NodeId): void {
     const node = this.node(id);
     if (node.core) throw new Error(`node ${id} is running; crash it first`);
     this.boot(node);
-    this.print(`${id}: restarted term=${node.core!.term} commit=${node.core!.commitIndex} last=${node.core!.lastIndex}`);
+    this.print(
+      `${id}: restarted term=${node.core!.term} commit=${node.core!.commitIndex} last=${node.core!.lastIndex}`,
+    );
   }
 
   tick(id: NodeId, n: number): void {
@@ -261,7 +266,8 @@ export class GoldenCluster {
 
 /** How many normal entries of this node's state machine are at or below `index`. */
 function countNormal(node: GoldenNode, index: number): number {
-  if (index !== node.appliedIndex) throw new Error(`golden compact: only the applied index ${node.appliedIndex} is supported`);
+  if (index !== node.appliedIndex)
+    throw new Error(`golden compact: only the applied index ${node.appliedIndex} is supported`);
   return node.applied.length;
 }
 

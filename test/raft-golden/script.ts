@@ -142,7 +142,10 @@ function runCommand(c: GoldenCluster, verb: string, args: string[]): void {
       return;
     case "partition": {
       // partition 1 2 | 3 : links between groups are cut both ways
-      const groups = args.join(" ").split("|").map((g) => g.trim().split(/\s+/).filter(Boolean));
+      const groups = args
+        .join(" ")
+        .split("|")
+        .map((g) => g.trim().split(/\s+/).filter(Boolean));
       for (const g of groups) for (const h of groups) if (g !== h) for (const a of g) for (const b of h) c.cut(a, b);
       return;
     }

@@ -86,7 +86,8 @@ export class SafetyChecker {
     const key = `${index}:${term}`;
     const seen = this.prefixes.get(key);
     if (seen === undefined) this.prefixes.set(key, hash);
-    else if (seen !== hash) this.report("log-matching", at, `${node} holds ${key} with a different log prefix than another node`);
+    else if (seen !== hash)
+      this.report("log-matching", at, `${node} holds ${key} with a different log prefix than another node`);
   }
 
   prefixHash(index: number, term: number): number | undefined {
@@ -102,7 +103,11 @@ export class SafetyChecker {
       return true;
     }
     if (seen.hash !== hash) {
-      this.report("state-machine-safety", at, `${node} applied ${index}/${term} but ${index}/${seen.term} was applied elsewhere`);
+      this.report(
+        "state-machine-safety",
+        at,
+        `${node} applied ${index}/${term} but ${index}/${seen.term} was applied elsewhere`,
+      );
     }
     return false;
   }
@@ -150,7 +155,11 @@ export class SafetyChecker {
         this.report("leader-completeness", at, `leader ${node} (term ${term}) lacks committed entry ${need}`);
       }
     } else if (want && have !== want.term) {
-      this.report("leader-completeness", at, `leader ${node} (term ${term}) has ${need}/${have}, committed was ${need}/${want.term}`);
+      this.report(
+        "leader-completeness",
+        at,
+        `leader ${node} (term ${term}) has ${need}/${have}, committed was ${need}/${want.term}`,
+      );
     }
   }
 
@@ -167,12 +176,20 @@ export class SafetyChecker {
     // t again, so the grant cannot be repeated for another candidate. Only a durable state at the
     // same term must name the candidate.
     if (m.type === "voteResp" && !m.reject && hs.term === m.term && hs.vote !== m.to) {
-      this.report("durable-before-send", at, `${node} granted a vote to ${m.to} in term ${m.term} before persisting it`);
+      this.report(
+        "durable-before-send",
+        at,
+        `${node} granted a vote to ${m.to} in term ${m.term} before persisting it`,
+      );
     }
     if (m.type === "appResp" && !m.reject && m.index > 0 && disk.durableTerm(m.index) === undefined) {
       const snap = disk.durable.snapshot?.meta.index ?? 0;
       if (m.index > snap) {
-        this.report("durable-before-send", at, `${node} acked index ${m.index} with durable log ending at ${disk.durableLastIndex()}`);
+        this.report(
+          "durable-before-send",
+          at,
+          `${node} acked index ${m.index} with durable log ending at ${disk.durableLastIndex()}`,
+        );
       }
     }
   }

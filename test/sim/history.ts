@@ -40,7 +40,11 @@ export class KvHistory {
     if (value !== null) {
       const w = this.writes.get(value);
       if (!w || w.invokedAt > at || w.key !== key) {
-        this.checker.report("linearizability", at, `read of ${key} on ${node} returned ${value}, which was never proposed for it`);
+        this.checker.report(
+          "linearizability",
+          at,
+          `read of ${key} on ${node} returned ${value}, which was never proposed for it`,
+        );
         return;
       }
     }

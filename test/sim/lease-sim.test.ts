@@ -10,7 +10,9 @@ import { LeaseSim, runLeaseSchedule, SIM_LOCK_DELAY_MS, SIM_TTL_MS, type Schedul
 const FAILOVER_BOUND_MS = 2 * SIM_TTL_MS + SIM_LOCK_DELAY_MS + 1000 + 1000 + 2000;
 
 function describeOverlaps(sim: LeaseSim): string[] {
-  return sim.overlaps().map(([a, b]) => `${a.node}[${a.start}-${a.end ?? "now"}] x ${b.node}[${b.start}-${b.end ?? "now"}]`);
+  return sim
+    .overlaps()
+    .map(([a, b]) => `${a.node}[${a.start}-${a.end ?? "now"}] x ${b.node}[${b.start}-${b.end ?? "now"}]`);
 }
 
 describe("lease simulator", () => {
@@ -63,34 +65,61 @@ describe("lease simulator", () => {
     fc.record({
       at: fc.integer({ min: 0, max: 40_000 }),
       fault: fc.oneof(
-        fc.record({ kind: fc.constant("crash" as const), host: fc.nat(hosts - 1), downMs: fc.integer({ min: 500, max: 12_000 }) }),
-        fc.record({ kind: fc.constant("pause" as const), host: fc.nat(hosts - 1), ms: fc.integer({ min: 200, max: 3 * SIM_TTL_MS }) }),
-        fc.record({ kind: fc.constant("isolate" as const), host: fc.nat(hosts - 1), ms: fc.integer({ min: 200, max: 10_000 }) }),
-        fc.record({ kind: fc.constant("stop" as const), host: fc.nat(hosts - 1), downMs: fc.integer({ min: 100, max: 5000 }) }),
+        fc.record({
+          kind: fc.constant("crash" as const),
+          host: fc.nat(hosts - 1),
+          downMs: fc.integer({ min: 500, max: 12_000 }),
+        }),
+        fc.record({
+          kind: fc.constant("pause" as const),
+          host: fc.nat(hosts - 1),
+          ms: fc.integer({ min: 200, max: 3 * SIM_TTL_MS }),
+        }),
+        fc.record({
+          kind: fc.constant("isolate" as const),
+          host: fc.nat(hosts - 1),
+          ms: fc.integer({ min: 200, max: 10_000 }),
+        }),
+        fc.record({
+          kind: fc.constant("stop" as const),
+          host: fc.nat(hosts - 1),
+          downMs: fc.integer({ min: 100, max: 5000 }),
+        }),
         fc.record({ kind: fc.constant("handoff" as const), to: fc.nat(hosts - 1) }),
       ),
     });
 
   it("random fault schedules: no overlap of unpaused primaries, never two effective writers, a primary again after healing", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 30 }), fc.array(fault(3), { minLength: 1, maxLength: 8 }), async (seed, schedule) => {
-        const sim = new LeaseSim({ seed });
-        sim.boot();
-        await sim.runUntil(3000);
-        await runLeaseSchedule(sim, schedule, 2000);
-        const healedAt = sim.now;
-        const p = await sim.waitForPrimary(FAILOVER_BOUND_MS + 2 * SIM_TTL_MS);
-        expect(p, `no primary ${sim.now - healedAt} ms after healing`).not.toBeNull();
-        expect(describeOverlaps(sim)).toEqual([]);
-        expect(sim.writerViolations).toEqual([]);
-      }),
-      { numRuns: Number(process.env["LEASE_SIM_RUNS"] ?? 6), seed: Number(process.env["LEASE_SIM_SEED"] ?? 20251122), endOnFailure: true },
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 2 ** 30 }),
+        fc.array(fault(3), { minLength: 1, maxLength: 8 }),
+        async (seed, schedule) => {
+          const sim = new LeaseSim({ seed });
+          sim.boot();
+          await sim.runUntil(3000);
+          await runLeaseSchedule(sim, schedule, 2000);
+          const healedAt = sim.now;
+          const p = await sim.waitForPrimary(FAILOVER_BOUND_MS + 2 * SIM_TTL_MS);
+          expect(p, `no primary ${sim.now - healedAt} ms after healing`).not.toBeNull();
+          expect(describeOverlaps(sim)).toEqual([]);
+          expect(sim.writerViolations).toEqual([]);
+        },
+      ),
+      {
+        numRuns: Number(process.env["LEASE_SIM_RUNS"] ?? 6),
+        seed: Number(process.env["LEASE_SIM_SEED"] ?? 20251122),
+        endOnFailure: true,
+      },
     );
   }, 120_000);
 });
 
 describe("lease simulator: mutation checks (a disabled rule must be caught)", () => {
-  async function isolatedPrimary(seed: number, knobs: ConstructorParameters<typeof LeaseSim>[0]["knobs"]): Promise<LeaseSim> {
+  async function isolatedPrimary(
+    seed: number,
+    knobs: ConstructorParameters<typeof LeaseSim>[0]["knobs"],
+  ): Promise<LeaseSim> {
     const sim = new LeaseSim({ seed, knobs });
     sim.boot();
     const first = (await sim.waitForPrimary(8000))!;

@@ -49,7 +49,10 @@ class Host {
   inbox: (() => void)[] = [];
   readonly durable: Durable = { hardState: { term: 0, vote: null, commit: 0 }, entries: [] };
   readonly pauses: [number, number | null][] = [];
-  private proposals = new Map<number, { term: number; resolve: (r: LeaseResult) => void; reject: (e: Error) => void }>();
+  private proposals = new Map<
+    number,
+    { term: number; resolve: (r: LeaseResult) => void; reject: (e: Error) => void }
+  >();
   private reads = new Map<string, { index: number | null; resolve: () => void; reject: (e: Error) => void }>();
   private applied = 0;
   private readySoon = false;
@@ -269,7 +272,9 @@ class Host {
       };
       this.run(() => {
         this.at(ANSWER_DEADLINE_MS, () => finish({ kind: "error", status: 500, message: "deadline" }));
-        void this.service.handle(request, this.sim.now, ANSWER_DEADLINE_MS - 50).then(finish, (e: Error) => finish({ kind: "error", status: 500, message: e.message }));
+        void this.service
+          .handle(request, this.sim.now, ANSWER_DEADLINE_MS - 50)
+          .then(finish, (e: Error) => finish({ kind: "error", status: 500, message: e.message }));
       });
     });
   }
@@ -282,7 +287,15 @@ class Host {
     };
     return {
       createSession: async (ttl) => {
-        const r = await expect({ op: "session-create", name: "litefs", node: this.id, ttl, ttlMs: SIM_TTL_MS, lockDelayNs: SIM_LOCK_DELAY_MS * 1e6, behavior: "delete" });
+        const r = await expect({
+          op: "session-create",
+          name: "litefs",
+          node: this.id,
+          ttl,
+          ttlMs: SIM_TTL_MS,
+          lockDelayNs: SIM_LOCK_DELAY_MS * 1e6,
+          behavior: "delete",
+        });
         if (r.kind !== "created") throw new Error("unexpected reply");
         return r.id;
       },
@@ -292,7 +305,14 @@ class Host {
         return r.session ? ({ ID: r.session.id } as SessionEntry) : null;
       },
       acquire: async (key, session, value) => {
-        const r = await expect({ op: "kv-put", key, value: Buffer.from(value).toString("base64"), flags: 0, lock: "acquire", session });
+        const r = await expect({
+          op: "kv-put",
+          key,
+          value: Buffer.from(value).toString("base64"),
+          flags: 0,
+          lock: "acquire",
+          session,
+        });
         return r.kind === "bool" && r.value;
       },
       release: async (key, session) => {
@@ -305,7 +325,14 @@ class Host {
       get: async (key) => {
         const r = await expect({ op: "kv-get", key });
         if (r.kind !== "kv" || !r.entry) return null;
-        return { Key: key, Value: r.entry.value, Flags: 0, LockIndex: r.entry.lockIndex, CreateIndex: r.entry.createIndex, ModifyIndex: r.entry.modifyIndex };
+        return {
+          Key: key,
+          Value: r.entry.value,
+          Flags: 0,
+          LockIndex: r.entry.lockIndex,
+          CreateIndex: r.entry.createIndex,
+          ModifyIndex: r.entry.modifyIndex,
+        };
       },
     };
   }
@@ -453,7 +480,11 @@ export interface ScheduledFault {
 }
 
 /** Applies a fault schedule (virtual ms offsets from now), then heals everything. */
-export async function runLeaseSchedule(sim: LeaseSim, schedule: readonly ScheduledFault[], tailMs: number): Promise<void> {
+export async function runLeaseSchedule(
+  sim: LeaseSim,
+  schedule: readonly ScheduledFault[],
+  tailMs: number,
+): Promise<void> {
   const start = sim.now;
   const sorted = [...schedule].sort((a, b) => a.at - b.at);
   for (const { at, fault } of sorted) {

@@ -13,14 +13,36 @@ export const CHURN_PROFILE: Profile = {
   faultEveryMs: 80,
   maxEntries: [1],
   lossRates: [0.1, 0.3, 0.5],
-  weights: { partition: 1, cut: 1, heal: 2, crash: 1, restart: 5, pause: 1, loss: 2, duplicate: 0, "crash-leader": 4, "isolate-leader": 3 },
+  weights: {
+    partition: 1,
+    cut: 1,
+    heal: 2,
+    crash: 1,
+    restart: 5,
+    pause: 1,
+    loss: 2,
+    duplicate: 0,
+    "crash-leader": 4,
+    "isolate-leader": 3,
+  },
 };
 
 /** Process pauses dominate: a frozen leader wakes up after others moved on. */
 export const PAUSE_PROFILE: Profile = {
   ...DEFAULT_PROFILE,
   nodeCounts: [3],
-  weights: { partition: 1, cut: 1, heal: 2, crash: 0, restart: 0, pause: 6, loss: 0, duplicate: 0, "crash-leader": 0, "isolate-leader": 0 },
+  weights: {
+    partition: 1,
+    cut: 1,
+    heal: 2,
+    crash: 0,
+    restart: 0,
+    pause: 6,
+    loss: 0,
+    duplicate: 0,
+    "crash-leader": 0,
+    "isolate-leader": 0,
+  },
 };
 
 export interface MutationCheck {

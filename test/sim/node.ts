@@ -278,7 +278,8 @@ export class SimNode {
     const candidates: CandidateLog[] = [
       {
         last: durableLast,
-        contains: (index, term) => index <= (disk.durable.snapshot?.meta.index ?? 0) || disk.durableTerm(index) === term,
+        contains: (index, term) =>
+          index <= (disk.durable.snapshot?.meta.index ?? 0) || disk.durableTerm(index) === term,
       },
     ];
     const core = this.alive ? this.core : null;
@@ -319,7 +320,9 @@ export class SimNode {
   private rebuildHashes(): void {
     const d = this.disk.durable;
     const s = d.snapshot;
-    this.hashBase = s ? { index: s.meta.index, hash: this.env.checker.prefixHash(s.meta.index, s.meta.term) ?? Number.NaN } : { index: 0, hash: 0 };
+    this.hashBase = s
+      ? { index: s.meta.index, hash: this.env.checker.prefixHash(s.meta.index, s.meta.term) ?? Number.NaN }
+      : { index: 0, hash: 0 };
     this.hashes = [];
     let prev = this.hashBase.hash;
     for (const e of d.entries) {

@@ -21,7 +21,15 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: 500, start: 1, profile: "default", mutations: false, fastCheck: 0, jobs: 1, sliceSeeds: 2000 };
+  const args: Args = {
+    seeds: 500,
+    start: 1,
+    profile: "default",
+    mutations: false,
+    fastCheck: 0,
+    jobs: 1,
+    sliceSeeds: 2000,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -37,7 +45,10 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === "--jobs") args.jobs = positiveInt(value(), "--jobs");
     else if (a === "--slice-seeds") args.sliceSeeds = positiveInt(value(), "--slice-seeds");
     else if (a === "--") continue;
-    else throw new Error(`unknown argument ${a} (use --seeds N, --start S, --profile default|churn|pause|all, --jobs J, --slice-seeds N, --mutations, --fast-check RUNS)`);
+    else
+      throw new Error(
+        `unknown argument ${a} (use --seeds N, --start S, --profile default|churn|pause|all, --jobs J, --slice-seeds N, --mutations, --fast-check RUNS)`,
+      );
   }
   return args;
 }
@@ -78,7 +89,8 @@ function slices(args: Args): Slice[] {
   // take turns, so a run stopped early has covered each of them.
   const perSlices = perProfile.map((p) => {
     const list: Slice[] = [];
-    for (let from = 0; from < p.seeds; from += args.sliceSeeds) list.push({ profile: p.profile, start: p.start + from, seeds: Math.min(args.sliceSeeds, p.seeds - from) });
+    for (let from = 0; from < p.seeds; from += args.sliceSeeds)
+      list.push({ profile: p.profile, start: p.start + from, seeds: Math.min(args.sliceSeeds, p.seeds - from) });
     return list;
   });
   while (perSlices.some((l) => l.length > 0)) for (const l of perSlices) if (l.length > 0) out.push(l.shift()!);
@@ -94,16 +106,33 @@ async function runInChildren(args: Args): Promise<number> {
     for (let s = queue.shift(); s; s = queue.shift()) {
       const slice = s;
       const code = await new Promise<number | null>((resolve) => {
-        const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, "--profile", slice.profile, "--start", String(slice.start), "--seeds", String(slice.seeds), "--slice-seeds", String(slice.seeds)], {
-          stdio: ["ignore", "inherit", "inherit"],
-        });
+        const child = spawn(
+          process.execPath,
+          [
+            ...process.execArgv,
+            process.argv[1]!,
+            "--profile",
+            slice.profile,
+            "--start",
+            String(slice.start),
+            "--seeds",
+            String(slice.seeds),
+            "--slice-seeds",
+            String(slice.seeds),
+          ],
+          {
+            stdio: ["ignore", "inherit", "inherit"],
+          },
+        );
         child.on("exit", resolve);
       });
       if (code !== 0) failed++;
     }
   };
   await Promise.all(Array.from({ length: args.jobs }, worker));
-  console.log(`all slices: seeds=${args.seeds} profile=${args.profile} jobs=${args.jobs} failed-slices=${failed} wall=${((performance.now() - t0) / 1000).toFixed(1)}s`);
+  console.log(
+    `all slices: seeds=${args.seeds} profile=${args.profile} jobs=${args.jobs} failed-slices=${failed} wall=${((performance.now() - t0) / 1000).toFixed(1)}s`,
+  );
   return failed > 0 ? 1 : 0;
 }
 
@@ -144,7 +173,9 @@ function main(): number {
       fc.property(scenarioArbitrary(profile), (s) => simulate(s).violations.length === 0),
       { numRuns: args.fastCheck, seed: args.start },
     );
-    console.log(`fast-check runs=${out.numRuns} failed=${out.failed} time=${((performance.now() - t1) / 1000).toFixed(1)}s`);
+    console.log(
+      `fast-check runs=${out.numRuns} failed=${out.failed} time=${((performance.now() - t1) / 1000).toFixed(1)}s`,
+    );
     if (out.failed) {
       console.log(`  shrunk counterexample: ${JSON.stringify(out.counterexample)}`);
       failed = true;
@@ -169,7 +200,8 @@ function main(): number {
 
 const parsed = parseArgs(process.argv.slice(2));
 if (parsed.profile === "all" || parsed.jobs > 1 || parsed.seeds > parsed.sliceSeeds) {
-  if (parsed.mutations || parsed.fastCheck > 0) throw new Error("--mutations and --fast-check run in one process: drop --jobs and --profile all");
+  if (parsed.mutations || parsed.fastCheck > 0)
+    throw new Error("--mutations and --fast-check run in one process: drop --jobs and --profile all");
   void runInChildren(parsed).then((code) => (process.exitCode = code));
 } else {
   process.exitCode = main();

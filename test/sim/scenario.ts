@@ -51,7 +51,18 @@ export interface Profile {
 export const DEFAULT_PROFILE: Profile = {
   chaosMs: 2500,
   faultEveryMs: 180,
-  weights: { partition: 3, cut: 2, heal: 3, crash: 3, restart: 3, pause: 2, loss: 1, duplicate: 1, "crash-leader": 2, "isolate-leader": 2 },
+  weights: {
+    partition: 3,
+    cut: 2,
+    heal: 3,
+    crash: 3,
+    restart: 3,
+    pause: 2,
+    loss: 1,
+    duplicate: 1,
+    "crash-leader": 2,
+    "isolate-leader": 2,
+  },
   nodeCounts: [3, 3, 5],
 };
 
@@ -59,7 +70,11 @@ export function generateScenario(seed: number, profile: Profile = DEFAULT_PROFIL
   const rng = createRng(seed ^ 0x5eed);
   const nodes = rng.pick(profile.nodeCounts);
   const faults: TimedFault[] = [];
-  for (let at = rng.int(50, profile.faultEveryMs * 2); at < profile.chaosMs; at += rng.int(20, profile.faultEveryMs * 2)) {
+  for (
+    let at = rng.int(50, profile.faultEveryMs * 2);
+    at < profile.chaosMs;
+    at += rng.int(20, profile.faultEveryMs * 2)
+  ) {
     faults.push({ at, fault: randomFault(rng, nodes, profile) });
   }
   return {

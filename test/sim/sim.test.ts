@@ -6,7 +6,11 @@ import { CHURN_PROFILE, PAUSE_PROFILE } from "./mutations.js";
 import { DEFAULT_PROFILE, generateScenario, scenarioArbitrary, type Profile } from "./scenario.js";
 import { simulate } from "./simulator.js";
 
-function runSeeds(profile: Profile, from: number, count: number): { violations: string[]; writes: number; reads: number } {
+function runSeeds(
+  profile: Profile,
+  from: number,
+  count: number,
+): { violations: string[]; writes: number; reads: number } {
   const violations: string[] = [];
   let writes = 0;
   let reads = 0;
@@ -59,6 +63,11 @@ describe("raft simulator", () => {
   it("is deterministic: a seed replays the same run", () => {
     const a = simulate(generateScenario(77));
     const b = simulate(generateScenario(77));
-    expect([a.events, a.writesAcked, a.readsChecked, a.virtualMs]).toEqual([b.events, b.writesAcked, b.readsChecked, b.virtualMs]);
+    expect([a.events, a.writesAcked, a.readsChecked, a.virtualMs]).toEqual([
+      b.events,
+      b.writesAcked,
+      b.readsChecked,
+      b.virtualMs,
+    ]);
   });
 });

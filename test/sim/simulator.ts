@@ -84,7 +84,11 @@ export class Simulation implements Pick<NodeEnv, "now"> {
       send: (from, m) => this.send(from, m),
       scheduleSync: (node) => {
         const i = this.nodes.indexOf(node);
-        this.queue.push(this.time + 0.2 + this.rng.next() * 3, { kind: "sync", node: i, incarnation: node.incarnation });
+        this.queue.push(this.time + 0.2 + this.rng.next() * 3, {
+          kind: "sync",
+          node: i,
+          incarnation: node.incarnation,
+        });
       },
       checker: this.checker,
       clusterId: "sim",
@@ -98,7 +102,13 @@ export class Simulation implements Pick<NodeEnv, "now"> {
       knobs: options.knobs ?? {},
       random: () => this.rng.next(),
       committed: (index, term) =>
-        this.checker.checkCommitted(index, term, this.nodes.map((n) => n.logView()), majority(this.nodes.length), this.time),
+        this.checker.checkCommitted(
+          index,
+          term,
+          this.nodes.map((n) => n.logView()),
+          majority(this.nodes.length),
+          this.time,
+        ),
     };
     for (let i = 0; i < scenario.nodes; i++) {
       this.nodes.push(new SimNode(ids[i]!, env));
@@ -135,7 +145,11 @@ export class Simulation implements Pick<NodeEnv, "now"> {
       if (this.healed && this.leaderAfterHealMs !== null) break;
     }
     if (this.checker.violations.length === 0 && this.leaderAfterHealMs === null) {
-      this.checker.report("liveness", this.time, `no leader established within ${livenessMs}ms after the heal at ${this.healAt}ms (live majority, healed network)`);
+      this.checker.report(
+        "liveness",
+        this.time,
+        `no leader established within ${livenessMs}ms after the heal at ${this.healAt}ms (live majority, healed network)`,
+      );
     }
     return {
       scenario: this.scenario,
@@ -174,7 +188,8 @@ export class Simulation implements Pick<NodeEnv, "now"> {
         this.applyFault(ev.fault);
         return;
       case "resume":
-        if (this.nodes[ev.node]!.incarnation === ev.incarnation && this.pauseIds[ev.node] === ev.pauseId) this.resume(ev.node);
+        if (this.nodes[ev.node]!.incarnation === ev.incarnation && this.pauseIds[ev.node] === ev.pauseId)
+          this.resume(ev.node);
         return;
       case "call":
         ev.fn();
@@ -183,7 +198,8 @@ export class Simulation implements Pick<NodeEnv, "now"> {
   }
 
   private send(from: SimNode, m: Message): void {
-    if (m.type === "preVoteResp" && !m.reject && !this.preVoteGrantedAt.has(m.term)) this.preVoteGrantedAt.set(m.term, this.time);
+    if (m.type === "preVoteResp" && !m.reject && !this.preVoteGrantedAt.has(m.term))
+      this.preVoteGrantedAt.set(m.term, this.time);
     if (this.cuts.has(`${m.from}>${m.to}`)) return;
     if (this.lossRate > 0 && this.rng.chance(this.lossRate)) return;
     const copies = this.dupRate > 0 && this.rng.chance(this.dupRate) ? 2 : 1;
@@ -256,7 +272,11 @@ export class Simulation implements Pick<NodeEnv, "now"> {
         const leader = this.nodes.findIndex((n) => n.alive && n.core?.role === "leader");
         if (leader < 0) return;
         if (f.kind === "crash-leader") this.applyFault({ kind: "crash", node: leader });
-        else this.applyFault({ kind: "partition", groups: [[leader], this.nodes.map((_, i) => i).filter((i) => i !== leader)] });
+        else
+          this.applyFault({
+            kind: "partition",
+            groups: [[leader], this.nodes.map((_, i) => i).filter((i) => i !== leader)],
+          });
         return;
       }
     }
@@ -301,7 +321,8 @@ export class Simulation implements Pick<NodeEnv, "now"> {
       const prev = this.prev[i]!;
       const role = core && n.alive ? core.role : "down";
       const term = core?.term ?? prev.term;
-      if (prev.role === "leader" && (role !== "leader" || term !== prev.term)) this.checkDeposal(i, prev.term, role, term);
+      if (prev.role === "leader" && (role !== "leader" || term !== prev.term))
+        this.checkDeposal(i, prev.term, role, term);
       if (core && role === "leader") {
         if (prev.role !== "leader" || term !== prev.term) {
           this.leaderSince[i] = this.time;
@@ -309,7 +330,14 @@ export class Simulation implements Pick<NodeEnv, "now"> {
           for (const p of this.nodes) n.contact.set(p.id, n.ticks);
         }
         this.checker.observeLeader(n.id, term, this.time);
-        this.checker.checkLeaderCompleteness(n.id, term, (x) => core.termAt(x), core.lastIndex, () => core.status().snapshotIndex, this.time);
+        this.checker.checkLeaderCompleteness(
+          n.id,
+          term,
+          (x) => core.termAt(x),
+          core.lastIndex,
+          () => core.status().snapshotIndex,
+          this.time,
+        );
       } else {
         this.leaderSince[i] = null;
       }
@@ -345,7 +373,11 @@ export class Simulation implements Pick<NodeEnv, "now"> {
       if (n.ticks - (n.contact.get(p.id) ?? -Infinity) <= ELECTION_TICK + 1) recent++;
     }
     if (recent < majority(this.nodes.length)) {
-      this.checker.report("stale-leader", this.time, `${n.id} still leads term ${core.term} after more than ${ELECTION_TICK + 1} ticks without hearing from a majority`);
+      this.checker.report(
+        "stale-leader",
+        this.time,
+        `${n.id} still leads term ${core.term} after more than ${ELECTION_TICK + 1} ticks without hearing from a majority`,
+      );
     }
   }
 
@@ -373,7 +405,8 @@ export class Simulation implements Pick<NodeEnv, "now"> {
     if (since === null || since > horizon || this.losslessSince > horizon || this.upSince[i]! > horizon) return;
     const ids = this.nodes.map((n) => n.id);
     const healthy = (a: number, b: number): boolean =>
-      (this.linkSince.get(`${ids[a]}>${ids[b]}`) ?? Infinity) <= horizon && (this.linkSince.get(`${ids[b]}>${ids[a]}`) ?? Infinity) <= horizon;
+      (this.linkSince.get(`${ids[a]}>${ids[b]}`) ?? Infinity) <= horizon &&
+      (this.linkSince.get(`${ids[b]}>${ids[a]}`) ?? Infinity) <= horizon;
     const group = [i];
     for (let j = 0; j < this.nodes.length; j++) {
       if (j !== i && this.upSince[j]! <= horizon && group.every((g) => healthy(g, j))) group.push(j);

@@ -25,7 +25,10 @@ export interface ChildScriptResult {
  * Writes `source` to a temp .mts file and runs it from the repository root with a quiet default
  * logger. The child is SIGKILLed after `killAfterMs` (default 45 s, for heavily loaded machines): it must be gone well before.
  */
-export function runChildScript(source: string, options: { env?: NodeJS.ProcessEnv; killAfterMs?: number } = {}): Promise<ChildScriptResult> {
+export function runChildScript(
+  source: string,
+  options: { env?: NodeJS.ProcessEnv; killAfterMs?: number } = {},
+): Promise<ChildScriptResult> {
   const scratch = mkdtempSync(join(tmpdir(), "litefs-node-child-"));
   const script = join(scratch, "child.mts");
   writeFileSync(script, source);

@@ -48,7 +48,11 @@ export function startCli(args: string[], env: Record<string, string> = {}, lifet
 
 /** Runs a TypeScript file (and its arguments) under `node --import tsx`, like startCli. */
 export function startTsxProcess(args: string[], env: Record<string, string> = {}, lifetimeMs = 20_000): CliProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: ROOT, env: cliEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    cwd: ROOT,
+    env: cliEnv(env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
@@ -73,7 +77,8 @@ export function startTsxProcess(args: string[], env: Record<string, string> = {}
           const m = pattern.exec(out);
           if (m) return resolve(m);
           if (child.exitCode !== null) return reject(new Error(`exited ${child.exitCode}: ${err}`));
-          if (Date.now() - started > timeoutMs) return reject(new Error(`no ${pattern} within ${timeoutMs} ms; stderr: ${err}`));
+          if (Date.now() - started > timeoutMs)
+            return reject(new Error(`no ${pattern} within ${timeoutMs} ms; stderr: ${err}`));
           setTimeout(tick, 20);
         };
         tick();
@@ -87,7 +92,11 @@ export function startTsxProcess(args: string[], env: Record<string, string> = {}
 }
 
 /** runCli without blocking this process: for tests whose stand-ins (HTTP servers) live in it. */
-export async function runCliAsync(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<CliResult> {
+export async function runCliAsync(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<CliResult> {
   const run = startCli(args, env, timeoutMs);
   const code = await run.exited;
   return { code, stdout: run.stdout(), stderr: run.stderr() };

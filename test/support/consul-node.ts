@@ -13,17 +13,32 @@ export interface ConsulNode {
   readonly mount: TempMount;
 }
 
-export function consulNodeFixture(): { open(nodeId: string, fixture: EventsFixture, state: MountState): Promise<ConsulNode>; cleanup(): Promise<void> } {
+export function consulNodeFixture(): {
+  open(nodeId: string, fixture: EventsFixture, state: MountState): Promise<ConsulNode>;
+  cleanup(): Promise<void>;
+} {
   let current: ConsulNode | null = null;
   return {
     async open(nodeId, fixture, state) {
       const server = await startEventsServer({ fixture });
       const mount = createTempMount(state);
       const settings = loadSettings(
-        { leaderElection: "consul", nodeId, mountPath: mount.path, dataPath: "/var/lib/litefs", httpAddr: `127.0.0.1:${server.port}`, databaseName: "db" },
+        {
+          leaderElection: "consul",
+          nodeId,
+          mountPath: mount.path,
+          dataPath: "/var/lib/litefs",
+          httpAddr: `127.0.0.1:${server.port}`,
+          databaseName: "db",
+        },
         {},
       );
-      const node = await createNode(settings, { logger: pino({ level: "silent" }), backoff: { initialMs: 10, maxMs: 40 }, pollIntervalMs: 20, readyTimeoutMs: 3000 });
+      const node = await createNode(settings, {
+        logger: pino({ level: "silent" }),
+        backoff: { initialMs: 10, maxMs: 40 },
+        pollIntervalMs: 20,
+        readyTimeoutMs: 3000,
+      });
       current = { node, server, mount };
       return current;
     },

@@ -78,7 +78,8 @@ const INFO_FOR: Record<EventsFixture, () => string> = {
   primary: () => readLitefsFixture("info-primary.json"),
   replica: () => readLitefsFixture("info-replica.json"),
   // Per the contract: /info on a replica that lost its primary has primary.hostname "".
-  "replica-primary-lost": () => readLitefsFixture("info-replica.json").replace('"hostname": "node-a"', '"hostname": ""'),
+  "replica-primary-lost": () =>
+    readLitefsFixture("info-replica.json").replace('"hostname": "node-a"', '"hostname": ""'),
 };
 
 const STREAM_FOR: Record<EventsFixture, () => string> = {
@@ -107,7 +108,8 @@ function waitUntil(condition: () => boolean, timeoutMs: number, what: string): P
     const started = Date.now();
     const check = (): void => {
       if (condition()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error(`events server: timed out after ${timeoutMs} ms waiting for ${what}`));
+      if (Date.now() - started > timeoutMs)
+        return reject(new Error(`events server: timed out after ${timeoutMs} ms waiting for ${what}`));
       setTimeout(check, 5);
     };
     check();
@@ -149,7 +151,9 @@ export async function startEventsServer(options: EventsServerOptions = {}): Prom
     infoRequests++;
     if (infoDelayMs > 0) await sleep(infoDelayMs);
     if (res.destroyed) return;
-    res.writeHead(infoStatus, { "content-type": "application/json", "litefs-cluster-id": "LFSCF5A6C83438E082A6" }).end(info);
+    res
+      .writeHead(infoStatus, { "content-type": "application/json", "litefs-cluster-id": "LFSCF5A6C83438E082A6" })
+      .end(info);
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {

@@ -52,10 +52,12 @@ export interface TestProxy {
   close: () => Promise<void>;
 }
 
-export const request = (url: string, init: RequestInit = {}): Promise<Response> => fetch(url, { ...init, signal: AbortSignal.timeout(8000) });
+export const request = (url: string, init: RequestInit = {}): Promise<Response> =>
+  fetch(url, { ...init, signal: AbortSignal.timeout(8000) });
 
 export const metricValue = async (metrics: LiteFSNodeMetrics, sample: string): Promise<number | undefined> => {
-  for (const line of (await metrics.render()).split("\n")) if (line.startsWith(`${sample} `)) return Number(line.slice(sample.length + 1));
+  for (const line of (await metrics.render()).split("\n"))
+    if (line.startsWith(`${sample} `)) return Number(line.slice(sample.length + 1));
   return undefined;
 };
 
@@ -64,7 +66,12 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export function forwardFixtures(): {
   cleanups: (() => Promise<void> | void)[];
   startApp: (name: string, routes?: Record<string, Route>) => Promise<TestApp>;
-  startProxy: (node: ForwardingNodeView, settings: ForwardSettingsInput, nodeId?: string, logger?: Logger) => Promise<TestProxy>;
+  startProxy: (
+    node: ForwardingNodeView,
+    settings: ForwardSettingsInput,
+    nodeId?: string,
+    logger?: Logger,
+  ) => Promise<TestProxy>;
 } {
   const cleanups: (() => Promise<void> | void)[] = [];
 
@@ -80,7 +87,10 @@ export function forwardFixtures(): {
         hits.push({ method: req.method ?? "", path, headers: req.headers, body });
         const route = routes[path.split("?")[0] ?? "/"];
         if (route) return route(req, res, body);
-        res.writeHead(req.method === "GET" || req.method === "HEAD" ? 200 : 201, { "content-type": "application/json", "x-app": name });
+        res.writeHead(req.method === "GET" || req.method === "HEAD" ? 200 : 201, {
+          "content-type": "application/json",
+          "x-app": name,
+        });
         res.end(JSON.stringify({ node: name, sha256: createHash("sha256").update(body).digest("hex") }));
       });
     });
@@ -90,7 +100,13 @@ export function forwardFixtures(): {
       s.on("close", () => sockets.delete(s));
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    cleanups.push(() => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }));
+    cleanups.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => r());
+        }),
+    );
     return {
       url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
       hits,
@@ -99,7 +115,12 @@ export function forwardFixtures(): {
     };
   }
 
-  async function startProxy(node: ForwardingNodeView, settings: ForwardSettingsInput, nodeId = "node-b", logger?: Logger): Promise<TestProxy> {
+  async function startProxy(
+    node: ForwardingNodeView,
+    settings: ForwardSettingsInput,
+    nodeId = "node-b",
+    logger?: Logger,
+  ): Promise<TestProxy> {
     const metrics = createMetrics();
     const proxy = createForwardingProxy({
       node,
@@ -124,7 +145,12 @@ export function forwardFixtures(): {
  * LiteFS mount at `mountPath`, its API (the /events stand-in) on `eventsPort`, the local app
  * `upstream`, node-a's app `primaryApp`.
  */
-export function replicaProxyEnv(mountPath: string, eventsPort: number, upstream: string, primaryApp: string): Record<string, string> {
+export function replicaProxyEnv(
+  mountPath: string,
+  eventsPort: number,
+  upstream: string,
+  primaryApp: string,
+): Record<string, string> {
   return {
     LITEFS_ENABLED: "true",
     LITEFS_MOUNT_PATH: mountPath,

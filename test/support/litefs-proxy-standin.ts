@@ -40,11 +40,23 @@ export interface LiteFSProxyStandin {
   readonly url: string;
   readonly port: number;
   /** Every request received, in order. */
-  readonly requests: ReadonlyArray<{ method: string; path: string; answered: "proxied" | "fly-replay" | "timeout" | "health" | "no-primary" }>;
+  readonly requests: ReadonlyArray<{
+    method: string;
+    path: string;
+    answered: "proxied" | "fly-replay" | "timeout" | "health" | "no-primary";
+  }>;
   close(): Promise<void>;
 }
 
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
 
 function txidCookie(txid: bigint): string {
   const expires = new Date(Date.now() + 5 * 60_000).toUTCString();
@@ -63,7 +75,11 @@ function cookieTxid(cookie: string | undefined): bigint | null {
 export async function startLiteFSProxyStandin(options: LiteFSProxyStandinOptions): Promise<LiteFSProxyStandin> {
   const { state } = options;
   const timeoutMs = options.proxyTimeoutMs ?? 5000;
-  const requests: { method: string; path: string; answered: "proxied" | "fly-replay" | "timeout" | "health" | "no-primary" }[] = [];
+  const requests: {
+    method: string;
+    path: string;
+    answered: "proxied" | "fly-replay" | "timeout" | "health" | "no-primary";
+  }[] = [];
   const sockets = new Set<Socket>();
   const agent = new http.Agent({ keepAlive: false });
 
@@ -71,16 +87,21 @@ export async function startLiteFSProxyStandin(options: LiteFSProxyStandinOptions
     const headers: http.OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
     headers["content-length"] = String(body.length);
-    const out = http.request(new URL(req.url ?? "/", options.target), { method: req.method, headers, agent }, (upstream) => {
-      const responseHeaders: http.OutgoingHttpHeaders = {};
-      for (const [k, v] of Object.entries(upstream.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) responseHeaders[k] = v;
-      if (isWrite) {
-        const prior = upstream.headers["set-cookie"] ?? [];
-        responseHeaders["set-cookie"] = [...prior, txidCookie(state.txid())];
-      }
-      res.writeHead(upstream.statusCode ?? 502, responseHeaders);
-      upstream.pipe(res);
-    });
+    const out = http.request(
+      new URL(req.url ?? "/", options.target),
+      { method: req.method, headers, agent },
+      (upstream) => {
+        const responseHeaders: http.OutgoingHttpHeaders = {};
+        for (const [k, v] of Object.entries(upstream.headers))
+          if (v !== undefined && !HOP_BY_HOP.has(k)) responseHeaders[k] = v;
+        if (isWrite) {
+          const prior = upstream.headers["set-cookie"] ?? [];
+          responseHeaders["set-cookie"] = [...prior, txidCookie(state.txid())];
+        }
+        res.writeHead(upstream.statusCode ?? 502, responseHeaders);
+        upstream.pipe(res);
+      },
+    );
     out.on("error", () => {
       if (!res.headersSent) res.writeHead(502).end("Bad Gateway\n");
       else res.destroy();
@@ -113,7 +134,9 @@ export async function startLiteFSProxyStandin(options: LiteFSProxyStandinOptions
       const primary = state.primaryHostname();
       if (!primary) {
         requests.push({ method, path, answered: "no-primary" });
-        res.writeHead(503, { "content-type": "text/plain" }).end("stand-in: no primary known (not recorded in the contract)\n");
+        res
+          .writeHead(503, { "content-type": "text/plain" })
+          .end("stand-in: no primary known (not recorded in the contract)\n");
         return;
       }
       requests.push({ method, path, answered: "fly-replay" });

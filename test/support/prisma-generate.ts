@@ -35,8 +35,12 @@ function currentStamp(cli: string): string {
 export function ensurePrismaTestClient(options: { force?: boolean } = {}): boolean {
   const cli = prismaCliPath();
   const stamp = currentStamp(cli);
-  if (!options.force && existsSync(stampPath) && readFileSync(stampPath, "utf8") === stamp
-    && existsSync(join(prismaClientDir, "client.ts"))) {
+  if (
+    !options.force &&
+    existsSync(stampPath) &&
+    readFileSync(stampPath, "utf8") === stamp &&
+    existsSync(join(prismaClientDir, "client.ts"))
+  ) {
     return false;
   }
   const scratch = mkdtempSync(join(tmpdir(), "litefs-node-prisma-"));
@@ -70,5 +74,7 @@ export function ensurePrismaTestClient(options: { force?: boolean } = {}): boole
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const generated = ensurePrismaTestClient({ force: process.argv.includes("--force") });
-  console.log(generated ? `generated the Prisma test client in ${prismaClientDir}` : "Prisma test client is up to date");
+  console.log(
+    generated ? `generated the Prisma test client in ${prismaClientDir}` : "Prisma test client is up to date",
+  );
 }

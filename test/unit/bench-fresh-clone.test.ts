@@ -10,11 +10,15 @@ const BLOCK_CLIENT = join(ROOT, "test", "support", "fresh-clone", "register.mjs"
 
 function importWithoutClient(module: string): { code: number | null; stderr: string } {
   const url = pathToFileURL(join(ROOT, module)).href;
-  const r = spawnSync(process.execPath, ["--import", "tsx", "--import", BLOCK_CLIENT, "--input-type=module", "-e", `await import(${JSON.stringify(url)});`], {
-    cwd: ROOT,
-    encoding: "utf8",
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", "--import", BLOCK_CLIENT, "--input-type=module", "-e", `await import(${JSON.stringify(url)});`],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
   return { code: r.status, stderr: r.stderr };
 }
 

@@ -5,7 +5,12 @@ import { hostname } from "node:os";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ConfigError } from "../../src/errors.js";
-import { findUnknownLitefsKeys, loadSettings, renderLitefsConfig, type LiteFSSettingsInput } from "../../src/config/index.js";
+import {
+  findUnknownLitefsKeys,
+  loadSettings,
+  renderLitefsConfig,
+  type LiteFSSettingsInput,
+} from "../../src/config/index.js";
 import { expandLikeLitefs } from "../support/litefs-env-expand.js";
 import { runConfigText } from "../../bin/commands/run-config.js";
 
@@ -73,7 +78,9 @@ describe("consul mode settings", () => {
       promote: true,
       leaseHostname: "node-b",
     });
-    expect(loadSettings(undefined, { LITEFS_LEADER_ELECTION: "consul", LITEFS_CONSUL_CANDIDATE: "false" }).consul?.candidate).toBe(false);
+    expect(
+      loadSettings(undefined, { LITEFS_LEADER_ELECTION: "consul", LITEFS_CONSUL_CANDIDATE: "false" }).consul?.candidate,
+    ).toBe(false);
   });
 
   it("reports every bad consul value at once, naming setting and variable", () => {
@@ -104,9 +111,13 @@ describe("consul mode settings", () => {
   });
 
   it("consul settings in another mode are refused", () => {
-    expect(problems({ nodeId: "node-a", primaryHostname: "node-a", consul: { url: "http://127.0.0.1:8500" } })).toEqual([
-      expect.stringMatching(/^consul\.url: is set but leaderElection is "static": set leaderElection \(LITEFS_LEADER_ELECTION\) to "consul"/),
-    ]);
+    expect(problems({ nodeId: "node-a", primaryHostname: "node-a", consul: { url: "http://127.0.0.1:8500" } })).toEqual(
+      [
+        expect.stringMatching(
+          /^consul\.url: is set but leaderElection is "static": set leaderElection \(LITEFS_LEADER_ELECTION\) to "consul"/,
+        ),
+      ],
+    );
   });
 });
 
@@ -128,8 +139,13 @@ describe("consul mode litefs.yml", () => {
 
   it("what LiteFS decodes after expanding it: a real boolean candidate on each side of the region check", () => {
     const text = renderLitefsConfig(loadSettings(FLY, {}));
-    for (const [region, candidate] of [["iad", true], ["lhr", false]] as const) {
-      const doc = parse(expandLikeLitefs(text, { ...FLY_ENV, FLY_REGION: region, PRIMARY_REGION: "iad" })) as { lease: Record<string, unknown> };
+    for (const [region, candidate] of [
+      ["iad", true],
+      ["lhr", false],
+    ] as const) {
+      const doc = parse(expandLikeLitefs(text, { ...FLY_ENV, FLY_REGION: region, PRIMARY_REGION: "iad" })) as {
+        lease: Record<string, unknown>;
+      };
       expect(doc.lease).toMatchObject({
         candidate,
         "advertise-url": "http://3d8d99e4b3d268.vm.my-app.internal:20202",
@@ -139,7 +155,9 @@ describe("consul mode litefs.yml", () => {
   });
 
   it("lease.hostname only when nodeId was set: a defaulted one is LiteFS's to read where it runs", () => {
-    const named = parse(renderLitefsConfig(loadSettings({ ...FLY, nodeId: "node-a" }, {}))) as { lease: Record<string, unknown> };
+    const named = parse(renderLitefsConfig(loadSettings({ ...FLY, nodeId: "node-a" }, {}))) as {
+      lease: Record<string, unknown>;
+    };
     expect(named.lease.hostname).toBe("node-a");
     const unnamed = parse(renderLitefsConfig(loadSettings(FLY, {}))) as { lease: Record<string, unknown> };
     expect(unnamed.lease).not.toHaveProperty("hostname");
@@ -147,7 +165,16 @@ describe("consul mode litefs.yml", () => {
 
   it("a literal Consul URL, promote on when asked", () => {
     const doc = parse(
-      renderLitefsConfig(loadSettings({ leaderElection: "consul", nodeId: "node-a", consul: { url: "http://consul:8500", promote: true, candidate: false } }, {})),
+      renderLitefsConfig(
+        loadSettings(
+          {
+            leaderElection: "consul",
+            nodeId: "node-a",
+            consul: { url: "http://consul:8500", promote: true, candidate: false },
+          },
+          {},
+        ),
+      ),
     ) as { lease: Record<string, unknown> };
     expect(doc.lease).toEqual({
       type: "consul",
@@ -160,12 +187,19 @@ describe("consul mode litefs.yml", () => {
   });
 
   it("run's lease-service token (raft mode) never goes into the user's own Consul URL", () => {
-    const settings = loadSettings({ leaderElection: "consul", nodeId: "node-a", consul: { url: "http://consul:8500" } }, {});
-    const doc = parse(runConfigText(settings, { token: "lease-service-token-0123456789", migrate: null })) as { lease: { consul: { url: string } } };
+    const settings = loadSettings(
+      { leaderElection: "consul", nodeId: "node-a", consul: { url: "http://consul:8500" } },
+      {},
+    );
+    const doc = parse(runConfigText(settings, { token: "lease-service-token-0123456789", migrate: null })) as {
+      lease: { consul: { url: string } };
+    };
     expect(doc.lease.consul.url).toBe("http://consul:8500");
   });
 
   it("no Consul URL: rendering says which setting and variable to set", () => {
-    expect(() => renderLitefsConfig(loadSettings({ leaderElection: "consul" }, {}))).toThrow(/consul\.url \(LITEFS_CONSUL_URL\): is required to render a consul lease/);
+    expect(() => renderLitefsConfig(loadSettings({ leaderElection: "consul" }, {}))).toThrow(
+      /consul\.url \(LITEFS_CONSUL_URL\): is required to render a consul lease/,
+    );
   });
 });

@@ -23,7 +23,10 @@ function configError(input: unknown, env: NodeJS.ProcessEnv = {}): ConfigError {
 
 /** Asserts one issue names `setting` and `env` and says `fragment`; also that the error text shows both names. */
 function expectIssue(error: ConfigError, setting: string, env: string | null, fragment: string | RegExp): ConfigIssue {
-  const found = error.issues.find((i) => i.setting === setting && (typeof fragment === "string" ? i.message.includes(fragment) : fragment.test(i.message)));
+  const found = error.issues.find(
+    (i) =>
+      i.setting === setting && (typeof fragment === "string" ? i.message.includes(fragment) : fragment.test(i.message)),
+  );
   expect(found, `no issue for ${setting} matching ${String(fragment)} in:\n${error.message}`).toBeDefined();
   expect(found!.env).toBe(env);
   expect(error.message).toContain(env ? `${setting} (${env})` : setting);
@@ -124,7 +127,10 @@ describe("loadSettings result is deeply frozen", () => {
   });
 
   it("does not freeze or keep the caller's input", () => {
-    const input = { ...RAFT_NODE, raft: { selfAddr: "node-a:4001", peers: ["node-b:4001"], secret: "0123456789abcdef" } };
+    const input = {
+      ...RAFT_NODE,
+      raft: { selfAddr: "node-a:4001", peers: ["node-b:4001"], secret: "0123456789abcdef" },
+    };
     const s = loadSettings(input, {});
     expect(Object.isFrozen(input.raft.peers)).toBe(false);
     input.raft.peers.push("node-z:4001");
@@ -172,10 +178,25 @@ describe("environment variables", () => {
       primaryUrl: null,
       httpAddr: "127.0.0.1:20210",
       advertiseUrl: "https://node-a.internal:20210",
-      proxy: { addr: ":8081", target: "localhost:3000", db: "other.db", passthrough: ["/static/*", "*.png"], maxLag: "10s" },
+      proxy: {
+        addr: ":8081",
+        target: "localhost:3000",
+        db: "other.db",
+        passthrough: ["/static/*", "*.png"],
+        maxLag: "10s",
+      },
       retention: "1h30m",
       databaseWaitTimeout: "30s",
-      raft: { selfAddr: "node-a:4001", peers: ["node-b:4001", "node-c:4001"], leasePort: 8600, forwardPort: 4002, secret: "s3cret-s3cret-s3cret", leaseToken: "t0ken-t0ken-t0ken-t0ken", dataDir: "/data/raft", bootstrap: true },
+      raft: {
+        selfAddr: "node-a:4001",
+        peers: ["node-b:4001", "node-c:4001"],
+        leasePort: 8600,
+        forwardPort: 4002,
+        secret: "s3cret-s3cret-s3cret",
+        leaseToken: "t0ken-t0ken-t0ken-t0ken",
+        dataDir: "/data/raft",
+        bootstrap: true,
+      },
       consul: null,
       exec: "node server.js",
     });
@@ -222,7 +243,12 @@ describe("environment variables", () => {
   });
 
   it("LITEFS_RAFT_LEASE_PORT out of range is reported with the env name", () => {
-    expectIssue(configError(RAFT_NODE, { LITEFS_RAFT_LEASE_PORT: "70000" }), "raft.leasePort", "LITEFS_RAFT_LEASE_PORT", "from 1 to 65535, got 70000");
+    expectIssue(
+      configError(RAFT_NODE, { LITEFS_RAFT_LEASE_PORT: "70000" }),
+      "raft.leasePort",
+      "LITEFS_RAFT_LEASE_PORT",
+      "from 1 to 65535, got 70000",
+    );
   });
 
   it("ignores LITEFS_* variables it does not know", () => {
@@ -232,7 +258,10 @@ describe("environment variables", () => {
 
 describe("object over env precedence", () => {
   it("an object value wins over its variable", () => {
-    const s = loadSettings({ ...STATIC_NODE, mountPath: "/from-object" }, { LITEFS_MOUNT_PATH: "/from-env", LITEFS_NODE_ID: "env-node" });
+    const s = loadSettings(
+      { ...STATIC_NODE, mountPath: "/from-object" },
+      { LITEFS_MOUNT_PATH: "/from-env", LITEFS_NODE_ID: "env-node" },
+    );
     expect(s.mountPath).toBe("/from-object");
     expect(s.nodeId).toBe("node-a");
   });
@@ -248,21 +277,38 @@ describe("object over env precedence", () => {
 
   it("merges proxy and raft one level down", () => {
     const s = loadSettings(
-      { leaderElection: "raft", nodeId: "node-a", raft: { leasePort: 9000, secret: "0123456789abcdef" }, proxy: { addr: ":9090" } },
-      { LITEFS_RAFT_SELF_ADDR: "node-a:4001", LITEFS_RAFT_PEERS: "node-b:4001", LITEFS_RAFT_LEASE_PORT: "8600", LITEFS_PROXY_TARGET: "localhost:3000", LITEFS_PROXY_ADDR: ":8081" },
+      {
+        leaderElection: "raft",
+        nodeId: "node-a",
+        raft: { leasePort: 9000, secret: "0123456789abcdef" },
+        proxy: { addr: ":9090" },
+      },
+      {
+        LITEFS_RAFT_SELF_ADDR: "node-a:4001",
+        LITEFS_RAFT_PEERS: "node-b:4001",
+        LITEFS_RAFT_LEASE_PORT: "8600",
+        LITEFS_PROXY_TARGET: "localhost:3000",
+        LITEFS_PROXY_ADDR: ":8081",
+      },
     );
     expect(s.raft).toMatchObject({ selfAddr: "node-a:4001", peers: ["node-b:4001"], leasePort: 9000 });
     expect(s.proxy).toMatchObject({ addr: ":9090", target: "localhost:3000" });
   });
 
   it("an object's null turns an env-configured section or value off", () => {
-    const s = loadSettings({ ...STATIC_NODE, proxy: null, exec: null }, { LITEFS_PROXY_TARGET: "localhost:3000", LITEFS_EXEC: "node server.js" });
+    const s = loadSettings(
+      { ...STATIC_NODE, proxy: null, exec: null },
+      { LITEFS_PROXY_TARGET: "localhost:3000", LITEFS_EXEC: "node server.js" },
+    );
     expect(s.proxy).toBeNull();
     expect(s.exec).toBeNull();
   });
 
   it("an object list replaces the env list", () => {
-    const s = loadSettings({ ...RAFT_NODE, raft: { peers: ["node-x:4001"], secret: "0123456789abcdef" } }, { LITEFS_RAFT_SELF_ADDR: "node-a:4001", LITEFS_RAFT_PEERS: "node-b:4001,node-c:4001" });
+    const s = loadSettings(
+      { ...RAFT_NODE, raft: { peers: ["node-x:4001"], secret: "0123456789abcdef" } },
+      { LITEFS_RAFT_SELF_ADDR: "node-a:4001", LITEFS_RAFT_PEERS: "node-b:4001,node-c:4001" },
+    );
     expect(s.raft!.peers).toEqual(["node-x:4001"]);
   });
 
@@ -286,7 +332,17 @@ describe("every problem at once", () => {
       { LITEFS_ENABLED: "perhaps", LITEFS_LEADER_ELECTION: "paxos" },
     );
     const settings = error.issues.map((i) => i.setting).sort();
-    expect(settings).toEqual(["dataPath", "databaseName", "enabled", "exec", "httpAddr", "leaderElection", "mountPath", "nodeId", "retention"]);
+    expect(settings).toEqual([
+      "dataPath",
+      "databaseName",
+      "enabled",
+      "exec",
+      "httpAddr",
+      "leaderElection",
+      "mountPath",
+      "nodeId",
+      "retention",
+    ]);
     for (const issue of error.issues) expect(error.message).toContain(issue.message);
   });
 
@@ -329,15 +385,27 @@ describe("rules, one bad value each", () => {
     ["/litefs/", "/litefs", "the same as"],
     ["/litefs", "/litefs/./x/../data", "inside"],
   ])("dataPath %s vs mountPath %s is refused", (mountPath, dataPath, word) => {
-    expectIssue(configError({ ...STATIC_NODE, mountPath, dataPath }), "dataPath", "LITEFS_DATA_PATH", `must not be ${word} mountPath`);
+    expectIssue(
+      configError({ ...STATIC_NODE, mountPath, dataPath }),
+      "dataPath",
+      "LITEFS_DATA_PATH",
+      `must not be ${word} mountPath`,
+    );
   });
 
   it("a dataPath that only shares a prefix with mountPath is fine", () => {
-    expect(loadSettings({ ...STATIC_NODE, mountPath: "/litefs", dataPath: "/litefs-data" }, {}).dataPath).toBe("/litefs-data");
+    expect(loadSettings({ ...STATIC_NODE, mountPath: "/litefs", dataPath: "/litefs-data" }, {}).dataPath).toBe(
+      "/litefs-data",
+    );
   });
 
   it.each(["dir/db.sqlite3", "/abs.db", ".", "..", "", "a\0b", "a\\b"])("databaseName %j is refused", (name) => {
-    expectIssue(configError({ ...STATIC_NODE, databaseName: name }), "databaseName", "LITEFS_DATABASE", /file name|NUL/);
+    expectIssue(
+      configError({ ...STATIC_NODE, databaseName: name }),
+      "databaseName",
+      "LITEFS_DATABASE",
+      /file name|NUL/,
+    );
   });
 
   it("empty node id is refused", () => {
@@ -356,22 +424,39 @@ describe("rules, one bad value each", () => {
 
   it("unknown election mode lists the allowed ones", () => {
     const error = configError({ ...STATIC_NODE, leaderElection: "paxos" });
-    expectIssue(error, "leaderElection", "LITEFS_LEADER_ELECTION", `must be one of "static", "raft" or "consul", got "paxos"`);
+    expectIssue(
+      error,
+      "leaderElection",
+      "LITEFS_LEADER_ELECTION",
+      `must be one of "static", "raft" or "consul", got "paxos"`,
+    );
     expect(error.issues).toHaveLength(1);
   });
 
   it("primaryHostname is required for static when enabled", () => {
-    expectIssue(configError({ nodeId: "node-a" }), "primaryHostname", "LITEFS_PRIMARY_HOSTNAME", `is required when leaderElection is "static"`);
+    expectIssue(
+      configError({ nodeId: "node-a" }),
+      "primaryHostname",
+      "LITEFS_PRIMARY_HOSTNAME",
+      `is required when leaderElection is "static"`,
+    );
   });
 
   it("primaryHostname with whitespace is refused", () => {
-    expectIssue(configError({ nodeId: "node-a", primaryHostname: "node a" }), "primaryHostname", "LITEFS_PRIMARY_HOSTNAME", "without spaces");
+    expectIssue(
+      configError({ nodeId: "node-a", primaryHostname: "node a" }),
+      "primaryHostname",
+      "LITEFS_PRIMARY_HOSTNAME",
+      "without spaces",
+    );
   });
 
   it("primaryUrl cannot be derived from a host name that is not a URL host", () => {
     const error = configError({ nodeId: "node-a", primaryHostname: "node/a" });
     expectIssue(error, "primaryUrl", "LITEFS_PRIMARY_URL", "cannot default");
-    expect(loadSettings({ nodeId: "node-a", primaryHostname: "node/a", primaryUrl: "http://10.0.0.1:20202" }, {}).primaryUrl).toBe("http://10.0.0.1:20202");
+    expect(
+      loadSettings({ nodeId: "node-a", primaryHostname: "node/a", primaryUrl: "http://10.0.0.1:20202" }, {}).primaryUrl,
+    ).toBe("http://10.0.0.1:20202");
   });
 
   it.each([
@@ -398,9 +483,12 @@ describe("rules, one bad value each", () => {
     expectIssue(configError({ ...STATIC_NODE, [setting]: value }), setting, env, fragment);
   });
 
-  it.each([":20202", "0.0.0.0:20202", "127.0.0.1:1", "[::1]:65535", "[::]:20202", "localhost:20202"])("httpAddr %j is fine", (httpAddr) => {
-    expect(loadSettings({ ...STATIC_NODE, httpAddr }, {}).httpAddr).toBe(httpAddr);
-  });
+  it.each([":20202", "0.0.0.0:20202", "127.0.0.1:1", "[::1]:65535", "[::]:20202", "localhost:20202"])(
+    "httpAddr %j is fine",
+    (httpAddr) => {
+      expect(loadSettings({ ...STATIC_NODE, httpAddr }, {}).httpAddr).toBe(httpAddr);
+    },
+  );
 
   it.each([
     ["addr", "LITEFS_PROXY_ADDR", "8080", "port is missing"],
@@ -415,38 +503,79 @@ describe("rules, one bad value each", () => {
   });
 
   it("proxy.passthrough items must be non-empty", () => {
-    expectIssue(configError({ ...STATIC_NODE, proxy: { target: "localhost:3000", passthrough: ["/ok", " "] } }), "proxy.passthrough", "LITEFS_PROXY_PASSTHROUGH", "item 2:");
+    expectIssue(
+      configError({ ...STATIC_NODE, proxy: { target: "localhost:3000", passthrough: ["/ok", " "] } }),
+      "proxy.passthrough",
+      "LITEFS_PROXY_PASSTHROUGH",
+      "item 2:",
+    );
   });
 
   it("proxy needs a target when used", () => {
-    expectIssue(configError(STATIC_NODE, { LITEFS_PROXY_ADDR: ":8080" }), "proxy.target", "LITEFS_PROXY_TARGET", "is required when the proxy is used");
+    expectIssue(
+      configError(STATIC_NODE, { LITEFS_PROXY_ADDR: ":8080" }),
+      "proxy.target",
+      "LITEFS_PROXY_TARGET",
+      "is required when the proxy is used",
+    );
   });
 
   it("proxy may not listen on the LiteFS API port", () => {
-    expectIssue(configError({ ...STATIC_NODE, proxy: { addr: ":20202", target: "localhost:3000" } }), "proxy.addr", "LITEFS_PROXY_ADDR", "same port as httpAddr");
-    expect(loadSettings({ ...STATIC_NODE, httpAddr: "10.0.0.1:20202", proxy: { addr: "10.0.0.2:20202", target: "localhost:3000" } }, {}).proxy!.addr).toBe("10.0.0.2:20202");
+    expectIssue(
+      configError({ ...STATIC_NODE, proxy: { addr: ":20202", target: "localhost:3000" } }),
+      "proxy.addr",
+      "LITEFS_PROXY_ADDR",
+      "same port as httpAddr",
+    );
+    expect(
+      loadSettings(
+        { ...STATIC_NODE, httpAddr: "10.0.0.1:20202", proxy: { addr: "10.0.0.2:20202", target: "localhost:3000" } },
+        {},
+      ).proxy!.addr,
+    ).toBe("10.0.0.2:20202");
   });
 
-  it.each(["1 hour", "1H", "10", "-1s", "1h 30m", "h", "1.5.2s", "", "10sec"])("retention %j is refused with valid examples", (retention) => {
-    const issue = expectIssue(configError({ ...STATIC_NODE, retention }), "retention", "LITEFS_RETENTION", "must be a Go duration");
-    expect(issue.message).toContain(`"1h", "10s", "1h30m" or "500ms"`);
-    expect(issue.message).toContain(`got ${JSON.stringify(retention)}`);
-  });
+  it.each(["1 hour", "1H", "10", "-1s", "1h 30m", "h", "1.5.2s", "", "10sec"])(
+    "retention %j is refused with valid examples",
+    (retention) => {
+      const issue = expectIssue(
+        configError({ ...STATIC_NODE, retention }),
+        "retention",
+        "LITEFS_RETENTION",
+        "must be a Go duration",
+      );
+      expect(issue.message).toContain(`"1h", "10s", "1h30m" or "500ms"`);
+      expect(issue.message).toContain(`got ${JSON.stringify(retention)}`);
+    },
+  );
 
-  it.each(["1h", "10s", "1h30m", "500ms", "0", "1.5h", "2h45m30.5s", "100us", "100\u00b5s", "10ns", ".5s"])("retention %j is a Go duration", (retention) => {
-    expect(loadSettings({ ...STATIC_NODE, retention }, {}).retention).toBe(retention);
-  });
+  it.each(["1h", "10s", "1h30m", "500ms", "0", "1.5h", "2h45m30.5s", "100us", "100\u00b5s", "10ns", ".5s"])(
+    "retention %j is a Go duration",
+    (retention) => {
+      expect(loadSettings({ ...STATIC_NODE, retention }, {}).retention).toBe(retention);
+    },
+  );
 
   it("exec must not be empty when given", () => {
     expectIssue(configError({ ...STATIC_NODE, exec: "   " }), "exec", "LITEFS_EXEC", "non-empty");
   });
 
   it("devDatabasePath must not be empty", () => {
-    expectIssue(configError({ enabled: false, devDatabasePath: "" }), "devDatabasePath", "LITEFS_DEV_DATABASE", "non-empty");
+    expectIssue(
+      configError({ enabled: false, devDatabasePath: "" }),
+      "devDatabasePath",
+      "LITEFS_DEV_DATABASE",
+      "non-empty",
+    );
   });
 
   it("advertiseUrl is for raft only", () => {
-    expectIssue(configError({ ...STATIC_NODE, advertiseUrl: "http://node-a:20202" }), "advertiseUrl", "LITEFS_ADVERTISE_URL", `only when leaderElection is "raft"`);
+    expectIssue(
+      configError({ ...STATIC_NODE, advertiseUrl: "http://node-a:20202" }),
+      "advertiseUrl",
+      "LITEFS_ADVERTISE_URL",
+      `only when leaderElection is "raft"`,
+    );
   });
 
   it("primaryHostname and primaryUrl are for static only", () => {
@@ -469,14 +598,35 @@ describe("raft rules", () => {
   });
 
   it("peers must not be empty", () => {
-    expectIssue(configError({ ...RAFT_NODE, raft: { selfAddr: "node-a:4001", peers: [] } }), "raft.peers", "LITEFS_RAFT_PEERS", "at least one");
+    expectIssue(
+      configError({ ...RAFT_NODE, raft: { selfAddr: "node-a:4001", peers: [] } }),
+      "raft.peers",
+      "LITEFS_RAFT_PEERS",
+      "at least one",
+    );
   });
 
   it("duplicate peers are refused, also when spelled differently", () => {
-    expectIssue(configError({ ...RAFT_NODE, raft: { selfAddr: "node-a:4001", peers: ["node-b:4001", "node-c:4001", "node-b:4001"] } }), "raft.peers", "LITEFS_RAFT_PEERS", `lists "node-b:4001" more than once`);
-    expectIssue(configError({ ...RAFT_NODE, raft: { selfAddr: "node-a:4001", peers: ["node-b:4001", "NODE-B:4001"] } }), "raft.peers", "LITEFS_RAFT_PEERS", "more than once");
     expectIssue(
-      configError({ leaderElection: "raft", nodeId: "node-a" }, { LITEFS_RAFT_SELF_ADDR: "node-a:4001", LITEFS_RAFT_PEERS: "x:1, x:1" }),
+      configError({
+        ...RAFT_NODE,
+        raft: { selfAddr: "node-a:4001", peers: ["node-b:4001", "node-c:4001", "node-b:4001"] },
+      }),
+      "raft.peers",
+      "LITEFS_RAFT_PEERS",
+      `lists "node-b:4001" more than once`,
+    );
+    expectIssue(
+      configError({ ...RAFT_NODE, raft: { selfAddr: "node-a:4001", peers: ["node-b:4001", "NODE-B:4001"] } }),
+      "raft.peers",
+      "LITEFS_RAFT_PEERS",
+      "more than once",
+    );
+    expectIssue(
+      configError(
+        { leaderElection: "raft", nodeId: "node-a" },
+        { LITEFS_RAFT_SELF_ADDR: "node-a:4001", LITEFS_RAFT_PEERS: "x:1, x:1" },
+      ),
       "raft.peers",
       "LITEFS_RAFT_PEERS",
       "more than once",
@@ -484,7 +634,10 @@ describe("raft rules", () => {
   });
 
   it("self must not be among the peers", () => {
-    const error = configError({ ...RAFT_NODE, raft: { selfAddr: "node-a:4001", peers: ["node-b:4001", "node-a:4001"] } });
+    const error = configError({
+      ...RAFT_NODE,
+      raft: { selfAddr: "node-a:4001", peers: ["node-b:4001", "node-a:4001"] },
+    });
     expectIssue(error, "raft.peers", "LITEFS_RAFT_PEERS", `own address raft.selfAddr "node-a:4001"`);
   });
 
@@ -494,34 +647,84 @@ describe("raft rules", () => {
   });
 
   it.each(["node-a", "node-a:99999", ":4001"])("selfAddr %j is refused", (selfAddr) => {
-    expectIssue(configError({ ...RAFT_NODE, raft: { selfAddr, peers: ["node-b:4001"] } }), "raft.selfAddr", "LITEFS_RAFT_SELF_ADDR", /host:port|from 1 to 65535/);
+    expectIssue(
+      configError({ ...RAFT_NODE, raft: { selfAddr, peers: ["node-b:4001"] } }),
+      "raft.selfAddr",
+      "LITEFS_RAFT_SELF_ADDR",
+      /host:port|from 1 to 65535/,
+    );
   });
 
   it.each([0, -1, 65536, 1.5, 100000])("leasePort %s is out of range", (leasePort) => {
-    expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, leasePort } }), "raft.leasePort", "LITEFS_RAFT_LEASE_PORT", "from 1 to 65535");
+    expectIssue(
+      configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, leasePort } }),
+      "raft.leasePort",
+      "LITEFS_RAFT_LEASE_PORT",
+      "from 1 to 65535",
+    );
   });
 
   it.each([0, 65536, 1.5])("forwardPort %s is out of range", (forwardPort) => {
-    expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, forwardPort } }), "raft.forwardPort", "LITEFS_RAFT_FORWARD_PORT", "from 1 to 65535");
+    expectIssue(
+      configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, forwardPort } }),
+      "raft.forwardPort",
+      "LITEFS_RAFT_FORWARD_PORT",
+      "from 1 to 65535",
+    );
   });
 
   it("forwardPort must not be the Raft port", () => {
-    expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, forwardPort: 4001 } }), "raft.forwardPort", "LITEFS_RAFT_FORWARD_PORT", "must differ from the Raft port");
+    expectIssue(
+      configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, forwardPort: 4001 } }),
+      "raft.forwardPort",
+      "LITEFS_RAFT_FORWARD_PORT",
+      "must differ from the Raft port",
+    );
   });
 
   it("leasePort must not be the LiteFS API port", () => {
-    expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, leasePort: 20202 } }), "raft.leasePort", "LITEFS_RAFT_LEASE_PORT", "must differ");
+    expectIssue(
+      configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, leasePort: 20202 } }),
+      "raft.leasePort",
+      "LITEFS_RAFT_LEASE_PORT",
+      "must differ",
+    );
   });
 
   it("dataDir must be absolute and outside the mount", () => {
-    expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, dataDir: "raft" } }), "raft.dataDir", "LITEFS_RAFT_DATA_DIR", `must be an absolute path, got "raft"`);
-    expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, dataDir: "/litefs/raft" } }), "raft.dataDir", "LITEFS_RAFT_DATA_DIR", "inside mountPath");
+    expectIssue(
+      configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, dataDir: "raft" } }),
+      "raft.dataDir",
+      "LITEFS_RAFT_DATA_DIR",
+      `must be an absolute path, got "raft"`,
+    );
+    expectIssue(
+      configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, dataDir: "/litefs/raft" } }),
+      "raft.dataDir",
+      "LITEFS_RAFT_DATA_DIR",
+      "inside mountPath",
+    );
   });
 
   it("secret is required in raft mode and must be at least 16 characters", () => {
-    expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, secret: "" } }), "raft.secret", "LITEFS_RAFT_SECRET", "non-empty");
-    expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, secret: "short-secret" } }), "raft.secret", "LITEFS_RAFT_SECRET", "at least 16 characters");
-    expectIssue(configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, secret: null } }), "raft.secret", "LITEFS_RAFT_SECRET", "is required");
+    expectIssue(
+      configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, secret: "" } }),
+      "raft.secret",
+      "LITEFS_RAFT_SECRET",
+      "non-empty",
+    );
+    expectIssue(
+      configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, secret: "short-secret" } }),
+      "raft.secret",
+      "LITEFS_RAFT_SECRET",
+      "at least 16 characters",
+    );
+    expectIssue(
+      configError({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft, secret: null } }),
+      "raft.secret",
+      "LITEFS_RAFT_SECRET",
+      "is required",
+    );
   });
 
   it("leaseToken: at least 16 URL-safe characters, never echoed in the message; LITEFS_LEASE_TOKEN is an alias", () => {
@@ -530,19 +733,36 @@ describe("raft rules", () => {
       expectIssue(error, "raft.leaseToken", "LITEFS_RAFT_LEASE_TOKEN", /16 to 256 characters|may hold only/);
       expect(error.message).not.toContain(bad);
     }
-    expect(loadSettings(RAFT_NODE, { LITEFS_LEASE_TOKEN: "alias-token-0123456789" }).raft?.leaseToken).toBe("alias-token-0123456789");
-    expect(loadSettings(RAFT_NODE, { LITEFS_LEASE_TOKEN: "alias-token-0123456789", LITEFS_RAFT_LEASE_TOKEN: "new-name-token-0123456789" }).raft?.leaseToken).toBe("new-name-token-0123456789");
+    expect(loadSettings(RAFT_NODE, { LITEFS_LEASE_TOKEN: "alias-token-0123456789" }).raft?.leaseToken).toBe(
+      "alias-token-0123456789",
+    );
+    expect(
+      loadSettings(RAFT_NODE, {
+        LITEFS_LEASE_TOKEN: "alias-token-0123456789",
+        LITEFS_RAFT_LEASE_TOKEN: "new-name-token-0123456789",
+      }).raft?.leaseToken,
+    ).toBe("new-name-token-0123456789");
     expect(loadSettings(RAFT_NODE, {}).raft?.leaseToken).toBeNull();
   });
 
   it("reads LITEFS_RAFT_BOOTSTRAP as a boolean", () => {
     const s = loadSettings({ ...RAFT_NODE, raft: { ...RAFT_NODE.raft } }, { LITEFS_RAFT_BOOTSTRAP: "yes" });
     expect(s.raft?.bootstrap).toBe(true);
-    expectIssue(configError(RAFT_NODE, { LITEFS_RAFT_BOOTSTRAP: "maybe" }), "raft.bootstrap", "LITEFS_RAFT_BOOTSTRAP", "true/false");
+    expectIssue(
+      configError(RAFT_NODE, { LITEFS_RAFT_BOOTSTRAP: "maybe" }),
+      "raft.bootstrap",
+      "LITEFS_RAFT_BOOTSTRAP",
+      "true/false",
+    );
   });
 
   it("advertiseUrl cannot be derived from a node id that is not a URL host", () => {
-    expectIssue(configError({ ...RAFT_NODE, nodeId: "node#a" }), "advertiseUrl", "LITEFS_ADVERTISE_URL", "cannot default");
+    expectIssue(
+      configError({ ...RAFT_NODE, nodeId: "node#a" }),
+      "advertiseUrl",
+      "LITEFS_ADVERTISE_URL",
+      "cannot default",
+    );
   });
 });
 
@@ -556,13 +776,18 @@ describe("wrong shapes", () => {
 
   it("wrong types are named with what was expected", () => {
     const error = configError({ ...STATIC_NODE, enabled: "yes", raft: "node-b:4001", httpAddr: 20202 });
-    expectIssue(error, "enabled", "LITEFS_ENABLED", "must be true or false, got \"yes\"");
+    expectIssue(error, "enabled", "LITEFS_ENABLED", 'must be true or false, got "yes"');
     expectIssue(error, "httpAddr", "LITEFS_HTTP_ADDR", "must be a string, got number 20202");
     expectIssue(error, "raft", null, "must be an object or null");
   });
 
   it("peers must be a list", () => {
-    expectIssue(configError({ ...RAFT_NODE, raft: { selfAddr: "node-a:4001", peers: "node-b:4001" } }), "raft.peers", "LITEFS_RAFT_PEERS", "must be a list");
+    expectIssue(
+      configError({ ...RAFT_NODE, raft: { selfAddr: "node-a:4001", peers: "node-b:4001" } }),
+      "raft.peers",
+      "LITEFS_RAFT_PEERS",
+      "must be a list",
+    );
   });
 
   it.each([["a string"], [42], [[1, 2]]])("input %j that is not an object is refused", (input) => {
@@ -572,10 +797,29 @@ describe("wrong shapes", () => {
 
 describe("SETTINGS_REFERENCE", () => {
   const requiredEnv = [
-    "LITEFS_ENABLED", "LITEFS_DEV_DATABASE", "LITEFS_MOUNT_PATH", "LITEFS_DATA_PATH", "LITEFS_DATABASE", "LITEFS_NODE_ID",
-    "LITEFS_LEADER_ELECTION", "LITEFS_PRIMARY_HOSTNAME", "LITEFS_PRIMARY_URL", "LITEFS_HTTP_ADDR", "LITEFS_ADVERTISE_URL",
-    "LITEFS_PROXY_ADDR", "LITEFS_PROXY_TARGET", "LITEFS_PROXY_MAX_LAG", "LITEFS_RETENTION", "LITEFS_RAFT_SELF_ADDR",
-    "LITEFS_RAFT_PEERS", "LITEFS_RAFT_LEASE_PORT", "LITEFS_RAFT_SECRET", "LITEFS_RAFT_LEASE_TOKEN", "LITEFS_RAFT_DATA_DIR", "LITEFS_RAFT_BOOTSTRAP", "LITEFS_EXEC",
+    "LITEFS_ENABLED",
+    "LITEFS_DEV_DATABASE",
+    "LITEFS_MOUNT_PATH",
+    "LITEFS_DATA_PATH",
+    "LITEFS_DATABASE",
+    "LITEFS_NODE_ID",
+    "LITEFS_LEADER_ELECTION",
+    "LITEFS_PRIMARY_HOSTNAME",
+    "LITEFS_PRIMARY_URL",
+    "LITEFS_HTTP_ADDR",
+    "LITEFS_ADVERTISE_URL",
+    "LITEFS_PROXY_ADDR",
+    "LITEFS_PROXY_TARGET",
+    "LITEFS_PROXY_MAX_LAG",
+    "LITEFS_RETENTION",
+    "LITEFS_RAFT_SELF_ADDR",
+    "LITEFS_RAFT_PEERS",
+    "LITEFS_RAFT_LEASE_PORT",
+    "LITEFS_RAFT_SECRET",
+    "LITEFS_RAFT_LEASE_TOKEN",
+    "LITEFS_RAFT_DATA_DIR",
+    "LITEFS_RAFT_BOOTSTRAP",
+    "LITEFS_EXEC",
   ];
 
   it("lists every agreed env variable once, each with a setting, default and description", () => {
@@ -598,9 +842,17 @@ describe("SETTINGS_REFERENCE", () => {
       LITEFS_RAFT_SECRET: "0123456789abcdef",
       LITEFS_PROXY_TARGET: "localhost:3000",
     });
-    const consul = loadSettings(undefined, { LITEFS_LEADER_ELECTION: "consul", LITEFS_CONSUL_URL: "http://consul:8500" });
+    const consul = loadSettings(undefined, {
+      LITEFS_LEADER_ELECTION: "consul",
+      LITEFS_CONSUL_URL: "http://consul:8500",
+    });
     const read = (setting: string): unknown =>
-      setting.split(".").reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], setting.startsWith("consul.") ? consul : s);
+      setting
+        .split(".")
+        .reduce<unknown>(
+          (node, key) => (node as Record<string, unknown>)[key],
+          setting.startsWith("consul.") ? consul : s,
+        );
     for (const row of SETTINGS_REFERENCE) expect(read(row.setting), row.setting).not.toBeUndefined();
   });
 });

@@ -19,7 +19,9 @@ describe("litefsApiUrl", () => {
 
 describe("databasePath", () => {
   it("is inside the mount when enabled", () => {
-    expect(databasePath(loadSettings({ ...node, mountPath: "/litefs", databaseName: "app.db" }, {}))).toBe("/litefs/app.db");
+    expect(databasePath(loadSettings({ ...node, mountPath: "/litefs", databaseName: "app.db" }, {}))).toBe(
+      "/litefs/app.db",
+    );
   });
 
   it("is the dev database in dev mode", () => {

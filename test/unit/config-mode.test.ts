@@ -19,13 +19,21 @@ function configError(run: () => unknown): ConfigError {
 const BOTH_MODES = ["enabled", "devDatabasePath", "databaseName"];
 const liteFSOnlyEnv = SETTINGS_REFERENCE.filter((row) => !BOTH_MODES.includes(row.setting));
 // A value each variable's text parser accepts (a value the schema then rejects still counts as given).
-const SAMPLE_TEXT = { boolean: "true", port: "8500", list: "node-b:4001", string: "node-a", "boolean-or-comparison": "true" } as const;
+const SAMPLE_TEXT = {
+  boolean: "true",
+  port: "8500",
+  list: "node-b:4001",
+  string: "node-a",
+  "boolean-or-comparison": "true",
+} as const;
 
 describe("the default of enabled", () => {
   it("is dev mode when nothing is configured outside production", () => {
     expect(loadSettings({}, {}).enabled).toBe(false);
     expect(loadSettings(undefined, { NODE_ENV: "development" }).enabled).toBe(false);
-    expect(loadSettings({}, { NODE_ENV: "test", LITEFS_DATABASE: "app.db", LITEFS_DEV_DATABASE: "x/app.db" })).toMatchObject({
+    expect(
+      loadSettings({}, { NODE_ENV: "test", LITEFS_DATABASE: "app.db", LITEFS_DEV_DATABASE: "x/app.db" }),
+    ).toMatchObject({
       enabled: false,
       databaseName: "app.db",
     });
@@ -39,7 +47,9 @@ describe("the default of enabled", () => {
     expect(error.message).toContain("LITEFS_NODE_ID");
     expect(error.message).toContain("LITEFS_ENABLED=false");
     // Dev-mode-only settings do not count as configuring LiteFS.
-    configError(() => loadSettings({ devDatabasePath: "./app.db" }, { NODE_ENV: "production", LITEFS_DATABASE: "app.db" }));
+    configError(() =>
+      loadSettings({ devDatabasePath: "./app.db" }, { NODE_ENV: "production", LITEFS_DATABASE: "app.db" }),
+    );
   });
 
   it("gives dev mode in production only when asked for explicitly", () => {
@@ -55,17 +65,23 @@ describe("the default of enabled", () => {
 
   it("is never dev mode when any LiteFS-only variable is set, whatever NODE_ENV says", () => {
     fc.assert(
-      fc.property(fc.constantFrom(...liteFSOnlyEnv), fc.constantFrom(undefined, "production", "development"), (row, nodeEnv) => {
-        const env: NodeJS.ProcessEnv = { [row.env]: SAMPLE_TEXT[row.kind] };
-        if (nodeEnv !== undefined) env["NODE_ENV"] = nodeEnv;
-        try {
-          expect(loadSettings({}, env).enabled).toBe(true);
-        } catch (error) {
-          // Incomplete LiteFS settings are reported as such, never answered with a local file.
-          expect(error).toBeInstanceOf(ConfigError);
-          expect((error as ConfigError).issues.some((i) => i.setting === "enabled" && i.message.includes("NODE_ENV"))).toBe(false);
-        }
-      }),
+      fc.property(
+        fc.constantFrom(...liteFSOnlyEnv),
+        fc.constantFrom(undefined, "production", "development"),
+        (row, nodeEnv) => {
+          const env: NodeJS.ProcessEnv = { [row.env]: SAMPLE_TEXT[row.kind] };
+          if (nodeEnv !== undefined) env["NODE_ENV"] = nodeEnv;
+          try {
+            expect(loadSettings({}, env).enabled).toBe(true);
+          } catch (error) {
+            // Incomplete LiteFS settings are reported as such, never answered with a local file.
+            expect(error).toBeInstanceOf(ConfigError);
+            expect(
+              (error as ConfigError).issues.some((i) => i.setting === "enabled" && i.message.includes("NODE_ENV")),
+            ).toBe(false);
+          }
+        },
+      ),
     );
   });
 });

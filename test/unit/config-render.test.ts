@@ -81,7 +81,12 @@ describe("raft lease renders as consul pointing at the local lease service", () 
     leaderElection: "raft",
     nodeId: "node-b",
     httpAddr: ":20202",
-    raft: { selfAddr: "node-b:4001", peers: ["node-a:4001", "node-c:4001"], leasePort: 8600, secret: "0123456789abcdef" },
+    raft: {
+      selfAddr: "node-b:4001",
+      peers: ["node-a:4001", "node-c:4001"],
+      leasePort: 8600,
+      secret: "0123456789abcdef",
+    },
   };
 
   it("has the agreed consul lease", () => {
@@ -97,7 +102,11 @@ describe("raft lease renders as consul pointing at the local lease service", () 
   });
 
   it("uses an explicit advertiseUrl and the default lease port", () => {
-    const doc = rendered({ ...raftNode, advertiseUrl: "https://b.example:443", raft: { selfAddr: "node-b:4001", peers: ["node-a:4001"], secret: "0123456789abcdef" } });
+    const doc = rendered({
+      ...raftNode,
+      advertiseUrl: "https://b.example:443",
+      raft: { selfAddr: "node-b:4001", peers: ["node-a:4001"], secret: "0123456789abcdef" },
+    });
     const lease = doc.lease as { "advertise-url": string; consul: { url: string } };
     expect(lease["advertise-url"]).toBe("https://b.example:443");
     expect(lease.consul.url).toBe("http://127.0.0.1:8500");
@@ -114,8 +123,15 @@ describe("optional sections", () => {
   });
 
   it("writes proxy passthrough and max-lag only when set", () => {
-    expect(rendered({ ...base, proxy: { target: "localhost:3000" } }).proxy).toEqual({ addr: ":8080", target: "localhost:3000", db: "db.sqlite3" });
-    expect(rendered({ ...base, proxy: { target: "localhost:3000", passthrough: ["/static/*", "*.png"], maxLag: "5s" } }).proxy).toEqual({
+    expect(rendered({ ...base, proxy: { target: "localhost:3000" } }).proxy).toEqual({
+      addr: ":8080",
+      target: "localhost:3000",
+      db: "db.sqlite3",
+    });
+    expect(
+      rendered({ ...base, proxy: { target: "localhost:3000", passthrough: ["/static/*", "*.png"], maxLag: "5s" } })
+        .proxy,
+    ).toEqual({
       addr: ":8080",
       target: "localhost:3000",
       db: "db.sqlite3",
@@ -132,7 +148,9 @@ describe("optional sections", () => {
 
 describe("YAML text", () => {
   it("quotes values Go's YAML decoder could misread", () => {
-    const text = renderLitefsConfig(loadSettings({ nodeId: "yes", primaryHostname: "yes", httpAddr: ":20202", retention: "0" }, {}));
+    const text = renderLitefsConfig(
+      loadSettings({ nodeId: "yes", primaryHostname: "yes", httpAddr: ":20202", retention: "0" }, {}),
+    );
     expect(text).toContain(`addr: ":20202"`);
     expect(text).toContain(`hostname: "yes"`);
     expect(text).toContain(`retention: "0"`);
@@ -163,19 +181,32 @@ describe("dev mode", () => {
 
 describe("findUnknownLitefsKeys", () => {
   it("finds unknown keys at any depth and sections in the wrong place", () => {
-    expect(findUnknownLitefsKeys({ fuse: { dir: "/x", dri: "/y" }, lease: { consul: { url: "u", token: "t" } }, extra: 1 })).toEqual([
-      "fuse.dri",
-      "lease.consul.token",
-      "extra",
-    ]);
+    expect(
+      findUnknownLitefsKeys({ fuse: { dir: "/x", dri: "/y" }, lease: { consul: { url: "u", token: "t" } }, extra: 1 }),
+    ).toEqual(["fuse.dri", "lease.consul.token", "extra"]);
     expect(findUnknownLitefsKeys({ fuse: "/x" })).toEqual(["fuse (a value where LiteFS expects a section)"]);
     expect(findUnknownLitefsKeys({ exit_on_error: true })).toEqual(["exit_on_error"]);
-    expect(findUnknownLitefsKeys({ data: { dir: { nested: 1 } } })).toEqual(["data.dir (a section where LiteFS expects a value)"]);
+    expect(findUnknownLitefsKeys({ data: { dir: { nested: 1 } } })).toEqual([
+      "data.dir (a section where LiteFS expects a value)",
+    ]);
   });
 
   it("covers every top-level section of the LiteFS 0.5.14 config", () => {
     expect(Object.keys(KNOWN_LITEFS_KEYS).sort()).toEqual(
-      ["backup", "data", "exec", "exit-on-error", "fuse", "http", "lease", "log", "proxy", "skip-sync", "strict-verify", "tracing"].sort(),
+      [
+        "backup",
+        "data",
+        "exec",
+        "exit-on-error",
+        "fuse",
+        "http",
+        "lease",
+        "log",
+        "proxy",
+        "skip-sync",
+        "strict-verify",
+        "tracing",
+      ].sort(),
     );
     expect(Object.isFrozen(KNOWN_LITEFS_KEYS)).toBe(true);
   });

@@ -22,7 +22,10 @@ const KNOWN_ENV = new Set([...SETTINGS_REFERENCE.map((r) => r.env), ...Object.va
 
 /** Checks an argv that starts the litefs-node CLI: exec form, a real command, arguments it accepts. */
 function checkCliArgv(argv: readonly string[]): void {
-  expect(argv.slice(0, 2), "exec form: node runs the bin directly, never npx").toEqual(["node", "node_modules/.bin/litefs-node"]);
+  expect(argv.slice(0, 2), "exec form: node runs the bin directly, never npx").toEqual([
+    "node",
+    "node_modules/.bin/litefs-node",
+  ]);
   const [command, ...rest] = argv.slice(2);
   expect(Object.keys(COMMANDS)).toContain(command);
   if (command === "migrate") {
@@ -34,7 +37,10 @@ function checkCliArgv(argv: readonly string[]): void {
     const own = dash === -1 ? rest : rest.slice(0, dash);
     for (const option of own.filter((a) => a.startsWith("--"))) {
       const key = option.slice(2).split("=")[0]!;
-      expect(RUN_SOURCE.includes(`${key}: { type: "string" }`) || RUN_SOURCE.includes(`"${key}": { type: "string" }`), `run has ${option}`).toBe(true);
+      expect(
+        RUN_SOURCE.includes(`${key}: { type: "string" }`) || RUN_SOURCE.includes(`"${key}": { type: "string" }`),
+        `run has ${option}`,
+      ).toBe(true);
     }
     const migrate = own[own.indexOf("--migrate") + 1];
     if (own.includes("--migrate")) checkCliArgv(migrate!.split(" "));
@@ -58,14 +64,19 @@ describe("examples/docker", () => {
   });
 
   it(".dockerignore keeps dependencies, builds, local databases and secrets out of the context", () => {
-    const lines = readFileSync(join(DIR, ".dockerignore"), "utf8").split("\n").map((l) => l.trim());
-    for (const entry of ["node_modules", "dist", ".git", ".env", ".litefs-dev", "*.sqlite3"]) expect(lines).toContain(entry);
+    const lines = readFileSync(join(DIR, ".dockerignore"), "utf8")
+      .split("\n")
+      .map((l) => l.trim());
+    for (const entry of ["node_modules", "dist", ".git", ".env", ".litefs-dev", "*.sqlite3"])
+      expect(lines).toContain(entry);
   });
 
   for (const file of ["compose.static.yaml", "compose.raft.yaml"]) {
     it(`${file}: known env names, ports, health check on the health endpoint, restarts, room to stop`, () => {
       expect(existsSync(join(DIR, file))).toBe(true);
-      const doc = parse(readFileSync(join(DIR, file), "utf8"), { merge: true }) as { services: Record<string, Record<string, unknown>> };
+      const doc = parse(readFileSync(join(DIR, file), "utf8"), { merge: true }) as {
+        services: Record<string, Record<string, unknown>>;
+      };
       const services = Object.entries(doc.services);
       expect(services.length).toBeGreaterThanOrEqual(file.includes("raft") ? 3 : 2);
       const ids = new Set<string>();
@@ -77,7 +88,12 @@ describe("examples/docker", () => {
         if (file.includes("raft")) {
           expect(env["LITEFS_LEADER_ELECTION"]).toBe("raft");
           expect(env["LITEFS_RAFT_SELF_ADDR"]).toBe(`${name}:4001`);
-          expect(env["LITEFS_RAFT_PEERS"]!.split(",").sort()).toEqual(services.map(([n]) => `${n}:4001`).filter((a) => a !== `${name}:4001`).sort());
+          expect(env["LITEFS_RAFT_PEERS"]!.split(",").sort()).toEqual(
+            services
+              .map(([n]) => `${n}:4001`)
+              .filter((a) => a !== `${name}:4001`)
+              .sort(),
+          );
         }
         expect(service["restart"]).toMatch(/^(unless-stopped|always|on-failure)$/);
         expect(service["init"]).toBe(true);

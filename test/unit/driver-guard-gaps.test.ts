@@ -52,22 +52,25 @@ describe("a COMMIT/END/RELEASE that ends a write transaction asks the gate (17.1
     { name: "SAVEPOINT ... RELEASE (outermost)", begin: "SAVEPOINT outer_sp", end: "RELEASE outer_sp" },
   ];
 
-  it.each(HAND_WRITTEN)("prepare(...).run(): $name, gate closed before the end: rolled back, nothing lands", ({ begin, end }) => {
-    const gate = new SwitchGate("primary");
-    const db = seeded(gate);
-    db.prepare(begin).run();
-    db.prepare("INSERT INTO t(x) VALUES ('in-tx')").run();
-    gate.state = "split-brain";
-    expect(() => db.prepare(end).run()).toThrow(SplitBrainError);
-    expect(db.inTransaction).toBe(false);
-    expect(committedRows()).toEqual(["a"]);
-    // The gate opening again later cannot land it either: it is gone.
-    gate.state = "primary";
-    expect(() => db.prepare("COMMIT").run()).toThrow(/no transaction is active/);
-    expect(committedRows()).toEqual(["a"]);
-  });
+  it.each(HAND_WRITTEN)(
+    "prepare(...).run(): $name, gate closed before the end: rolled back, nothing lands",
+    ({ begin, end }) => {
+      const gate = new SwitchGate("primary");
+      const db = seeded(gate);
+      db.prepare(begin).run();
+      db.prepare("INSERT INTO t(x) VALUES ('in-tx')").run();
+      gate.state = "split-brain";
+      expect(() => db.prepare(end).run()).toThrow(SplitBrainError);
+      expect(db.inTransaction).toBe(false);
+      expect(committedRows()).toEqual(["a"]);
+      // The gate opening again later cannot land it either: it is gone.
+      gate.state = "primary";
+      expect(() => db.prepare("COMMIT").run()).toThrow(/no transaction is active/);
+      expect(committedRows()).toEqual(["a"]);
+    },
+  );
 
-  it("exec(\"COMMIT\") refused: the transaction is rolled back", () => {
+  it('exec("COMMIT") refused: the transaction is rolled back', () => {
     const gate = new SwitchGate("primary");
     const db = seeded(gate);
     db.exec("BEGIN IMMEDIATE");
@@ -278,6 +281,8 @@ describe("opening a missing database on a node that is not a plain replica (17.5
   });
 
   it("a plain replica: still says only the primary may create it", () => {
-    expect(() => new GuardedDatabase(file, { gate: new SwitchGate("replica") })).toThrow(/only the primary may create it/);
+    expect(() => new GuardedDatabase(file, { gate: new SwitchGate("replica") })).toThrow(
+      /only the primary may create it/,
+    );
   });
 });

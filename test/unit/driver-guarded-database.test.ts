@@ -9,7 +9,10 @@ import { LiteFSError, NotPrimaryError, SplitBrainError, isNotPrimaryError } from
 import { readLitefsFixture } from "../support/litefs-mount.js";
 import { createTempDir, fileFingerprint, SwitchGate, type SwitchState, type TempDir } from "../support/switch-gate.js";
 
-const REFUSED: readonly { state: Exclude<SwitchState, "primary">; error: typeof NotPrimaryError | typeof SplitBrainError }[] = [
+const REFUSED: readonly {
+  state: Exclude<SwitchState, "primary">;
+  error: typeof NotPrimaryError | typeof SplitBrainError;
+}[] = [
   { state: "replica", error: NotPrimaryError },
   { state: "no-primary", error: NotPrimaryError },
   { state: "split-brain", error: SplitBrainError },
@@ -69,7 +72,9 @@ describe("opening", () => {
   });
 
   it("refuses to create the database on a replica, with a clear error, and creates no file", () => {
-    expect(() => new GuardedDatabase(file, { gate: new SwitchGate("replica") })).toThrow(/only the primary may create it/);
+    expect(() => new GuardedDatabase(file, { gate: new SwitchGate("replica") })).toThrow(
+      /only the primary may create it/,
+    );
     try {
       new GuardedDatabase(file, { gate: new SwitchGate("no-primary") });
     } catch (error) {
@@ -258,7 +263,14 @@ describe("pragma", () => {
     const gate = new SwitchGate(state);
     const db = seeded(gate);
     const before = fileFingerprint(file);
-    for (const source of ["user_version = 3", "application_id = 9", "journal_mode = DELETE", "optimize", "wal_checkpoint(TRUNCATE)", "incremental_vacuum"]) {
+    for (const source of [
+      "user_version = 3",
+      "application_id = 9",
+      "journal_mode = DELETE",
+      "optimize",
+      "wal_checkpoint(TRUNCATE)",
+      "incremental_vacuum",
+    ]) {
       expect(() => db.pragma(source), source).toThrow(error);
     }
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
@@ -305,9 +317,14 @@ describe("LiteFS refusals that slip through", () => {
 
   it("translates every error code LiteFS 0.5.14 produced on a replica (recorded fixture)", () => {
     const codes = [...readLitefsFixture("replica-write-attempts.txt").matchAll(/THROW SqliteError (\{.*\})/g)].map(
-      (m) => (JSON.parse(m[1] ?? "{}") as { code: string; message: string }),
+      (m) => JSON.parse(m[1] ?? "{}") as { code: string; message: string },
     );
-    expect(codes.map((c) => c.code)).toEqual(["SQLITE_IOERR_WRITE", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_WRITE", "SQLITE_READONLY_DIRECTORY"]);
+    expect(codes.map((c) => c.code)).toEqual([
+      "SQLITE_IOERR_WRITE",
+      "SQLITE_IOERR_WRITE",
+      "SQLITE_IOERR_WRITE",
+      "SQLITE_READONLY_DIRECTORY",
+    ]);
     for (const { code, message } of codes) {
       const original = new BetterSqlite3.SqliteError(message, code);
       expect(isLiteFSRefusalCode(code)).toBe(true);

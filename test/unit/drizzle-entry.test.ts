@@ -33,7 +33,17 @@ afterEach(async () => {
 const devSettings = (path: string) => loadSettings({ enabled: false, devDatabasePath: path }, {});
 
 function staticSettings(m: TempMount, nodeId: string) {
-  return loadSettings({ nodeId, primaryHostname: "node-a", mountPath: m.path, dataPath: `${m.path}-data`, databaseName: m.databaseName, httpAddr: "127.0.0.1:1" }, {});
+  return loadSettings(
+    {
+      nodeId,
+      primaryHostname: "node-a",
+      mountPath: m.path,
+      dataPath: `${m.path}-data`,
+      databaseName: m.databaseName,
+      httpAddr: "127.0.0.1:1",
+    },
+    {},
+  );
 }
 
 function track<T extends { $close(): Promise<void> }>(db: T): T {
@@ -67,7 +77,9 @@ describe("drizzle() call forms", () => {
   it("drizzle({ connection: { source, timeout } }) sets the file and the busy timeout", () => {
     dir = createTempDir();
     const file = join(dir.path, "c.db");
-    const db = track(drizzle({ settings: devSettings(join(dir.path, "default.db")), connection: { source: file, timeout: 1234 } }));
+    const db = track(
+      drizzle({ settings: devSettings(join(dir.path, "default.db")), connection: { source: file, timeout: 1234 } }),
+    );
     expect(db.$client.name).toBe(file);
     expect(db.$client.pragma("busy_timeout", { simple: true })).toBe(1234);
   });
@@ -110,7 +122,9 @@ describe("drizzle() call forms", () => {
     const raw = new BetterSqlite3(join(tmp.path, "raw.db"));
     try {
       expect(() => drizzle(raw as unknown as string)).toThrow(/guarded connection/);
-      expect(() => drizzle({ client: raw as unknown as GuardedDatabase, node: openNode(devSettings(join(tmp.path, "x.db"))) })).toThrow(/gate/);
+      expect(() =>
+        drizzle({ client: raw as unknown as GuardedDatabase, node: openNode(devSettings(join(tmp.path, "x.db"))) }),
+      ).toThrow(/gate/);
     } finally {
       raw.close();
     }
@@ -149,13 +163,17 @@ describe("litefs-node/drizzle/migrator", () => {
     seed.pragma("journal_mode = wal");
     seed.close();
     mount.setReplica({ primary: "node-a" });
-    const db = track(drizzle({ settings: staticSettings(mount, "node-b"), nodeOptions: { readyTimeoutMs: 200, pollIntervalMs: 0 } }));
+    const db = track(
+      drizzle({ settings: staticSettings(mount, "node-b"), nodeOptions: { readyTimeoutMs: 200, pollIntervalMs: 0 } }),
+    );
     const result = await migrate(db, { migrationsFolder: EXAMPLE_MIGRATIONS });
     expect(result).toEqual({ role: "replica", applied: [], waitedMs: null });
     expect(db.all(sql`SELECT name FROM sqlite_master WHERE name = 'notes'`)).toEqual([]);
   });
 
   it("refuses a database that litefs-node did not open", async () => {
-    await expect(migrate({} as never, { migrationsFolder: EXAMPLE_MIGRATIONS })).rejects.toThrow(/litefs-node\/drizzle/);
+    await expect(migrate({} as never, { migrationsFolder: EXAMPLE_MIGRATIONS })).rejects.toThrow(
+      /litefs-node\/drizzle/,
+    );
   });
 });

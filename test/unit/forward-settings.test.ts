@@ -47,21 +47,24 @@ describe("loadForwardSettings", () => {
   });
 
   it("reads every LITEFS_FORWARD_* variable", () => {
-    const s = loadForwardSettings({}, {
-      LITEFS_FORWARD_LISTEN: "127.0.0.1:9000",
-      LITEFS_FORWARD_UPSTREAM: "http://127.0.0.1:8081/",
-      LITEFS_FORWARD_HOSTS: "node-a=http://10.0.0.1:8080, node-b=http://10.0.0.2:8080/",
-      LITEFS_FORWARD_BODY_LIMIT: "512KiB",
-      LITEFS_FORWARD_ALWAYS: "/jobs/run, /cron",
-      LITEFS_FORWARD_RYW_TIMEOUT: "1500ms",
-      LITEFS_FORWARD_RYW_MODE: "forward",
-      LITEFS_FORWARD_DB: "app.db",
-      LITEFS_FORWARD_HEALTH_MAX_LAG: "1m",
-      LITEFS_FORWARD_MAX_REQUESTS: "64",
-      LITEFS_FORWARD_BODY_BUDGET: "8MiB",
-      LITEFS_FORWARD_MAX_TXID_WAITS: "16",
-      LITEFS_FORWARD_TRUSTED_PROXIES: "10.0.0.0/8, ::1, 192.168.1.7",
-    });
+    const s = loadForwardSettings(
+      {},
+      {
+        LITEFS_FORWARD_LISTEN: "127.0.0.1:9000",
+        LITEFS_FORWARD_UPSTREAM: "http://127.0.0.1:8081/",
+        LITEFS_FORWARD_HOSTS: "node-a=http://10.0.0.1:8080, node-b=http://10.0.0.2:8080/",
+        LITEFS_FORWARD_BODY_LIMIT: "512KiB",
+        LITEFS_FORWARD_ALWAYS: "/jobs/run, /cron",
+        LITEFS_FORWARD_RYW_TIMEOUT: "1500ms",
+        LITEFS_FORWARD_RYW_MODE: "forward",
+        LITEFS_FORWARD_DB: "app.db",
+        LITEFS_FORWARD_HEALTH_MAX_LAG: "1m",
+        LITEFS_FORWARD_MAX_REQUESTS: "64",
+        LITEFS_FORWARD_BODY_BUDGET: "8MiB",
+        LITEFS_FORWARD_MAX_TXID_WAITS: "16",
+        LITEFS_FORWARD_TRUSTED_PROXIES: "10.0.0.0/8, ::1, 192.168.1.7",
+      },
+    );
     expect(s.listen).toBe("127.0.0.1:9000");
     expect(s.upstream).toBe("http://127.0.0.1:8081");
     expect(s.target).toBeNull();
@@ -80,12 +83,15 @@ describe("loadForwardSettings", () => {
 
   it("refuses bad budgets and trusted proxies, naming the variable", () => {
     const error = configError(() =>
-      loadForwardSettings({}, {
-        ...base,
-        LITEFS_FORWARD_MAX_REQUESTS: "0",
-        LITEFS_FORWARD_MAX_TXID_WAITS: "many",
-        LITEFS_FORWARD_TRUSTED_PROXIES: "10.0.0.0/33,lb.internal",
-      }),
+      loadForwardSettings(
+        {},
+        {
+          ...base,
+          LITEFS_FORWARD_MAX_REQUESTS: "0",
+          LITEFS_FORWARD_MAX_TXID_WAITS: "many",
+          LITEFS_FORWARD_TRUSTED_PROXIES: "10.0.0.0/33,lb.internal",
+        },
+      ),
     );
     const byEnv = Object.fromEntries(error.issues.map((i) => [i.env, i.message]));
     expect(byEnv["LITEFS_FORWARD_MAX_REQUESTS"]).toMatch(/at least 1/);
@@ -99,7 +105,10 @@ describe("loadForwardSettings", () => {
   });
 
   it("lets explicit input win over env", () => {
-    const s = loadForwardSettings({ rywTimeout: 250, bodyLimit: 1024, hosts: { x: "http://x:1" } }, { ...base, LITEFS_FORWARD_RYW_TIMEOUT: "9s" });
+    const s = loadForwardSettings(
+      { rywTimeout: 250, bodyLimit: 1024, hosts: { x: "http://x:1" } },
+      { ...base, LITEFS_FORWARD_RYW_TIMEOUT: "9s" },
+    );
     expect(s.rywTimeoutMs).toBe(250);
     expect(s.bodyLimitBytes).toBe(1024);
     expect(s.hosts).toEqual({ x: "http://x:1" });
@@ -116,15 +125,18 @@ describe("loadForwardSettings", () => {
 
   it("reports every bad value at once with a message that says what is expected", () => {
     const error = configError(() =>
-      loadForwardSettings({}, {
-        LITEFS_FORWARD_UPSTREAM: "127.0.0.1:8081",
-        LITEFS_FORWARD_TARGET: "http://primary:8080",
-        LITEFS_FORWARD_BODY_LIMIT: "lots",
-        LITEFS_FORWARD_RYW_TIMEOUT: "5 parsecs",
-        LITEFS_FORWARD_RYW_MODE: "retry",
-        LITEFS_FORWARD_ALWAYS: "jobs",
-        LITEFS_FORWARD_LISTEN: "localhost:99999",
-      }),
+      loadForwardSettings(
+        {},
+        {
+          LITEFS_FORWARD_UPSTREAM: "127.0.0.1:8081",
+          LITEFS_FORWARD_TARGET: "http://primary:8080",
+          LITEFS_FORWARD_BODY_LIMIT: "lots",
+          LITEFS_FORWARD_RYW_TIMEOUT: "5 parsecs",
+          LITEFS_FORWARD_RYW_MODE: "retry",
+          LITEFS_FORWARD_ALWAYS: "jobs",
+          LITEFS_FORWARD_LISTEN: "localhost:99999",
+        },
+      ),
     );
     const byEnv = Object.fromEntries(error.issues.map((i) => [i.env, i.message]));
     expect(byEnv["LITEFS_FORWARD_UPSTREAM"]).toMatch(/http:\/\//);
@@ -176,14 +188,26 @@ describe("value parsers", () => {
     const settings = { hosts: { "node-a": "http://10.0.0.1:8080" }, target: "http://{host}.internal:8080/" };
     expect(resolvePrimaryAddress(settings, "node-a")).toBe("http://10.0.0.1:8080");
     expect(primaryAddress(settings, "node-b")).toMatchObject({ ok: false, problem: "not-in-map" });
-    expect(resolvePrimaryAddress({ hosts: {}, target: "http://{host}.internal:8080/" }, "node-b")).toBe("http://node-b.internal:8080");
+    expect(resolvePrimaryAddress({ hosts: {}, target: "http://{host}.internal:8080/" }, "node-b")).toBe(
+      "http://node-b.internal:8080",
+    );
     expect(primaryAddress({ hosts: {}, target: null }, "node-b")).toMatchObject({ ok: false, problem: "unconfigured" });
     expect(resolvePrimaryAddress({ hosts: { "node-a": "http://a" }, target: null }, "constructor")).toBeNull();
   });
 
   it("primary addresses: a {host} that is not a bare node name is refused, whatever the settings", () => {
     const template = { hosts: {}, target: "http://{host}:8080" };
-    for (const forged of ["127.0.0.1:18099/stolen?", "evil.example/x", "a@b", "node a", "", "node-a#", "[::1]", "a..b", "."]) {
+    for (const forged of [
+      "127.0.0.1:18099/stolen?",
+      "evil.example/x",
+      "a@b",
+      "node a",
+      "",
+      "node-a#",
+      "[::1]",
+      "a..b",
+      ".",
+    ]) {
       expect(primaryAddress(template, forged)).toMatchObject({ ok: false, problem: "not-a-node-name" });
     }
     fc.assert(
@@ -192,7 +216,14 @@ describe("value parsers", () => {
         if (!result.ok) return true;
         // Whatever passes can only be the URL's host: the template's own port and path stay.
         const url = new URL(result.url);
-        return url.port === "8080" && url.pathname === "/" && url.search === "" && url.hash === "" && url.username === "" && url.password === "";
+        return (
+          url.port === "8080" &&
+          url.pathname === "/" &&
+          url.search === "" &&
+          url.hash === "" &&
+          url.username === "" &&
+          url.password === ""
+        );
       }),
     );
   });

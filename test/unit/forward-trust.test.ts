@@ -24,26 +24,51 @@ describe("trusted peers", () => {
   });
 
   it("an untrusted peer's X-Forwarded-* are replaced, a trusted one's extended", () => {
-    const spoofed = { host: "app.example", "x-forwarded-for": "6.6.6.6", "x-forwarded-host": "evil", "x-forwarded-proto": "https", forwarded: "for=6.6.6.6" };
+    const spoofed = {
+      host: "app.example",
+      "x-forwarded-for": "6.6.6.6",
+      "x-forwarded-host": "evil",
+      "x-forwarded-proto": "https",
+      forwarded: "for=6.6.6.6",
+    };
     const fromClient: OutgoingHttpHeaders = { ...spoofed };
     setForwardedHeaders(fromClient, fakeRequest("203.0.113.9", spoofed), peers);
-    expect(fromClient).toMatchObject({ "x-forwarded-for": "203.0.113.9", "x-forwarded-host": "app.example", "x-forwarded-proto": "http" });
+    expect(fromClient).toMatchObject({
+      "x-forwarded-for": "203.0.113.9",
+      "x-forwarded-host": "app.example",
+      "x-forwarded-proto": "http",
+    });
     expect(fromClient["forwarded"]).toBeUndefined();
     const fromBalancer: OutgoingHttpHeaders = { ...spoofed };
     setForwardedHeaders(fromBalancer, fakeRequest("::ffff:10.0.0.2", spoofed), peers);
-    expect(fromBalancer).toMatchObject({ "x-forwarded-for": "6.6.6.6, ::ffff:10.0.0.2", "x-forwarded-host": "evil", "x-forwarded-proto": "https" });
+    expect(fromBalancer).toMatchObject({
+      "x-forwarded-for": "6.6.6.6, ::ffff:10.0.0.2",
+      "x-forwarded-host": "evil",
+      "x-forwarded-proto": "https",
+    });
   });
 
   it("address blocks parse strictly; names are never resolved", () => {
-    expect(parseAddressBlock("10.0.0.0/8")).toEqual({ ok: true, value: { address: "10.0.0.0", family: "ipv4", prefix: 8 } });
-    expect(parseAddressBlock("fd00::/8")).toEqual({ ok: true, value: { address: "fd00::", family: "ipv6", prefix: 8 } });
-    expect(parseAddressBlock("::ffff:127.0.0.1")).toEqual({ ok: true, value: { address: "127.0.0.1", family: "ipv4", prefix: 32 } });
-    for (const bad of ["lb.internal", "10.0.0.0/33", "10.0.0.0/", "::1/129", "10.0.0.1/8x", ""]) expect(parseAddressBlock(bad).ok).toBe(false);
+    expect(parseAddressBlock("10.0.0.0/8")).toEqual({
+      ok: true,
+      value: { address: "10.0.0.0", family: "ipv4", prefix: 8 },
+    });
+    expect(parseAddressBlock("fd00::/8")).toEqual({
+      ok: true,
+      value: { address: "fd00::", family: "ipv6", prefix: 8 },
+    });
+    expect(parseAddressBlock("::ffff:127.0.0.1")).toEqual({
+      ok: true,
+      value: { address: "127.0.0.1", family: "ipv4", prefix: 32 },
+    });
+    for (const bad of ["lb.internal", "10.0.0.0/33", "10.0.0.0/", "::1/129", "10.0.0.1/8x", ""])
+      expect(parseAddressBlock(bad).ok).toBe(false);
   });
 
   it("node names are bare host names", () => {
     for (const good of ["node-a", "node_b.internal", "10.0.0.2", "A1"]) expect(isHostName(good)).toBe(true);
-    for (const bad of ["127.0.0.1:18099/stolen?", "a b", "a..b", ".a", "a.", "user@host", "[::1]", ""]) expect(isHostName(bad)).toBe(false);
+    for (const bad of ["127.0.0.1:18099/stolen?", "a b", "a..b", ".a", "a.", "user@host", "[::1]", ""])
+      expect(isHostName(bad)).toBe(false);
   });
 });
 

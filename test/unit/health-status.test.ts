@@ -18,7 +18,16 @@ function view(overrides: Partial<Omit<NodeStateView, "txid">> & { txid?: bigint 
 describe("healthReport", () => {
   it("a replica in sync is healthy: 200 with the contract's fields", () => {
     const report = healthReport({ node: view() });
-    expect(report).toMatchObject({ role: "replica", primary: "node-a", txid: "0000000000000004", lagMs: 281, splitBrain: false, election: { mode: "static" }, healthy: true, problems: [] });
+    expect(report).toMatchObject({
+      role: "replica",
+      primary: "node-a",
+      txid: "0000000000000004",
+      lagMs: 281,
+      splitBrain: false,
+      election: { mode: "static" },
+      healthy: true,
+      problems: [],
+    });
     expect(healthStatusCode(report)).toBe(200);
   });
 
@@ -46,7 +55,13 @@ describe("healthReport", () => {
   });
 
   it("reports the election: dev mode, and raft facts when a source is given", () => {
-    const dev = healthReport({ node: view({ role: "primary", primary: null, settings: { enabled: false, leaderElection: "static", nodeId: null, databaseName: "db" } }) });
+    const dev = healthReport({
+      node: view({
+        role: "primary",
+        primary: null,
+        settings: { enabled: false, leaderElection: "static", nodeId: null, databaseName: "db" },
+      }),
+    });
     expect(dev.election).toEqual({ mode: "dev" });
     expect(healthStatusCode(dev)).toBe(200); // dev mode has no primary to know, and is healthy
     const raft = healthReport({

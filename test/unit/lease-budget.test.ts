@@ -29,7 +29,10 @@ import { startInProcessLease, type InProcessLease } from "../support/lease/in-pr
 
 const K = "litefs/primary";
 // Worst cases for JSON: a control character or a lone surrogate becomes \uXXXX (6 bytes).
-const worst = (n: number, seed: number) => Array.from({ length: n }, (_, i) => (i % 2 === 0 ? "\u0001" : String.fromCharCode(0xd800 + ((i + seed) % 1024)))).join("");
+const worst = (n: number, seed: number) =>
+  Array.from({ length: n }, (_, i) =>
+    i % 2 === 0 ? "\u0001" : String.fromCharCode(0xd800 + ((i + seed) % 1024)),
+  ).join("");
 // The longest TTL text that is still a valid TTL (leading zeros are a valid Go duration).
 const LONG_TTL = "0".repeat(29) + "10s";
 
@@ -38,11 +41,24 @@ function machine() {
   // Huge Raft indexes: the longest numbers the snapshot can hold.
   let index = Number.MAX_SAFE_INTEGER - 10_000;
   const apply = (cmd: LeaseCommand | string): LeaseResult =>
-    sm.apply({ term: 1, index: ++index, type: "normal", data: typeof cmd === "string" ? new TextEncoder().encode(cmd) : encodeLeaseCommand(cmd) });
+    sm.apply({
+      term: 1,
+      index: ++index,
+      type: "normal",
+      data: typeof cmd === "string" ? new TextEncoder().encode(cmd) : encodeLeaseCommand(cmd),
+    });
   const session = (i: number) =>
     apply({
       op: "session-create",
-      session: { id: (worst(SESSION_ID_CHARS - 6, i) + String(i).padStart(6, "0")).slice(-SESSION_ID_CHARS), name: worst(MAX_SESSION_TEXT_CHARS, i), node: worst(MAX_SESSION_TEXT_CHARS, i + 1), ttl: LONG_TTL, ttlMs: 10_000, lockDelayNs: Number.MAX_SAFE_INTEGER, behavior: "delete" },
+      session: {
+        id: (worst(SESSION_ID_CHARS - 6, i) + String(i).padStart(6, "0")).slice(-SESSION_ID_CHARS),
+        name: worst(MAX_SESSION_TEXT_CHARS, i),
+        node: worst(MAX_SESSION_TEXT_CHARS, i + 1),
+        ttl: LONG_TTL,
+        ttlMs: 10_000,
+        lockDelayNs: Number.MAX_SAFE_INTEGER,
+        behavior: "delete",
+      },
     });
   return { sm, apply, session };
 }
@@ -54,11 +70,24 @@ function fillToBudget() {
   const valueBytes = Math.floor(MAX_KV_TOTAL_BYTES / MAX_KV_KEYS) - MAX_KV_KEY_CHARS;
   for (let k = 0; k < MAX_KV_KEYS; k++) {
     const key = (worst(MAX_KV_KEY_CHARS - 2, k) + String(k).padStart(2, "0")).slice(-MAX_KV_KEY_CHARS);
-    const r = m.apply({ op: "kv-set", key, value: Buffer.alloc(valueBytes, 0xff).toString("base64"), flags: Number.MAX_SAFE_INTEGER, lock: "none", session: null });
+    const r = m.apply({
+      op: "kv-set",
+      key,
+      value: Buffer.alloc(valueBytes, 0xff).toString("base64"),
+      flags: Number.MAX_SAFE_INTEGER,
+      lock: "none",
+      session: null,
+    });
     expect(r.ok, `key ${k}: ${r.error}`).toBe(true);
   }
   for (let n = 0; n < MAX_ANNOUNCED; n++) {
-    expect(m.apply({ op: "announce", node: worst(MAX_MEMBER_ID_CHARS - 2, n) + String(n).padStart(2, "0"), forwardAddr: worst(MAX_FORWARD_ADDR_CHARS, n) }).ok).toBe(true);
+    expect(
+      m.apply({
+        op: "announce",
+        node: worst(MAX_MEMBER_ID_CHARS - 2, n) + String(n).padStart(2, "0"),
+        forwardAddr: worst(MAX_FORWARD_ADDR_CHARS, n),
+      }).ok,
+    ).toBe(true);
   }
   return m;
 }
@@ -72,7 +101,11 @@ describe("lease state budget: the snapshot always fits the Raft codec", () => {
 
   it("a state filled to the budget with worst-case strings stays under the bound, record by record, and encodes", () => {
     const m = fillToBudget();
-    const snap = JSON.parse(new TextDecoder().decode(m.sm.snapshot())) as { sessions: unknown[]; kv: unknown[]; forward: unknown[] };
+    const snap = JSON.parse(new TextDecoder().decode(m.sm.snapshot())) as {
+      sessions: unknown[];
+      kv: unknown[];
+      forward: unknown[];
+    };
     expect(snap.sessions).toHaveLength(MAX_SESSIONS);
     expect(snap.kv).toHaveLength(MAX_KV_KEYS);
     expect(snap.forward).toHaveLength(MAX_ANNOUNCED);
@@ -86,8 +119,19 @@ describe("lease state budget: the snapshot always fits the Raft codec", () => {
     expect(size).toBeGreaterThan(SNAPSHOT_MAX_BYTES / 2);
     // The codec takes it (it throws on anything over its limits), and decodes it back whole.
     const message: Message = {
-      type: "snap", clusterId: "c", from: "a", to: "b", term: 1, logTerm: 1, index: 1, commit: 1, reject: false, rejectHint: 0, entries: [],
-      snapshot: { meta: { index: 1, term: 1, voters: ["a", "b", "c"] }, data: m.sm.snapshot() }, context: null,
+      type: "snap",
+      clusterId: "c",
+      from: "a",
+      to: "b",
+      term: 1,
+      logTerm: 1,
+      index: 1,
+      commit: 1,
+      reject: false,
+      rejectHint: 0,
+      entries: [],
+      snapshot: { meta: { index: 1, term: 1, voters: ["a", "b", "c"] }, data: m.sm.snapshot() },
+      context: null,
     };
     expect(decodeMessage(encodeMessage(message)).snapshot?.data.length).toBe(size);
   });
@@ -96,9 +140,27 @@ describe("lease state budget: the snapshot always fits the Raft codec", () => {
     const replicas = [fillToBudget(), fillToBudget()];
     const before = Buffer.from(replicas[0]!.sm.snapshot());
     const forged: (LeaseCommand | string)[] = [
-      { op: "session-create", session: { id: "one-too-many", name: "litefs", node: "n", ttl: "10s", ttlMs: 10_000, lockDelayNs: 1e9, behavior: "delete" } },
+      {
+        op: "session-create",
+        session: {
+          id: "one-too-many",
+          name: "litefs",
+          node: "n",
+          ttl: "10s",
+          ttlMs: 10_000,
+          lockDelayNs: 1e9,
+          behavior: "delete",
+        },
+      },
       { op: "kv-set", key: "a-17th-key", value: null, flags: 0, lock: "none", session: null },
-      { op: "kv-set", key: K, value: Buffer.alloc(512 * 1024).toString("base64"), flags: 0, lock: "none", session: null },
+      {
+        op: "kv-set",
+        key: K,
+        value: Buffer.alloc(512 * 1024).toString("base64"),
+        flags: 0,
+        lock: "none",
+        session: null,
+      },
       { op: "announce", node: "another-member", forwardAddr: "127.0.0.1:1" },
       "{not json",
       JSON.stringify({ op: "kv-delete", key: K }),
@@ -118,7 +180,10 @@ describe("lease state budget: the snapshot always fits the Raft codec", () => {
     for (let k = 0; ; k++) {
       const r = m.apply({ op: "kv-set", key: `k${k}`, value, flags: 0, lock: "none", session: null });
       if (!r.ok) {
-        expect(r).toMatchObject({ refusal: "budget", error: expect.stringContaining(`${MAX_KV_TOTAL_BYTES}-byte limit`) });
+        expect(r).toMatchObject({
+          refusal: "budget",
+          error: expect.stringContaining(`${MAX_KV_TOTAL_BYTES}-byte limit`),
+        });
         break;
       }
       stored += `k${k}`.length + MAX_KV_VALUE_BYTES;
@@ -134,16 +199,39 @@ afterEach(async () => {
   lease = undefined;
 });
 
-const LITEFS_SESSION = JSON.stringify({ Behavior: "delete", LockDelay: "1000ms", Name: "litefs", NodeChecks: [], TTL: "10s" });
+const LITEFS_SESSION = JSON.stringify({
+  Behavior: "delete",
+  LockDelay: "1000ms",
+  Name: "litefs",
+  NodeChecks: [],
+  TTL: "10s",
+});
 
 describe("the leader refuses over-budget requests before proposing, with a clear HTTP error", () => {
   it("session create at the session budget: 429, nothing proposed", async () => {
     lease = await startInProcessLease();
     for (let i = 0; i < MAX_SESSIONS; i++) {
-      lease.raft.propose(encodeLeaseCommand({ op: "session-create", session: { id: `s${i}`, name: "litefs", node: "n", ttl: "10s", ttlMs: 10_000, lockDelayNs: 1e9, behavior: "delete" } }));
+      lease.raft.propose(
+        encodeLeaseCommand({
+          op: "session-create",
+          session: {
+            id: `s${i}`,
+            name: "litefs",
+            node: "n",
+            ttl: "10s",
+            ttlMs: 10_000,
+            lockDelayNs: 1e9,
+            behavior: "delete",
+          },
+        }),
+      );
     }
     const proposed = lease.raft.index;
-    const res = await fetch(`${lease.url}/v1/session/create`, { method: "PUT", body: LITEFS_SESSION, headers: { "X-Consul-Token": lease.token } });
+    const res = await fetch(`${lease.url}/v1/session/create`, {
+      method: "PUT",
+      body: LITEFS_SESSION,
+      headers: { "X-Consul-Token": lease.token },
+    });
     expect(res.status).toBe(429);
     expect(await res.text()).toMatch(new RegExp(`holds ${MAX_SESSIONS} sessions, its limit`));
     expect(lease.raft.index).toBe(proposed);
@@ -152,9 +240,16 @@ describe("the leader refuses over-budget requests before proposing, with a clear
   it("a KV write over the byte budget: 507, nothing proposed", async () => {
     lease = await startInProcessLease();
     const value = Buffer.alloc(MAX_KV_VALUE_BYTES).toString("base64");
-    for (let k = 0; k < 7; k++) lease.raft.propose(encodeLeaseCommand({ op: "kv-set", key: `old/${k}`, value, flags: 0, lock: "none", session: null }));
+    for (let k = 0; k < 7; k++)
+      lease.raft.propose(
+        encodeLeaseCommand({ op: "kv-set", key: `old/${k}`, value, flags: 0, lock: "none", session: null }),
+      );
     const proposed = lease.raft.index;
-    const res = await fetch(`${lease.url}/v1/kv/${K}/clusterid`, { method: "PUT", body: "v".repeat(MAX_KV_VALUE_BYTES), headers: { "X-Consul-Token": lease.token } });
+    const res = await fetch(`${lease.url}/v1/kv/${K}/clusterid`, {
+      method: "PUT",
+      body: "v".repeat(MAX_KV_VALUE_BYTES),
+      headers: { "X-Consul-Token": lease.token },
+    });
     expect(res.status).toBe(507);
     expect(await res.text()).toMatch(/over its \d+-byte limit/);
     expect(lease.raft.index).toBe(proposed);
@@ -165,17 +260,48 @@ describe("the leader refuses over-budget requests before proposing, with a clear
     const svc = lease.service;
     const proposed = lease.raft.index;
     expect(await svc.execute({ op: "kv-get", key: "app/other" })).toMatchObject({ kind: "error", status: 403 });
-    expect(await svc.execute({ op: "kv-put", key: "app/other", value: null, flags: 0, lock: "none", session: null })).toMatchObject({ kind: "error", status: 403 });
-    expect(await svc.execute({ op: "kv-put", key: K, value: "eA==", flags: 0, lock: "none", session: null })).toMatchObject({ kind: "error", status: 403 });
-    expect(await svc.execute({ op: "session-create", name: "litefs", node: "n", ttl: "5000.5ms", ttlMs: 5000.5, lockDelayNs: 0, behavior: "delete" })).toMatchObject({ kind: "error", status: 400 });
-    expect(await svc.execute({ op: "session-create", name: "litefs", node: "n", ttl: "10s", ttlMs: 10_000, lockDelayNs: 1e300, behavior: "delete" })).toMatchObject({ kind: "error", status: 400 });
+    expect(
+      await svc.execute({ op: "kv-put", key: "app/other", value: null, flags: 0, lock: "none", session: null }),
+    ).toMatchObject({ kind: "error", status: 403 });
+    expect(
+      await svc.execute({ op: "kv-put", key: K, value: "eA==", flags: 0, lock: "none", session: null }),
+    ).toMatchObject({ kind: "error", status: 403 });
+    expect(
+      await svc.execute({
+        op: "session-create",
+        name: "litefs",
+        node: "n",
+        ttl: "5000.5ms",
+        ttlMs: 5000.5,
+        lockDelayNs: 0,
+        behavior: "delete",
+      }),
+    ).toMatchObject({ kind: "error", status: 400 });
+    expect(
+      await svc.execute({
+        op: "session-create",
+        name: "litefs",
+        node: "n",
+        ttl: "10s",
+        ttlMs: 10_000,
+        lockDelayNs: 1e300,
+        behavior: "delete",
+      }),
+    ).toMatchObject({ kind: "error", status: 400 });
     const forged = JSON.parse('{"op":"kv-delete","key":"litefs/primary"}') as Parameters<typeof svc.execute>[0];
     expect(await svc.execute(forged)).toMatchObject({ kind: "error", status: 405 });
     expect(lease.raft.index).toBe(proposed);
   });
 
   it("the largest request LiteFS can make fits the forwarding channel's body limit", () => {
-    const request = { op: "kv-put", key: `${K}/clusterid`.padEnd(MAX_KV_KEY_CHARS, "\u0001"), value: Buffer.alloc(MAX_KV_VALUE_BYTES).toString("base64"), flags: Number.MAX_SAFE_INTEGER, lock: "acquire", session: "00000000-0000-0000-0000-000000000000" };
+    const request = {
+      op: "kv-put",
+      key: `${K}/clusterid`.padEnd(MAX_KV_KEY_CHARS, "\u0001"),
+      value: Buffer.alloc(MAX_KV_VALUE_BYTES).toString("base64"),
+      flags: Number.MAX_SAFE_INTEGER,
+      lock: "acquire",
+      session: "00000000-0000-0000-0000-000000000000",
+    };
     expect(Buffer.byteLength(JSON.stringify(request))).toBeLessThan(MAX_LEASE_REQUEST_BYTES);
   });
 });

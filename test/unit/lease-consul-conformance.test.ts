@@ -12,7 +12,9 @@ interface Step {
   request: { method: string; path: string; body?: string; headers?: Record<string, string> };
   response: { status: number; headers?: Record<string, string>; body?: string; bodyContains?: string };
 }
-const FIXTURE = JSON.parse(readFileSync(join(import.meta.dirname, "..", "fixtures", "consul", "litefs-lease-exchanges.json"), "utf8")) as { steps: Step[] };
+const FIXTURE = JSON.parse(
+  readFileSync(join(import.meta.dirname, "..", "fixtures", "consul", "litefs-lease-exchanges.json"), "utf8"),
+) as { steps: Step[] };
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
@@ -39,7 +41,8 @@ function pattern(expected: string, vars: Map<string, string>): { re: RegExp; nam
   return { re: new RegExp(`^${src}${escape(rest)}$`), names };
 }
 
-const substitute = (s: string, vars: Map<string, string>) => s.replace(/\{\{([a-z0-9]+)\}\}/g, (_, n: string) => vars.get(n) ?? `{{${n}}}`);
+const substitute = (s: string, vars: Map<string, string>) =>
+  s.replace(/\{\{([a-z0-9]+)\}\}/g, (_, n: string) => vars.get(n) ?? `{{${n}}}`);
 
 let lease: InProcessLease | undefined;
 afterEach(async () => {
@@ -79,9 +82,14 @@ describe("Consul wire conformance (fixtures of api v1.11.0 exchanges)", () => {
     lease = await startInProcessLease();
     const c = httpConsul({ baseUrl: lease.url, token: lease.token });
     const sid = await c.createSession("10s", "1000ms");
-    expect(await c.acquire("litefs/primary", sid, '{"hostname":"node-a","advertise-url":"http://node-a:20202"}')).toBe(true);
+    expect(await c.acquire("litefs/primary", sid, '{"hostname":"node-a","advertise-url":"http://node-a:20202"}')).toBe(
+      true,
+    );
     const kv = await c.get("litefs/primary");
-    expect(JSON.parse(Buffer.from(kv!.Value!, "base64").toString())).toEqual({ hostname: "node-a", "advertise-url": "http://node-a:20202" });
+    expect(JSON.parse(Buffer.from(kv!.Value!, "base64").toString())).toEqual({
+      hostname: "node-a",
+      "advertise-url": "http://node-a:20202",
+    });
     const entry = await c.renew(sid);
     expect(Number.isInteger(entry!.LockDelay)).toBe(true);
     expect(entry!.LockDelay).toBe(1e9);
@@ -111,9 +119,17 @@ describe("answer deadline", () => {
     const c = httpConsul({ baseUrl: lease.url, token: lease.token });
     const sid = await c.createSession("10s", "1000ms");
     lease.raft.stalled = true;
-    for (const [method, path] of [["PUT", `/v1/session/renew/${sid}`], ["PUT", "/v1/session/create"], ["GET", "/v1/kv/litefs/primary"], ["PUT", `/v1/kv/litefs/primary?acquire=${sid}`]] as const) {
+    for (const [method, path] of [
+      ["PUT", `/v1/session/renew/${sid}`],
+      ["PUT", "/v1/session/create"],
+      ["GET", "/v1/kv/litefs/primary"],
+      ["PUT", `/v1/kv/litefs/primary?acquire=${sid}`],
+    ] as const) {
       const t0 = performance.now();
-      const body = path === "/v1/session/create" ? JSON.stringify({ Behavior: "delete", LockDelay: "1000ms", Name: "litefs", NodeChecks: [], TTL: "10s" }) : "";
+      const body =
+        path === "/v1/session/create"
+          ? JSON.stringify({ Behavior: "delete", LockDelay: "1000ms", Name: "litefs", NodeChecks: [], TTL: "10s" })
+          : "";
       const res = await c.raw(method, path, method === "PUT" ? body : undefined);
       const ms = performance.now() - t0;
       expect(res.status, path).toBe(500);
@@ -127,7 +143,10 @@ describe("answer deadline", () => {
     lease = await startInProcessLease();
     lease.raft.stalled = true;
     const t0 = performance.now();
-    const res = await fetch(`${lease.url}/v1/kv/litefs/primary`, { headers: { "X-Consul-Token": lease.token }, signal: AbortSignal.timeout(3000) });
+    const res = await fetch(`${lease.url}/v1/kv/litefs/primary`, {
+      headers: { "X-Consul-Token": lease.token },
+      signal: AbortSignal.timeout(3000),
+    });
     const ms = performance.now() - t0;
     expect(res.status).toBe(500);
     expect(ms).toBeGreaterThanOrEqual(950);
@@ -138,7 +157,13 @@ describe("answer deadline", () => {
     lease = await startInProcessLease();
     lease.raft.role = "follower";
     lease.raft.leader = "127.0.0.1:9";
-    const session = JSON.stringify({ Behavior: "delete", LockDelay: "1000ms", Name: "litefs", NodeChecks: [], TTL: "10s" });
+    const session = JSON.stringify({
+      Behavior: "delete",
+      LockDelay: "1000ms",
+      Name: "litefs",
+      NodeChecks: [],
+      TTL: "10s",
+    });
     const headers = { "X-Consul-Token": lease.token };
     const res = await fetch(`${lease.url}/v1/session/create`, { method: "PUT", body: session, headers });
     expect(res.status).toBe(500);

@@ -46,7 +46,8 @@ afterEach(async () => {
 });
 
 function open(role: "primary" | "replica", initial: PublishedLeaseState | null): { node: LiteFSNode; path: string } {
-  mount = role === "primary" ? createTempMount({ role: "primary" }) : createTempMount({ role: "replica", primary: "node-a" });
+  mount =
+    role === "primary" ? createTempMount({ role: "primary" }) : createTempMount({ role: "replica", primary: "node-a" });
   const path = leaseStatePath(mount.path);
   if (initial) writeLeaseState(path, initial);
   const settings = loadSettings(
@@ -107,7 +108,12 @@ async function openOnEvents(initial: PublishedLeaseState, pollMs: number) {
     {},
   );
   election = raftLeaseElection({ statePath: path, pollMs });
-  const opened = openNode(settings, { logger: pino({ level: "silent" }), pollIntervalMs: 0, election, apiUrl: server.url });
+  const opened = openNode(settings, {
+    logger: pino({ level: "silent" }),
+    pollIntervalMs: 0,
+    election,
+    apiUrl: server.url,
+  });
   node = opened;
   await opened.ready;
   expect(opened.source).toBe("events");
@@ -183,15 +189,43 @@ describe("raft facts for status and metrics", () => {
   it("raftLeaseStatus reads the state file: term, leader, holder, gate", async () => {
     const { raftLeaseStatus } = await import("../../src/election/raft-status.js");
     mount = createTempMount({ role: "primary" });
-    const settings = loadSettings({ nodeId: "node-b", leaderElection: "raft", mountPath: mount.path, dataPath: "/var/lib/litefs", httpAddr: "127.0.0.1:1", raft: { selfAddr: "node-b:7000", peers: ["node-a:7000"], secret: "0123456789abcdef" } }, {});
-    expect(raftLeaseStatus(settings)).toMatchObject({ available: false, gate: "closed", problem: expect.stringMatching(/no lease state/) });
+    const settings = loadSettings(
+      {
+        nodeId: "node-b",
+        leaderElection: "raft",
+        mountPath: mount.path,
+        dataPath: "/var/lib/litefs",
+        httpAddr: "127.0.0.1:1",
+        raft: { selfAddr: "node-b:7000", peers: ["node-a:7000"], secret: "0123456789abcdef" },
+      },
+      {},
+    );
+    expect(raftLeaseStatus(settings)).toMatchObject({
+      available: false,
+      gate: "closed",
+      problem: expect.stringMatching(/no lease state/),
+    });
     writeLeaseState(leaseStatePath(mount.path), state());
-    expect(raftLeaseStatus(settings)).toMatchObject({ available: true, term: 2, leader: "node-a:7000", role: "follower", leaseHolder: "node-b", holder: true, gate: "open", problem: null });
+    expect(raftLeaseStatus(settings)).toMatchObject({
+      available: true,
+      term: 2,
+      leader: "node-a:7000",
+      role: "follower",
+      leaseHolder: "node-b",
+      holder: true,
+      gate: "open",
+      problem: null,
+    });
   });
 
   it("the election view counts leader changes for metrics", async () => {
     const { path } = open("primary", state());
-    expect(election!.raftSnapshot()).toEqual({ term: 2, leader: "node-a:7000", leaderChanges: 0, leaseHolder: "node-b" });
+    expect(election!.raftSnapshot()).toEqual({
+      term: 2,
+      leader: "node-a:7000",
+      leaderChanges: 0,
+      leaseHolder: "node-b",
+    });
     writeLeaseState(path, state({ raft: { term: 3, role: "leader", leader: "node-b:7000" } }));
     await sleep(80);
     expect(election!.raftSnapshot()).toMatchObject({ term: 3, leader: "node-b:7000", leaderChanges: 1 });
@@ -225,7 +259,8 @@ describe("raft write gate under a synchronous write loop (no timers run)", () =>
 
 describe("raft write gate during a planned handoff (drain file)", () => {
   it("refuses with NotPrimaryError (reason handoff, naming the target) while the drain is in force, even in a synchronous loop on /events", async () => {
-    const { handoffDrainPath, writeHandoffDrain, clearHandoffDrain } = await import("../../src/election/handoff-drain.js");
+    const { handoffDrainPath, writeHandoffDrain, clearHandoffDrain } =
+      await import("../../src/election/handoff-drain.js");
     const { server, node } = await openOnEvents(state({ graceMs: 60_000 }), 50);
     try {
       expect(refusal(node)).toBeNull();

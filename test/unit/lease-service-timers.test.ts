@@ -32,7 +32,15 @@ function setup(options: { graceMs?: number } = {}) {
   const svc = service;
   const call = (r: LeaseRequest) => svc.handle(r, clock.now(), 1000);
   const create = async (ttlMs = 10_000, lockDelayNs = 1e9): Promise<string> => {
-    const r = await call({ op: "session-create", name: "litefs", node: "node-a", ttl: `${ttlMs / 1000}s`, ttlMs, lockDelayNs, behavior: "delete" });
+    const r = await call({
+      op: "session-create",
+      name: "litefs",
+      node: "node-a",
+      ttl: `${ttlMs / 1000}s`,
+      ttlMs,
+      lockDelayNs,
+      behavior: "delete",
+    });
     if (r.kind !== "created") throw new Error(JSON.stringify(r));
     return r.id;
   };
@@ -127,11 +135,16 @@ describe("lock-delay and TTL limits", () => {
 
   it("refuses TTLs below 5 s and above 24 h, no TTL, and what apply would refuse, with 400 before proposing", async () => {
     const t = (current = setup());
-    const mk = (ttl: string, ttlMs: number, lockDelayNs = 0) => t.call({ op: "session-create", name: "x", node: "n", ttl, ttlMs, lockDelayNs, behavior: "delete" });
+    const mk = (ttl: string, ttlMs: number, lockDelayNs = 0) =>
+      t.call({ op: "session-create", name: "x", node: "n", ttl, ttlMs, lockDelayNs, behavior: "delete" });
     const proposedBefore = t.raft.index;
     expect(await mk("4s", 4000)).toMatchObject({ kind: "error", status: 400 });
     expect(await mk("25h", 25 * 3600_000)).toMatchObject({ kind: "error", status: 400 });
-    expect(await mk("", 0)).toMatchObject({ kind: "error", status: 400, message: expect.stringMatching(/TTL is required/) });
+    expect(await mk("", 0)).toMatchObject({
+      kind: "error",
+      status: 400,
+      message: expect.stringMatching(/TTL is required/),
+    });
     expect(await mk("5000.5ms", 5000.5)).toMatchObject({ kind: "error", status: 400 });
     expect(await mk("10s", 10_000, 1e300)).toMatchObject({ kind: "error", status: 400 });
     expect(t.raft.index).toBe(proposedBefore);
@@ -149,7 +162,9 @@ describe("split brain: the next renew is answered 404", () => {
     expect(BigInt(state.deadlineNs!)).toBe(BigInt(Math.round((t.clock.now() + 10_000) * 1e6)));
     // The host was frozen for 10.5 s: the session still lives (2 x TTL) but the deadline passed.
     await t.clock.advance(10_500);
-    expect(leaseProblem({ ok: true, state: t.service.publishedState() }, BigInt(Math.round(t.clock.now() * 1e6)))).toMatch(/deadline passed/);
+    expect(
+      leaseProblem({ ok: true, state: t.service.publishedState() }, BigInt(Math.round(t.clock.now() * 1e6))),
+    ).toMatch(/deadline passed/);
     expect(await t.renew(sid)).toEqual({ kind: "renewed", session: null });
     await flush();
     expect(t.sm.session(sid)).toBeNull();
@@ -192,11 +207,27 @@ describe("split brain: the next renew is answered 404", () => {
     const t = (current = setup());
     const sid = await t.create();
     // Another host's LiteFS created it: only this host's requests count as local.
-    const other = new LeaseService({ raft: t.raft, stateMachine: t.sm, clock: t.clock, nodeName: "node-b", leaseKey: K });
+    const other = new LeaseService({
+      raft: t.raft,
+      stateMachine: t.sm,
+      clock: t.clock,
+      nodeName: "node-b",
+      leaseKey: K,
+    });
     const infoB = Buffer.from('{"hostname":"node-b","advertise-url":"http://node-b:20202"}').toString("base64");
-    await other.handle({ op: "kv-put", key: K, value: infoB, flags: 0, lock: "acquire", session: sid }, t.clock.now(), 1000);
+    await other.handle(
+      { op: "kv-put", key: K, value: infoB, flags: 0, lock: "acquire", session: sid },
+      t.clock.now(),
+      1000,
+    );
     expect(other.publishedState()).toMatchObject({ holder: true });
-    const fresh = new LeaseService({ raft: t.raft, stateMachine: t.sm, clock: t.clock, nodeName: "node-c", leaseKey: K });
+    const fresh = new LeaseService({
+      raft: t.raft,
+      stateMachine: t.sm,
+      clock: t.clock,
+      nodeName: "node-c",
+      leaseKey: K,
+    });
     expect(fresh.publishedState()).toMatchObject({ holder: false, leaseSession: sid, primary: "node-b" });
     expect(leaseProblem({ ok: true, state: fresh.publishedState() }, 0n)).toMatch(/held by another session/);
   });

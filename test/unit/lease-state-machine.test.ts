@@ -12,14 +12,41 @@ function machine(start = 0) {
   const changes: LeaseChange[] = [];
   const sm = new LeaseStateMachine({ now: () => now, onChange: (c) => changes.push(c) });
   let index = 0;
-  const apply = (cmd: LeaseCommand) => sm.apply({ term: 1, index: ++index, type: "normal", data: encodeLeaseCommand(cmd) });
+  const apply = (cmd: LeaseCommand) =>
+    sm.apply({ term: 1, index: ++index, type: "normal", data: encodeLeaseCommand(cmd) });
   const session = (id: string, extra: Partial<SessionSpec> = {}) =>
-    apply({ op: "session-create", session: { id, name: "litefs", node: "n", ttl: "10s", ttlMs: 10_000, lockDelayNs: 1e9, behavior: "delete", ...extra } });
-  const acquire = (sid: string, value = "v") => apply({ op: "kv-set", key: K, value: b64(value), flags: 0, lock: "acquire", session: sid });
-  const release = (sid: string) => apply({ op: "kv-set", key: K, value: null, flags: 0, lock: "release", session: sid });
-  const put = (value: string) => apply({ op: "kv-set", key: K, value: b64(value), flags: 7, lock: "none", session: null });
+    apply({
+      op: "session-create",
+      session: {
+        id,
+        name: "litefs",
+        node: "n",
+        ttl: "10s",
+        ttlMs: 10_000,
+        lockDelayNs: 1e9,
+        behavior: "delete",
+        ...extra,
+      },
+    });
+  const acquire = (sid: string, value = "v") =>
+    apply({ op: "kv-set", key: K, value: b64(value), flags: 0, lock: "acquire", session: sid });
+  const release = (sid: string) =>
+    apply({ op: "kv-set", key: K, value: null, flags: 0, lock: "release", session: sid });
+  const put = (value: string) =>
+    apply({ op: "kv-set", key: K, value: b64(value), flags: 7, lock: "none", session: null });
   const destroy = (id: string) => apply({ op: "session-destroy", id, reason: "destroy" });
-  return { sm, apply, session, acquire, release, put, destroy, changes, setNow: (t: number) => (now = t), index: () => index };
+  return {
+    sm,
+    apply,
+    session,
+    acquire,
+    release,
+    put,
+    destroy,
+    changes,
+    setNow: (t: number) => (now = t),
+    index: () => index,
+  };
 }
 
 describe("lease state machine: acquire", () => {
@@ -27,7 +54,15 @@ describe("lease state machine: acquire", () => {
     const m = machine();
     m.session("s1");
     expect(m.acquire("s1")).toEqual({ index: 2, ok: true });
-    expect(m.sm.get(K)).toEqual({ key: K, value: b64("v"), flags: 0, session: "s1", lockIndex: 1, createIndex: 2, modifyIndex: 2 });
+    expect(m.sm.get(K)).toEqual({
+      key: K,
+      value: b64("v"),
+      flags: 0,
+      session: "s1",
+      lockIndex: 1,
+      createIndex: 2,
+      modifyIndex: 2,
+    });
   });
 
   it("same session again: success, LockIndex unchanged, value replaced", () => {
@@ -35,7 +70,13 @@ describe("lease state machine: acquire", () => {
     m.session("s1");
     m.acquire("s1", "one");
     expect(m.acquire("s1", "two").ok).toBe(true);
-    expect(m.sm.get(K)).toMatchObject({ value: b64("two"), lockIndex: 1, session: "s1", createIndex: 2, modifyIndex: 3 });
+    expect(m.sm.get(K)).toMatchObject({
+      value: b64("two"),
+      lockIndex: 1,
+      session: "s1",
+      createIndex: 2,
+      modifyIndex: 3,
+    });
   });
 
   it("another live holder: false and nothing changes", () => {
@@ -121,7 +162,11 @@ describe("lease state machine: invalidation", () => {
     ];
     for (const [extra, why] of cases) {
       const r = m.session("s1", extra as Partial<SessionSpec>);
-      expect(r, JSON.stringify(extra)).toMatchObject({ ok: false, refusal: "invalid", error: expect.stringMatching(why) });
+      expect(r, JSON.stringify(extra)).toMatchObject({
+        ok: false,
+        refusal: "invalid",
+        error: expect.stringMatching(why),
+      });
     }
     expect(Buffer.from(m.sm.snapshot()).equals(before)).toBe(true);
   });
@@ -159,7 +204,9 @@ describe("lease state machine: robustness and snapshots", () => {
   it("bad commands are results, never throws", () => {
     const m = machine();
     expect(m.sm.apply({ term: 1, index: 1, type: "normal", data: new TextEncoder().encode("{nope") }).ok).toBe(false);
-    expect(m.sm.apply({ term: 1, index: 2, type: "normal", data: new TextEncoder().encode('{"op":"bogus"}') })).toMatchObject({ ok: false, error: expect.stringContaining("bogus") });
+    expect(
+      m.sm.apply({ term: 1, index: 2, type: "normal", data: new TextEncoder().encode('{"op":"bogus"}') }),
+    ).toMatchObject({ ok: false, error: expect.stringContaining("bogus") });
     expect(m.session("dup").ok).toBe(true);
     expect(m.session("dup")).toMatchObject({ ok: false });
   });

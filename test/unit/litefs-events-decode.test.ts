@@ -13,7 +13,9 @@ function split(chunks: string[]): { objects: string[]; junk: string[]; partial: 
 }
 
 function decodeStream(text: string): LiteFSEvent[] {
-  return split([text]).objects.map((t) => decodeLiteFSEvent(JSON.parse(t))).filter((e): e is LiteFSEvent => e !== null);
+  return split([text])
+    .objects.map((t) => decodeLiteFSEvent(JSON.parse(t)))
+    .filter((e): e is LiteFSEvent => e !== null);
 }
 
 describe("decoding the recorded /events streams", () => {
@@ -123,7 +125,10 @@ describe("JSON object splitter", () => {
   it("drops an object larger than the limit and reports it", () => {
     const objects: string[] = [];
     const junk: string[] = [];
-    const splitter = createJsonObjectSplitter({ object: (t) => objects.push(t), junk: (m) => junk.push(m) }, { maxObjectChars: 16 });
+    const splitter = createJsonObjectSplitter(
+      { object: (t) => objects.push(t), junk: (m) => junk.push(m) },
+      { maxObjectChars: 16 },
+    );
     splitter.push('{"a":"0123456789abcdef"}\n{"b":1}\n');
     expect(junk).toEqual(["JSON object longer than 16 characters; dropped"]);
     // The rest of the oversized object's line is skipped; the next line parses.
@@ -144,7 +149,10 @@ describe("JSON object splitter size limit across chunks", () => {
   it("drops an oversized object that is still arriving", () => {
     const objects: string[] = [];
     const junk: string[] = [];
-    const splitter = createJsonObjectSplitter({ object: (t) => objects.push(t), junk: (m) => junk.push(m) }, { maxObjectChars: 16 });
+    const splitter = createJsonObjectSplitter(
+      { object: (t) => objects.push(t), junk: (m) => junk.push(m) },
+      { maxObjectChars: 16 },
+    );
     splitter.push('{"a":"0123456789');
     splitter.push('abcdef"}\n{"b":1}\n');
     expect(junk).toEqual(["JSON object longer than 16 characters; dropped"]);

@@ -11,7 +11,13 @@ import {
   readPositionFile,
   readPrimaryFile,
 } from "../../src/litefs/mount-files.js";
-import { createTempMount, formatLag, formatPosition, readLitefsFixture, type TempMount } from "../support/litefs-mount.js";
+import {
+  createTempMount,
+  formatLag,
+  formatPosition,
+  readLitefsFixture,
+  type TempMount,
+} from "../support/litefs-mount.js";
 
 describe("mount file parsers against the LiteFS 0.5.14 fixtures", () => {
   it("reads .primary of a replica", () => {
@@ -115,7 +121,9 @@ describe("mount file readers on temp mounts", () => {
     mount = createTempMount({ role: "primary" });
     mount.removeFile(".lag");
     mkdirSync(join(mount.path, ".lag")); // EISDIR even for root
-    expect(() => readLagFile(mount!.path)).toThrowError(new RegExp(`cannot read LiteFS file ${join(mount.path, ".lag")}`));
+    expect(() => readLagFile(mount!.path)).toThrowError(
+      new RegExp(`cannot read LiteFS file ${join(mount.path, ".lag")}`),
+    );
   });
 
   it("malformed content names the full path", () => {

@@ -56,6 +56,8 @@ describe("default logger", () => {
 
   it("rejects an unknown level naming the variable", () => {
     expect(() => createDefaultLogger({ LITEFS_LOG_LEVEL: "loud" })).toThrowError(ConfigError);
-    expect(() => createDefaultLogger({ LITEFS_LOG_LEVEL: "loud" })).toThrowError(/LITEFS_LOG_LEVEL.*unknown log level "loud"/s);
+    expect(() => createDefaultLogger({ LITEFS_LOG_LEVEL: "loud" })).toThrowError(
+      /LITEFS_LOG_LEVEL.*unknown log level "loud"/s,
+    );
   });
 });

@@ -5,7 +5,8 @@ import { DEFAULT_WAIT_SECONDS, parseMigrateArgs } from "../../bin/commands/migra
 
 function usageOf(argv: string[]): string {
   const parsed = parseMigrateArgs(argv);
-  if (parsed.kind !== "usage") throw new Error(`expected a usage error for ${JSON.stringify(argv)}, got ${JSON.stringify(parsed)}`);
+  if (parsed.kind !== "usage")
+    throw new Error(`expected a usage error for ${JSON.stringify(argv)}, got ${JSON.stringify(parsed)}`);
   return parsed.message;
 }
 
@@ -13,7 +14,14 @@ describe("parseMigrateArgs", () => {
   it("takes everything after -- as the command, untouched", () => {
     expect(parseMigrateArgs(["--", "npx", "drizzle-kit", "migrate", "--config", "x.ts", "--", "--help"])).toEqual({
       kind: "args",
-      args: { waitSeconds: null, mode: { kind: "command", command: ["npx", "drizzle-kit", "migrate", "--config", "x.ts", "--", "--help"], migrations: [] } },
+      args: {
+        waitSeconds: null,
+        mode: {
+          kind: "command",
+          command: ["npx", "drizzle-kit", "migrate", "--config", "x.ts", "--", "--help"],
+          migrations: [],
+        },
+      },
     });
   });
 
@@ -26,7 +34,9 @@ describe("parseMigrateArgs", () => {
     expect(wait(["--wait=30", "--", "true"])).toBe(30);
     expect(wait(["--wait=0.5", "--prisma", "p"])).toBe(0.5);
     expect(usageOf(["--wait=0", "--", "true"])).toMatch(/greater than 0/);
-    expect(usageOf(["--wait=abc", "--", "true"])).toMatch(/--wait takes a duration such as .* or a number of seconds greater than 0, got "abc"/);
+    expect(usageOf(["--wait=abc", "--", "true"])).toMatch(
+      /--wait takes a duration such as .* or a number of seconds greater than 0, got "abc"/,
+    );
     // One duration style everywhere: Go durations or plain seconds, "--wait VALUE" as well as "--wait=VALUE".
     expect(wait(["--wait", "300", "--", "true"])).toBe(300);
     expect(wait(["--wait", "5m", "--drizzle", "d"])).toBe(300);
@@ -44,9 +54,14 @@ describe("parseMigrateArgs", () => {
       kind: "args",
       args: { waitSeconds: 10, mode: { kind: "prisma", folder: "prisma/migrations" } },
     });
-    expect(parseMigrateArgs(["--migrations", "drizzle", "--migrations=prisma/migrations", "--wait", "--", "sh", "-c", "x"])).toEqual({
+    expect(
+      parseMigrateArgs(["--migrations", "drizzle", "--migrations=prisma/migrations", "--wait", "--", "sh", "-c", "x"]),
+    ).toEqual({
       kind: "args",
-      args: { waitSeconds: DEFAULT_WAIT_SECONDS, mode: { kind: "command", command: ["sh", "-c", "x"], migrations: ["drizzle", "prisma/migrations"] } },
+      args: {
+        waitSeconds: DEFAULT_WAIT_SECONDS,
+        mode: { kind: "command", command: ["sh", "-c", "x"], migrations: ["drizzle", "prisma/migrations"] },
+      },
     });
   });
 

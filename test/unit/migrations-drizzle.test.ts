@@ -43,7 +43,9 @@ function schemaOf(file: string): { type: string; name: string; sql: string | nul
   const db = new Database(file, { readonly: true });
   try {
     return db
-      .prepare("SELECT type, name, sql FROM sqlite_master WHERE name <> '__drizzle_migrations' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .prepare(
+        "SELECT type, name, sql FROM sqlite_master WHERE name <> '__drizzle_migrations' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+      )
       .all() as never;
   } finally {
     db.close();
@@ -95,11 +97,17 @@ describe("readDrizzleFolder", () => {
     expectInvalid(join(root, "pg"), /dialect "postgresql", not sqlite/);
 
     mkdirSync(join(root, "no-file", "meta"), { recursive: true });
-    writeFileSync(join(root, "no-file", "meta", "_journal.json"), JSON.stringify({ dialect: "sqlite", entries: [{ tag: "0000_x", when: 1 }] }));
+    writeFileSync(
+      join(root, "no-file", "meta", "_journal.json"),
+      JSON.stringify({ dialect: "sqlite", entries: [{ tag: "0000_x", when: 1 }] }),
+    );
     expectInvalid(join(root, "no-file"), /journal entry "0000_x" has no file 0000_x\.sql/);
 
     mkdirSync(join(root, "no-when", "meta"), { recursive: true });
-    writeFileSync(join(root, "no-when", "meta", "_journal.json"), JSON.stringify({ dialect: "sqlite", entries: [{ tag: "0000_x" }] }));
+    writeFileSync(
+      join(root, "no-when", "meta", "_journal.json"),
+      JSON.stringify({ dialect: "sqlite", entries: [{ tag: "0000_x" }] }),
+    );
     expectInvalid(join(root, "no-when"), /journal entry 0 \("0000_x"\) has no valid "when"/);
   });
 });
@@ -155,7 +163,9 @@ describe("applyDrizzleMigrations", () => {
     expect(applyDrizzleMigrations(db, all)).toEqual(["0001_add_pinned"]);
     expect(missingDrizzleMigrations(db, all)).toEqual([]);
     expect(applyDrizzleMigrations(db, all)).toEqual([]);
-    expect(db.prepare("SELECT name FROM pragma_table_info('notes') WHERE name = 'pinned'").get()).toEqual({ name: "pinned" });
+    expect(db.prepare("SELECT name FROM pragma_table_info('notes') WHERE name = 'pinned'").get()).toEqual({
+      name: "pinned",
+    });
   });
 
   it("supports a custom bookkeeping table name (drizzle-kit's migrations.table)", () => {
@@ -169,7 +179,10 @@ describe("applyDrizzleMigrations", () => {
 
   it("rolls back the whole run, bookkeeping table included, when a statement fails", () => {
     const folder = copyFolder(cleanups, EXAMPLE_DRIZZLE_FOLDER);
-    writeFileSync(join(folder, "0001_add_pinned.sql"), "ALTER TABLE `notes` ADD `pinned` integer;--> statement-breakpoint\nALTER TABLE `nope` ADD `x` integer;");
+    writeFileSync(
+      join(folder, "0001_add_pinned.sql"),
+      "ALTER TABLE `notes` ADD `pinned` integer;--> statement-breakpoint\nALTER TABLE `nope` ADD `x` integer;",
+    );
     const file = join(tempDir(cleanups), "db");
     const db = guarded(file);
     let error: unknown;
@@ -183,7 +196,9 @@ describe("applyDrizzleMigrations", () => {
     expect((error as MigrationError).migration).toBe("0001_add_pinned");
     expect((error as Error).message).toMatch(/statement 2 of 2 .*no such table: nope/);
     expect(db.inTransaction).toBe(false);
-    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all()).toEqual([]);
+    expect(
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all(),
+    ).toEqual([]);
   });
 
   it("keeps the write gate's refusal as it is: a replica's applier never writes", () => {
@@ -221,6 +236,8 @@ describe("applyDrizzleMigrations", () => {
     expect(() => applyDrizzleMigrations(db, migrations)).toThrow(/replica/);
     gate.assertWritable = original;
     gate.state = "primary";
-    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all()).toEqual([]);
+    expect(
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all(),
+    ).toEqual([]);
   });
 });

@@ -45,15 +45,21 @@ function capture(fn: () => unknown): MigrationError {
 }
 
 function tables(db: GuardedDatabase): string[] {
-  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map(
-    (r) => r.name,
-  );
+  return (
+    db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .all() as { name: string }[]
+  ).map((r) => r.name);
 }
 
 describe("readPrismaFolder", () => {
   it("lists migration directories in name order with sha256 checksums of their files", () => {
     const migrations = readPrismaFolder(BLOG);
-    expect(migrations.map((m) => m.name)).toEqual(["20240105093000_init", "20240112141500_add_posts", "20240120080000_post_published_at"]);
+    expect(migrations.map((m) => m.name)).toEqual([
+      "20240105093000_init",
+      "20240112141500_add_posts",
+      "20240120080000_post_published_at",
+    ]);
     for (const m of migrations) {
       expect(m.script).toBe(readFileSync(m.file, "utf8"));
       expect(m.checksum).toMatch(/^[0-9a-f]{64}$/);
@@ -64,7 +70,9 @@ describe("readPrismaFolder", () => {
   it("refuses folders made for another database or missing a migration.sql", () => {
     const pg = copyFolder(cleanups, BLOG);
     writeFileSync(join(pg, "migration_lock.toml"), 'provider = "postgresql"\n');
-    expect(capture(() => readPrismaFolder(pg)).message).toMatch(/provider "postgresql"; these migrations are not for SQLite/);
+    expect(capture(() => readPrismaFolder(pg)).message).toMatch(
+      /provider "postgresql"; these migrations are not for SQLite/,
+    );
 
     const holey = copyFolder(cleanups, BLOG);
     mkdirSync(join(holey, "20240201000000_empty"));
@@ -72,7 +80,9 @@ describe("readPrismaFolder", () => {
     expect(error.kind).toBe("invalid-folder");
     expect(error.message).toMatch(/"20240201000000_empty" has no readable migration\.sql/);
 
-    expect(capture(() => readPrismaFolder(join(tempDir(cleanups), "absent"))).message).toMatch(/cannot read the directory/);
+    expect(capture(() => readPrismaFolder(join(tempDir(cleanups), "absent"))).message).toMatch(
+      /cannot read the directory/,
+    );
   });
 });
 
@@ -106,7 +116,9 @@ describe("applyPrismaMigrations", () => {
 
     const ddl = db.prepare("SELECT sql FROM sqlite_master WHERE name = '_prisma_migrations'").get() as { sql: string };
     expect(`${ddl.sql};\n`).toBe(CREATE_PRISMA_MIGRATIONS_TABLE);
-    expect(db.prepare("SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info('_prisma_migrations')").all()).toEqual([
+    expect(
+      db.prepare("SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info('_prisma_migrations')").all(),
+    ).toEqual([
       { name: "id", type: "TEXT", notnull: 1, dflt_value: null, pk: 1 },
       { name: "checksum", type: "TEXT", notnull: 1, dflt_value: null, pk: 0 },
       { name: "finished_at", type: "DATETIME", notnull: 0, dflt_value: null, pk: 0 },
@@ -132,7 +144,9 @@ describe("applyPrismaMigrations", () => {
       expect(row["applied_steps_count"]).toBe(1);
     });
     expect(tables(db)).toEqual(["Post", "User", "_prisma_migrations"]);
-    expect(db.prepare("SELECT name FROM pragma_table_info('Post') WHERE name = 'publishedAt'").get()).toEqual({ name: "publishedAt" });
+    expect(db.prepare("SELECT name FROM pragma_table_info('Post') WHERE name = 'publishedAt'").get()).toEqual({
+      name: "publishedAt",
+    });
   });
 
   it("is a no-op when applied again, and applies only the new migration when one is added", () => {
@@ -144,7 +158,10 @@ describe("applyPrismaMigrations", () => {
     expect(db.prepare("SELECT * FROM _prisma_migrations ORDER BY started_at").all()).toEqual(before);
 
     mkdirSync(join(folder, "20240201000000_add_tags"));
-    writeFileSync(join(folder, "20240201000000_add_tags", "migration.sql"), 'CREATE TABLE "Tag" ("id" INTEGER NOT NULL PRIMARY KEY);\n');
+    writeFileSync(
+      join(folder, "20240201000000_add_tags", "migration.sql"),
+      'CREATE TABLE "Tag" ("id" INTEGER NOT NULL PRIMARY KEY);\n',
+    );
     expect(applyPrismaMigrations(db, readPrismaFolder(folder))).toEqual(["20240201000000_add_tags"]);
   });
 
@@ -162,7 +179,10 @@ describe("applyPrismaMigrations", () => {
     expect(db.prepare("SELECT count(*) AS n FROM _prisma_migrations").get()).toEqual({ n: 2 });
 
     // Line endings rewritten by git are not drift.
-    writeFileSync(file, readFileSync(join(BLOG, "20240105093000_init", "migration.sql"), "utf8").replaceAll("\n", "\r\n"));
+    writeFileSync(
+      file,
+      readFileSync(join(BLOG, "20240105093000_init", "migration.sql"), "utf8").replaceAll("\n", "\r\n"),
+    );
     expect(applyPrismaMigrations(db, readPrismaFolder(folder))).toEqual(["20240120080000_post_published_at"]);
   });
 
@@ -189,14 +209,20 @@ describe("applyPrismaMigrations", () => {
     expect(failed?.logs).toMatch(/no such table: Comment/);
 
     // Fixing the file is not enough: the recorded failure blocks, as Prisma's P3009 does.
-    writeFileSync(join(folder, "20240112141500_broken", "migration.sql"), 'CREATE TABLE "Tag" ("id" INTEGER NOT NULL PRIMARY KEY);\n');
+    writeFileSync(
+      join(folder, "20240112141500_broken", "migration.sql"),
+      'CREATE TABLE "Tag" ("id" INTEGER NOT NULL PRIMARY KEY);\n',
+    );
     const blocked = capture(() => applyPrismaMigrations(db, readPrismaFolder(folder)));
     expect(blocked.kind).toBe("blocked-by-failed");
     expect(blocked.migration).toBe("20240112141500_broken");
     expect(blocked.message).toMatch(/prisma migrate resolve --rolled-back 20240112141500_broken/);
 
     // `prisma migrate resolve --rolled-back` sets rolled_back_at; then the fixed migration runs.
-    db.prepare("UPDATE _prisma_migrations SET rolled_back_at = ? WHERE migration_name = ?").run(Date.now(), "20240112141500_broken");
+    db.prepare("UPDATE _prisma_migrations SET rolled_back_at = ? WHERE migration_name = ?").run(
+      Date.now(),
+      "20240112141500_broken",
+    );
     expect(applyPrismaMigrations(db, readPrismaFolder(folder))).toEqual(["20240112141500_broken"]);
     expect((readPrismaRecords(db) ?? []).map((r) => [r.migrationName, r.state])).toEqual([
       ["20240105093000_init", "applied"],

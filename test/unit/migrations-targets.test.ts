@@ -11,7 +11,10 @@ afterEach(() => cleanups.run());
 describe("detectMigrationTarget", () => {
   it("recognises drizzle-kit's and Prisma's folders", () => {
     expect(detectMigrationTarget(EXAMPLE_DRIZZLE_FOLDER)).toEqual({ kind: "drizzle", folder: EXAMPLE_DRIZZLE_FOLDER });
-    expect(detectMigrationTarget(join(PRISMA_FIXTURES, "blog"))).toEqual({ kind: "prisma", folder: join(PRISMA_FIXTURES, "blog") });
+    expect(detectMigrationTarget(join(PRISMA_FIXTURES, "blog"))).toEqual({
+      kind: "prisma",
+      folder: join(PRISMA_FIXTURES, "blog"),
+    });
     // A Prisma folder without migration_lock.toml is still recognised by its migration.sql files.
     const bare = tempDir(cleanups);
     mkdirSync(join(bare, "20240101000000_init"));
@@ -28,7 +31,9 @@ describe("detectMigrationTarget", () => {
         error = e;
       }
       expect(isMigrationError(error)).toBe(true);
-      expect((error as Error).message).toMatch(/neither a drizzle-kit migrations folder \(meta\/_journal\.json\) nor a Prisma one/);
+      expect((error as Error).message).toMatch(
+        /neither a drizzle-kit migrations folder \(meta\/_journal\.json\) nor a Prisma one/,
+      );
     }
   });
 });

@@ -15,7 +15,11 @@ afterEach(() => cleanups.run());
 
 const NOT_YET: ReplicaCheck = { done: false, missing: ["0001_add_pinned"], problem: null };
 
-async function nodeOn(nodeId: string, state: MountState, httpAddr?: string): Promise<{ node: LiteFSNode; setState(s: MountState): void }> {
+async function nodeOn(
+  nodeId: string,
+  state: MountState,
+  httpAddr?: string,
+): Promise<{ node: LiteFSNode; setState(s: MountState): void }> {
   const t = await testNode(cleanups, nodeId, state);
   const settings = httpAddr ? { ...t.settings, httpAddr } : t.settings;
   const node = openNode(settings, { pollIntervalMs: 0 });
@@ -28,9 +32,13 @@ describe("checkWaitOptions", () => {
   it("names the bad option", () => {
     expect(() => checkWaitOptions({ timeoutMs: 0 })).toThrow(/wait\.timeoutMs must be a number of ms from 1/);
     expect(() => checkWaitOptions({ timeoutMs: Number.NaN })).toThrow(/wait\.timeoutMs/);
-    expect(() => checkWaitOptions({ timeoutMs: 1000, pollIntervalMs: 1 })).toThrow(/wait\.pollIntervalMs must be from 20 to 5000 ms, got 1/);
+    expect(() => checkWaitOptions({ timeoutMs: 1000, pollIntervalMs: 1 })).toThrow(
+      /wait\.pollIntervalMs must be from 20 to 5000 ms, got 1/,
+    );
     expect(() => checkWaitOptions({ timeoutMs: 1000, pollIntervalMs: 60_000 })).toThrow(/wait\.pollIntervalMs/);
-    expect(() => checkWaitOptions({ timeoutMs: 1000, signal: {} as AbortSignal })).toThrow(/wait\.signal must be an AbortSignal/);
+    expect(() => checkWaitOptions({ timeoutMs: 1000, signal: {} as AbortSignal })).toThrow(
+      /wait\.signal must be an AbortSignal/,
+    );
     expect(checkWaitOptions({ timeoutMs: 1000 })).toEqual({ timeoutMs: 1000, pollIntervalMs: 500, signal: null });
   });
 });
@@ -67,7 +75,9 @@ describe("waitForReplication", () => {
     const elapsed = Date.now() - started;
     expect(isMigrationTimeoutError(error)).toBe(true);
     expect((error as MigrationTimeoutError).missing).toEqual(["0001_add_pinned"]);
-    expect((error as Error).message).toMatch(/timed out after 300 ms waiting on node "node-b" for migration "0001_add_pinned"/);
+    expect((error as Error).message).toMatch(
+      /timed out after 300 ms waiting on node "node-b" for migration "0001_add_pinned"/,
+    );
     expect((error as Error).message).toMatch(/the database does not exist here yet/);
     expect(elapsed).toBeGreaterThanOrEqual(290);
     expect(elapsed).toBeLessThan(1500);
@@ -75,7 +85,11 @@ describe("waitForReplication", () => {
 
   it("keeps waiting while no primary is known, and says so at the timeout", async () => {
     const { node } = await nodeOn("node-b", { role: "replica-lost-primary" });
-    const error = await waitForReplication(node, checkWaitOptions({ timeoutMs: 150, pollIntervalMs: 30 }), () => NOT_YET).catch((e: unknown) => e);
+    const error = await waitForReplication(
+      node,
+      checkWaitOptions({ timeoutMs: 150, pollIntervalMs: 30 }),
+      () => NOT_YET,
+    ).catch((e: unknown) => e);
     expect(isMigrationTimeoutError(error)).toBe(true);
     expect((error as Error).message).toMatch(/no primary is known/);
   });
@@ -85,9 +99,11 @@ describe("waitForReplication", () => {
     const controller = new AbortController();
     const started = Date.now();
     setTimeout(() => controller.abort(new Error("deploy cancelled")), 50);
-    const error = await waitForReplication(node, checkWaitOptions({ timeoutMs: 60_000, pollIntervalMs: 5000, signal: controller.signal }), () => NOT_YET).catch(
-      (e: unknown) => e,
-    );
+    const error = await waitForReplication(
+      node,
+      checkWaitOptions({ timeoutMs: 60_000, pollIntervalMs: 5000, signal: controller.signal }),
+      () => NOT_YET,
+    ).catch((e: unknown) => e);
     expect((error as Error).message).toBe("deploy cancelled");
     expect(Date.now() - started).toBeLessThan(1000);
   });
@@ -105,13 +121,23 @@ describe("waitForReplication", () => {
       void server.sendEvent({
         type: "tx",
         db: "db",
-        data: { txID: "0000000000000005", postApplyChecksum: "b2fc350afcb62d33", pageSize: 4096, commit: 3, timestamp: new Date().toISOString() },
+        data: {
+          txID: "0000000000000005",
+          postApplyChecksum: "b2fc350afcb62d33",
+          pageSize: 4096,
+          commit: 3,
+          timestamp: new Date().toISOString(),
+        },
       });
     }, 100);
-    const outcome = await waitForReplication(node, checkWaitOptions({ timeoutMs: 10_000, pollIntervalMs: 5000 }), () => {
-      calls++;
-      return replicated ? { done: true } : NOT_YET;
-    });
+    const outcome = await waitForReplication(
+      node,
+      checkWaitOptions({ timeoutMs: 10_000, pollIntervalMs: 5000 }),
+      () => {
+        calls++;
+        return replicated ? { done: true } : NOT_YET;
+      },
+    );
     expect(outcome.kind).toBe("replicated");
     // The poll interval is 5 s: only the pushed event can have triggered the passing check.
     expect(Date.now() - started).toBeLessThan(2000);
@@ -121,14 +147,22 @@ describe("waitForReplication", () => {
   it("returns 'promoted' when the node becomes primary while waiting", async () => {
     const { node, setState } = await nodeOn("node-a", { role: "replica", primary: "node-a" });
     setTimeout(() => setState({ role: "primary" }), 80);
-    const outcome = await waitForReplication(node, checkWaitOptions({ timeoutMs: 5000, pollIntervalMs: 20 }), () => NOT_YET);
+    const outcome = await waitForReplication(
+      node,
+      checkWaitOptions({ timeoutMs: 5000, pollIntervalMs: 20 }),
+      () => NOT_YET,
+    );
     expect(outcome.kind).toBe("promoted");
   });
 
   it("ends with SplitBrainError when the node falls into split brain", async () => {
     const { node, setState } = await nodeOn("node-b", { role: "replica", primary: "node-a" });
     setTimeout(() => setState({ role: "primary" }), 80);
-    const error = await waitForReplication(node, checkWaitOptions({ timeoutMs: 5000, pollIntervalMs: 20 }), () => NOT_YET).catch((e: unknown) => e);
+    const error = await waitForReplication(
+      node,
+      checkWaitOptions({ timeoutMs: 5000, pollIntervalMs: 20 }),
+      () => NOT_YET,
+    ).catch((e: unknown) => e);
     expect(isSplitBrainError(error)).toBe(true);
   });
 });

@@ -17,7 +17,8 @@ function capturingLogger(): { logger: pino.Logger; lines: Record<string, unknown
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString("utf8").split("\n"))
+        if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -38,16 +39,34 @@ afterEach(async () => {
 });
 
 // Port 1 on loopback refuses at once: the events stream never connects, files are the source.
-function open(nodeId: string, state: MountState | "none", extra: Partial<LiteFSSettingsInput> = {}, logger = pino({ level: "silent" })): LiteFSNode {
+function open(
+  nodeId: string,
+  state: MountState | "none",
+  extra: Partial<LiteFSSettingsInput> = {},
+  logger = pino({ level: "silent" }),
+): LiteFSNode {
   mount = createTempMount(state === "none" ? { role: "primary" } : state);
   if (state === "none") mount.remove();
   const settings = loadSettings(
-    { nodeId, primaryHostname: "node-a", mountPath: mount.path, dataPath: "/var/lib/litefs", httpAddr: "127.0.0.1:1", databaseName: "db", ...extra },
+    {
+      nodeId,
+      primaryHostname: "node-a",
+      mountPath: mount.path,
+      dataPath: "/var/lib/litefs",
+      httpAddr: "127.0.0.1:1",
+      databaseName: "db",
+      ...extra,
+    },
     {},
   );
   // fileGateCacheMs 0: these tests flip the mount and want each answer from the files; the
   // verdict cache has its own tests below.
-  node = openNode(settings, { logger, pollIntervalMs: 0, backoff: { initialMs: 60_000, maxMs: 60_000 }, fileGateCacheMs: 0 });
+  node = openNode(settings, {
+    logger,
+    pollIntervalMs: 0,
+    backoff: { initialMs: 60_000, maxMs: 60_000 },
+    fileGateCacheMs: 0,
+  });
   return node;
 }
 
@@ -62,7 +81,11 @@ describe("gate matrix over mount dirs (static election, primaryHostname node-a)"
     const n = open("node-b", { role: "replica", primary: "node-a" });
     const e = refusal(n) as NotPrimaryError;
     expect(e).toBeInstanceOf(NotPrimaryError);
-    expect({ nodeId: e.nodeId, primary: e.primary, reason: e.reason }).toEqual({ nodeId: "node-b", primary: "node-a", reason: "replica" });
+    expect({ nodeId: e.nodeId, primary: e.primary, reason: e.reason }).toEqual({
+      nodeId: "node-b",
+      primary: "node-a",
+      reason: "replica",
+    });
     expect(n.role).toBe("replica");
     expect(n.primary).toBe("node-a");
   });
@@ -227,13 +250,19 @@ describe("raft election (the lease service's published state backs LiteFS)", () 
     mount = createTempMount({ role: "primary" });
     let leader = "node-b";
     let changed: () => void = () => undefined;
-    const settings = loadSettings({ nodeId: "node-b", mountPath: mount.path, dataPath: "/var/lib/litefs", httpAddr: "127.0.0.1:1", ...raft }, {});
+    const settings = loadSettings(
+      { nodeId: "node-b", mountPath: mount.path, dataPath: "/var/lib/litefs", httpAddr: "127.0.0.1:1", ...raft },
+      {},
+    );
     node = openNode(settings, {
       logger: pino({ level: "silent" }),
       pollIntervalMs: 0,
       election: {
         kind: "raft",
-        contradiction: (view) => (view.kind === "primary" && leader !== "node-b" ? { reason: `lease held by ${leader}`, primary: leader } : null),
+        contradiction: (view) =>
+          view.kind === "primary" && leader !== "node-b"
+            ? { reason: `lease held by ${leader}`, primary: leader }
+            : null,
         subscribe: (listener) => {
           changed = listener;
           return () => undefined;
@@ -255,12 +284,25 @@ describe("the file gate's verdict cache (fileGateCacheMs)", () => {
   const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
   /** A node on a primary mount whose file operations are counted. */
-  function cached(fileGateCacheMs: number, extra: Partial<OpenNodeOptions> = {}): { n: LiteFSNode; reads: () => number } {
+  function cached(
+    fileGateCacheMs: number,
+    extra: Partial<OpenNodeOptions> = {},
+  ): { n: LiteFSNode; reads: () => number } {
     mount = createTempMount({ role: "primary" });
     let reads = 0;
-    const counting: MountFileOps = { ...NODE_MOUNT_FILE_OPS, exists: (path) => (reads++, NODE_MOUNT_FILE_OPS.exists(path)) };
+    const counting: MountFileOps = {
+      ...NODE_MOUNT_FILE_OPS,
+      exists: (path) => (reads++, NODE_MOUNT_FILE_OPS.exists(path)),
+    };
     const settings = loadSettings(
-      { nodeId: "node-a", primaryHostname: "node-a", mountPath: mount.path, dataPath: "/var/lib/litefs", httpAddr: "127.0.0.1:1", databaseName: "db" },
+      {
+        nodeId: "node-a",
+        primaryHostname: "node-a",
+        mountPath: mount.path,
+        dataPath: "/var/lib/litefs",
+        httpAddr: "127.0.0.1:1",
+        databaseName: "db",
+      },
       {},
     );
     node = openNode(settings, {
@@ -317,7 +359,9 @@ describe("the file gate's verdict cache (fileGateCacheMs)", () => {
     const election: ElectionView = {
       kind: "raft",
       contradiction: (view) =>
-        view.kind === "primary" && (!backed || performance.now() >= deadline) ? { reason: "the lease is not held", primary: null } : null,
+        view.kind === "primary" && (!backed || performance.now() >= deadline)
+          ? { reason: "the lease is not held", primary: null }
+          : null,
       writableUntilMs: () => deadline,
       subscribe: (listener) => {
         changed = listener;

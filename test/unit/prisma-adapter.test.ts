@@ -18,7 +18,10 @@ const q = (sql: string, args: unknown[] = []): SqlQuery => ({
 });
 
 function factory(options: ConstructorParameters<typeof PrismaLiteFS>[0] = {}): PrismaLiteFS {
-  return new PrismaLiteFS({ settings: loadSettings({ enabled: false, devDatabasePath: join(dir, "db") }, {}), ...options });
+  return new PrismaLiteFS({
+    settings: loadSettings({ enabled: false, devDatabasePath: join(dir, "db") }, {}),
+    ...options,
+  });
 }
 
 beforeEach(async () => {
@@ -38,11 +41,24 @@ afterEach(async () => {
 
 describe("queries", () => {
   it("returns column names, types and converted rows; executeRaw returns changes", async () => {
-    expect(await adapter.executeRaw(q("INSERT INTO item (name, price, at) VALUES (?, ?, ?), (?, ?, ?)", ["a", "1.50", 0, "b", null, null]))).toBe(2);
+    expect(
+      await adapter.executeRaw(
+        q("INSERT INTO item (name, price, at) VALUES (?, ?, ?), (?, ?, ?)", ["a", "1.50", 0, "b", null, null]),
+      ),
+    ).toBe(2);
     const result = await adapter.queryRaw(q("SELECT id, name, price, at, id * 2 AS twice FROM item ORDER BY id"));
     expect(result.columnNames).toEqual(["id", "name", "price", "at", "twice"]);
-    expect(result.columnTypes).toEqual([ColumnTypeEnum.Int32, ColumnTypeEnum.Text, ColumnTypeEnum.Numeric, ColumnTypeEnum.DateTime, ColumnTypeEnum.Int64]);
-    expect(result.rows).toEqual([[1, "a", 1.5, "1970-01-01T00:00:00.000Z", 2], [2, "b", null, null, 4]]);
+    expect(result.columnTypes).toEqual([
+      ColumnTypeEnum.Int32,
+      ColumnTypeEnum.Text,
+      ColumnTypeEnum.Numeric,
+      ColumnTypeEnum.DateTime,
+      ColumnTypeEnum.Int64,
+    ]);
+    expect(result.rows).toEqual([
+      [1, "a", 1.5, "1970-01-01T00:00:00.000Z", 2],
+      [2, "b", null, null, 4],
+    ]);
     // A write through queryRaw (Prisma does this for statements it expects nothing from).
     const insert = await adapter.queryRaw(q("INSERT INTO item (name) VALUES ('c')"));
     expect(insert).toMatchObject({ columnNames: [], rows: [], lastInsertId: "3" });
@@ -56,7 +72,13 @@ describe("queries", () => {
     await adapter.executeRaw(q("INSERT INTO item (name) VALUES ('a')"));
     expect((await adapter.queryRaw(q("SELECT * FROM item"))).columnNames).toEqual(["id", "name", "price", "at"]);
     await adapter.executeRaw(q("ALTER TABLE item ADD COLUMN extra TEXT"));
-    expect((await adapter.queryRaw(q("SELECT * FROM item"))).columnNames).toEqual(["id", "name", "price", "at", "extra"]);
+    expect((await adapter.queryRaw(q("SELECT * FROM item"))).columnNames).toEqual([
+      "id",
+      "name",
+      "price",
+      "at",
+      "extra",
+    ]);
   });
 });
 
@@ -118,7 +140,9 @@ describe("transactions", () => {
     const tx = await adapter.startTransaction();
     await tx.executeRaw(q("PRAGMA defer_foreign_keys = ON"));
     await tx.executeRaw(q("INSERT INTO child VALUES (1, 42)"));
-    await expect(tx.executeRaw(q("COMMIT"))).rejects.toMatchObject({ cause: { kind: "ForeignKeyConstraintViolation" } });
+    await expect(tx.executeRaw(q("COMMIT"))).rejects.toMatchObject({
+      cause: { kind: "ForeignKeyConstraintViolation" },
+    });
     await tx.rollback(); // what Prisma calls when its COMMIT failed
     expect((await adapter.queryRaw(q("SELECT COUNT(*) FROM child"))).rows).toEqual([[0]]);
     const next = await adapter.startTransaction(); // BEGIN would fail if still inside the old one
@@ -142,7 +166,9 @@ describe("transactions", () => {
     await tx.executeRaw(q("INSERT INTO item (name) VALUES ('inner')"));
     await tx.rollbackToSavepoint!("prisma_sp_1");
     await tx.releaseSavepoint!("prisma_sp_1");
-    await expect(tx.createSavepoint!("x; DROP TABLE item")).rejects.toMatchObject({ cause: { kind: "InvalidInputValue" } });
+    await expect(tx.createSavepoint!("x; DROP TABLE item")).rejects.toMatchObject({
+      cause: { kind: "InvalidInputValue" },
+    });
     await tx.executeRaw(q("COMMIT"));
     await tx.commit();
     expect((await adapter.queryRaw(q("SELECT name FROM item"))).rows).toEqual([["outer"]]);

@@ -1,6 +1,10 @@
 import { ColumnTypeEnum, type ArgType } from "@prisma/driver-adapter-utils";
 import { describe, expect, it } from "vitest";
-import { columnTypeFromDeclared, columnTypeFromValue, resolveColumnTypes } from "../../src/driver/prisma/column-types.js";
+import {
+  columnTypeFromDeclared,
+  columnTypeFromValue,
+  resolveColumnTypes,
+} from "../../src/driver/prisma/column-types.js";
 import { ArgumentConversionError, formatDate, mapArg, mapArgs, mapRow } from "../../src/driver/prisma/conversion.js";
 
 const t = (scalarType: ArgType["scalarType"], arity: ArgType["arity"] = "scalar"): ArgType => ({ scalarType, arity });
@@ -92,7 +96,9 @@ describe("mapArg", () => {
 describe("mapRow", () => {
   it("converts safe-integer BigInts to numbers and keeps larger ones exact as text", () => {
     const row = [5n, 9007199254740993n, -1n, null];
-    expect(mapRow(row, [ColumnTypeEnum.Int32, ColumnTypeEnum.Int64, ColumnTypeEnum.Int64, ColumnTypeEnum.Int64])).toBe(false);
+    expect(mapRow(row, [ColumnTypeEnum.Int32, ColumnTypeEnum.Int64, ColumnTypeEnum.Int64, ColumnTypeEnum.Int64])).toBe(
+      false,
+    );
     expect(row).toEqual([5, "9007199254740993", -1, null]);
   });
 
@@ -111,7 +117,9 @@ describe("mapRow", () => {
   });
 
   it("reports a number at or beyond 2^53 (an integer read as a number may be inexact there)", () => {
-    expect(mapRow([2 ** 53 - 1, -(2 ** 53 - 1), 1.5], [ColumnTypeEnum.Int32, ColumnTypeEnum.Int32, ColumnTypeEnum.Double])).toBe(false);
+    expect(
+      mapRow([2 ** 53 - 1, -(2 ** 53 - 1), 1.5], [ColumnTypeEnum.Int32, ColumnTypeEnum.Int32, ColumnTypeEnum.Double]),
+    ).toBe(false);
     expect(mapRow([2 ** 53], [ColumnTypeEnum.Int32])).toBe(true);
     expect(mapRow([-1e300], [ColumnTypeEnum.Double])).toBe(true);
   });
@@ -131,7 +139,17 @@ describe("column types", () => {
   });
 
   it("leaves every other declared type (parameterised, JSON, hand-written) to the values, like the official adapter", () => {
-    for (const declared of ["VARCHAR(255)", "DECIMAL(10, 2)", "UNSIGNED INT", "JSON", "LONGBLOB", "FLOAT8", "MONEY", "", null]) {
+    for (const declared of [
+      "VARCHAR(255)",
+      "DECIMAL(10, 2)",
+      "UNSIGNED INT",
+      "JSON",
+      "LONGBLOB",
+      "FLOAT8",
+      "MONEY",
+      "",
+      null,
+    ]) {
       expect(columnTypeFromDeclared(declared), String(declared)).toBeNull();
     }
   });
@@ -142,7 +160,14 @@ describe("column types", () => {
     expect(columnTypeFromValue(1.5)).toBe(ColumnTypeEnum.UnknownNumber);
     expect(columnTypeFromValue(Buffer.from([1]))).toBe(ColumnTypeEnum.Bytes);
     expect(() => columnTypeFromValue({})).toThrow(TypeError);
-    const types = resolveColumnTypes([ColumnTypeEnum.Text, null, null], [1, 2], [[1, null, null], [2, "x", null]]);
+    const types = resolveColumnTypes(
+      [ColumnTypeEnum.Text, null, null],
+      [1, 2],
+      [
+        [1, null, null],
+        [2, "x", null],
+      ],
+    );
     expect(types).toEqual([ColumnTypeEnum.Text, ColumnTypeEnum.Text, ColumnTypeEnum.Int32]);
     // An integer first and a REAL later: a number column, not Int64 (which would truncate 12.5).
     expect(resolveColumnTypes([null], [0], [[12n], [12.5]])).toEqual([ColumnTypeEnum.UnknownNumber]);

@@ -73,7 +73,10 @@ describe("SQLite errors", () => {
       kind: "ColumnNotFound",
       column: '"nope" - should this be a string literal in single-quotes?',
     });
-    expect(mapped("INSERT INTO parent (nope) VALUES (1)").cause).toMatchObject({ kind: "ColumnNotFound", column: "nope" });
+    expect(mapped("INSERT INTO parent (nope) VALUES (1)").cause).toMatchObject({
+      kind: "ColumnNotFound",
+      column: "nope",
+    });
   });
 
   it("anything else is a generic sqlite error, extended code 1 unless better-sqlite3 could not name it", () => {
@@ -84,7 +87,11 @@ describe("SQLite errors", () => {
       extendedCode: 1,
       originalCode: "SQLITE_CONSTRAINT_CHECK",
     });
-    expect(mapSqliteError({ code: "UNKNOWN_SQLITE_ERROR_1300", message: "x" })).toEqual({ kind: "sqlite", extendedCode: 1300, message: "x" });
+    expect(mapSqliteError({ code: "UNKNOWN_SQLITE_ERROR_1300", message: "x" })).toEqual({
+      kind: "sqlite",
+      extendedCode: 1300,
+      message: "x",
+    });
   });
 
   it("RESTRICT foreign keys (SQLITE_CONSTRAINT_TRIGGER) are foreign key violations; a trigger's RAISE() is not", () => {
@@ -100,7 +107,11 @@ describe("SQLite errors", () => {
       originalMessage: "FOREIGN KEY constraint failed",
     });
     db.exec("CREATE TRIGGER no_neg BEFORE INSERT ON strict_parent BEGIN SELECT RAISE(ABORT, 'nope'); END");
-    expect(mapped("INSERT INTO strict_parent VALUES (2)").cause).toMatchObject({ kind: "sqlite", extendedCode: 1, message: "nope" });
+    expect(mapped("INSERT INTO strict_parent VALUES (2)").cause).toMatchObject({
+      kind: "sqlite",
+      extendedCode: 1,
+      message: "nope",
+    });
   });
 
   it("busy errors, a stale snapshot included, are SocketTimeout", () => {

@@ -7,12 +7,14 @@ describe("FifoMutex", () => {
     const order: number[] = [];
     const first = mutex.tryAcquire();
     expect(first).not.toBeNull();
-    const waiters = [1, 2, 3].map((n) => mutex.acquire().then((release) => {
-      order.push(n);
-      // While a waiter holds it, nobody can barge in.
-      expect(mutex.tryAcquire()).toBeNull();
-      release();
-    }));
+    const waiters = [1, 2, 3].map((n) =>
+      mutex.acquire().then((release) => {
+        order.push(n);
+        // While a waiter holds it, nobody can barge in.
+        expect(mutex.tryAcquire()).toBeNull();
+        release();
+      }),
+    );
     expect(mutex.waiting).toBe(3);
     first!();
     // Handed straight to waiter 1: still locked, tryAcquire cannot jump the queue.

@@ -3,7 +3,20 @@ import { describe, expect, it } from "vitest";
 import { decodeMessage, encodeMessage, RaftCodecError, DEFAULT_CODEC_LIMITS } from "../../src/raft/codec.js";
 import type { Entry, Message, MessageType } from "../../src/raft/types.js";
 
-const TYPES: MessageType[] = ["preVote", "preVoteResp", "vote", "voteResp", "app", "appResp", "heartbeat", "heartbeatResp", "snap", "readIndex", "readIndexResp", "timeoutNow"];
+const TYPES: MessageType[] = [
+  "preVote",
+  "preVoteResp",
+  "vote",
+  "voteResp",
+  "app",
+  "appResp",
+  "heartbeat",
+  "heartbeatResp",
+  "snap",
+  "readIndex",
+  "readIndexResp",
+  "timeoutNow",
+];
 const safe = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const small = fc.integer({ min: 0, max: 1000 });
 const id = fc.string({ minLength: 1, maxLength: 20 });
@@ -21,8 +34,14 @@ const messageArb: fc.Arbitrary<Message> = fc
     commit: safe,
     reject: fc.boolean(),
     rejectHint: safe,
-    entryTerms: fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom<"normal" | "noop">("normal", "noop"), bytes), { maxLength: 6 }),
-    snapshot: fc.option(fc.record({ meta: fc.record({ index: safe, term: safe, voters: fc.array(id, { maxLength: 5 }) }), data: bytes }), { nil: null }),
+    entryTerms: fc.array(
+      fc.tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom<"normal" | "noop">("normal", "noop"), bytes),
+      { maxLength: 6 },
+    ),
+    snapshot: fc.option(
+      fc.record({ meta: fc.record({ index: safe, term: safe, voters: fc.array(id, { maxLength: 5 }) }), data: bytes }),
+      { nil: null },
+    ),
     context: fc.option(bytes, { nil: null }),
   })
   .map(({ entryTerms, ...m }) => {
@@ -77,7 +96,11 @@ describe("raft message codec", () => {
   });
 
   it("rejects every truncation of a valid message", () => {
-    const full = encodeMessage({ ...base, snapshot: { meta: { index: 1, term: 1, voters: ["a"] }, data: new Uint8Array(3) }, context: new Uint8Array([1]) });
+    const full = encodeMessage({
+      ...base,
+      snapshot: { meta: { index: 1, term: 1, voters: ["a"] }, data: new Uint8Array(3) },
+      context: new Uint8Array([1]),
+    });
     for (let n = 0; n < full.length; n++) {
       expect(() => decodeMessage(full.subarray(0, n))).toThrow(RaftCodecError);
     }

@@ -8,7 +8,15 @@ import type { Message } from "../../src/raft/types.js";
 const enc = new TextEncoder();
 
 function config(over: Partial<RaftConfig> = {}): RaftConfig {
-  return { id: "a", voters: ["a", "b", "c"], clusterId: "c1", electionTick: 10, heartbeatTick: 1, random: () => 0, ...over };
+  return {
+    id: "a",
+    voters: ["a", "b", "c"],
+    clusterId: "c1",
+    electionTick: 10,
+    heartbeatTick: 1,
+    random: () => 0,
+    ...over,
+  };
 }
 
 /** Persist-nothing host: hand out every Ready and advance it (enough for single-node tests). */
@@ -23,7 +31,18 @@ function drain(core: RaftCore): Ready[] {
 }
 
 function msg(over: Partial<Message> & Pick<Message, "type" | "from" | "to" | "term">): Message {
-  return { clusterId: "c1", index: 0, logTerm: 0, entries: [], commit: 0, reject: false, rejectHint: 0, snapshot: null, context: null, ...over };
+  return {
+    clusterId: "c1",
+    index: 0,
+    logTerm: 0,
+    entries: [],
+    commit: 0,
+    reject: false,
+    rejectHint: 0,
+    snapshot: null,
+    context: null,
+    ...over,
+  };
 }
 
 describe("RaftCore config", () => {
@@ -123,7 +142,10 @@ describe("RaftCore messages", () => {
     expect(core.role).toBe("preCandidate");
     expect(core.term).toBe(0);
     const rd = core.ready();
-    expect(rd.messages.map((m) => [m.type, m.term])).toEqual([["preVote", 1], ["preVote", 1]]);
+    expect(rd.messages.map((m) => [m.type, m.term])).toEqual([
+      ["preVote", 1],
+      ["preVote", 1],
+    ]);
     core.advance(rd);
 
     const follower = new RaftCore(config());
@@ -168,7 +190,9 @@ describe("RaftCore restore and compaction", () => {
   const entries = [1, 2, 3].map((i) => ({ term: 1, index: i, type: "normal" as const, data: enc.encode(`e${i}`) }));
 
   it("resumes term, vote and commit, and re-applies committed entries", () => {
-    const core = new RaftCore(config({ restore: { hardState: { term: 4, vote: "b", commit: 2 }, entries, snapshot: null } }));
+    const core = new RaftCore(
+      config({ restore: { hardState: { term: 4, vote: "b", commit: 2 }, entries, snapshot: null } }),
+    );
     expect([core.term, core.vote, core.commitIndex, core.lastIndex]).toEqual([4, "b", 2, 3]);
     const rd = core.ready();
     expect(rd.hardState).toBeNull();
@@ -176,20 +200,23 @@ describe("RaftCore restore and compaction", () => {
   });
 
   it("refuses a hard state that commits past the stored log", () => {
-    expect(() => new RaftCore(config({ restore: { hardState: { term: 1, vote: null, commit: 9 }, entries, snapshot: null } }))).toThrow(
-      /commit 9 is past the last stored entry 3/,
-    );
+    expect(
+      () =>
+        new RaftCore(config({ restore: { hardState: { term: 1, vote: null, commit: 9 }, entries, snapshot: null } })),
+    ).toThrow(/commit 9 is past the last stored entry 3/);
   });
 
   it("refuses a snapshot taken under another membership", () => {
     const snapshot = { meta: { index: 1, term: 1, voters: ["a", "b", "x"] }, data: new Uint8Array() };
-    expect(() => new RaftCore(config({ restore: { hardState: { term: 1, vote: null, commit: 1 }, entries: [], snapshot } }))).toThrow(
-      RaftConfigError,
-    );
+    expect(
+      () => new RaftCore(config({ restore: { hardState: { term: 1, vote: null, commit: 1 }, entries: [], snapshot } })),
+    ).toThrow(RaftConfigError);
   });
 
   it("compacts only applied entries, and reports an out-of-date request as null", () => {
-    const core = new RaftCore(config({ restore: { hardState: { term: 1, vote: null, commit: 3 }, entries, snapshot: null } }));
+    const core = new RaftCore(
+      config({ restore: { hardState: { term: 1, vote: null, commit: 3 }, entries, snapshot: null } }),
+    );
     expect(() => core.compact(1, new Uint8Array())).toThrow(/applied index 0/);
     drain(core);
     const snap = core.compact(2, enc.encode("state"));

@@ -8,7 +8,9 @@ import { describe, expect, it } from "vitest";
 import { runScript } from "../raft-golden/script.js";
 
 const dir = join(fileURLToPath(new URL(".", import.meta.url)), "..", "raft-golden", "scripts");
-const scripts = readdirSync(dir).filter((f) => f.endsWith(".txt")).sort();
+const scripts = readdirSync(dir)
+  .filter((f) => f.endsWith(".txt"))
+  .sort();
 const update = process.env.UPDATE_GOLDEN === "1";
 
 describe("raft golden transcripts", () => {

@@ -1,4 +1,14 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, readdirSync, mkdirSync } from "node:fs";
+import {
+  appendFileSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  readdirSync,
+  mkdirSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
@@ -10,14 +20,22 @@ import { encodeEntry } from "../../src/raft/codec.js";
 import type { Entry } from "../../src/raft/types.js";
 
 const enc = new TextEncoder();
-const entry = (index: number, term: number, text = `e${index}`): Entry => ({ index, term, type: "normal", data: enc.encode(text) });
-const range = (from: number, to: number, term: number): Entry[] => Array.from({ length: to - from + 1 }, (_, k) => entry(from + k, term));
+const entry = (index: number, term: number, text = `e${index}`): Entry => ({
+  index,
+  term,
+  type: "normal",
+  data: enc.encode(text),
+});
+const range = (from: number, to: number, term: number): Entry[] =>
+  Array.from({ length: to - from + 1 }, (_, k) => entry(from + k, term));
 
 let root: string;
 let dir: string;
 const open: RaftStorage[] = [];
 
-function openStorage(opts: { bootstrap?: boolean; nodeId?: string; clusterId?: string; warnings?: string[] } = {}): RaftStorage {
+function openStorage(
+  opts: { bootstrap?: boolean; nodeId?: string; clusterId?: string; warnings?: string[] } = {},
+): RaftStorage {
   const s = openRaftStorage({
     dir,
     nodeId: opts.nodeId ?? "n1",
@@ -127,7 +145,10 @@ describe("identity and missing storage", () => {
 });
 
 describe("files that should exist (issue 11: a deleted file must not open with defaults)", () => {
-  const snap = (index: number, term: number) => ({ meta: { index, term, voters: ["n1", "n2", "n3"] }, data: enc.encode(`s${index}`) });
+  const snap = (index: number, term: number) => ({
+    meta: { index, term, voters: ["n1", "n2", "n3"] },
+    data: enc.encode(`s${index}`),
+  });
 
   function withSnapshotAt6(): void {
     const s = openStorage({ bootstrap: true });
@@ -167,7 +188,9 @@ describe("files that should exist (issue 11: a deleted file must not open with d
     withSnapshotAt6();
     const current = readFileSync(join(dir, "snapshot"));
     rmSync(join(dir, "snapshot"));
-    expect(() => openStorage()).toThrow(new RegExp(`${join(dir, "snapshot")} is missing, but the hard state records a snapshot at index 6`));
+    expect(() => openStorage()).toThrow(
+      new RegExp(`${join(dir, "snapshot")} is missing, but the hard state records a snapshot at index 6`),
+    );
     writeFileSync(join(dir, "snapshot"), current);
     const s = openStorage();
     s.save({ hardState: { term: 7, vote: "n2", commit: 10 }, entries: [], snapshot: null });
@@ -184,7 +207,9 @@ describe("files that should exist (issue 11: a deleted file must not open with d
     const b = readFileSync(join(dir, "log"));
     const firstLen = b.readUInt32BE(0);
     writeFileSync(join(dir, "log"), b.subarray(0, 8 + firstLen));
-    expect(() => openStorage()).toThrow(/holds entries only up to 1 but entries up to 4 were acknowledged: it ends at byte/);
+    expect(() => openStorage()).toThrow(
+      /holds entries only up to 1 but entries up to 4 were acknowledged: it ends at byte/,
+    );
   });
 });
 
@@ -307,7 +332,11 @@ describe("crash recovery of the log tail", () => {
     const firstLen = b.readUInt32BE(0);
     b[8 + firstLen + 8 + 2]! ^= 0xff;
     writeFileSync(logPath, b);
-    expect(() => openStorage()).toThrow(new RegExp(`${logPath} holds entries only up to 1 but entries up to 4 were acknowledged: it is damaged at byte ${8 + firstLen} \\(checksum mismatch\\)`));
+    expect(() => openStorage()).toThrow(
+      new RegExp(
+        `${logPath} holds entries only up to 1 but entries up to 4 were acknowledged: it is damaged at byte ${8 + firstLen} \\(checksum mismatch\\)`,
+      ),
+    );
   });
 
   it("refuses a flipped bit in a length field mid-log instead of taking it for a torn tail", () => {
@@ -318,7 +347,11 @@ describe("crash recovery of the log tail", () => {
     // The second record's length grows by 256: it now seems to run past the end of the file.
     b[8 + firstLen + 2]! ^= 0x01;
     writeFileSync(logPath, b);
-    expect(() => openStorage()).toThrow(new RegExp(`${logPath} holds entries only up to 1 but entries up to 4 were acknowledged: it is damaged at byte ${8 + firstLen}`));
+    expect(() => openStorage()).toThrow(
+      new RegExp(
+        `${logPath} holds entries only up to 1 but entries up to 4 were acknowledged: it is damaged at byte ${8 + firstLen}`,
+      ),
+    );
     expect(readFileSync(logPath)).toEqual(b);
   });
 
@@ -350,7 +383,10 @@ describe("crash recovery of the log tail", () => {
 });
 
 describe("snapshots and compaction", () => {
-  const snap = (index: number, term: number, text: string) => ({ meta: { index, term, voters: ["n1", "n2", "n3"] }, data: enc.encode(text) });
+  const snap = (index: number, term: number, text: string) => ({
+    meta: { index, term, voters: ["n1", "n2", "n3"] },
+    data: enc.encode(text),
+  });
 
   it("compacts the log up to a local snapshot and keeps the suffix", () => {
     let s = openStorage({ bootstrap: true });
@@ -430,7 +466,9 @@ describe("the data-directory lock", () => {
       openRaftStorage({ dir: ${JSON.stringify(dir)}, nodeId: "n1", clusterId: "c1" });
       process.stdout.write("holding\\n");
       setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         child.stdout!.on("data", (d: Buffer) => d.toString().includes("holding") && resolve());

@@ -3,7 +3,14 @@ import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeMessage } from "../../src/raft/codec.js";
 import { pskChannel, pskClientOptions } from "../../src/raft/tls-psk.js";
-import { dataFrame, decodeAnswer, encodeHello, frame, FrameDecoder, PROTOCOL_VERSION } from "../../src/raft/transport-frame.js";
+import {
+  dataFrame,
+  decodeAnswer,
+  encodeHello,
+  frame,
+  FrameDecoder,
+  PROTOCOL_VERSION,
+} from "../../src/raft/transport-frame.js";
 import { startTcpTransport, type TcpTransport, type TcpTransportOptions } from "../../src/raft/transport-tcp.js";
 import type { TransportEvent } from "../../src/raft/transport.js";
 import type { Message } from "../../src/raft/types.js";
@@ -39,7 +46,11 @@ function msg(from: string, to: string, term: number, extra: Partial<Message> = {
   };
 }
 
-async function start(id: string, peers: Record<string, string>, over: Partial<TcpTransportOptions> = {}): Promise<TcpTransport> {
+async function start(
+  id: string,
+  peers: Record<string, string>,
+  over: Partial<TcpTransportOptions> = {},
+): Promise<TcpTransport> {
   const t = await startTcpTransport({
     id,
     clusterId: "c1",
@@ -79,13 +90,20 @@ async function pair(over: { a?: Partial<TcpTransportOptions>; b?: Partial<TcpTra
 }
 
 /** A TLS-PSK client holding the real key, speaking the frame protocol by hand as node "a" towards "b". */
-async function rawClient(port: number, hello: Partial<Parameters<typeof encodeHello>[0]> = {}): Promise<{ socket: TLSSocket; answer: Promise<ReturnType<typeof decodeAnswer>>; closed: Promise<void> }> {
+async function rawClient(
+  port: number,
+  hello: Partial<Parameters<typeof encodeHello>[0]> = {},
+): Promise<{ socket: TLSSocket; answer: Promise<ReturnType<typeof decodeAnswer>>; closed: Promise<void> }> {
   const socket = tlsConnect({ host: "127.0.0.1", port, ...pskClientOptions(pskChannel(SECRET, "c1", "raft")) });
   sockets.push(socket);
   socket.on("error", () => {});
   const closed = new Promise<void>((r) => socket.on("close", () => r()));
   await new Promise<void>((r) => socket.on("secureConnect", () => r()));
-  socket.write(frame(encodeHello({ version: PROTOCOL_VERSION, clusterId: "c1", from: "a", to: "b", incarnation: "inc-a", ...hello })));
+  socket.write(
+    frame(
+      encodeHello({ version: PROTOCOL_VERSION, clusterId: "c1", from: "a", to: "b", incarnation: "inc-a", ...hello }),
+    ),
+  );
   const dec = new FrameDecoder(1024);
   const answer = new Promise<ReturnType<typeof decodeAnswer>>((resolve) => {
     socket.on("data", (c: Buffer) => {
@@ -150,7 +168,13 @@ describe("tcp transport", () => {
       entries: [{ term: 7, index: 4, type: "normal", data: new Uint8Array([1, 2, 3]) }],
       context: new Uint8Array([9]),
     });
-    a.send([m, msg("a", "b", 8, { type: "snap", snapshot: { meta: { index: 10, term: 8, voters: ["a", "b"] }, data: new Uint8Array(5000).fill(7) } })]);
+    a.send([
+      m,
+      msg("a", "b", 8, {
+        type: "snap",
+        snapshot: { meta: { index: 10, term: 8, voters: ["a", "b"] }, data: new Uint8Array(5000).fill(7) },
+      }),
+    ]);
     await until(() => got.length === 2, "two messages");
     expect(got[0]).toEqual({ ...m, entries: [{ ...m.entries[0], data: new Uint8Array([1, 2, 3]) }] });
     expect(got[1]!.snapshot!.data.length).toBe(5000);
@@ -160,8 +184,14 @@ describe("tcp transport", () => {
     const { a, b, aEvents, bEvents } = await pair({ a: { secret: "another-secret-0123456789" } });
     const got = collect(b);
     a.send([msg("a", "b", 1)]);
-    await until(() => aEvents.some((e) => e.type === "disconnected" && /the peer holds another raft\.secret/.test(e.reason)), "TLS failure on the dialer");
-    await until(() => bEvents.some((e) => e.type === "rejected" && /another raft\.secret/.test(e.reason)), "TLS failure on the listener");
+    await until(
+      () => aEvents.some((e) => e.type === "disconnected" && /the peer holds another raft\.secret/.test(e.reason)),
+      "TLS failure on the dialer",
+    );
+    await until(
+      () => bEvents.some((e) => e.type === "rejected" && /another raft\.secret/.test(e.reason)),
+      "TLS failure on the listener",
+    );
     expect(got).toEqual([]);
   });
 
@@ -169,7 +199,11 @@ describe("tcp transport", () => {
     const { b } = await pair();
     collect(b);
     const relay = await recordingRelay(b.address.port);
-    const stranger = tlsConnect({ host: "127.0.0.1", port: relay.port, ...pskClientOptions(pskChannel("a-guess-at-the-secret-000", "c1", "raft")) });
+    const stranger = tlsConnect({
+      host: "127.0.0.1",
+      port: relay.port,
+      ...pskClientOptions(pskChannel("a-guess-at-the-secret-000", "c1", "raft")),
+    });
     sockets.push(stranger);
     await new Promise<void>((r) => (stranger.on("error", () => r()), stranger.on("close", () => r())));
     await until(() => relay.toClient.length > 0, "the listener's answer");
@@ -197,11 +231,22 @@ describe("tcp transport", () => {
     const { a, b, bEvents } = await pair({ a: { clusterId: "other" } });
     collect(b);
     a.send([msg("a", "b", 1, { clusterId: "other" })]);
-    await until(() => bEvents.some((e) => e.type === "rejected" && /identity "litefs-node\/raft\/other" is not this cluster's.*cluster id mismatch/.test(e.reason)), "cluster rejection");
+    await until(
+      () =>
+        bEvents.some(
+          (e) =>
+            e.type === "rejected" &&
+            /identity "litefs-node\/raft\/other" is not this cluster's.*cluster id mismatch/.test(e.reason),
+        ),
+      "cluster rejection",
+    );
     const cEvents: TransportEvent[] = [];
     const c = await start("c", { b: `127.0.0.1:${b.address.port}` }, { onEvent: (e) => cEvents.push(e) });
     c.send([msg("c", "b", 1)]);
-    await until(() => cEvents.some((e) => e.type === "refused" && /"c" is not a member of this cluster/.test(e.reason)), "unknown peer refusal, told to the dialer");
+    await until(
+      () => cEvents.some((e) => e.type === "refused" && /"c" is not a member of this cluster/.test(e.reason)),
+      "unknown peer refusal, told to the dialer",
+    );
   });
 
   it("refuses another protocol version with a clear reason on both sides", async () => {
@@ -210,16 +255,26 @@ describe("tcp transport", () => {
     const conn = await rawClient(b.address.port, { version: PROTOCOL_VERSION + 1 });
     const answer = await conn.answer;
     expect(answer).toMatchObject({ kind: "refuse", version: PROTOCOL_VERSION });
-    expect(answer.kind === "refuse" && answer.reason).toMatch(new RegExp(`the peer speaks Raft transport protocol ${PROTOCOL_VERSION + 1}, this member speaks ${PROTOCOL_VERSION}`));
+    expect(answer.kind === "refuse" && answer.reason).toMatch(
+      new RegExp(
+        `the peer speaks Raft transport protocol ${PROTOCOL_VERSION + 1}, this member speaks ${PROTOCOL_VERSION}`,
+      ),
+    );
     await conn.closed;
     expect(bEvents.some((e) => e.type === "rejected" && /protocol version mismatch/.test(e.reason))).toBe(true);
   });
 
   it("refuses a member whose storage incarnation it does not accept; the dialer stops for good", async () => {
-    const { a, b, aEvents } = await pair({ a: { incarnation: "new-storage" }, b: { admitPeer: (peer, inc) => (inc === "old-storage" ? null : `${peer} comes back with re-created storage`) } });
+    const { a, b, aEvents } = await pair({
+      a: { incarnation: "new-storage" },
+      b: { admitPeer: (peer, inc) => (inc === "old-storage" ? null : `${peer} comes back with re-created storage`) },
+    });
     const got = collect(b);
     a.send([msg("a", "b", 1)]);
-    await until(() => aEvents.some((e) => e.type === "refused" && e.fatal && /re-created storage/.test(e.reason)), "fatal refusal");
+    await until(
+      () => aEvents.some((e) => e.type === "refused" && e.fatal && /re-created storage/.test(e.reason)),
+      "fatal refusal",
+    );
     const dials = aEvents.filter((e) => e.type === "disconnected").length;
     a.send([msg("a", "b", 2)]);
     await new Promise((r) => setTimeout(r, 200));
@@ -236,7 +291,11 @@ describe("tcp transport", () => {
     const { b, bEvents } = await pair();
     const conn = await rawClient(b.address.port, {});
     await conn.answer;
-    const c2 = tlsConnect({ host: "127.0.0.1", port: b.address.port, ...pskClientOptions(pskChannel(SECRET, "c1", "raft")) });
+    const c2 = tlsConnect({
+      host: "127.0.0.1",
+      port: b.address.port,
+      ...pskClientOptions(pskChannel(SECRET, "c1", "raft")),
+    });
     sockets.push(c2);
     c2.on("error", () => {});
     await new Promise<void>((r) => c2.on("secureConnect", () => r()));
@@ -259,7 +318,9 @@ describe("tcp transport", () => {
     head.writeUInt32BE(5000);
     conn.socket.write(head);
     await conn.closed;
-    expect(bEvents.some((e) => e.type === "disconnected" && /5000 bytes exceeds the limit of 4096/.test(e.reason))).toBe(true);
+    expect(
+      bEvents.some((e) => e.type === "disconnected" && /5000 bytes exceeds the limit of 4096/.test(e.reason)),
+    ).toBe(true);
   });
 
   it("drops a connection sending plaintext instead of a TLS handshake", async () => {

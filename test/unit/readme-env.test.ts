@@ -24,12 +24,16 @@ describe("README documents every environment variable", () => {
   it("read directly, in the settings table or by the forwarding proxy", () => {
     const direct = new Set<string>();
     for (const file of ["src", "bin", "migrations-guard"].flatMap((d) => sources(join(ROOT, d)))) {
-      for (const [, name] of readFileSync(file, "utf8").matchAll(/env\[["']([A-Z][A-Z0-9_]+)["']\]|process\.env\.([A-Z][A-Z0-9_]+)/g)) {
+      for (const [, name] of readFileSync(file, "utf8").matchAll(
+        /env\[["']([A-Z][A-Z0-9_]+)["']\]|process\.env\.([A-Z][A-Z0-9_]+)/g,
+      )) {
         if (name) direct.add(name);
       }
     }
     expect(direct.size).toBeGreaterThan(2); // the scan finds what it should
-    const all = [...direct, ...SETTINGS_REFERENCE.map((r) => r.env), ...Object.values(FORWARD_ENV)].filter((n) => !SYSTEM.has(n));
+    const all = [...direct, ...SETTINGS_REFERENCE.map((r) => r.env), ...Object.values(FORWARD_ENV)].filter(
+      (n) => !SYSTEM.has(n),
+    );
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
     const missing = [...new Set(all)].filter((name) => !new RegExp(`\\b${name}\\b`).test(readme));
     expect(missing).toEqual([]);

@@ -8,7 +8,10 @@ import { findUnknownLitefsKeys, loadSettings, renderLitefsConfig } from "../../s
 import { expandLikeLitefs } from "../support/litefs-env-expand.js";
 
 const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-const section = readme.slice(readme.indexOf("## On Fly.io"), readme.indexOf("\n## ", readme.indexOf("## On Fly.io") + 1));
+const section = readme.slice(
+  readme.indexOf("## On Fly.io"),
+  readme.indexOf("\n## ", readme.indexOf("## On Fly.io") + 1),
+);
 
 function blocks(lang: string): string[] {
   return [...section.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1] as string);
@@ -27,7 +30,13 @@ function flyEnv(toml: string): Record<string, string> {
   return env;
 }
 
-const FLY = { HOSTNAME: "3d8d99e4b3d268", FLY_APP_NAME: "my-app", FLY_CONSUL_URL: "https://:tok@consul-iad.fly-shared.net/my-app-x/", FLY_REGION: "iad", PRIMARY_REGION: "iad" };
+const FLY = {
+  HOSTNAME: "3d8d99e4b3d268",
+  FLY_APP_NAME: "my-app",
+  FLY_CONSUL_URL: "https://:tok@consul-iad.fly-shared.net/my-app-x/",
+  FLY_REGION: "iad",
+  PRIMARY_REGION: "iad",
+};
 
 describe("README On Fly.io", () => {
   it("litefs.yml: LiteFS accepts every key, and the candidate expands to a boolean", () => {
@@ -35,7 +44,11 @@ describe("README On Fly.io", () => {
     expect(litefsYml).toBeDefined();
     const doc = parse(expandLikeLitefs(litefsYml as string, FLY)) as { lease: Record<string, unknown> };
     expect(findUnknownLitefsKeys(doc)).toEqual([]);
-    expect(doc.lease).toMatchObject({ type: "consul", candidate: true, consul: { url: FLY.FLY_CONSUL_URL, key: "litefs/my-app" } });
+    expect(doc.lease).toMatchObject({
+      type: "consul",
+      candidate: true,
+      consul: { url: FLY.FLY_CONSUL_URL, key: "litefs/my-app" },
+    });
   });
 
   it("fly.toml [env]: consul mode with the database the litefs.yml names", () => {
@@ -44,7 +57,9 @@ describe("README On Fly.io", () => {
     expect(settings).toMatchObject({ leaderElection: "consul", mountPath: "/litefs", databaseName: "db.sqlite3" });
 
     // The env-only variant renders the hand-written file's lease (promote aside: off by default here).
-    const fromEnv = parse(expandLikeLitefs(renderLitefsConfig(loadSettings(undefined, flyEnv(rendered as string))), FLY)) as { lease: Record<string, unknown> };
+    const fromEnv = parse(
+      expandLikeLitefs(renderLitefsConfig(loadSettings(undefined, flyEnv(rendered as string))), FLY),
+    ) as { lease: Record<string, unknown> };
     const handWritten = parse(expandLikeLitefs(blocks("yaml")[0] as string, FLY)) as { lease: Record<string, unknown> };
     expect({ ...fromEnv.lease, promote: true }).toMatchObject(handWritten.lease);
   });

@@ -48,7 +48,11 @@ describe("stale FUSE mount detection", () => {
     expect(clearStaleMount("/litefs", { probe: probe(null), env })).toEqual({ kind: "live" });
     expect(clearStaleMount("/nothing", { probe: probe("ENOENT"), env })).toEqual({ kind: "clean" });
     expect(() => readFileSync(log, "utf8")).toThrow(); // nothing ran so far
-    expect(clearStaleMount("/litefs", { probe: probe("ENOTCONN"), env })).toEqual({ kind: "cleared", command: `${fake} -uz /litefs`, code: "ENOTCONN" });
+    expect(clearStaleMount("/litefs", { probe: probe("ENOTCONN"), env })).toEqual({
+      kind: "cleared",
+      command: `${fake} -uz /litefs`,
+      code: "ENOTCONN",
+    });
     expect(readFileSync(log, "utf8")).toBe("-uz /litefs\n");
 
     const none = clearStaleMount("/litefs", { probe: probe("ENOTCONN"), env: { PATH: join(dir, "empty") } });
@@ -57,6 +61,8 @@ describe("stale FUSE mount detection", () => {
 
     writeFileSync(fake, "#!/bin/sh\necho 'fusermount3: entry for /litefs not found' >&2\nexit 1\n");
     const failed = clearStaleMount("/litefs", { probe: probe("ENOTCONN"), env });
-    expect(failed.kind === "failed" && failed.message).toMatch(/-uz" failed: fusermount3: entry for \/litefs not found/);
+    expect(failed.kind === "failed" && failed.message).toMatch(
+      /-uz" failed: fusermount3: entry for \/litefs not found/,
+    );
   });
 });

@@ -36,13 +36,17 @@ export function settingsWithSource(settings: LiteFSSettings, source: string | un
     refuse(`must be the database file, e.g. "app.db", got ${JSON.stringify(source)}`);
   }
   if (source === ":memory:" || source.startsWith("file:")) {
-    refuse(`must be a database file, got ${JSON.stringify(source)}: LiteFS replicates files (use drizzle-orm/better-sqlite3 for an in-memory database)`);
+    refuse(
+      `must be a database file, got ${JSON.stringify(source)}: LiteFS replicates files (use drizzle-orm/better-sqlite3 for an in-memory database)`,
+    );
   }
   if (!settings.enabled) return Object.freeze({ ...settings, devDatabasePath: resolve(source) });
   const name = isAbsolute(source) && isSameDir(dirname(source), settings.mountPath) ? basename(source) : source;
   const problem = fileNameProblem(name);
   if (problem !== null) {
-    refuse(`must be a database file directly inside the LiteFS mount ${JSON.stringify(settings.mountPath)} (e.g. "app.db"): ${problem}`);
+    refuse(
+      `must be a database file directly inside the LiteFS mount ${JSON.stringify(settings.mountPath)} (e.g. "app.db"): ${problem}`,
+    );
   }
   return Object.freeze({ ...settings, databaseName: name });
 }

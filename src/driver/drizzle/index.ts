@@ -13,7 +13,14 @@ import { openGuardedDatabase } from "../open.js";
 import { connectionOpenOptions, connectionSource, settingsWithSource, type LiteFSConnection } from "./connection.js";
 import { rememberDatabaseSettings } from "./database-settings.js";
 
-export { isNotPrimaryError, isSplitBrainError, LiteFSError, NotPrimaryError, SplitBrainError, ConfigError } from "../../errors.js";
+export {
+  isNotPrimaryError,
+  isSplitBrainError,
+  LiteFSError,
+  NotPrimaryError,
+  SplitBrainError,
+  ConfigError,
+} from "../../errors.js";
 export type { NotPrimaryReason, LiteFSErrorCode } from "../../errors.js";
 export { GuardedDatabase, type GuardedDatabaseOptions } from "../guarded-database.js";
 export type { LiteFSNode } from "../../node/node.js";
@@ -21,7 +28,9 @@ export type { LiteFSSettings } from "../../config/index.js";
 export type { LiteFSConnection, LiteFSConnectionOptions } from "./connection.js";
 
 /** drizzle-orm's config (schema, logger, casing, cache, ...) plus where and how to connect. */
-export interface LiteFSDrizzleConfig<TSchema extends Record<string, unknown> = Record<string, never>> extends DrizzleConfig<TSchema> {
+export interface LiteFSDrizzleConfig<
+  TSchema extends Record<string, unknown> = Record<string, never>,
+> extends DrizzleConfig<TSchema> {
   /** The database file and better-sqlite3 options, as drizzle-orm's `connection` (see LiteFSConnectionOptions). */
   connection?: LiteFSConnection;
   /** An open GuardedDatabase to use instead of opening one; needs `node` (the node whose gate it uses). */
@@ -64,14 +73,25 @@ export function drizzle<TSchema extends Record<string, unknown> = Record<string,
   second?: LiteFSDrizzleConfig<TSchema>,
 ): LiteFSDrizzleDatabase<TSchema> {
   const config = checkedConfig(first, second);
-  const { connection, client: givenClient, settings: givenSettings, node: givenNode, nodeOptions, busyTimeoutMs, ...drizzleConfig } = config;
+  const {
+    connection,
+    client: givenClient,
+    settings: givenSettings,
+    node: givenNode,
+    nodeOptions,
+    busyTimeoutMs,
+    ...drizzleConfig
+  } = config;
   if (givenClient !== undefined && givenNode === undefined) {
     throw new TypeError("drizzle({ client }): pass the `node` whose gate the GuardedDatabase uses as well");
   }
   if (givenClient !== undefined && givenClient.gate !== givenNode?.gate) {
     throw new TypeError("drizzle({ client, node }): the client's gate is not this node's gate");
   }
-  const settings = settingsWithSource(givenSettings ?? givenNode?.settings ?? loadSettings(), connectionSource(connection));
+  const settings = settingsWithSource(
+    givenSettings ?? givenNode?.settings ?? loadSettings(),
+    connectionSource(connection),
+  );
   const ownsNode = givenNode === undefined;
   const node = givenNode ?? openNode(settings, nodeOptions);
   let client: GuardedDatabase;
@@ -102,12 +122,17 @@ function checkedConfig<TSchema extends Record<string, unknown>>(
   second: LiteFSDrizzleConfig<TSchema> | undefined,
 ): LiteFSDrizzleConfig<TSchema> {
   if (typeof first === "string") {
-    if (second !== undefined && (second === null || typeof second !== "object")) throw new TypeError("drizzle(source, config): config must be an object");
-    if (second?.connection !== undefined) throw new TypeError("drizzle(source, config): give the database either as `source` or as `config.connection`, not both");
+    if (second !== undefined && (second === null || typeof second !== "object"))
+      throw new TypeError("drizzle(source, config): config must be an object");
+    if (second?.connection !== undefined)
+      throw new TypeError(
+        "drizzle(source, config): give the database either as `source` or as `config.connection`, not both",
+      );
     return { ...second, connection: first };
   }
   if (first === undefined) return {};
-  if (first === null || typeof first !== "object") throw new TypeError("drizzle(): pass a database file name or a config object");
+  if (first === null || typeof first !== "object")
+    throw new TypeError("drizzle(): pass a database file name or a config object");
   // A plain better-sqlite3 Database would write on replicas: only a GuardedDatabase may come in.
   if (typeof (first as { prepare?: unknown }).prepare === "function") {
     throw new TypeError(

@@ -25,9 +25,12 @@ export async function migrate<TSchema extends Record<string, unknown>>(
 ): Promise<MigrationResult> {
   const settings = db !== null && typeof db === "object" ? databaseSettingsOf(db) : undefined;
   if (settings === undefined) {
-    throw new TypeError("migrate(db, config): db must come from litefs-node/drizzle's drizzle() (for drizzle-orm's own databases use drizzle-orm/better-sqlite3/migrator)");
+    throw new TypeError(
+      "migrate(db, config): db must come from litefs-node/drizzle's drizzle() (for drizzle-orm's own databases use drizzle-orm/better-sqlite3/migrator)",
+    );
   }
-  if (config === null || typeof config !== "object") throw new TypeError("migrate(db, config): config with migrationsFolder is required");
+  if (config === null || typeof config !== "object")
+    throw new TypeError("migrate(db, config): config with migrationsFolder is required");
   await db.$node.ready;
   return migrateDrizzle({
     settings,

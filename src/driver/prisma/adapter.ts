@@ -192,7 +192,10 @@ export class LiteFSPrismaTransaction implements Transaction {
   #inTransaction<T>(work: () => T): Promise<T> {
     try {
       if (this.#release === null) {
-        throw new DriverAdapterError({ kind: "TransactionAlreadyClosed", cause: "the transaction was already committed or rolled back" });
+        throw new DriverAdapterError({
+          kind: "TransactionAlreadyClosed",
+          cause: "the transaction was already committed or rolled back",
+        });
       }
       if (!this.#connection.db.open) throw new DriverAdapterError({ kind: "ConnectionClosed" });
       return Promise.resolve(work());
@@ -216,7 +219,10 @@ export class LiteFSPrismaTransaction implements Transaction {
 
 function savepoint(name: string): string {
   if (!SAVEPOINT_NAME.test(name)) {
-    throw new DriverAdapterError({ kind: "InvalidInputValue", message: `invalid savepoint name ${JSON.stringify(name)}` });
+    throw new DriverAdapterError({
+      kind: "InvalidInputValue",
+      message: `invalid savepoint name ${JSON.stringify(name)}`,
+    });
   }
   return name;
 }

@@ -52,10 +52,12 @@ export class Connection {
       let rows = entry.stmt.all(args) as unknown[][];
       let columns = entry.columns;
       // Another connection's DDL can change what `SELECT *` returns under a cached statement.
-      if (rows.length > 0 && rows[0]!.length !== columns.names.length) columns = entry.columns = readColumns(entry.stmt);
-      const columnTypes = columns.undeclared.length === 0
-        ? (columns.declared.slice() as SqlResultSet["columnTypes"])
-        : resolveColumnTypes(columns.declared, columns.undeclared, rows);
+      if (rows.length > 0 && rows[0]!.length !== columns.names.length)
+        columns = entry.columns = readColumns(entry.stmt);
+      const columnTypes =
+        columns.undeclared.length === 0
+          ? (columns.declared.slice() as SqlResultSet["columnTypes"])
+          : resolveColumnTypes(columns.declared, columns.undeclared, rows);
       let unsafe = false;
       for (const row of rows) if (mapRow(row, columnTypes)) unsafe = true;
       if (unsafe && columns.integersOnDemand) {

@@ -105,7 +105,7 @@ function bigintFromText(text: string, index: number): bigint {
 
 function numberFromText(text: string, index: number): number {
   const value = Number(text);
-  if (text.trim() === "" || Number.isNaN(value) && text !== "NaN") {
+  if (text.trim() === "" || (Number.isNaN(value) && text !== "NaN")) {
     throw new ArgumentConversionError(`argument ${index + 1}: "${text}" is not a number`);
   }
   return value;
@@ -123,7 +123,8 @@ const INT64_MAX = 2n ** 63n - 1n;
  * adapter).
  */
 function decimalFromText(text: string, index: number): number | bigint {
-  if (!DECIMAL_TEXT.test(text)) throw new ArgumentConversionError(`argument ${index + 1}: "${text}" is not a decimal number`);
+  if (!DECIMAL_TEXT.test(text))
+    throw new ArgumentConversionError(`argument ${index + 1}: "${text}" is not a decimal number`);
   const value = Number(text);
   if (!Number.isSafeInteger(value) && Number.isFinite(value) && INTEGER_TEXT.test(text)) {
     const exact = BigInt(text);

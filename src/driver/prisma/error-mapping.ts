@@ -128,7 +128,10 @@ export function mapSqliteError(error: SqliteErrorLike): MappedError {
 }
 
 const FOREIGN_KEY_MESSAGE = "FOREIGN KEY constraint failed";
-const FOREIGN_KEY_VIOLATION: MappedError = Object.freeze({ kind: "ForeignKeyConstraintViolation", constraint: Object.freeze({ foreignKey: Object.freeze({}) }) });
+const FOREIGN_KEY_VIOLATION: MappedError = Object.freeze({
+  kind: "ForeignKeyConstraintViolation",
+  constraint: Object.freeze({ foreignKey: Object.freeze({}) }),
+});
 
 // better-sqlite3 names codes it does not know `UNKNOWN_SQLITE_ERROR_<n>`.
 const UNKNOWN_PREFIX = "UNKNOWN_SQLITE_ERROR_";

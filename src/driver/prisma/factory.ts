@@ -41,11 +41,15 @@ export class PrismaLiteFS implements SqlMigrationAwareDriverAdapterFactory {
     }
     const timestampFormat = options.timestampFormat ?? "iso8601";
     if (!TIMESTAMP_FORMATS.includes(timestampFormat)) {
-      throw new TypeError(`PrismaLiteFS: timestampFormat must be "iso8601" or "unixepoch-ms", got ${JSON.stringify(timestampFormat)}`);
+      throw new TypeError(
+        `PrismaLiteFS: timestampFormat must be "iso8601" or "unixepoch-ms", got ${JSON.stringify(timestampFormat)}`,
+      );
     }
     const statementCacheSize = options.statementCacheSize ?? DEFAULT_STATEMENT_CACHE_SIZE;
     if (!Number.isInteger(statementCacheSize) || statementCacheSize < 0) {
-      throw new TypeError(`PrismaLiteFS: statementCacheSize must be a non-negative integer, got ${String(statementCacheSize)}`);
+      throw new TypeError(
+        `PrismaLiteFS: statementCacheSize must be a non-negative integer, got ${String(statementCacheSize)}`,
+      );
     }
     this.#options = { ...options };
     this.#timestampFormat = timestampFormat;
@@ -61,7 +65,11 @@ export class PrismaLiteFS implements SqlMigrationAwareDriverAdapterFactory {
     try {
       const busy = this.#options.busyTimeoutMs;
       // A replica of a new cluster waits (settings.databaseWaitTimeout) for the file to replicate.
-      const db = await openGuardedDatabaseWhenPresent(settings, node, busy === undefined ? {} : { busyTimeoutMs: busy });
+      const db = await openGuardedDatabaseWhenPresent(
+        settings,
+        node,
+        busy === undefined ? {} : { busyTimeoutMs: busy },
+      );
       return this.#adapter(db, ownNode ? () => node.close() : undefined);
     } catch (error) {
       if (ownNode) await node.close();
@@ -79,7 +87,10 @@ export class PrismaLiteFS implements SqlMigrationAwareDriverAdapterFactory {
   }
 
   #adapter(db: AdapterDatabase, onDispose?: () => Promise<void>): LiteFSPrismaAdapter {
-    const connection = new Connection(db, { timestampFormat: this.#timestampFormat, statementCacheSize: this.#statementCacheSize });
+    const connection = new Connection(db, {
+      timestampFormat: this.#timestampFormat,
+      statementCacheSize: this.#statementCacheSize,
+    });
     return new LiteFSPrismaAdapter(connection, onDispose);
   }
 }

@@ -30,7 +30,12 @@ export interface ColumnInfo {
   readonly integersOnDemand: boolean;
 }
 
-const EMPTY_COLUMNS: ColumnInfo = Object.freeze({ names: [], declared: [], undeclared: [], integersOnDemand: false }) as ColumnInfo;
+const EMPTY_COLUMNS: ColumnInfo = Object.freeze({
+  names: [],
+  declared: [],
+  undeclared: [],
+  integersOnDemand: false,
+}) as ColumnInfo;
 const DDL = /^\s*(?:CREATE|ALTER|DROP)\b/i;
 
 export const DEFAULT_STATEMENT_CACHE_SIZE = 256;

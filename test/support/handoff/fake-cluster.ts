@@ -99,7 +99,17 @@ export async function startFakeCluster(options: FakeClusterOptions): Promise<Fak
   const setPosition = (n: NodeState, txid: bigint): void => {
     n.position = txid;
     writeFiles(n);
-    send(n, { type: "tx", db, data: { txID: hex(txid), postApplyChecksum: hex(txid * 2654435761n), pageSize: 4096, commit: 2, timestamp: new Date().toISOString() } });
+    send(n, {
+      type: "tx",
+      db,
+      data: {
+        txID: hex(txid),
+        postApplyChecksum: hex(txid * 2654435761n),
+        pageSize: 4096,
+        commit: 2,
+        timestamp: new Date().toISOString(),
+      },
+    });
   };
 
   for (const name of options.names) {
@@ -147,7 +157,10 @@ export async function startFakeCluster(options: FakeClusterOptions): Promise<Fak
     for (const n of nodes) {
       writeFiles(n);
       publishLease(n);
-      send(n, { type: "primaryChange", data: n.primaryFlag ? { isPrimary: true } : { isPrimary: false, hostname: primary.name } });
+      send(n, {
+        type: "primaryChange",
+        data: n.primaryFlag ? { isPrimary: true } : { isPrimary: false, hostname: primary.name },
+      });
     }
   };
 
@@ -156,16 +169,35 @@ export async function startFakeCluster(options: FakeClusterOptions): Promise<Fak
       const path = new URL(req.url ?? "/", "http://x").pathname;
       if (req.method === "GET" && path === "/info") {
         res.setHeader("content-type", "application/json");
-        res.end(JSON.stringify({ clusterID: "LFSCFAKE", isPrimary: n.primaryFlag, candidate: true, path: join(n.mountPath, "..", "data"), primary: { hostname: primary.name } }, null, 2));
+        res.end(
+          JSON.stringify(
+            {
+              clusterID: "LFSCFAKE",
+              isPrimary: n.primaryFlag,
+              candidate: true,
+              path: join(n.mountPath, "..", "data"),
+              primary: { hostname: primary.name },
+            },
+            null,
+            2,
+          ),
+        );
       } else if (req.method === "GET" && path === "/events") {
         res.writeHead(200, { "content-type": "application/json" });
-        res.write(JSON.stringify({ type: "init", data: n.primaryFlag ? { isPrimary: true } : { isPrimary: false, hostname: primary.name } }) + "\n");
+        res.write(
+          JSON.stringify({
+            type: "init",
+            data: n.primaryFlag ? { isPrimary: true } : { isPrimary: false, hostname: primary.name },
+          }) + "\n",
+        );
         n.streams.add(res);
         res.on("close", () => n.streams.delete(res));
       } else if (req.method === "GET" && path === "/metrics") {
         res.setHeader("content-type", "text/plain; version=0.0.4");
         const txid = n.position < 0n ? 0n : n.position;
-        res.end(`# HELP litefs_db_txid Current transaction ID.\n# TYPE litefs_db_txid gauge\nlitefs_db_txid{db="${db}"} ${Number(txid)}\nlitefs_is_primary ${n.primaryFlag ? 1 : 0}\n`);
+        res.end(
+          `# HELP litefs_db_txid Current transaction ID.\n# TYPE litefs_db_txid gauge\nlitefs_db_txid{db="${db}"} ${Number(txid)}\nlitefs_is_primary ${n.primaryFlag ? 1 : 0}\n`,
+        );
       } else if (req.method === "POST" && path === "/promote") {
         promotions.push(n.name);
         promote(n);

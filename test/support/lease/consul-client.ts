@@ -50,7 +50,9 @@ export interface HttpConsulOptions {
   readonly timeoutMs?: number;
 }
 
-export function httpConsul(options: HttpConsulOptions): ConsulApi & { raw(method: string, path: string, body?: string): Promise<Response> } {
+export function httpConsul(
+  options: HttpConsulOptions,
+): ConsulApi & { raw(method: string, path: string, body?: string): Promise<Response> } {
   const timeoutMs = options.timeoutMs ?? 5000;
   const raw = (method: string, path: string, body?: string): Promise<Response> =>
     fetch(options.baseUrl + path, {
@@ -68,7 +70,13 @@ export function httpConsul(options: HttpConsulOptions): ConsulApi & { raw(method
     raw,
     async createSession(ttl, lockDelay) {
       // CreateNoChecks: NodeChecks always, LockDelay as "<ms>ms", TTL as Go's Duration.String().
-      const body = JSON.stringify({ Behavior: "delete", LockDelay: lockDelay, Name: "litefs", NodeChecks: [], TTL: ttl });
+      const body = JSON.stringify({
+        Behavior: "delete",
+        LockDelay: lockDelay,
+        Name: "litefs",
+        NodeChecks: [],
+        TTL: ttl,
+      });
       const out = JSON.parse(await ok(await raw("PUT", "/v1/session/create", body))) as { ID: string };
       return out.ID;
     },

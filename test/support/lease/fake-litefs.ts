@@ -22,7 +22,12 @@ const configText = configPath ? readFileSync(configPath, "utf8") : "";
 record({ event: "start", args, configText, pid: process.pid });
 const config = parse(configText) as {
   http?: { addr: string };
-  lease: { type: string; hostname: string; "advertise-url": string; consul?: { url: string; key: string; ttl: string } };
+  lease: {
+    type: string;
+    hostname: string;
+    "advertise-url": string;
+    consul?: { url: string; key: string; ttl: string };
+  };
 };
 // Like LiteFS: the URL's password is the token, sent as X-Consul-Token (fetch refuses URLs with credentials).
 const consulUrl = new URL(config.lease.consul?.url ?? "http://127.0.0.1:1");
@@ -34,7 +39,12 @@ const key = config.lease.consul?.key ?? "litefs/primary";
 let session: string | null = null;
 
 async function call(method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
-  const res = await fetch(base + path, { method, body: body ?? null, headers: token ? { "X-Consul-Token": token } : {}, signal: AbortSignal.timeout(3000) });
+  const res = await fetch(base + path, {
+    method,
+    body: body ?? null,
+    headers: token ? { "X-Consul-Token": token } : {},
+    signal: AbortSignal.timeout(3000),
+  });
   return { status: res.status, text: await res.text() };
 }
 
@@ -44,10 +54,24 @@ async function main(): Promise<void> {
   record({ event: "lease-service", status: probe.status });
   for (let i = 0; i < 20 && session === null; i++) {
     try {
-      const created = await call("PUT", "/v1/session/create", JSON.stringify({ Behavior: "delete", LockDelay: "1000ms", Name: "litefs", NodeChecks: [], TTL: config.lease.consul!.ttl }));
+      const created = await call(
+        "PUT",
+        "/v1/session/create",
+        JSON.stringify({
+          Behavior: "delete",
+          LockDelay: "1000ms",
+          Name: "litefs",
+          NodeChecks: [],
+          TTL: config.lease.consul!.ttl,
+        }),
+      );
       if (created.status === 200) {
         const sid = (JSON.parse(created.text) as { ID: string }).ID;
-        const acq = await call("PUT", `/v1/kv/${key}?acquire=${sid}`, JSON.stringify({ hostname: config.lease.hostname, "advertise-url": config.lease["advertise-url"] }));
+        const acq = await call(
+          "PUT",
+          `/v1/kv/${key}?acquire=${sid}`,
+          JSON.stringify({ hostname: config.lease.hostname, "advertise-url": config.lease["advertise-url"] }),
+        );
         if (acq.text.includes("true")) {
           session = sid;
           record({ event: "primary", session: sid });
@@ -85,17 +109,34 @@ async function primaryInfo(): Promise<{ hostname: string; "advertise-url": strin
   const res = await call("GET", `/v1/kv/${key}`);
   if (res.status !== 200) return null;
   const [entry] = JSON.parse(res.text) as { Value: string | null }[];
-  return entry?.Value ? (JSON.parse(Buffer.from(entry.Value, "base64").toString("utf8")) as { hostname: string; "advertise-url": string }) : null;
+  return entry?.Value
+    ? (JSON.parse(Buffer.from(entry.Value, "base64").toString("utf8")) as { hostname: string; "advertise-url": string })
+    : null;
 }
 
 if (process.env["FAKE_LITEFS_HTTP"] === "1" && config.http) {
-  const [host, port] = [config.http.addr.slice(0, config.http.addr.lastIndexOf(":")) || "127.0.0.1", Number(config.http.addr.slice(config.http.addr.lastIndexOf(":") + 1))];
+  const [host, port] = [
+    config.http.addr.slice(0, config.http.addr.lastIndexOf(":")) || "127.0.0.1",
+    Number(config.http.addr.slice(config.http.addr.lastIndexOf(":") + 1)),
+  ];
   createServer((req, res) => {
     void (async () => {
       const path = new URL(req.url ?? "/", "http://x").pathname;
       if (req.method === "GET" && path === "/info") {
         const primary = session ? config.lease.hostname : ((await primaryInfo())?.hostname ?? "");
-        res.end(JSON.stringify({ clusterID: "LFSCFAKE", isPrimary: session !== null, candidate: true, path: "/data", primary: { hostname: primary } }, null, 2));
+        res.end(
+          JSON.stringify(
+            {
+              clusterID: "LFSCFAKE",
+              isPrimary: session !== null,
+              candidate: true,
+              path: "/data",
+              primary: { hostname: primary },
+            },
+            null,
+            2,
+          ),
+        );
       } else if (req.method === "GET" && path === "/metrics") {
         res.end("# TYPE litefs_is_primary gauge\nlitefs_is_primary " + (session ? 1 : 0) + "\n");
       } else if (req.method === "POST" && path === "/handoff") {
@@ -114,14 +155,21 @@ if (process.env["FAKE_LITEFS_HTTP"] === "1" && config.http) {
           res.statusCode = 500;
           return void res.end("no primary is currently available for handoff, cannot promote\n");
         }
-        const handoff = await fetch(new URL("/handoff", info["advertise-url"]), { method: "POST", signal: AbortSignal.timeout(3000) });
+        const handoff = await fetch(new URL("/handoff", info["advertise-url"]), {
+          method: "POST",
+          signal: AbortSignal.timeout(3000),
+        });
         const sid = await handoff.text();
         if (handoff.status !== 200) {
           res.statusCode = 500;
           return void res.end(`handoff failed: ${sid}`);
         }
         const renew = await call("PUT", `/v1/session/renew/${sid}`);
-        const acq = await call("PUT", `/v1/kv/${key}?acquire=${sid}`, JSON.stringify({ hostname: config.lease.hostname, "advertise-url": config.lease["advertise-url"] }));
+        const acq = await call(
+          "PUT",
+          `/v1/kv/${key}?acquire=${sid}`,
+          JSON.stringify({ hostname: config.lease.hostname, "advertise-url": config.lease["advertise-url"] }),
+        );
         if (acq.text.includes("true")) session = sid;
         record({ event: "promoted", renew: renew.status, acquire: acq.text });
         res.end();

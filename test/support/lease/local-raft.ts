@@ -64,7 +64,8 @@ export class SingleNodeRaft implements RaftPort {
   }
   read(): Promise<void> {
     this.reads++;
-    if (this.stalled || this.leader === null) return this.stalled ? new Promise(() => {}) : Promise.reject(new NotLeaderError("self", null, "serve a read"));
+    if (this.stalled || this.leader === null)
+      return this.stalled ? new Promise(() => {}) : Promise.reject(new NotLeaderError("self", null, "serve a read"));
     return Promise.resolve();
   }
   status(): { id: string; term: number; role: RaftRole; leader: string | null } {

@@ -94,7 +94,11 @@ export class LeaseProcessCluster {
       LITEFS_MOUNT_PATH: this.mountPath(i),
       LITEFS_DATA_PATH: join(dir, "data"),
       LITEFS_RAFT_SELF_ADDR: addr(i),
-      LITEFS_RAFT_PEERS: this.raftPorts.map((_, k) => k).filter((k) => k !== i).map(addr).join(","),
+      LITEFS_RAFT_PEERS: this.raftPorts
+        .map((_, k) => k)
+        .filter((k) => k !== i)
+        .map(addr)
+        .join(","),
       LITEFS_RAFT_SECRET: TEST_SECRET,
       LITEFS_LOG_LEVEL: process.env["LEASE_TEST_LOG_LEVEL"] ?? "warn",
       ...(this.options.env ?? {}),
@@ -107,14 +111,33 @@ export class LeaseProcessCluster {
   async start(i: number): Promise<number> {
     const clean: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("LITEFS_")) clean[k] = v;
-    const args = ["--import", "tsx", MAIN, "--http-port", "0", ...(this.options.minTtl ? ["--min-ttl", this.options.minTtl] : [])];
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...clean, ...this.env(i) }, stdio: ["pipe", "pipe", "pipe"] });
+    const args = [
+      "--import",
+      "tsx",
+      MAIN,
+      "--http-port",
+      "0",
+      ...(this.options.minTtl ? ["--min-ttl", this.options.minTtl] : []),
+    ];
+    const child = spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      env: { ...clean, ...this.env(i) },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     this.stderrs.set(i, "");
     child.stderr!.on("data", (c: Buffer) => this.stderrs.set(i, (this.stderrs.get(i) ?? "") + c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     const ready = await new Promise<{ httpPort: number; tokenPath: string | null }>((resolve, reject) => {
       let out = "";
-      const timer = setTimeout(() => reject(new Error(`${this.names[i]} did not start within 60 s (a loaded machine starts tsx slowly): ${this.stderr(i)}`)), 60_000);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `${this.names[i]} did not start within 60 s (a loaded machine starts tsx slowly): ${this.stderr(i)}`,
+            ),
+          ),
+        60_000,
+      );
       child.stdout!.on("data", (c: Buffer) => {
         out += c.toString();
         const line = out.split("\n").find((l) => l.startsWith("{"));
@@ -129,7 +152,8 @@ export class LeaseProcessCluster {
       });
     });
     const httpPort = ready.httpPort;
-    const token = ready.tokenPath === null ? this.env(i)["LITEFS_RAFT_LEASE_TOKEN"]! : readFileSync(ready.tokenPath, "utf8").trim();
+    const token =
+      ready.tokenPath === null ? this.env(i)["LITEFS_RAFT_LEASE_TOKEN"]! : readFileSync(ready.tokenPath, "utf8").trim();
     this.started.add(i);
     this.running.set(i, { child, httpPort, token, exited, paused: false });
     void exited.then(() => {
@@ -156,7 +180,10 @@ export class LeaseProcessCluster {
     const r = this.running.get(i);
     if (!r) return null;
     r.child.kill("SIGTERM");
-    const code = await Promise.race([r.exited, new Promise<"timeout">((res) => setTimeout(() => res("timeout"), 5000))]);
+    const code = await Promise.race([
+      r.exited,
+      new Promise<"timeout">((res) => setTimeout(() => res("timeout"), 5000)),
+    ]);
     if (code === "timeout") {
       r.child.kill("SIGKILL");
       throw new Error(`${this.names[i]} did not stop within 5 s of SIGTERM`);

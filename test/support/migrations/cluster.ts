@@ -71,7 +71,15 @@ export async function testNode(cleanups: Cleanups, nodeId: string, state: MountS
   const httpAddr = `127.0.0.1:${await closedPort()}`;
   const dataPath = join(dirname(mount.path), "data");
   const settings = loadSettings(
-    { enabled: true, mountPath: mount.path, dataPath, databaseName: mount.databaseName, nodeId, primaryHostname: "node-a", httpAddr },
+    {
+      enabled: true,
+      mountPath: mount.path,
+      dataPath,
+      databaseName: mount.databaseName,
+      nodeId,
+      primaryHostname: "node-a",
+      httpAddr,
+    },
     {},
   );
   return {
@@ -110,7 +118,12 @@ export function replicateDatabase(fromFile: string, toFile: string): void {
 }
 
 /** Starts the replicator process: copies `fromFile` to `toFile` after `delayMs`. Killed by cleanups. */
-export function startReplicator(cleanups: Cleanups, fromFile: string, toFile: string, delayMs: number): { child: ChildProcess; done: Promise<number | null> } {
+export function startReplicator(
+  cleanups: Cleanups,
+  fromFile: string,
+  toFile: string,
+  delayMs: number,
+): { child: ChildProcess; done: Promise<number | null> } {
   const child = spawn(process.execPath, ["--import", "tsx", REPLICATOR, fromFile, toFile, String(delayMs)], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "ignore", "inherit"],

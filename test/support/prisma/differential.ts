@@ -82,7 +82,8 @@ export function plainError(error: unknown): unknown {
   if (meta !== undefined) {
     const { driverAdapterError, ...rest } = meta;
     out.meta = plain(rest);
-    if (driverAdapterError !== undefined) out.driverAdapterError = plain((driverAdapterError as { cause?: unknown }).cause);
+    if (driverAdapterError !== undefined)
+      out.driverAdapterError = plain((driverAdapterError as { cause?: unknown }).cause);
   }
   if (error.name === "DriverAdapterError") out.cause = plain(cause);
   return out;
@@ -105,7 +106,8 @@ export function plain(value: unknown): unknown {
     default:
       return value;
   }
-  if (value instanceof Uint8Array || value instanceof ArrayBuffer) return { bytes: Array.from(new Uint8Array(value as ArrayBufferLike)) };
+  if (value instanceof Uint8Array || value instanceof ArrayBuffer)
+    return { bytes: Array.from(new Uint8Array(value as ArrayBufferLike)) };
   if (value instanceof Date) return { date: Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString() };
   if (Array.isArray(value)) return value.map(plain);
   if (isDecimal(value)) return { decimal: value.toString() };
@@ -116,5 +118,7 @@ export function plain(value: unknown): unknown {
 
 function isDecimal(value: object): value is { toString(): string } {
   const candidate = value as { toFixed?: unknown; isFinite?: unknown; d?: unknown };
-  return typeof candidate.toFixed === "function" && typeof candidate.isFinite === "function" && Array.isArray(candidate.d);
+  return (
+    typeof candidate.toFixed === "function" && typeof candidate.isFinite === "function" && Array.isArray(candidate.d)
+  );
 }

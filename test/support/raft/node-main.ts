@@ -30,7 +30,13 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Partial<Args> & { peers: Record<string, string> } = { peers: {}, bootstrap: false, tickMs: 50, snapshotEvery: 50, lifetimeMs: 120_000 };
+  const a: Partial<Args> & { peers: Record<string, string> } = {
+    peers: {},
+    bootstrap: false,
+    tickMs: 50,
+    snapshotEvery: 50,
+    lifetimeMs: 120_000,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const next = (): string => {
@@ -77,7 +83,13 @@ async function main(): Promise<void> {
 
   let storage;
   try {
-    storage = openRaftStorage({ dir: args.dir, nodeId: args.id, clusterId: args.cluster, bootstrap: args.bootstrap, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
+    storage = openRaftStorage({
+      dir: args.dir,
+      nodeId: args.id,
+      clusterId: args.cluster,
+      bootstrap: args.bootstrap,
+      onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+    });
   } catch (e) {
     if (e instanceof RaftStorageError) {
       process.stderr.write(`raft storage error (${e.kind}): ${e.message}\n`);

@@ -58,7 +58,9 @@ export class ProcessCluster {
   }
 
   private args(id: string, bootstrap: boolean): string[] {
-    const peers = this.ids.filter((p) => p !== id).flatMap((p) => ["--peer", `${p}=127.0.0.1:${this.proxy.port(`${id}->${p}`)}`]);
+    const peers = this.ids
+      .filter((p) => p !== id)
+      .flatMap((p) => ["--peer", `${p}=127.0.0.1:${this.proxy.port(`${id}->${p}`)}`]);
     return [
       "--import",
       "tsx",
@@ -80,7 +82,10 @@ export class ProcessCluster {
     ];
   }
 
-  private spawnNode(id: string, bootstrap: boolean): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
+  private spawnNode(
+    id: string,
+    bootstrap: boolean,
+  ): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
     const child = spawn(process.execPath, this.args(id, bootstrap), {
       cwd: REPO_ROOT,
       env: { ...process.env, LITEFS_RAFT_SECRET: this.options.secret },
@@ -99,7 +104,10 @@ export class ProcessCluster {
     const { child, stderr, exited } = this.spawnNode(id, opts.bootstrap ?? false);
     const ready = await new Promise<{ raftPort: number; controlPort: number }>((resolve, reject) => {
       let out = "";
-      const timer = setTimeout(() => reject(new Error(`node ${id} did not start within 20 s; stderr: ${stderr()}`)), 20_000);
+      const timer = setTimeout(
+        () => reject(new Error(`node ${id} did not start within 20 s; stderr: ${stderr()}`)),
+        20_000,
+      );
       child.stdout!.on("data", (c: Buffer) => {
         out += c.toString();
         const line = out.split("\n").find((l) => l.startsWith("{"));
@@ -152,9 +160,17 @@ export class ProcessCluster {
     return r;
   }
 
-  private async call<T>(id: string, method: "GET" | "POST", path: string, timeoutMs = 4000): Promise<{ status: number; body: T }> {
+  private async call<T>(
+    id: string,
+    method: "GET" | "POST",
+    path: string,
+    timeoutMs = 4000,
+  ): Promise<{ status: number; body: T }> {
     const r = this.mustRun(id);
-    const res = await fetch(`http://127.0.0.1:${r.controlPort}${path}`, { method, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(`http://127.0.0.1:${r.controlPort}${path}`, {
+      method,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     return { status: res.status, body: (await res.json()) as T };
   }
 
@@ -202,7 +218,11 @@ export class ProcessCluster {
       if (!target || !live.includes(target)) target = live[turn++ % live.length];
       if (!target) return false;
       try {
-        const { status, body } = await this.call<{ ok?: boolean; leader?: string | null }>(target, "POST", `/put?key=${encodeURIComponent(key)}&value=${encodeURIComponent(value)}`);
+        const { status, body } = await this.call<{ ok?: boolean; leader?: string | null }>(
+          target,
+          "POST",
+          `/put?key=${encodeURIComponent(key)}&value=${encodeURIComponent(value)}`,
+        );
         if (status === 200 && body.ok) return true;
         if (status === 421 && body.leader && live.includes(body.leader)) {
           target = body.leader;
@@ -240,7 +260,11 @@ export class ProcessCluster {
       child.kill("SIGKILL");
     }
     await Promise.all(
-      [...this.children].map((c) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once("exit", () => r())))),
+      [...this.children].map((c) =>
+        c.exitCode !== null || c.signalCode !== null
+          ? Promise.resolve()
+          : new Promise<void>((r) => c.once("exit", () => r())),
+      ),
     );
     this.running.clear();
     await this.proxy.close();

@@ -23,7 +23,11 @@ export function runEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 /** Starts `litefs-node run ARGS`; the caller kills it (children set) at the end of the test. */
 export function spawnRun(args: string[], env: NodeJS.ProcessEnv, children: Set<ChildProcess>): RunProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", RUN_MAIN, ...args], { cwd: ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", RUN_MAIN, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   children.add(child);
   let out = "";
   child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
@@ -40,10 +44,17 @@ export function writeScript(path: string, body: string): string {
 }
 
 export const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))]);
+  Promise.race([
+    p,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)),
+  ]);
 
 /** Polls `probe` until it yields a value; `what` may be a function so the error shows the state at the deadline. */
-export async function waitFor<T>(probe: () => T | undefined | null | false, ms: number, what: string | (() => string)): Promise<T> {
+export async function waitFor<T>(
+  probe: () => T | undefined | null | false,
+  ms: number,
+  what: string | (() => string),
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = probe();
@@ -56,7 +67,10 @@ export async function waitFor<T>(probe: () => T | undefined | null | false, ms: 
 /** JSON lines of a record file (the fake litefs writes one). */
 export function records(path: string): Record<string, unknown>[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** True while `pid` is a live (not zombie) process. */
