@@ -1,6 +1,7 @@
 // `litefs-node status [--json]`: what this node knows about the cluster, right now.
 import { loadSettings } from "../../src/config/index.js";
 import { createNode } from "../../src/node/node.js";
+import { formatTxid } from "../../src/litefs/txid.js";
 import { raftLeaseStatus, type RaftLeaseStatus } from "../../src/election/raft-status.js";
 import { durationArgMs, parseCommandArgs, usageError } from "./args.js";
 
@@ -44,7 +45,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
       nodeId: settings.nodeId,
       role: node.role,
       primary: node.primary,
-      txid: txid === null ? null : txid.toString(16).padStart(16, "0"),
+      txid: txid === null ? null : formatTxid(txid),
       // JSON has no Infinity: a replica that never synced reports null here and says so in text.
       lagMs: node.lagMs === null || Number.isFinite(node.lagMs) ? node.lagMs : null,
       election: settings.enabled ? settings.leaderElection : "dev",

@@ -1,7 +1,7 @@
 // Waiting for this replica to reach a TXID, pushed by the `/events` `tx` stream (no polling).
 // litefs-js's equivalent compares TXIDs as strings/numbers and can answer before the position is
 // reached; here every comparison is bigint and the answer is true only once txid(db) >= target.
-import { toTxid } from "./txid.js";
+import { toTxid } from "../litefs/txid.js";
 
 /** A `tx` event as the node emits it. */
 export interface TxidNotice {

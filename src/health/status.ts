@@ -1,4 +1,5 @@
 // The health verdict: one pure function over the node's state, shared by every framework glue.
+import { formatTxid } from "../litefs/txid.js";
 import type { NodeRole, NodeStateView, RaftMetricsSource } from "./node-view.js";
 
 export interface HealthElection {
@@ -67,7 +68,7 @@ export function healthReport(options: HealthOptions): HealthReport {
   return {
     role,
     primary,
-    txid: txid === null ? null : txid.toString(16).padStart(16, "0"),
+    txid: txid === null ? null : formatTxid(txid),
     // JSON has no Infinity: a never-synced replica reports LiteFS's own marker value.
     lagMs: lagMs === Number.POSITIVE_INFINITY ? 2147483647 : lagMs,
     splitBrain,

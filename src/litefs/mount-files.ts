@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LiteFSError } from "../errors.js";
+import { parseTxid } from "./txid.js";
 
 export const PRIMARY_FILE = ".primary";
 export const LAG_FILE = ".lag";
@@ -53,7 +54,7 @@ const POSITION = /^([0-9a-fA-F]{16})\/([0-9a-fA-F]{16})\n$/;
 export function parsePositionFile(content: string, file = "<db>-pos"): DatabasePosition {
   const match = POSITION.exec(content);
   if (!match) throw malformed(file, content, '"%016x/%016x\\n" (TXID hex, "/", checksum hex)');
-  return { txid: BigInt(`0x${match[1]}`), checksum: match[2]!.toLowerCase() };
+  return { txid: parseTxid(match[1])!, checksum: match[2]!.toLowerCase() };
 }
 
 // %+010d: a sign and at least 9 digits (int32 max is 10 digits, so the width grows to 11).
