@@ -25,7 +25,6 @@ export {
   bindWaitForTxid,
   DEFAULT_TXID_WAIT_MS,
   type TxidSource,
-  type TxidNotice,
   type WaitForTxidOptions,
 } from "./wait-for-txid.js";
 export { parseTxid, formatTxid, toTxid } from "../litefs/txid.js";

@@ -1,6 +1,7 @@
 // The health verdict: one pure function over the node's state, shared by every framework glue.
 import { formatTxid } from "../litefs/txid.js";
-import type { NodeRole, NodeStateView, RaftMetricsSource } from "./node-view.js";
+import type { Role } from "../node/node-state.js";
+import type { NodeStateView, RaftMetricsSource } from "./node-view.js";
 
 export interface HealthElection {
   /** "static" | "raft" from the settings; "dev" when LiteFS is disabled; "unknown" without settings. */
@@ -12,7 +13,7 @@ export interface HealthElection {
 }
 
 export interface HealthReport {
-  readonly role: NodeRole;
+  readonly role: Role;
   readonly primary: string | null;
   /** 16 hex digits, like LiteFS; null when unknown. */
   readonly txid: string | null;

@@ -18,6 +18,7 @@ import { NodeState, type NodeStateSnapshot, type Role } from "./node-state.js";
 
 export type { NodeStateSnapshot, Role } from "./node-state.js";
 
+/** A `tx` event as the node emits it (from LiteFS's /events stream): the database and its new TXID. */
 export interface TxNotice {
   readonly db: string;
   readonly txid: bigint;
