@@ -1,4 +1,5 @@
 // The health verdict: one pure function over the node's state, shared by every framework glue.
+import { NEVER_SYNCED_LAG_MS } from "../litefs/mount-files.js";
 import { formatTxid } from "../litefs/txid.js";
 import type { Role } from "../node/node-state.js";
 import type { NodeStateView, RaftMetricsSource } from "./node-view.js";
@@ -51,7 +52,7 @@ export function healthReport(options: HealthOptions): HealthReport {
   const devMode = node.settings?.enabled === false;
   if (primary === null && !devMode) problems.push("no primary is known");
   // The primary's own lag is always 0; a replica's .lag counts from the last primary timestamp
-  // (2147483647 before the first sync).
+  // (Infinity before the first sync).
   if (role === "replica" && maxLagMs !== null && lagMs !== null && lagMs > maxLagMs) {
     problems.push(
       lagMs === Number.POSITIVE_INFINITY
@@ -70,8 +71,8 @@ export function healthReport(options: HealthOptions): HealthReport {
     role,
     primary,
     txid: txid === null ? null : formatTxid(txid),
-    // JSON has no Infinity: a never-synced replica reports LiteFS's own marker value.
-    lagMs: lagMs === Number.POSITIVE_INFINITY ? 2147483647 : lagMs,
+    // JSON has no Infinity: a never-synced replica reports LiteFS's own marker value, as /health always has.
+    lagMs: lagMs === Number.POSITIVE_INFINITY ? NEVER_SYNCED_LAG_MS : lagMs,
     splitBrain,
     election,
     healthy: problems.length === 0,
