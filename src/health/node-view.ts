@@ -19,7 +19,7 @@ export interface NodeStateView {
    * Role, primary and split brain judged together (a LiteFSNode has it). Each of the three getters
    * judges the state anew, so a caller that needs more than one reads this once instead.
    */
-  snapshot?(): { readonly role: NodeRole; readonly primary: string | null; readonly splitBrain: boolean };
+  snapshot?(): { readonly role: Role; readonly primary: string | null; readonly splitBrain: boolean };
   /** Present on a LiteFSNode; tells the election mode and the node's name. */
   readonly settings?: {
     readonly enabled: boolean;
