@@ -35,6 +35,8 @@ export interface ForwardSettings {
   readonly bodyBudgetBytes: number;
   /** Reads waiting for a TXID at once; past it: 503 + Retry-After (default 256). */
   readonly maxTxidWaits: number;
+  /** Upgraded connections (WebSockets) open at once; past it: 503 + Retry-After (default 1024). */
+  readonly maxUpgrades: number;
   /** Peers (IP addresses or CIDR blocks) whose X-Forwarded-* headers are kept; from anyone else they are overwritten. */
   readonly trustedProxies: readonly string[];
 }
@@ -54,6 +56,7 @@ export interface ForwardSettingsInput {
   maxRequests?: number | string;
   bodyBudget?: number | string;
   maxTxidWaits?: number | string;
+  maxUpgrades?: number | string;
   trustedProxies?: readonly string[] | string;
 }
 
@@ -64,6 +67,7 @@ export const DEFAULT_FORWARD_LISTEN = ":8079";
 export const DEFAULT_MAX_REQUESTS = 1024;
 export const DEFAULT_BODY_BUDGET_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_TXID_WAITS = 256;
+export const DEFAULT_MAX_UPGRADES = 1024;
 
 /** Setting name -> environment variable. */
 export const FORWARD_ENV = {
@@ -80,6 +84,7 @@ export const FORWARD_ENV = {
   maxRequests: "LITEFS_FORWARD_MAX_REQUESTS",
   bodyBudget: "LITEFS_FORWARD_BODY_BUDGET",
   maxTxidWaits: "LITEFS_FORWARD_MAX_TXID_WAITS",
+  maxUpgrades: "LITEFS_FORWARD_MAX_UPGRADES",
   trustedProxies: "LITEFS_FORWARD_TRUSTED_PROXIES",
 } as const satisfies Record<keyof ForwardSettingsInput, string>;
 
@@ -242,6 +247,7 @@ const FIELDS = {
   maxRequests: COUNT,
   bodyBudget: BYTE_SIZE,
   maxTxidWaits: COUNT,
+  maxUpgrades: COUNT,
   trustedProxies: ADDRESS_BLOCKS,
 } as const;
 
@@ -344,6 +350,7 @@ export function loadForwardSettings(
     maxRequests: (values.maxRequests as number | undefined) ?? DEFAULT_MAX_REQUESTS,
     bodyBudgetBytes,
     maxTxidWaits: (values.maxTxidWaits as number | undefined) ?? DEFAULT_MAX_TXID_WAITS,
+    maxUpgrades: (values.maxUpgrades as number | undefined) ?? DEFAULT_MAX_UPGRADES,
     trustedProxies: Object.freeze([...((values.trustedProxies as string[] | undefined) ?? [])]),
   });
 }
