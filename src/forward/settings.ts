@@ -2,7 +2,7 @@
 // LITEFS_FORWARD_* env. Kept apart from src/config because only `litefs-node proxy` and
 // createForwardingProxy() need them; every error names the setting and its env variable.
 import { z } from "zod";
-import { isHostName, parseAddressBlock } from "../config/addresses.js";
+import { isHostName, parseAddressBlock, parseListenAddr } from "../config/addresses.js";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 
 export type RywTimeoutMode = "504" | "forward";
@@ -247,16 +247,16 @@ const FIELDS = {
   trustedProxies: ADDRESS_BLOCKS,
 } as const;
 
-/** Parses "host:port" / ":port" / "port" into what net.Server.listen takes; null when invalid. */
+/**
+ * forward.listen into what net.Server.listen takes: a listen address by config/addresses.ts's rules
+ * ("host:port", ":port", "[::1]:port"), plus the bare port ("8079") and port 0 this setting has always
+ * taken. Null when invalid.
+ */
 export function parseListenAddressOrNull(addr: string): { host: string | undefined; port: number } | null {
   const text = addr.trim();
-  const m = /^(?:(\[[^\]]+\]|[^:]*):)?(\d{1,5})$/.exec(text);
-  if (!m) return null;
-  const port = Number(m[2]);
-  if (port < 0 || port > 65535) return null;
-  const rawHost = m[1];
-  const host = rawHost === undefined || rawHost === "" ? undefined : rawHost.replace(/^\[|\]$/g, "");
-  return { host, port };
+  const parsed = parseListenAddr(/^\d+$/.test(text) ? `:${text}` : text, `":8079"`, { anyPort: true });
+  if (!parsed.ok) return null;
+  return { host: parsed.value.host === "" ? undefined : parsed.value.host, port: parsed.value.port };
 }
 
 /** Like parseListenAddressOrNull, throwing ConfigError naming the listen setting. */

@@ -5,7 +5,7 @@
 // Raft member ids are the members' Raft addresses (raft.selfAddr and raft.peers): every node
 // derives the same ids and the same cluster id from the settings alone.
 
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../digest.js";
 import { lookup } from "node:dns/promises";
 import { rmSync } from "node:fs";
 import type { LiteFSSettings } from "../config/index.js";
@@ -23,7 +23,8 @@ import type { LeaseClock, PublishedLeaseState, RaftPort } from "./types.js";
 import { PeerRegistry } from "../raft/peer-registry.js";
 import { RaftNode, type RaftNodeStatus } from "../raft/runner.js";
 import { openRaftStorage } from "../raft/storage.js";
-import { parseHostPort, startTcpTransport } from "../raft/transport-tcp.js";
+import { startTcpTransport } from "../raft/transport-tcp.js";
+import { dialAddressOrThrow } from "../config/addresses.js";
 
 export interface LeaseServiceOverrides {
   readonly logger?: Logger;
@@ -68,7 +69,7 @@ export interface RunningLeaseService {
 /** The Raft cluster id: a digest of the sorted member list, identical on every member. */
 export function raftClusterId(members: readonly string[]): string {
   const sorted = [...members].sort();
-  return "litefs-lease-" + createHash("sha256").update(sorted.join("\n")).digest("hex").slice(0, 16);
+  return "litefs-lease-" + sha256Hex(sorted.join("\n")).slice(0, 16);
 }
 
 const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -132,7 +133,7 @@ export async function startLeaseService(
     component: "lease-service",
     nodeId: settings.nodeId,
   });
-  const self = parseHostPort(raft.selfAddr, "raft.selfAddr");
+  const self = dialAddressOrThrow(raft.selfAddr, "raft.selfAddr");
   const listenHost = overrides.listenHost ?? (await resolveListenHost(self.host));
   const voters = [raft.selfAddr, ...raft.peers];
   const clusterId = raftClusterId(voters);
@@ -244,7 +245,7 @@ export async function startLeaseService(
       listenHost,
       port: raft.forwardPort ?? 0,
       advertiseHost: self.host,
-      memberHosts: voters.map((v) => parseHostPort(v, "raft.peers").host),
+      memberHosts: voters.map((v) => dialAddressOrThrow(v, "raft.peers").host),
       onRejected: (remote, reason) =>
         once(`forward ${reason.replace(/\d+\.\d+\.\d+\.\d+|\(\d+( open)?\)/g, "")}`, () =>
           log.warn({ remote, reason }, `lease forwarding listener rejected a connection: ${reason}`),

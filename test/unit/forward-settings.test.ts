@@ -184,6 +184,14 @@ describe("value parsers", () => {
     expect(() => parseListenAddress("nope")).toThrow(ConfigError);
   });
 
+  it("listen addresses follow the one host:port parser (config/addresses.ts): IPv6 in brackets, host characters checked", () => {
+    expect(parseListenAddress(" 0.0.0.0:8079 ")).toEqual({ host: "0.0.0.0", port: 8079 });
+    expect(() => parseListenAddress("::1:80")).toThrow(ConfigError);
+    expect(() => parseListenAddress("bad host:80")).toThrow(ConfigError);
+    expect(() => parseListenAddress(":65536")).toThrow(ConfigError);
+    expect(() => parseListenAddress("")).toThrow(ConfigError);
+  });
+
   it("primary addresses: only the map's own keys when a map is set, else the template", () => {
     const settings = { hosts: { "node-a": "http://10.0.0.1:8080" }, target: "http://{host}.internal:8080/" };
     expect(resolvePrimaryAddress(settings, "node-a")).toBe("http://10.0.0.1:8080");
