@@ -22,7 +22,7 @@ const HOP_BY_HOP = new Set([
 /** Copies end-to-end headers, dropping hop-by-hop ones and any the Connection header names. */
 export function endToEndHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const named = new Set(
-    String(headers.connection ?? "")
+    (headers.connection ?? "")
       .split(",")
       .map((h) => h.trim().toLowerCase())
       .filter((h) => h !== ""),

@@ -228,7 +228,7 @@ export async function startLeaseService(
   const raftPort: RaftPort = { propose: (d) => node.propose(d), read: () => node.read(), status: () => node.status() };
 
   let forwardServer: ForwardServer | null = null;
-  let http: ConsulHttpServer | null = null;
+  let http: ConsulHttpServer;
   const forwarder = httpForwarder({ secret: raft.secret, clusterId, addressOf: (leader) => sm.forwardAddr(leader) });
   let publishErrorLogged = false;
   try {

@@ -189,7 +189,7 @@ export class RaftNode<R> {
     try {
       placed = this.core.propose(data);
     } catch (e) {
-      return Promise.reject(e as Error);
+      return Promise.reject(e);
     }
     this.schedule();
     return new Promise<R>((resolve, reject) => {
@@ -217,7 +217,7 @@ export class RaftNode<R> {
     try {
       this.core.readIndex(ctx);
     } catch (e) {
-      return Promise.reject(e as Error);
+      return Promise.reject(e);
     }
     this.schedule();
     return new Promise<void>((resolve, reject) => {

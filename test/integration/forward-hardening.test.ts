@@ -3,7 +3,7 @@
 // peer is a trusted proxy; the global budgets answer 503 + Retry-After; read bodies stream.
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Writable } from "node:stream";
+import { type Duplex, Writable } from "node:stream";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { forwardFixtures, metricValue, request, sleep, ViewNode, type Route } from "../support/forward-fixtures.js";
@@ -140,7 +140,7 @@ describe("X-Forwarded-* from clients", () => {
   it("are overwritten on a WebSocket upgrade too", async () => {
     const local = await startApp("b");
     const seen = new Promise<http.IncomingHttpHeaders>((resolve) => {
-      local.server.on("upgrade", (req: IncomingMessage, socket: import("node:stream").Duplex) => {
+      local.server.on("upgrade", (req: IncomingMessage, socket: Duplex) => {
         resolve(req.headers);
         socket.end("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
       });
