@@ -2,7 +2,7 @@
 // what a migration is: `meta/_journal.json` lists the entries in order; each entry's
 // `<tag>.sql` is split on "--> statement-breakpoint"; its hash is the sha256 (hex) of the file's
 // text; its `when` (ms) is what the bookkeeping table stores as `created_at`.
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../src/digest.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MigrationError } from "./errors.js";
@@ -28,7 +28,7 @@ interface JournalEntry {
 
 /** sha256 hex of a migration file's text: drizzle-orm's `hash`. */
 export function drizzleHash(sqlText: string): string {
-  return createHash("sha256").update(sqlText).digest("hex");
+  return sha256Hex(sqlText);
 }
 
 function invalid(folder: string, message: string, cause?: unknown): MigrationError {

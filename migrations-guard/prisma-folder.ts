@@ -1,7 +1,7 @@
 // Reads a Prisma migrations folder (`prisma/migrations`): one directory per migration,
 // `<timestamp>_<name>/migration.sql`, applied in name order; `migration_lock.toml` names the
 // provider. Checksums are what Prisma's schema engine stores: sha256 hex of the script text.
-import { createHash } from "node:crypto";
+import { sha256, sha256Hex } from "../src/digest.js";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MigrationError } from "./errors.js";
@@ -19,7 +19,7 @@ export interface PrismaMigration {
 }
 
 export function prismaChecksum(script: string): string {
-  return createHash("sha256").update(script).digest("hex");
+  return sha256Hex(script);
 }
 
 /**
@@ -30,7 +30,7 @@ export function prismaChecksum(script: string): string {
 export function prismaChecksumMatches(script: string, recorded: string): boolean {
   const variants = [script, script.replaceAll("\r\n", "\n"), script.replaceAll("\n", "\r\n")];
   return variants.some((variant) => {
-    const digest = createHash("sha256").update(variant).digest();
+    const digest = sha256(variant);
     if (recorded.length === 64) return digest.toString("hex") === recorded.toLowerCase();
     return recorded !== "" && [...digest].map((byte) => byte.toString(16)).join("") === recorded.toLowerCase();
   });

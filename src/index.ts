@@ -33,7 +33,6 @@ export {
   fetchInfo,
   subscribeEvents,
   type DatabasePosition,
-  type LagReading,
   type LiteFSEvent,
   type LiteFSInfo,
   type EventsSubscription,

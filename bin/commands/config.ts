@@ -2,6 +2,7 @@
 import { chmodSync, writeFileSync } from "node:fs";
 import { loadSettings, renderLitefsConfig } from "../../src/config/index.js";
 import { ConfigError } from "../../src/errors.js";
+import { devModeReason } from "../../src/config/mode.js";
 import { existingLeaseToken, leaseTokenPath } from "../../src/lease/token.js";
 import { fail, parseCommandArgs } from "./args.js";
 
@@ -17,7 +18,10 @@ export async function configCommand(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs(argv, { out: { type: "string" } }, HELP);
   if (typeof parsed === "number") return parsed;
   const settings = loadSettings();
-  if (!settings.enabled) return fail("LITEFS_ENABLED is false (dev mode): there is no LiteFS to configure");
+  if (!settings.enabled)
+    return fail(
+      `${devModeReason(process.env)}; there is no LiteFS to configure (set LITEFS_NODE_ID and the cluster settings, see README "Settings")`,
+    );
   let leaseToken: string | null = null;
   if (settings.raft !== null) {
     try {

@@ -12,6 +12,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import { litefsApiUrl, loadSettings, type LiteFSSettings } from "../../src/config/index.js";
 import { ConfigError } from "../../src/errors.js";
+import { devModeReason } from "../../src/config/mode.js";
 import { startLeaseService, type RunningLeaseService } from "../../src/lease/lease-service.js";
 import { resolveLeaseToken } from "../../src/lease/token.js";
 import { registerMember } from "../../src/lease/node-directory.js";
@@ -111,7 +112,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw e;
   }
   if (!settings.enabled)
-    return fail("run needs LiteFS enabled (LITEFS_ENABLED is false: dev mode runs the app directly, without LiteFS)");
+    return fail(`run needs LiteFS (${devModeReason(process.env)}); in dev mode run the app directly, without LiteFS`);
   if (migrate !== null && settings.exec === null) {
     return usageError(HELP, '--migrate runs before the app: give the app command after "--" (or LITEFS_EXEC)');
   }

@@ -1,6 +1,7 @@
 // `litefs-node status [--json]`: what this node knows about the cluster, right now.
 import { loadSettings } from "../../src/config/index.js";
 import { createNode } from "../../src/node/node.js";
+import { formatTxid } from "../../src/litefs/txid.js";
 import { raftLeaseStatus, type RaftLeaseStatus } from "../../src/election/raft-status.js";
 import { durationArgMs, parseCommandArgs, usageError } from "./args.js";
 
@@ -40,13 +41,14 @@ export async function statusCommand(argv: string[]): Promise<number> {
   try {
     // A dead mount (LiteFS down) makes <db>-pos unreadable: the TXID is then unknown, not an error.
     const txid = node.role === "unknown" ? null : node.txid();
+    const lagMs = node.lagMs; // Infinity: never synced
     const report: StatusReport = {
       nodeId: settings.nodeId,
       role: node.role,
       primary: node.primary,
-      txid: txid === null ? null : txid.toString(16).padStart(16, "0"),
+      txid: txid === null ? null : formatTxid(txid),
       // JSON has no Infinity: a replica that never synced reports null here and says so in text.
-      lagMs: node.lagMs === null || Number.isFinite(node.lagMs) ? node.lagMs : null,
+      lagMs: lagMs === null || Number.isFinite(lagMs) ? lagMs : null,
       election: settings.enabled ? settings.leaderElection : "dev",
       splitBrain: node.splitBrain,
       database: settings.databaseName,
@@ -68,7 +70,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
         ["txid", report.txid ?? "(unknown)"],
         [
           "lag",
-          node.lag?.kind === "never-synced"
+          lagMs === Number.POSITIVE_INFINITY
             ? "never synced"
             : report.lagMs === null
               ? "(unknown)"

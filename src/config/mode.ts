@@ -34,3 +34,16 @@ export function defaultEnabled(merged: RawSettings, env: NodeJS.ProcessEnv): Ena
     },
   };
 }
+
+/**
+ * Why the settings read from `env` are in dev mode, for messages of commands that need LiteFS: the
+ * rule above, told truthfully (nobody may have set LITEFS_ENABLED at all).
+ */
+export function devModeReason(env: NodeJS.ProcessEnv): string {
+  const explicit = env["LITEFS_ENABLED"];
+  if (explicit !== undefined && explicit.trim() !== "") return `dev mode: LITEFS_ENABLED=${explicit.trim()}`;
+  return (
+    'dev mode: no LiteFS setting is set (such as LITEFS_NODE_ID) and NODE_ENV is not "production", ' +
+    "so the default is a local SQLite file"
+  );
+}

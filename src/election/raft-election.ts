@@ -26,18 +26,20 @@ export interface RaftLeaseElectionOptions {
   readonly drainPath?: string;
 }
 
-/** Raft facts for metrics and health (src/health RaftMetricsSource shape). */
-export interface RaftLeaseSnapshot {
+/** Raft-mode facts for metrics and health (src/health's RaftMetricsSource). */
+export interface RaftSnapshot {
   readonly term: number;
+  /** Current Raft leader's node id, null when none. */
   readonly leader: string | null;
   /** Leader changes this process has seen in the published state since it started watching. */
   readonly leaderChanges: number;
+  /** The node holding the LiteFS lease (the primary the election names), null when none. */
   readonly leaseHolder: string | null;
 }
 
 export interface RaftLeaseElection extends ElectionView {
   /** For src/health's RaftMetricsSource: null until a state was read. */
-  raftSnapshot(): RaftLeaseSnapshot | null;
+  raftSnapshot(): RaftSnapshot | null;
   /** The last reading of the state file. */
   current(): LeaseStateReading;
   /** Why LiteFS being primary is not backed right now (null when it is). */

@@ -25,19 +25,9 @@ export {
   bindWaitForTxid,
   DEFAULT_TXID_WAIT_MS,
   type TxidSource,
-  type TxidNotice,
   type WaitForTxidOptions,
 } from "./wait-for-txid.js";
-export {
-  parseTxid,
-  formatTxid,
-  toTxid,
-  readCookie,
-  requestTxid,
-  setCookieTxid,
-  txidSetCookie,
-  TXID_COOKIE,
-  TXID_HEADER,
-} from "./txid.js";
+export { parseTxid, formatTxid, toTxid } from "../litefs/txid.js";
+export { readCookie, requestTxid, setCookieTxid, txidSetCookie, TXID_COOKIE, TXID_HEADER } from "./txid.js";
 export { LOOP_HEADER, flyReplayInstance } from "./http-io.js";
 export { positionFileTxid } from "./position.js";

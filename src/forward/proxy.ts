@@ -23,7 +23,8 @@ import {
 import { createProxyBudgets, type Allowance } from "./budget.js";
 import { trustedPeers } from "./forwarded-headers.js";
 import { parseListenAddress, primaryAddress, type ForwardSettings } from "./settings.js";
-import { TXID_HEADER, formatTxid, requestTxid, setCookieTxid, txidSetCookie } from "./txid.js";
+import { formatTxid } from "../litefs/txid.js";
+import { TXID_HEADER, requestTxid, setCookieTxid, txidSetCookie } from "./txid.js";
 import { UpstreamError, createUpstreamAgents, sendUpstream } from "./upstream.js";
 import { passUpgrade } from "./upgrade.js";
 import { waitForTxid, type TxidSource } from "./wait-for-txid.js";

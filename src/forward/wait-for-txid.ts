@@ -1,19 +1,14 @@
 // Waiting for this replica to reach a TXID, pushed by the `/events` `tx` stream (no polling).
 // litefs-js's equivalent compares TXIDs as strings/numbers and can answer before the position is
 // reached; here every comparison is bigint and the answer is true only once txid(db) >= target.
-import { toTxid } from "./txid.js";
-
-/** A `tx` event as the node emits it. */
-export interface TxidNotice {
-  readonly db: string;
-  readonly txid: bigint;
-}
+import { toTxid } from "../litefs/txid.js";
+import type { TxNotice } from "../node/node.js";
 
 /** What waiting needs from a LiteFSNode (src/node/node.ts satisfies it). */
 export interface TxidSource {
   txid(db?: string): bigint | null;
-  on(event: "tx", fn: (tx: TxidNotice) => void): unknown;
-  off(event: "tx", fn: (tx: TxidNotice) => void): unknown;
+  on(event: "tx", fn: (tx: TxNotice) => void): unknown;
+  off(event: "tx", fn: (tx: TxNotice) => void): unknown;
 }
 
 export interface WaitForTxidOptions {
@@ -66,7 +61,7 @@ export function waitForTxid(
     };
     // An event for our db may carry the position itself, or the node may have updated txid(db)
     // from it; trust either, but never an event of another database.
-    const onTx = (tx: TxidNotice): void => {
+    const onTx = (tx: TxNotice): void => {
       if (tx.db !== db) return;
       if (tx.txid >= target || reached()) finish(true);
     };

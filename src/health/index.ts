@@ -1,12 +1,5 @@
 // Health and metrics of a litefs-node process.
-export type {
-  NodeRole,
-  NodeTxEvent,
-  NodeStateView,
-  NodeEventsView,
-  RaftSnapshot,
-  RaftMetricsSource,
-} from "./node-view.js";
+export type { NodeStateView, NodeEventsView, RaftSnapshot, RaftMetricsSource } from "./node-view.js";
 export {
   healthReport,
   healthStatusCode,

@@ -1,17 +1,15 @@
 // The slice of a LiteFSNode (src/node/node.ts) that health, metrics and the forwarding proxy
 // read. Structural, so tests and other callers can hand in anything with the same shape.
 
-/** "unknown": the node cannot tell (its LiteFS is down, or the mount is unreadable). */
-export type NodeRole = "primary" | "replica" | "unknown";
+import type { RaftSnapshot } from "../election/raft-election.js";
+import type { Role } from "../node/node-state.js";
+import type { TxNotice } from "../node/node.js";
 
-export interface NodeTxEvent {
-  readonly db: string;
-  readonly txid: bigint;
-}
+export type { RaftSnapshot } from "../election/raft-election.js";
 
 /** State read on demand (a health probe, a scrape, a request). */
 export interface NodeStateView {
-  readonly role: NodeRole;
+  readonly role: Role;
   /** The primary's hostname (self when primary), null when none is known. */
   readonly primary: string | null;
   readonly splitBrain: boolean;
@@ -29,24 +27,13 @@ export interface NodeStateView {
 /** State plus the pushed events (role changes carry the split-brain flag; tx events the position). */
 export interface NodeEventsView extends NodeStateView {
   on(event: "role-change", fn: (snapshot: { readonly splitBrain: boolean }) => void): unknown;
-  on(event: "tx", fn: (tx: NodeTxEvent) => void): unknown;
+  on(event: "tx", fn: (tx: TxNotice) => void): unknown;
   on(event: "split-brain", fn: (error: Error) => void): unknown;
   on(event: "events-disconnect", fn: (notice: { readonly cause: "ended" | "error" }) => void): unknown;
   off(event: "role-change", fn: (snapshot: { readonly splitBrain: boolean }) => void): unknown;
-  off(event: "tx", fn: (tx: NodeTxEvent) => void): unknown;
+  off(event: "tx", fn: (tx: TxNotice) => void): unknown;
   off(event: "split-brain", fn: (error: Error) => void): unknown;
   off(event: "events-disconnect", fn: (notice: { readonly cause: "ended" | "error" }) => void): unknown;
-}
-
-/** Raft-mode facts for metrics and health; the Raft lease service will provide it. */
-export interface RaftSnapshot {
-  readonly term: number;
-  /** Current Raft leader's node id, null when none. */
-  readonly leader: string | null;
-  /** Leader changes this process has seen since it started. */
-  readonly leaderChanges: number;
-  /** The node holding the LiteFS lease (the primary the election names), null when none. */
-  readonly leaseHolder: string | null;
 }
 
 export interface RaftMetricsSource {

@@ -1,5 +1,8 @@
 // The health verdict: one pure function over the node's state, shared by every framework glue.
-import type { NodeRole, NodeStateView, RaftMetricsSource } from "./node-view.js";
+import { NEVER_SYNCED_LAG_MS } from "../litefs/mount-files.js";
+import { formatTxid } from "../litefs/txid.js";
+import type { Role } from "../node/node-state.js";
+import type { NodeStateView, RaftMetricsSource } from "./node-view.js";
 
 export interface HealthElection {
   /** "static" | "raft" from the settings; "dev" when LiteFS is disabled; "unknown" without settings. */
@@ -11,7 +14,7 @@ export interface HealthElection {
 }
 
 export interface HealthReport {
-  readonly role: NodeRole;
+  readonly role: Role;
   readonly primary: string | null;
   /** 16 hex digits, like LiteFS; null when unknown. */
   readonly txid: string | null;
@@ -49,7 +52,7 @@ export function healthReport(options: HealthOptions): HealthReport {
   const devMode = node.settings?.enabled === false;
   if (primary === null && !devMode) problems.push("no primary is known");
   // The primary's own lag is always 0; a replica's .lag counts from the last primary timestamp
-  // (2147483647 before the first sync).
+  // (Infinity before the first sync).
   if (role === "replica" && maxLagMs !== null && lagMs !== null && lagMs > maxLagMs) {
     problems.push(
       lagMs === Number.POSITIVE_INFINITY
@@ -67,9 +70,9 @@ export function healthReport(options: HealthOptions): HealthReport {
   return {
     role,
     primary,
-    txid: txid === null ? null : txid.toString(16).padStart(16, "0"),
-    // JSON has no Infinity: a never-synced replica reports LiteFS's own marker value.
-    lagMs: lagMs === Number.POSITIVE_INFINITY ? 2147483647 : lagMs,
+    txid: txid === null ? null : formatTxid(txid),
+    // JSON has no Infinity: a never-synced replica reports LiteFS's own marker value, as /health always has.
+    lagMs: lagMs === Number.POSITIVE_INFINITY ? NEVER_SYNCED_LAG_MS : lagMs,
     splitBrain,
     election,
     healthy: problems.length === 0,

@@ -2,8 +2,8 @@
 // Consul subset to the lease service and answers every request within the deadline D (500 when
 // it cannot: no Raft leader, no quorum), since LiteFS's Consul client has no timeout of its own.
 
-import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { constantTimeEqual } from "../digest.js";
 import { kvEntryJson, parseConsulRequest, sessionJson } from "./consul-wire.js";
 import { MAX_KV_VALUE_BYTES } from "./limits.js";
 import type { LeasePolicy } from "./rules.js";
@@ -35,14 +35,9 @@ export interface ConsulHttpServer {
   close(): Promise<void>;
 }
 
-function digest(text: string): Buffer {
-  return createHash("sha256").update(text, "utf8").digest();
-}
-
-/** Constant-time token comparison (hashing first makes the lengths equal). */
+/** Whether the request carried the expected token (compared in constant time). */
 export function tokenMatches(expected: string, given: string | null): boolean {
-  if (given === null) return false;
-  return timingSafeEqual(digest(expected), digest(given));
+  return given !== null && constantTimeEqual(expected, given);
 }
 
 function requestToken(req: IncomingMessage, url: URL): string | null {

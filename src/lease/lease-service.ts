@@ -5,7 +5,7 @@
 // Raft member ids are the members' Raft addresses (raft.selfAddr and raft.peers): every node
 // derives the same ids and the same cluster id from the settings alone.
 
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../digest.js";
 import { lookup } from "node:dns/promises";
 import { rmSync } from "node:fs";
 import type { LiteFSSettings } from "../config/index.js";
@@ -68,7 +68,7 @@ export interface RunningLeaseService {
 /** The Raft cluster id: a digest of the sorted member list, identical on every member. */
 export function raftClusterId(members: readonly string[]): string {
   const sorted = [...members].sort();
-  return "litefs-lease-" + createHash("sha256").update(sorted.join("\n")).digest("hex").slice(0, 16);
+  return "litefs-lease-" + sha256Hex(sorted.join("\n")).slice(0, 16);
 }
 
 const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;

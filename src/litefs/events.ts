@@ -5,6 +5,7 @@
 //   {"type":"tx","db":"db","data":{"txID":"0000000000000004","postApplyChecksum":"…",
 //                                  "pageSize":4096,"commit":2,"timestamp":"…"}}
 import { LiteFSError } from "../errors.js";
+import { parseTxid } from "./txid.js";
 
 /** LiteFS's view of who is primary, as pushed by `init` (on connect) and `primaryChange`. */
 export interface PrimaryStatusEvent {
@@ -36,8 +37,6 @@ function invalid(type: string, why: string): LiteFSError {
   return new LiteFSError("LITEFS_API", `invalid LiteFS /events "${type}" event: ${why}`);
 }
 
-const HEX16 = /^[0-9a-fA-F]{1,16}$/;
-
 /**
  * Decodes one parsed /events object. Returns null for event types we do not use (LiteFS may add
  * more), throws LiteFSError (code LITEFS_API) when a known type has the wrong shape.
@@ -62,13 +61,13 @@ export function decodeLiteFSEvent(value: unknown): LiteFSEvent | null {
       if (typeof db !== "string" || db === "") throw invalid(type, "expected a db name");
       if (!isRecord(data)) throw invalid(type, "expected a data object");
       const txID = data["txID"];
-      if (typeof txID !== "string" || !HEX16.test(txID))
-        throw invalid(type, `data.txID is not hex: ${JSON.stringify(txID)}`);
+      const txid = typeof txID === "string" ? parseTxid(txID) : null;
+      if (txid === null) throw invalid(type, `data.txID is not hex: ${JSON.stringify(txID)}`);
       const checksum = data["postApplyChecksum"];
       return {
         type,
         db,
-        txid: BigInt(`0x${txID}`),
+        txid,
         postApplyChecksum: typeof checksum === "string" ? checksum : "",
         pageSize: typeof data["pageSize"] === "number" ? data["pageSize"] : 0,
         commit: typeof data["commit"] === "number" ? data["commit"] : 0,

@@ -12,7 +12,6 @@ export {
   readPositionFile,
   readLagFile,
   type DatabasePosition,
-  type LagReading,
 } from "./mount-files.js";
 export { decodeLiteFSEvent, type LiteFSEvent, type PrimaryStatusEvent, type TxEvent } from "./events.js";
 export { createJsonObjectSplitter, type JsonObjectSink, type JsonObjectSplitter } from "./json-stream.js";

@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LiteFSError } from "../errors.js";
+import { parseTxid } from "./txid.js";
 
 export const PRIMARY_FILE = ".primary";
 export const LAG_FILE = ".lag";
@@ -21,9 +22,6 @@ export interface DatabasePosition {
   /** 16 lowercase hex digits, as LiteFS prints it. */
   readonly checksum: string;
 }
-
-/** What `.lag` says. "never-synced" is its own kind: it is not a real lag of ~24.8 days. */
-export type LagReading = { readonly kind: "synced"; readonly ms: number } | { readonly kind: "never-synced" };
 
 /** The file that holds a database's position: `<db>-pos`. */
 export function positionFileName(databaseName: string): string {
@@ -53,19 +51,21 @@ const POSITION = /^([0-9a-fA-F]{16})\/([0-9a-fA-F]{16})\n$/;
 export function parsePositionFile(content: string, file = "<db>-pos"): DatabasePosition {
   const match = POSITION.exec(content);
   if (!match) throw malformed(file, content, '"%016x/%016x\\n" (TXID hex, "/", checksum hex)');
-  return { txid: BigInt(`0x${match[1]}`), checksum: match[2]!.toLowerCase() };
+  return { txid: parseTxid(match[1])!, checksum: match[2]!.toLowerCase() };
 }
 
 // %+010d: a sign and at least 9 digits (int32 max is 10 digits, so the width grows to 11).
 const LAG = /^([+-])(\d{9,10})\n$/;
 
-/** Parses `.lag` content ("+000000281\n"). */
-export function parseLagFile(content: string, file = LAG_FILE): LagReading {
+/**
+ * Parses `.lag` content ("+000000281\n") into milliseconds. LiteFS's never-synced marker becomes
+ * Infinity here, the one representation the rest of the code uses: it is not a real lag of ~24.8 days.
+ */
+export function parseLagFile(content: string, file = LAG_FILE): number {
   const match = LAG.exec(content);
   if (!match) throw malformed(file, content, '"%+010d\\n" (signed milliseconds, e.g. "+000000281\\n")');
   const ms = Number(match[2]) * (match[1] === "-" ? -1 : 1);
-  if (ms === NEVER_SYNCED_LAG_MS) return { kind: "never-synced" };
-  return { kind: "synced", ms };
+  return ms === NEVER_SYNCED_LAG_MS ? Number.POSITIVE_INFINITY : ms;
 }
 
 function readMountFile(path: string): string | null {
@@ -96,8 +96,8 @@ export function readPositionFile(mountPath: string, databaseName: string): Datab
   return content === null ? null : parsePositionFile(content, path);
 }
 
-/** `<mount>/.lag`, or null when the file is absent (no LiteFS mount at that path). */
-export function readLagFile(mountPath: string): LagReading | null {
+/** `<mount>/.lag` in ms (Infinity when never synced), or null when the file is absent (no LiteFS mount at that path). */
+export function readLagFile(mountPath: string): number | null {
   const path = join(mountPath, LAG_FILE);
   const content = readMountFile(path);
   return content === null ? null : parseLagFile(content, path);

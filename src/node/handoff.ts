@@ -27,6 +27,7 @@ import { fetchInfo } from "../litefs/info-client.js";
 import type { Logger } from "../logger.js";
 import { fetchDatabaseTxid } from "../litefs/metrics-txid.js";
 import { readPositionFile } from "../litefs/mount-files.js";
+import { formatTxid } from "../litefs/txid.js";
 import { clearHandoffDrain, handoffDrainPath, writeHandoffDrain } from "../election/handoff-drain.js";
 
 export interface HandoffTarget {
@@ -80,7 +81,6 @@ export class HandoffError extends LiteFSError {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const hex = (txid: bigint): string => txid.toString(16).padStart(16, "0");
 
 async function until<T>(what: string, timeoutMs: number, pollMs: number, probe: () => Promise<T | null>): Promise<T> {
   const deadline = performance.now() + timeoutMs;
@@ -219,7 +219,7 @@ export async function handoff(options: HandoffOptions): Promise<HandoffResult> {
     for (;;) {
       const want = txid;
       await until(
-        `"${target.node}" did not catch up to TXID ${hex(want)}`,
+        `"${target.node}" did not catch up to TXID ${formatTxid(want)}`,
         Math.max(0, catchUpTimeoutMs - (performance.now() - lockedAt)),
         pollMs,
         async () => {
@@ -264,7 +264,7 @@ export async function handoff(options: HandoffOptions): Promise<HandoffResult> {
     const result: HandoffResult = {
       from,
       to: target.node,
-      txid: hex(txid),
+      txid: formatTxid(txid),
       refusedMs: Math.round(doneAt - closedAt),
       drainMs: Math.round(lockedAt - closedAt),
       catchUpMs: Math.round(caughtUpAt - lockedAt),

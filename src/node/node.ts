@@ -9,7 +9,7 @@ import type { StreamFetch } from "../litefs/background-fetch.js";
 import { subscribeEvents, type BackoffOptions, type EventsSubscription } from "../litefs/events-client.js";
 import type { LiteFSEvent } from "../litefs/events.js";
 import { createDefaultLogger, type Logger } from "../logger.js";
-import { readLagFile, readPositionFile, type LagReading } from "../litefs/mount-files.js";
+import { readLagFile, readPositionFile } from "../litefs/mount-files.js";
 import { createMountViewReader, type MountFileOps } from "../litefs/mount-view.js";
 import { viewFromPrimaryStatus } from "../litefs/view.js";
 import { electionForSettings, type ElectionView } from "../election/election-view.js";
@@ -18,6 +18,7 @@ import { NodeState, type NodeStateSnapshot, type Role } from "./node-state.js";
 
 export type { NodeStateSnapshot, Role } from "./node-state.js";
 
+/** A `tx` event as the node emits it (from LiteFS's /events stream): the database and its new TXID. */
 export interface TxNotice {
   readonly db: string;
   readonly txid: bigint;
@@ -43,8 +44,6 @@ export interface LiteFSNode {
   readonly source: NodeStateSnapshot["source"];
   /** Replication lag from `.lag` in ms; Infinity when never synced; null in dev mode or when unreadable. */
   readonly lagMs: number | null;
-  /** `.lag` as read (never-synced kept distinct); null in dev mode, when absent or unreadable. */
-  readonly lag: LagReading | null;
   /** Latest known TXID of `db` (default settings.databaseName): from tx events, else `<db>-pos`. */
   txid(db?: string): bigint | null;
   /** The current state in one object. */
@@ -111,7 +110,6 @@ class DevNode extends NodeEvents implements LiteFSNode {
   readonly splitBrain = false;
   readonly source = "dev" as const;
   readonly lagMs = null;
-  readonly lag = null;
   readonly ready = Promise.resolve();
 
   constructor(readonly settings: LiteFSSettings) {
@@ -284,18 +282,13 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
     return this.state.snapshot();
   }
 
-  get lag(): LagReading | null {
+  get lagMs(): number | null {
     try {
       return readLagFile(this.settings.mountPath);
     } catch (error) {
       this.log.debug({ err: error }, "cannot read .lag");
       return null;
     }
-  }
-  get lagMs(): number | null {
-    const lag = this.lag;
-    if (!lag) return null;
-    return lag.kind === "never-synced" ? Number.POSITIVE_INFINITY : lag.ms;
   }
 
   txid(db: string = this.settings.databaseName): bigint | null {

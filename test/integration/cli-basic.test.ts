@@ -167,6 +167,23 @@ describe("litefs-node CLI", () => {
     expect(r.stdout).toContain("no primary is known");
   });
 
+  it("config and run say truthfully why they are in dev mode", () => {
+    // Nobody set LITEFS_ENABLED: the message must not claim someone did.
+    const unset = runCli(["config"], {});
+    expect(unset.code).toBe(1);
+    expect(unset.stderr).toContain(
+      'no LiteFS setting is set (such as LITEFS_NODE_ID) and NODE_ENV is not "production"',
+    );
+    expect(unset.stderr).not.toContain("LITEFS_ENABLED");
+    expect(unset.stderr.trim().split("\n")).toHaveLength(1);
+    const explicit = runCli(["config"], { LITEFS_ENABLED: "0" });
+    expect(explicit.code).toBe(1);
+    expect(explicit.stderr).toContain("dev mode: LITEFS_ENABLED=0");
+    const run = runCli(["run"], {});
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("run needs LiteFS (dev mode: no LiteFS setting is set");
+  });
+
   it("check accepts dev mode", () => {
     const r = runCli(["check"], { LITEFS_ENABLED: "false" });
     expect(r.code, r.stdout + r.stderr).toBe(0);

@@ -11,10 +11,11 @@ import {
   METRICS_PATH,
 } from "../../src/health/endpoints.js";
 import { createMetrics } from "../../src/health/metrics.js";
-import type { NodeRole, NodeStateView } from "../../src/health/node-view.js";
+import type { NodeStateView } from "../../src/health/node-view.js";
+import type { Role } from "../../src/node/node-state.js";
 
 class Node implements NodeStateView {
-  role: NodeRole = "replica";
+  role: Role = "replica";
   primary: string | null = "node-a";
   splitBrain = false;
   lagMs: number | null = 281;

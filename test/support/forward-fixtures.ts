@@ -8,7 +8,7 @@ import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "pino";
 import { createForwardingProxy, type ForwardingNodeView } from "../../src/forward/proxy.js";
 import { loadForwardSettings, type ForwardSettingsInput } from "../../src/forward/settings.js";
-import type { TxidNotice } from "../../src/forward/wait-for-txid.js";
+import type { TxNotice } from "../../src/node/node.js";
 import { createMetrics, type LiteFSNodeMetrics } from "../../src/health/metrics.js";
 
 export class ViewNode extends EventEmitter implements ForwardingNodeView {
@@ -26,7 +26,7 @@ export class ViewNode extends EventEmitter implements ForwardingNodeView {
   }
   apply(txid: bigint): void {
     this.position = txid;
-    this.emit("tx", { db: "db", txid } satisfies TxidNotice);
+    this.emit("tx", { db: "db", txid } satisfies TxNotice);
   }
 }
 

@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  formatTxid,
-  parseTxid,
-  readCookie,
-  requestTxid,
-  setCookieTxid,
-  toTxid,
-  txidSetCookie,
-} from "../../src/forward/txid.js";
+import { formatTxid, parseTxid, toTxid } from "../../src/litefs/txid.js";
+import { readCookie, requestTxid, setCookieTxid, txidSetCookie } from "../../src/forward/txid.js";
 
 describe("TXID parsing", () => {
   it("reads LiteFS's 16-hex form and shorter hex", () => {

@@ -2,7 +2,8 @@
 // strings or doubles, answering before the position is reached, other databases' events.
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
-import { bindWaitForTxid, waitForTxid, type TxidNotice, type TxidSource } from "../../src/forward/wait-for-txid.js";
+import { bindWaitForTxid, waitForTxid, type TxidSource } from "../../src/forward/wait-for-txid.js";
+import type { TxNotice } from "../../src/node/node.js";
 
 /** A node whose position moves only when a tx event is applied, like the real one. */
 class TxNode extends EventEmitter implements TxidSource {
@@ -17,7 +18,7 @@ class TxNode extends EventEmitter implements TxidSource {
   }
   apply(db: string, txid: bigint): void {
     this.positions.set(db, txid);
-    this.emit("tx", { db, txid } satisfies TxidNotice);
+    this.emit("tx", { db, txid } satisfies TxNotice);
   }
   override on(event: string, fn: (...args: never[]) => void): this {
     if (event === "tx") this.listenersAdded++;

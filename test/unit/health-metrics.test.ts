@@ -2,7 +2,8 @@ import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { NotPrimaryError, SplitBrainError } from "../../src/errors.js";
 import { createMetrics, defaultMetrics, recordRefusal, recordRefusalError } from "../../src/health/metrics.js";
-import type { NodeRole, RaftSnapshot } from "../../src/health/node-view.js";
+import type { RaftSnapshot } from "../../src/health/node-view.js";
+import type { Role } from "../../src/node/node-state.js";
 
 /** Parses Prometheus text exposition into "name{labels}" -> value (labels in the order written). */
 function parseExposition(text: string): Map<string, number> {
@@ -17,7 +18,7 @@ function parseExposition(text: string): Map<string, number> {
 }
 
 class Node extends EventEmitter {
-  role: NodeRole = "replica";
+  role: Role = "replica";
   primary: string | null = "node-a";
   splitBrain = false;
   lagMs: number | null = 281;
