@@ -35,7 +35,8 @@ Environment only:
   LITEFS_FORWARD_BODY_BUDGET     write bodies buffered at once, all requests together (default 64MiB)
   LITEFS_FORWARD_MAX_REQUESTS    requests handled at once (default 1024)
   LITEFS_FORWARD_MAX_TXID_WAITS  reads waiting for a TXID at once (default 256)
-                                 (past any of these three: 503 with Retry-After)
+  LITEFS_FORWARD_MAX_UPGRADES    upgraded connections (WebSockets) open at once (default 1024)
+                                 (past any of these four: 503 with Retry-After)
   LITEFS_FORWARD_TRUSTED_PROXIES IPs/CIDR blocks whose X-Forwarded-* are kept (default none:
                                  a client's X-Forwarded-For/-Host/-Proto are overwritten)
   LITEFS_FORWARD_ALWAYS          comma-separated path prefixes always sent to the primary

@@ -3,6 +3,7 @@
 // service names, but a deployment that depends on /etc/services is a surprise waiting to happen.
 
 import { isIP } from "node:net";
+import { ConfigError } from "../errors.js";
 
 export interface HostPort {
   /** Host without brackets; "" when a listen address names no host. */
@@ -62,7 +63,7 @@ export function portProblem(port: unknown): string | null {
   return `port must be an integer from 1 to 65535, got ${shown}`;
 }
 
-function splitHostPort(text: string, requireHost: boolean, example: string): AddressParse {
+function splitHostPort(text: string, requireHost: boolean, example: string, anyPort = false): AddressParse {
   const bad = (why: string): AddressParse => ({
     ok: false,
     message: `must be ${requireHost ? `"host:port"` : `"[host]:port"`} such as ${example}${why}, got ${JSON.stringify(text)}`,
@@ -88,19 +89,39 @@ function splitHostPort(text: string, requireHost: boolean, example: string): Add
   if (requireHost && host === "") return bad(" (the host is missing)");
   if (!/^\d+$/.test(portText)) return bad(" (the port must be a number)");
   const port = Number(portText);
-  const problem = portProblem(port);
+  const problem = anyPort && port === 0 ? null : portProblem(port);
   if (problem) return { ok: false, message: `${problem} in ${JSON.stringify(text)}` };
   return { ok: true, value: { host, port, bracketed } };
 }
 
+export interface ListenAddrOptions {
+  /** Also take port 0 (the system picks a free port): for listeners only this process dials, and tests. */
+  readonly anyPort?: boolean;
+}
+
 /** A listen address: "[host]:port", host optional (":20202", "0.0.0.0:20202", "[::1]:20202"). */
-export function parseListenAddr(text: string, example = `":20202" or "127.0.0.1:20202"`): AddressParse {
-  return splitHostPort(text, false, example);
+export function parseListenAddr(
+  text: string,
+  example = `":20202" or "127.0.0.1:20202"`,
+  options: ListenAddrOptions = {},
+): AddressParse {
+  return splitHostPort(text, false, example, options.anyPort === true);
 }
 
 /** A dial address: "host:port" with a host ("node-b:4001", "10.0.0.2:4001", "[fd00::2]:4001"). */
 export function parseHostPort(text: string, example = `"node-b:4001"`): AddressParse {
   return splitHostPort(text, true, example);
+}
+
+/** A dial address for code that takes it as it is (no settings report): the host and port, or a ConfigError naming `setting`. */
+export function dialAddressOrThrow(
+  text: string,
+  setting: string,
+  env: string | null = null,
+): { host: string; port: number } {
+  const parsed = parseHostPort(text);
+  if (!parsed.ok) throw new ConfigError([{ setting, env, message: parsed.message }]);
+  return { host: parsed.value.host, port: parsed.value.port };
 }
 
 /** Host and port as written in a URL authority (IPv6 in brackets). */

@@ -1,5 +1,5 @@
-// Global caps of the forwarding proxy. Each request, each buffered body byte and each TXID wait
-// takes from an allowance and gives back when done; an empty allowance is answered 503 +
+// Global caps of the forwarding proxy. Each request, each buffered body byte, each TXID wait and
+// each open upgraded connection (WebSocket) takes from an allowance and gives back when done; an empty allowance is answered 503 +
 // Retry-After instead of queueing, so memory stays bounded whatever clients send.
 
 /** A counter with a ceiling: take() refuses instead of going over. */
@@ -38,16 +38,24 @@ export interface ProxyBudgets {
   readonly requests: Allowance;
   readonly bodyBytes: Allowance;
   readonly txidWaits: Allowance;
+  /** Upgraded connections hold no body memory but two sockets each for as long as they last. */
+  readonly upgrades: Allowance;
 }
 
 export function createProxyBudgets(limits: {
   maxRequests: number;
   bodyBudgetBytes: number;
   maxTxidWaits: number;
+  maxUpgrades: number;
 }): ProxyBudgets {
   return {
     requests: new Allowance("concurrent requests", limits.maxRequests, "LITEFS_FORWARD_MAX_REQUESTS"),
     bodyBytes: new Allowance("buffered request body bytes", limits.bodyBudgetBytes, "LITEFS_FORWARD_BODY_BUDGET"),
     txidWaits: new Allowance("reads waiting for a TXID", limits.maxTxidWaits, "LITEFS_FORWARD_MAX_TXID_WAITS"),
+    upgrades: new Allowance(
+      "open upgraded connections (WebSockets)",
+      limits.maxUpgrades,
+      "LITEFS_FORWARD_MAX_UPGRADES",
+    ),
   };
 }

@@ -21,18 +21,28 @@ const HOP_BY_HOP = new Set([
 
 /** Copies end-to-end headers, dropping hop-by-hop ones and any the Connection header names. */
 export function endToEndHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const named = new Set(
-    (headers.connection ?? "")
-      .split(",")
-      .map((h) => h.trim().toLowerCase())
-      .filter((h) => h !== ""),
-  );
+  const named = connectionNamed(headers.connection);
   const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
+  // for-in over the parser's own plain object: no entries array per request (this runs twice per request).
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || named?.has(name) === true) continue;
     out[name] = value;
   }
   return out;
+}
+
+/** Header names a Connection header lists (besides the usual keep-alive/close, which name none); null for none. */
+function connectionNamed(connection: string | undefined): Set<string> | null {
+  if (connection === undefined) return null;
+  const lower = connection.toLowerCase();
+  if (lower === "keep-alive" || lower === "close") return null;
+  const named = new Set<string>();
+  for (const token of lower.split(",")) {
+    const name = token.trim();
+    if (name !== "") named.add(name);
+  }
+  return named;
 }
 
 /** True when the request carries a body (a Content-Length above 0, or any Transfer-Encoding). */
@@ -61,7 +71,8 @@ export function upstreamRequestHeaders(
     headers["transfer-encoding"] = "chunked";
   }
   setForwardedHeaders(headers, req, trusted);
-  return { ...headers, ...extra };
+  for (const name in extra) headers[name] = extra[name];
+  return headers;
 }
 
 export type BodyResult =

@@ -26,7 +26,7 @@ import { parseListenAddress, primaryAddress, type ForwardSettings } from "./sett
 import { formatTxid } from "../litefs/txid.js";
 import { TXID_HEADER, requestTxid, setCookieTxid, txidSetCookie } from "./txid.js";
 import { UpstreamError, createUpstreamAgents, sendUpstream } from "./upstream.js";
-import { passUpgrade } from "./upgrade.js";
+import { passUpgrade, refuseUpgrade } from "./upgrade.js";
 import { waitForTxid, type TxidSource } from "./wait-for-txid.js";
 
 /** What the proxy reads from the node: role, the primary's hostname, split brain, TXIDs and tx events. */
@@ -70,6 +70,11 @@ export interface ForwardingProxy {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
+/** Role, primary and split brain in one judgement: the node's snapshot when it has one. */
+function stateOf(node: ForwardingNodeView): Pick<ForwardingNodeView, "role" | "primary" | "splitBrain"> {
+  return node.snapshot ? node.snapshot() : { role: node.role, primary: node.primary, splitBrain: node.splitBrain };
+}
 
 export function createForwardingProxy(options: ForwardingProxyOptions): ForwardingProxy {
   const { node, settings, metrics, logger } = options;
@@ -290,7 +295,9 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
     res.once("close", () => budgets.requests.give());
 
     const forwarded = req.headers[LOOP_HEADER] !== undefined;
-    const isWrite = !SAFE_METHODS.has(method) || matchesPathPrefix(pathnameOf(url), settings.alwaysForward);
+    const isWrite =
+      !SAFE_METHODS.has(method) ||
+      (settings.alwaysForward.length > 0 && matchesPathPrefix(pathnameOf(url), settings.alwaysForward));
     // A write's body is buffered: it goes to the primary, or may come back as Fly-Replay and be
     // sent again. A read's body is streamed to wherever it goes, once, and never held here.
     let body: Buffer | null = null;
@@ -299,8 +306,10 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
       if (body === null) return;
     }
 
-    if (isWrite && (node.role !== "primary" || node.splitBrain)) {
-      if (node.splitBrain) {
+    // One judgement of the node per request (each getter judges anew; three showed up in a profile).
+    const state = stateOf(node);
+    if (isWrite && (state.role !== "primary" || state.splitBrain)) {
+      if (state.splitBrain) {
         record("no-primary");
         sendPlain(
           res,
@@ -319,7 +328,7 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
         );
         return;
       }
-      const primary = node.primary;
+      const primary = state.primary;
       if (primary === null) {
         record("no-primary");
         sendPlain(res, 503, "litefs-node proxy: no primary is known right now; retry shortly", {
@@ -331,7 +340,7 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
       return;
     }
 
-    if (!isWrite && node.role === "replica" && !forwarded && (await awaitReadTxid(req, res))) return;
+    if (!isWrite && state.role === "replica" && !forwarded && (await awaitReadTxid(req, res))) return;
 
     let response: IncomingMessage;
     try {
@@ -394,7 +403,8 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
       );
       return;
     }
-    await relay(res, response, isWrite && node.role === "primary");
+    // A write reaching here was judged on a primary: its answer gets the TXID.
+    await relay(res, response, isWrite && state.role === "primary");
   }
 
   const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -405,8 +415,17 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
   };
 
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // An upgraded connection may stay open for hours: it counts against its own cap, not the request budget.
+    if (!budgets.upgrades.take()) {
+      record("over-capacity");
+      refuseUpgrade(socket, 503, budgets.upgrades.exhausted(), { "retry-after": retryAfter });
+      return;
+    }
     upgradeSockets.add(socket);
-    socket.once("close", () => upgradeSockets.delete(socket));
+    socket.once("close", () => {
+      upgradeSockets.delete(socket);
+      budgets.upgrades.give();
+    });
     passUpgrade(settings.upstream, req, socket, head, connectTimeoutMs, trusted);
   };
 

@@ -2,7 +2,8 @@
 // LITEFS_FORWARD_* env. Kept apart from src/config because only `litefs-node proxy` and
 // createForwardingProxy() need them; every error names the setting and its env variable.
 import { z } from "zod";
-import { isHostName, parseAddressBlock } from "../config/addresses.js";
+import { isHostName, parseAddressBlock, parseListenAddr } from "../config/addresses.js";
+import { durationUnitHint, goDurationToMs } from "../config/durations.js";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 
 export type RywTimeoutMode = "504" | "forward";
@@ -34,6 +35,8 @@ export interface ForwardSettings {
   readonly bodyBudgetBytes: number;
   /** Reads waiting for a TXID at once; past it: 503 + Retry-After (default 256). */
   readonly maxTxidWaits: number;
+  /** Upgraded connections (WebSockets) open at once; past it: 503 + Retry-After (default 1024). */
+  readonly maxUpgrades: number;
   /** Peers (IP addresses or CIDR blocks) whose X-Forwarded-* headers are kept; from anyone else they are overwritten. */
   readonly trustedProxies: readonly string[];
 }
@@ -53,6 +56,7 @@ export interface ForwardSettingsInput {
   maxRequests?: number | string;
   bodyBudget?: number | string;
   maxTxidWaits?: number | string;
+  maxUpgrades?: number | string;
   trustedProxies?: readonly string[] | string;
 }
 
@@ -63,6 +67,7 @@ export const DEFAULT_FORWARD_LISTEN = ":8079";
 export const DEFAULT_MAX_REQUESTS = 1024;
 export const DEFAULT_BODY_BUDGET_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_TXID_WAITS = 256;
+export const DEFAULT_MAX_UPGRADES = 1024;
 
 /** Setting name -> environment variable. */
 export const FORWARD_ENV = {
@@ -79,6 +84,7 @@ export const FORWARD_ENV = {
   maxRequests: "LITEFS_FORWARD_MAX_REQUESTS",
   bodyBudget: "LITEFS_FORWARD_BODY_BUDGET",
   maxTxidWaits: "LITEFS_FORWARD_MAX_TXID_WAITS",
+  maxUpgrades: "LITEFS_FORWARD_MAX_UPGRADES",
   trustedProxies: "LITEFS_FORWARD_TRUSTED_PROXIES",
 } as const satisfies Record<keyof ForwardSettingsInput, string>;
 
@@ -174,18 +180,12 @@ export function parseByteSize(value: number | string): number | null {
   return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : null;
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Go-style duration ("5s", "1m30s", "250ms") or a plain number of milliseconds; null otherwise. */
+/** A Go duration ("5s", "1m30s", "250ms": config/durations.ts) or a plain number of milliseconds; null otherwise. */
 export function parseDurationMs(value: number | string): number | null {
   if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value : null;
   const text = value.trim();
   if (/^\d+$/.test(text)) return Number(text);
-  if (text === "" || !/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return null;
-  let total = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g))
-    total += Number(m[1]) * (DURATION_UNITS[m[2] ?? ""] ?? NaN);
-  return Number.isFinite(total) ? total : null;
+  return goDurationToMs(text);
 }
 
 const BYTE_SIZE = z.union([z.number(), z.string()]).transform((v, ctx) => {
@@ -203,7 +203,10 @@ const BYTE_SIZE = z.union([z.number(), z.string()]).transform((v, ctx) => {
 const DURATION = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const ms = parseDurationMs(v);
   if (ms === null) {
-    ctx.addIssue({ code: "custom", message: `"${v}" is not a duration (milliseconds, or Go style: 500ms, 5s, 1m)` });
+    ctx.addIssue({
+      code: "custom",
+      message: `"${v}" is not a duration (milliseconds, or Go style: 500ms, 5s, 1m)${durationUnitHint(String(v))}`,
+    });
     return z.NEVER;
   }
   return ms;
@@ -244,19 +247,20 @@ const FIELDS = {
   maxRequests: COUNT,
   bodyBudget: BYTE_SIZE,
   maxTxidWaits: COUNT,
+  maxUpgrades: COUNT,
   trustedProxies: ADDRESS_BLOCKS,
 } as const;
 
-/** Parses "host:port" / ":port" / "port" into what net.Server.listen takes; null when invalid. */
+/**
+ * forward.listen into what net.Server.listen takes: a listen address by config/addresses.ts's rules
+ * ("host:port", ":port", "[::1]:port"), plus the bare port ("8079") and port 0 this setting has always
+ * taken. Null when invalid.
+ */
 export function parseListenAddressOrNull(addr: string): { host: string | undefined; port: number } | null {
   const text = addr.trim();
-  const m = /^(?:(\[[^\]]+\]|[^:]*):)?(\d{1,5})$/.exec(text);
-  if (!m) return null;
-  const port = Number(m[2]);
-  if (port < 0 || port > 65535) return null;
-  const rawHost = m[1];
-  const host = rawHost === undefined || rawHost === "" ? undefined : rawHost.replace(/^\[|\]$/g, "");
-  return { host, port };
+  const parsed = parseListenAddr(/^\d+$/.test(text) ? `:${text}` : text, `":8079"`, { anyPort: true });
+  if (!parsed.ok) return null;
+  return { host: parsed.value.host === "" ? undefined : parsed.value.host, port: parsed.value.port };
 }
 
 /** Like parseListenAddressOrNull, throwing ConfigError naming the listen setting. */
@@ -346,6 +350,7 @@ export function loadForwardSettings(
     maxRequests: (values.maxRequests as number | undefined) ?? DEFAULT_MAX_REQUESTS,
     bodyBudgetBytes,
     maxTxidWaits: (values.maxTxidWaits as number | undefined) ?? DEFAULT_MAX_TXID_WAITS,
+    maxUpgrades: (values.maxUpgrades as number | undefined) ?? DEFAULT_MAX_UPGRADES,
     trustedProxies: Object.freeze([...((values.trustedProxies as string[] | undefined) ?? [])]),
   });
 }

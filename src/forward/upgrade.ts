@@ -13,13 +13,21 @@ function rawHead(statusLine: string, rawHeaders: readonly string[]): string {
   return `${head}\r\n`;
 }
 
-function refuse(socket: Duplex, status: number, reason: string): void {
+/** Answers an upgrade request with a plain HTTP error (the socket is not upgraded) and closes it. */
+export function refuseUpgrade(
+  socket: Duplex,
+  status: number,
+  reason: string,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
+  let extra = "";
+  for (const [name, value] of Object.entries(headers)) extra += `${name}: ${value}\r\n`;
   socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ""}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(reason) + 1}\r\nconnection: close\r\n\r\n${reason}\n`,
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ""}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(reason) + 1}\r\n${extra}connection: close\r\n\r\n${reason}\n`,
   );
 }
 
@@ -41,7 +49,7 @@ export function passUpgrade(
   const outgoing = client.request(url, { method: req.method ?? "GET", headers, agent: false });
   const timer = setTimeout(() => {
     outgoing.destroy();
-    refuse(socket, 502, `no connection to ${url.origin} within ${connectTimeoutMs} ms`);
+    refuseUpgrade(socket, 502, `no connection to ${url.origin} within ${connectTimeoutMs} ms`);
   }, connectTimeoutMs);
   socket.on("error", () => outgoing.destroy());
   // Only connecting is timed: an app may take its time to answer the handshake.
@@ -89,7 +97,7 @@ export function passUpgrade(
   });
   outgoing.on("error", (error) => {
     clearTimeout(timer);
-    refuse(socket, 502, `upgrade to ${url.origin} failed: ${error.message}`);
+    refuseUpgrade(socket, 502, `upgrade to ${url.origin} failed: ${error.message}`);
   });
   outgoing.end();
 }

@@ -15,6 +15,11 @@ export interface NodeStateView {
   readonly splitBrain: boolean;
   readonly lagMs: number | null;
   txid(db?: string): bigint | null;
+  /**
+   * Role, primary and split brain judged together (a LiteFSNode has it). Each of the three getters
+   * judges the state anew, so a caller that needs more than one reads this once instead.
+   */
+  snapshot?(): { readonly role: Role; readonly primary: string | null; readonly splitBrain: boolean };
   /** Present on a LiteFSNode; tells the election mode and the node's name. */
   readonly settings?: {
     readonly enabled: boolean;

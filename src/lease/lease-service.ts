@@ -23,7 +23,8 @@ import type { LeaseClock, PublishedLeaseState, RaftPort } from "./types.js";
 import { PeerRegistry } from "../raft/peer-registry.js";
 import { RaftNode, type RaftNodeStatus } from "../raft/runner.js";
 import { openRaftStorage } from "../raft/storage.js";
-import { parseHostPort, startTcpTransport } from "../raft/transport-tcp.js";
+import { startTcpTransport } from "../raft/transport-tcp.js";
+import { dialAddressOrThrow } from "../config/addresses.js";
 
 export interface LeaseServiceOverrides {
   readonly logger?: Logger;
@@ -132,7 +133,7 @@ export async function startLeaseService(
     component: "lease-service",
     nodeId: settings.nodeId,
   });
-  const self = parseHostPort(raft.selfAddr, "raft.selfAddr");
+  const self = dialAddressOrThrow(raft.selfAddr, "raft.selfAddr");
   const listenHost = overrides.listenHost ?? (await resolveListenHost(self.host));
   const voters = [raft.selfAddr, ...raft.peers];
   const clusterId = raftClusterId(voters);
@@ -238,7 +239,7 @@ export async function startLeaseService(
       listenHost,
       port: raft.forwardPort ?? 0,
       advertiseHost: self.host,
-      memberHosts: voters.map((v) => parseHostPort(v, "raft.peers").host),
+      memberHosts: voters.map((v) => dialAddressOrThrow(v, "raft.peers").host),
       onRejected: (remote, reason) =>
         once(`forward ${reason.replace(/\d+\.\d+\.\d+\.\d+|\(\d+( open)?\)/g, "")}`, () =>
           log.warn({ remote, reason }, `lease forwarding listener rejected a connection: ${reason}`),

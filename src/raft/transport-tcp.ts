@@ -22,7 +22,7 @@ import {
   type TLSSocket,
 } from "node:tls";
 import type { Socket } from "node:net";
-import { parseHostPort as parseDialAddress } from "../config/addresses.js";
+import { dialAddressOrThrow } from "../config/addresses.js";
 import { ConfigError } from "../errors.js";
 import { decodeMessage, encodeMessage, DEFAULT_CODEC_LIMITS } from "./codec.js";
 import { ConnectionGate } from "./connection-gate.js";
@@ -92,13 +92,6 @@ export interface TcpTransport extends RaftTransport {
   readonly address: { readonly host: string; readonly port: number };
 }
 
-/** A "host:port" dial address (config/addresses.ts rules), or a ConfigError naming the setting. */
-export function parseHostPort(addr: string, setting: string): { host: string; port: number } {
-  const parsed = parseDialAddress(addr);
-  if (!parsed.ok) throw new ConfigError([{ setting, env: null, message: parsed.message }]);
-  return { host: parsed.value.host, port: parsed.value.port };
-}
-
 export function checkSecret(secret: string): void {
   if (secret.length < MIN_SECRET_LENGTH) {
     throw new ConfigError([
@@ -119,7 +112,7 @@ export async function startTcpTransport(options: TcpTransportOptions): Promise<T
       throw new ConfigError([
         { setting: "raft.peers", env: null, message: `peer list contains this node's own id "${id}"` },
       ]);
-    parseHostPort(addr, `raft.peers.${id}`);
+    dialAddressOrThrow(addr, `raft.peers.${id}`);
   }
   const t = new Transport(options);
   await t.listen();
@@ -173,7 +166,7 @@ class Transport implements TcpTransport {
       emit: options.onEvent ?? (() => {}),
     };
     const peerAddrs = Object.entries(options.peers).map(
-      ([id, addr]) => [id, parseHostPort(addr, `raft.peers.${id}`)] as const,
+      ([id, addr]) => [id, dialAddressOrThrow(addr, `raft.peers.${id}`)] as const,
     );
     for (const [id, addr] of peerAddrs) this.senders.set(id, new PeerSender(this.cfg, id, addr));
     this.gate = new ConnectionGate({

@@ -257,6 +257,58 @@ describe("global budgets: 503 + Retry-After, never unbounded", () => {
     expect(primary.hits.map((h) => h.body.toString()[0])).toEqual(["a", "c"]);
   });
 
+  it("open upgrades (WebSockets) over LITEFS_FORWARD_MAX_UPGRADES get 503; a closed one frees its place", async () => {
+    const local = await startApp("b");
+    const appSockets: import("node:stream").Duplex[] = [];
+    local.server.on("upgrade", (_req: IncomingMessage, socket: import("node:stream").Duplex) => {
+      appSockets.push(socket);
+      socket.on("error", () => {});
+      // Like a WebSocket server: the client's end of the connection ends ours.
+      socket.on("end", () => socket.end());
+      socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+    });
+    cleanups.push(() => {
+      for (const socket of appSockets) socket.destroy();
+    });
+    const p = await startProxy(new ViewNode("primary", "node-b"), { upstream: local.url, maxUpgrades: 1 });
+    /** Resolves with the socket on a 101, or the status and body of a refusal. */
+    const upgrade = (): Promise<
+      { socket: import("node:stream").Duplex } | { status: number; retryAfter: string | undefined; body: string }
+    > =>
+      new Promise((resolve, reject) => {
+        const req = http.request(`${p.url}/ws`, { headers: { connection: "Upgrade", upgrade: "websocket" } });
+        req.setTimeout(5000, () => req.destroy(new Error("upgrade timed out")));
+        req.on("upgrade", (_res, socket) => resolve({ socket }));
+        req.on("response", (res) => {
+          let body = "";
+          res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"], body }));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    const first = await upgrade();
+    expect("socket" in first).toBe(true);
+    const second = await upgrade();
+    expect(second).toMatchObject({ status: 503, retryAfter: "1" });
+    expect("body" in second ? second.body : "").toMatch(
+      /open upgraded connections \(WebSockets\): limit 1, LITEFS_FORWARD_MAX_UPGRADES/,
+    );
+    // Ordinary requests are not held back by the upgrade cap.
+    expect((await request(`${p.url}/r`)).status).toBe(200);
+    if ("socket" in first) first.socket.destroy();
+    let third = await upgrade();
+    for (let tries = 0; !("socket" in third) && tries < 50; tries++) {
+      await sleep(20);
+      third = await upgrade();
+    }
+    expect("socket" in third).toBe(true);
+    if ("socket" in third) third.socket.destroy();
+    expect(
+      await metricValue(p.metrics, 'litefs_node_forwarded_requests_total{outcome="over-capacity"}'),
+    ).toBeGreaterThanOrEqual(1);
+  });
+
   it("a read's body is streamed to the app, not buffered: the buffering limit does not apply to it", async () => {
     const local = await startApp("b");
     const p = await startProxy(new ViewNode("replica", "node-a"), {

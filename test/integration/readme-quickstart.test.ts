@@ -23,6 +23,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectPackedFiles, expectSelfContainedSourceMaps } from "../support/package-tarball.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -149,38 +150,11 @@ afterAll(() => {
 
 describe("the packed package", () => {
   it("ships dist with types, README and LICENSE, and nothing else", () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
-      exports: Record<string, { types?: string; default?: string } | string>;
-    };
-    for (const target of Object.values(pkg.exports)) {
-      if (typeof target === "string") continue;
-      expect(tarballFiles).toContain(target.default!.replace(/^\.\//, ""));
-      expect(tarballFiles).toContain(target.types!.replace(/^\.\//, ""));
-    }
-    expect(tarballFiles).toEqual(
-      expect.arrayContaining(["README.md", "LICENSE", "package.json", "dist/bin/litefs-node.js"]),
-    );
-    expect(
-      tarballFiles.filter((f) => !f.startsWith("dist/") && !["README.md", "LICENSE", "package.json"].includes(f)),
-    ).toEqual([]);
-    expect(tarballFiles.filter((f) => /^dist\/(test|bench|examples)\//.test(f))).toEqual([]);
-    expect(readFileSync(join(scratch, "node_modules", "litefs-node", "LICENSE"), "utf8")).toContain("MIT License");
+    expectPackedFiles(tarballFiles, ROOT, join(scratch, "node_modules", "litefs-node"));
   });
 
   it("ships source maps only with their sources inside (sourcesContent)", () => {
-    const maps = tarballFiles.filter((f) => f.endsWith(".map"));
-    expect(maps.length).toBeGreaterThan(0);
-    for (const map of maps) {
-      const parsed = JSON.parse(readFileSync(join(scratch, "node_modules", "litefs-node", map), "utf8")) as {
-        sources: string[];
-        sourcesContent?: (string | null)[];
-      };
-      expect(parsed.sourcesContent?.length, map).toBe(parsed.sources.length);
-      expect(
-        parsed.sourcesContent!.every((c) => typeof c === "string" && c.length > 0),
-        map,
-      ).toBe(true);
-    }
+    expectSelfContainedSourceMaps(tarballFiles, join(scratch, "node_modules", "litefs-node"));
   });
 });
 

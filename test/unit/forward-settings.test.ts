@@ -40,6 +40,7 @@ describe("loadForwardSettings", () => {
       maxRequests: 1024,
       bodyBudgetBytes: 64 * 1024 * 1024,
       maxTxidWaits: 256,
+      maxUpgrades: 1024,
       trustedProxies: [],
     });
     expect(DEFAULT_BODY_LIMIT_BYTES).toBe(10 * 1024 * 1024);
@@ -62,6 +63,7 @@ describe("loadForwardSettings", () => {
         LITEFS_FORWARD_MAX_REQUESTS: "64",
         LITEFS_FORWARD_BODY_BUDGET: "8MiB",
         LITEFS_FORWARD_MAX_TXID_WAITS: "16",
+        LITEFS_FORWARD_MAX_UPGRADES: "8",
         LITEFS_FORWARD_TRUSTED_PROXIES: "10.0.0.0/8, ::1, 192.168.1.7",
       },
     );
@@ -78,6 +80,7 @@ describe("loadForwardSettings", () => {
     expect(s.maxRequests).toBe(64);
     expect(s.bodyBudgetBytes).toBe(8 * 1024 * 1024);
     expect(s.maxTxidWaits).toBe(16);
+    expect(s.maxUpgrades).toBe(8);
     expect(s.trustedProxies).toEqual(["10.0.0.0/8", "::1", "192.168.1.7"]);
   });
 
@@ -89,6 +92,7 @@ describe("loadForwardSettings", () => {
           ...base,
           LITEFS_FORWARD_MAX_REQUESTS: "0",
           LITEFS_FORWARD_MAX_TXID_WAITS: "many",
+          LITEFS_FORWARD_MAX_UPGRADES: "-3",
           LITEFS_FORWARD_TRUSTED_PROXIES: "10.0.0.0/33,lb.internal",
         },
       ),
@@ -96,6 +100,7 @@ describe("loadForwardSettings", () => {
     const byEnv = Object.fromEntries(error.issues.map((i) => [i.env, i.message]));
     expect(byEnv["LITEFS_FORWARD_MAX_REQUESTS"]).toMatch(/at least 1/);
     expect(byEnv["LITEFS_FORWARD_MAX_TXID_WAITS"]).toMatch(/whole number/);
+    expect(byEnv["LITEFS_FORWARD_MAX_UPGRADES"]).toMatch(/whole number of at least 1/);
     expect(byEnv["LITEFS_FORWARD_TRUSTED_PROXIES"]).toMatch(/IP address or CIDR block.*"10\.0\.0\.0\/33"/);
     const small = configError(() => loadForwardSettings({ bodyLimit: "2MiB", bodyBudget: "1MiB" }, base));
     expect(small.issues[0]?.env).toBe("LITEFS_FORWARD_BODY_BUDGET");
@@ -176,12 +181,28 @@ describe("value parsers", () => {
     expect(parseDurationMs(-1)).toBeNull();
   });
 
+  it("durations use the one Go-duration parser: its units work here too, and a unit it lacks is named", () => {
+    expect(parseDurationMs("2500us")).toBe(2.5);
+    expect(parseDurationMs("1h0m0.5s")).toBe(3_600_500);
+    expect(parseDurationMs("2d")).toBeNull();
+    const error = configError(() => loadForwardSettings({ rywTimeout: "2d" }, {}));
+    expect(error.issues[0]?.message).toMatch(/the unit "d" is not allowed: use ns, us, ms, s, m or h/);
+  });
+
   it("listen addresses", () => {
     expect(parseListenAddress(":8079")).toEqual({ host: undefined, port: 8079 });
     expect(parseListenAddress("127.0.0.1:0")).toEqual({ host: "127.0.0.1", port: 0 });
     expect(parseListenAddress("[::1]:80")).toEqual({ host: "::1", port: 80 });
     expect(parseListenAddress("9000")).toEqual({ host: undefined, port: 9000 });
     expect(() => parseListenAddress("nope")).toThrow(ConfigError);
+  });
+
+  it("listen addresses follow the one host:port parser (config/addresses.ts): IPv6 in brackets, host characters checked", () => {
+    expect(parseListenAddress(" 0.0.0.0:8079 ")).toEqual({ host: "0.0.0.0", port: 8079 });
+    expect(() => parseListenAddress("::1:80")).toThrow(ConfigError);
+    expect(() => parseListenAddress("bad host:80")).toThrow(ConfigError);
+    expect(() => parseListenAddress(":65536")).toThrow(ConfigError);
+    expect(() => parseListenAddress("")).toThrow(ConfigError);
   });
 
   it("primary addresses: only the map's own keys when a map is set, else the template", () => {
