@@ -259,8 +259,8 @@ describe("global budgets: 503 + Retry-After, never unbounded", () => {
 
   it("open upgrades (WebSockets) over LITEFS_FORWARD_MAX_UPGRADES get 503; a closed one frees its place", async () => {
     const local = await startApp("b");
-    const appSockets: import("node:stream").Duplex[] = [];
-    local.server.on("upgrade", (_req: IncomingMessage, socket: import("node:stream").Duplex) => {
+    const appSockets: Duplex[] = [];
+    local.server.on("upgrade", (_req: IncomingMessage, socket: Duplex) => {
       appSockets.push(socket);
       socket.on("error", () => {});
       // Like a WebSocket server: the client's end of the connection ends ours.
@@ -273,7 +273,7 @@ describe("global budgets: 503 + Retry-After, never unbounded", () => {
     const p = await startProxy(new ViewNode("primary", "node-b"), { upstream: local.url, maxUpgrades: 1 });
     /** Resolves with the socket on a 101, or the status and body of a refusal. */
     const upgrade = (): Promise<
-      { socket: import("node:stream").Duplex } | { status: number; retryAfter: string | undefined; body: string }
+      { socket: Duplex } | { status: number; retryAfter: string | undefined; body: string }
     > =>
       new Promise((resolve, reject) => {
         const req = http.request(`${p.url}/ws`, { headers: { connection: "Upgrade", upgrade: "websocket" } });
