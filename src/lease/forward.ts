@@ -206,7 +206,7 @@ export function httpForwarder(options: {
             try {
               resolve(JSON.parse(text) as LeaseReply);
             } catch (e) {
-              reject(e as Error);
+              reject(e);
             }
           }, reject);
         },
