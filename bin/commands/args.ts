@@ -2,7 +2,7 @@
 // `--flag=value` both work everywhere (node:util parseArgs), durations are Go durations or plain
 // seconds everywhere, and a usage error is one line plus a pointer to --help (exit 2).
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { goDurationToMs, GO_DURATION_EXAMPLES } from "../../src/config/durations.js";
+import { durationUnitHint, goDurationToMs, GO_DURATION_EXAMPLES } from "../../src/config/durations.js";
 
 export const USAGE_EXIT = 2;
 
@@ -60,7 +60,7 @@ export function parseCommandArgs<O extends Options>(
 export function durationArgMs(option: string, text: string, { allowZero = false } = {}): number | string {
   const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : goDurationToMs(text);
   if (ms === null || !Number.isFinite(ms) || (!allowZero && ms === 0)) {
-    return `${option} takes a duration such as ${GO_DURATION_EXAMPLES} or a number of seconds${allowZero ? "" : " greater than 0"}, got ${JSON.stringify(text)}`;
+    return `${option} takes a duration such as ${GO_DURATION_EXAMPLES} or a number of seconds${allowZero ? "" : " greater than 0"}${durationUnitHint(text)}, got ${JSON.stringify(text)}`;
   }
   return ms;
 }

@@ -1,6 +1,7 @@
 // Go duration strings ("1h", "10s", "1h30m", "500ms"), the format LiteFS reads for
 // data.retention and proxy.max-lag. Checked here so a typo fails at startup with our message
-// instead of LiteFS refusing the whole config file later.
+// instead of LiteFS refusing the whole config file later. The one duration parser: the forwarding
+// settings and the CLI options read durations with it too (each adds its plain-number form).
 
 export const GO_DURATION_EXAMPLES = `"1h", "10s", "1h30m" or "500ms"`;
 
@@ -36,8 +37,18 @@ export function goDurationToMs(text: string): number | null {
   return ns > MAX_NS ? null : ns / 1e6;
 }
 
+/** Why `text` is not a duration when it uses a unit Go does not know ("5d": days are not a unit), else "". */
+export function durationUnitHint(text: string): string {
+  for (const match of text.matchAll(/(?:\d+\.?\d*|\.\d+)([A-Za-z\u00b5\u03bc]+)/g)) {
+    const unit = match[1] as string;
+    if (!Object.hasOwn(UNIT_NS, unit))
+      return ` (the unit ${JSON.stringify(unit)} is not allowed: use ns, us, ms, s, m or h)`;
+  }
+  return "";
+}
+
 /** A problem message for `text` as a Go duration, or null when it is one. */
 export function goDurationProblem(text: string): string | null {
   if (goDurationToMs(text) !== null) return null;
-  return `must be a Go duration such as ${GO_DURATION_EXAMPLES} (units ns, us, ms, s, m, h; no spaces), got ${JSON.stringify(text)}`;
+  return `must be a Go duration such as ${GO_DURATION_EXAMPLES} (units ns, us, ms, s, m, h; no spaces)${durationUnitHint(text)}, got ${JSON.stringify(text)}`;
 }

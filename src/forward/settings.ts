@@ -3,6 +3,7 @@
 // createForwardingProxy() need them; every error names the setting and its env variable.
 import { z } from "zod";
 import { isHostName, parseAddressBlock, parseListenAddr } from "../config/addresses.js";
+import { durationUnitHint, goDurationToMs } from "../config/durations.js";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 
 export type RywTimeoutMode = "504" | "forward";
@@ -179,18 +180,12 @@ export function parseByteSize(value: number | string): number | null {
   return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : null;
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Go-style duration ("5s", "1m30s", "250ms") or a plain number of milliseconds; null otherwise. */
+/** A Go duration ("5s", "1m30s", "250ms": config/durations.ts) or a plain number of milliseconds; null otherwise. */
 export function parseDurationMs(value: number | string): number | null {
   if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value : null;
   const text = value.trim();
   if (/^\d+$/.test(text)) return Number(text);
-  if (text === "" || !/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return null;
-  let total = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g))
-    total += Number(m[1]) * (DURATION_UNITS[m[2] ?? ""] ?? NaN);
-  return Number.isFinite(total) ? total : null;
+  return goDurationToMs(text);
 }
 
 const BYTE_SIZE = z.union([z.number(), z.string()]).transform((v, ctx) => {
@@ -208,7 +203,10 @@ const BYTE_SIZE = z.union([z.number(), z.string()]).transform((v, ctx) => {
 const DURATION = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const ms = parseDurationMs(v);
   if (ms === null) {
-    ctx.addIssue({ code: "custom", message: `"${v}" is not a duration (milliseconds, or Go style: 500ms, 5s, 1m)` });
+    ctx.addIssue({
+      code: "custom",
+      message: `"${v}" is not a duration (milliseconds, or Go style: 500ms, 5s, 1m)${durationUnitHint(String(v))}`,
+    });
     return z.NEVER;
   }
   return ms;

@@ -496,6 +496,7 @@ describe("rules, one bad value each", () => {
     ["target", "LITEFS_PROXY_TARGET", ":3000", "host is missing"],
     ["target", "LITEFS_PROXY_TARGET", "localhost", "port is missing"],
     ["maxLag", "LITEFS_PROXY_MAX_LAG", "10 seconds", "Go duration"],
+    ["maxLag", "LITEFS_PROXY_MAX_LAG", "1d", 'the unit "d" is not allowed'],
     ["db", "LITEFS_PROXY_DB", "a/b", "plain file name"],
   ])("proxy.%s %j is refused", (key, env, value, fragment) => {
     const error = configError({ ...STATIC_NODE, proxy: { target: "localhost:3000", [key]: value } });

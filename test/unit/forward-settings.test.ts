@@ -181,6 +181,14 @@ describe("value parsers", () => {
     expect(parseDurationMs(-1)).toBeNull();
   });
 
+  it("durations use the one Go-duration parser: its units work here too, and a unit it lacks is named", () => {
+    expect(parseDurationMs("2500us")).toBe(2.5);
+    expect(parseDurationMs("1h0m0.5s")).toBe(3_600_500);
+    expect(parseDurationMs("2d")).toBeNull();
+    const error = configError(() => loadForwardSettings({ rywTimeout: "2d" }, {}));
+    expect(error.issues[0]?.message).toMatch(/the unit "d" is not allowed: use ns, us, ms, s, m or h/);
+  });
+
   it("listen addresses", () => {
     expect(parseListenAddress(":8079")).toEqual({ host: undefined, port: 8079 });
     expect(parseListenAddress("127.0.0.1:0")).toEqual({ host: "127.0.0.1", port: 0 });
