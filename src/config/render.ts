@@ -5,8 +5,11 @@ import { Document, Scalar } from "yaml";
 import { ConfigError } from "../errors.js";
 import type { LiteFSSettings } from "./types.js";
 
-/** The lease service stands in for Consul; these are the values the Raft lease design assumes. */
-export const CONSUL_LEASE = Object.freeze({ key: "litefs/primary", ttl: "10s", lockDelay: "1s" });
+/**
+ * The lease service stands in for Consul; these are the values the Raft lease design assumes:
+ * TTL 5 s and lock-delay 500 ms keep failover within 5 s (docs/fast-failover.md, "Settings").
+ */
+export const CONSUL_LEASE = Object.freeze({ key: "litefs/primary", ttl: "5s", lockDelay: "500ms" });
 
 type Section = Record<string, unknown>;
 

@@ -3,7 +3,7 @@
 // by the proposer and carried in the command, so every replica applies the same thing.
 
 import { ABSOLUTE_MIN_TTL_MS, MAX_FORWARD_ADDR_CHARS, MAX_MEMBER_ID_CHARS } from "./limits.js";
-import { kvSetProblem, sessionIdProblem, sessionSpecProblem } from "./rules.js";
+import { holderProblem, kvSetProblem, sessionIdProblem, sessionSpecProblem } from "./rules.js";
 
 /** LiteFS creates `delete` sessions only: a dead holder's key is removed (rules.ts refuses others). */
 export type SessionBehavior = "delete";
@@ -19,6 +19,19 @@ export interface SessionSpec {
   /** Integer nanoseconds, as Consul reports it. */
   readonly lockDelayNs: number;
   readonly behavior: SessionBehavior;
+  /**
+   * The holder's Raft member and its write-gate grace (ms), set by the lease service whose
+   * LiteFS created or last acquired with the session: the leader invalidates the session when that
+   * member has been silent for longer than graceMs + a margin (member-silence.ts). Absent in
+   * entries written before this rule: such sessions end by TTL only.
+   */
+  readonly holder?: SessionHolder;
+}
+
+/** Which member's LiteFS uses a session, and that member's write-gate grace. */
+export interface SessionHolder {
+  readonly member: string;
+  readonly graceMs: number;
 }
 
 export type KvLockMode = "none" | "acquire" | "release";
@@ -36,6 +49,8 @@ export type LeaseCommand =
       readonly flags: number;
       readonly lock: KvLockMode;
       readonly session: string | null;
+      /** acquire: the member acquiring (handoff moves a session to another member). */
+      readonly holder?: SessionHolder;
     }
   /** A new leader tells followers where to forward client requests (see forward.ts). */
   | { readonly op: "announce"; readonly node: string; readonly forwardAddr: string };
@@ -66,6 +81,7 @@ function parseSession(raw: unknown): SessionSpec | string {
     ttlMs: s.ttlMs,
     lockDelayNs: s.lockDelayNs,
     behavior: s.behavior as SessionBehavior,
+    ...(s.holder === undefined ? {} : { holder: s.holder as SessionHolder }),
   };
   const problem = sessionIdProblem(spec.id) ?? sessionSpecProblem(spec, ABSOLUTE_MIN_TTL_MS);
   return problem === null ? spec : `session-create refused: ${problem}`;
@@ -95,10 +111,18 @@ export function decodeLeaseCommand(data: Uint8Array): LeaseCommand | string {
       if (c.lock !== "none" && c.lock !== "acquire" && c.lock !== "release") return "malformed kv-set lock mode";
       if (!(c.session === null || isStr(c.session))) return "malformed kv-set session";
       {
-        const problem = kvSetProblem(c.key, c.value);
+        const problem = kvSetProblem(c.key, c.value) ?? (c.holder === undefined ? null : holderProblem(c.holder));
         if (problem !== null) return `kv-set refused: ${problem}`;
       }
-      return { op: "kv-set", key: c.key, value: c.value, flags: c.flags, lock: c.lock, session: c.session };
+      return {
+        op: "kv-set",
+        key: c.key,
+        value: c.value,
+        flags: c.flags,
+        lock: c.lock,
+        session: c.session,
+        ...(c.holder === undefined ? {} : { holder: c.holder as SessionHolder }),
+      };
     case "announce":
       if (!isStr(c.node) || !isStr(c.forwardAddr)) return "malformed announce";
       if (c.node.length > MAX_MEMBER_ID_CHARS || c.forwardAddr.length > MAX_FORWARD_ADDR_CHARS)

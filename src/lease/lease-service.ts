@@ -213,6 +213,7 @@ export async function startLeaseService(
     proposalTimeoutMs: 3000,
     readTimeoutMs: 3000,
     snapshotEvery: 500,
+    now: clock.now,
     onEvent: (e) => {
       if (e.type === "role") {
         log.info(
@@ -226,7 +227,12 @@ export async function startLeaseService(
       }
     },
   });
-  const raftPort: RaftPort = { propose: (d) => node.propose(d), read: () => node.read(), status: () => node.status() };
+  const raftPort: RaftPort = {
+    propose: (d) => node.propose(d),
+    read: () => node.read(),
+    status: () => node.status(),
+    heardFrom: (member) => node.heardFrom(member),
+  };
 
   let forwardServer: ForwardServer | null = null;
   let http: ConsulHttpServer | null = null;
@@ -271,6 +277,8 @@ export async function startLeaseService(
         if (e.type === "refused-renew")
           log.error(e, `split brain: renew of session ${e.session} answered 404 so LiteFS demotes: ${e.reason}`);
         else if (e.type === "expired") log.warn(e, `session ${e.session} expired`);
+        else if (e.type === "member-silent")
+          log.warn(e, `session ${e.session} ended: member ${e.member} silent for ${e.silentMs} ms`);
         else log.warn({ err: e.error }, "could not announce the forwarding address");
         overrides.onEvent?.(e);
       },

@@ -34,6 +34,8 @@ export const MAX_ANNOUNCED = 64;
 /** Longest member id (the codec's id limit, in bytes, so also in code units) and address. */
 export const MAX_MEMBER_ID_CHARS = 255;
 export const MAX_FORWARD_ADDR_CHARS = 300;
+/** Largest write-gate grace a session's holder may record (quorumGraceMs is about 2 s). */
+export const MAX_MEMBER_GRACE_MS = 60_000;
 /** Session ids are UUIDs made by the leader. */
 export const SESSION_ID_CHARS = 36;
 
@@ -45,7 +47,7 @@ export const SESSION_ID_CHARS = 36;
 // that builds worst-case records).
 const jsonString = (chars: number): number => 2 + 6 * chars;
 const JSON_NUMBER = 16;
-const FIXED_SESSION = 120;
+const FIXED_SESSION = 160;
 const FIXED_KV = 100;
 const FIXED_ANNOUNCE = 5;
 const FIXED_TOP = 80;
@@ -57,7 +59,8 @@ export const SESSION_JSON_MAX_BYTES =
   2 * jsonString(MAX_SESSION_TEXT_CHARS) +
   jsonString(MAX_TTL_TEXT_CHARS) +
   jsonString("release".length) +
-  4 * JSON_NUMBER;
+  jsonString(MAX_MEMBER_ID_CHARS) +
+  5 * JSON_NUMBER;
 
 /** Most bytes one KV record takes (the value is base64: ASCII, no escapes). */
 export const KV_JSON_MAX_BYTES =

@@ -12,6 +12,8 @@ import {
   MAX_KV_KEY_CHARS,
   MAX_KV_VALUE_BASE64_CHARS,
   MAX_KV_VALUE_BYTES,
+  MAX_MEMBER_GRACE_MS,
+  MAX_MEMBER_ID_CHARS,
   MAX_SESSION_TEXT_CHARS,
   MAX_TTL_MS,
   MAX_TTL_TEXT_CHARS,
@@ -52,6 +54,7 @@ export interface SessionShape {
   readonly ttlMs: number;
   readonly lockDelayNs: number;
   readonly behavior: string;
+  readonly holder?: unknown;
 }
 
 /**
@@ -81,6 +84,21 @@ export function sessionSpecProblem(s: SessionShape, minTtlMs: number): string | 
     if (typeof value !== "string" || value.length > MAX_SESSION_TEXT_CHARS)
       return `Session ${name} must be a string of at most ${MAX_SESSION_TEXT_CHARS} characters`;
   }
+  return s.holder === undefined ? null : holderProblem(s.holder);
+}
+
+/**
+ * Why `holder` (the member using a session and its write-gate grace, commands.ts SessionHolder)
+ * cannot be stored, or null. Set by lease services, never by LiteFS.
+ */
+export function holderProblem(holder: unknown): string | null {
+  const h = holder as { member?: unknown; graceMs?: unknown } | null;
+  if (!h || typeof h !== "object" || typeof h.member !== "string" || typeof h.graceMs !== "number")
+    return "session holder must be {member, graceMs}";
+  if (h.member === "" || h.member.length > MAX_MEMBER_ID_CHARS)
+    return `session holder member must be 1 to ${MAX_MEMBER_ID_CHARS} characters`;
+  if (!Number.isInteger(h.graceMs) || h.graceMs < 1 || h.graceMs > MAX_MEMBER_GRACE_MS)
+    return `session holder graceMs must be a whole number of ms from 1 to ${MAX_MEMBER_GRACE_MS}`;
   return null;
 }
 
@@ -137,6 +155,10 @@ export function leaseRequestRefusal(request: LeaseRequest, policy: LeasePolicy):
       }
       if (typeof request.session !== "string" || !UUID.test(request.session))
         return refuse(400, `Invalid session ${shown(request.session)}: must be a session id (UUID)`);
+      if (request.holder !== undefined) {
+        const problem = holderProblem(request.holder);
+        if (problem !== null) return refuse(400, problem);
+      }
       return null;
     }
     case "session-create": {

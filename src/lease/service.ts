@@ -14,8 +14,9 @@
 import { randomUUID } from "node:crypto";
 import { isNotLeaderError } from "../raft/errors.js";
 import type { NodeId } from "../raft/types.js";
-import { encodeLeaseCommand, type LeaseCommand } from "./commands.js";
+import { encodeLeaseCommand, type LeaseCommand, type SessionHolder } from "./commands.js";
 import { ABSOLUTE_MIN_TTL_MS } from "./limits.js";
+import { MemberSilenceWatch } from "./member-silence.js";
 import { leaseRequestRefusal, type LeasePolicy } from "./rules.js";
 import type { LeaseChange, LeaseResult, LeaseStateMachine, SessionRecord } from "./state-machine.js";
 import {
@@ -58,11 +59,17 @@ export interface LeaseServiceOptions {
 
 export type LeaseServiceEvent =
   | { readonly type: "expired"; readonly session: string }
+  | { readonly type: "member-silent"; readonly session: string; readonly member: string; readonly silentMs: number }
   | { readonly type: "refused-renew"; readonly session: string; readonly reason: string }
   | { readonly type: "announce-failed"; readonly error: Error };
 
 export const DEFAULT_MIN_TTL_MS = 5000;
 export const DEFAULT_QUORUM_GRACE_MS = 2000;
+/**
+ * Longest an acquire waits on the leader for a lock-delay to end instead of answering false
+ * (LiteFS would retry 1 s later). Well inside the answer deadline D = 1 s, forwarding included.
+ */
+export const ACQUIRE_HOLD_MAX_MS = 600;
 
 interface LocalSession {
   /** Clock ms: last quorum-confirmed renew (or create) start + TTL; null when unknown (no TTL). */
@@ -111,6 +118,8 @@ export class LeaseService {
   private probeTimer: unknown = null;
   private closed = false;
   private refusedRenews = 0;
+  /** Leader only: ends sessions whose holder member went silent (null when the rule is off). */
+  private readonly silence: MemberSilenceWatch | null;
 
   constructor(private readonly options: LeaseServiceOptions) {
     this.raft = options.raft;
@@ -129,6 +138,18 @@ export class LeaseService {
     this.probeIntervalMs = options.probeIntervalMs ?? 200;
     this.emit = options.onEvent ?? (() => {});
     this.toNs = options.toHrtimeNs ?? ((ms) => BigInt(Math.round(ms * 1e6)));
+    const marginMs = this.knobs.memberSilenceMarginMs;
+    this.silence =
+      marginMs === null
+        ? null
+        : new MemberSilenceWatch({
+            clock: this.clock,
+            marginMs,
+            self: () => this.raft.status().id,
+            sessions: () => this.sm.allSessions(),
+            heardFrom: (member) => this.raft.heardFrom(member),
+            onSilent: (session, silentMs) => this.endSilentSession(session, silentMs),
+          });
   }
 
   /** Starts the quorum-contact probe loop. */
@@ -140,6 +161,7 @@ export class LeaseService {
     this.closed = true;
     if (this.probeTimer !== null) this.clock.clearTimer(this.probeTimer);
     this.probeTimer = null;
+    this.silence?.stop();
     this.clearTimers();
   }
 
@@ -187,12 +209,14 @@ export class LeaseService {
       if (this.leaderTerm !== term) {
         this.leaderTerm = term;
         this.resetAllTimers();
+        this.silence?.start();
         this.announce();
       }
     } else if (this.leaderTerm !== -1) {
       // A step-down clears every timer: only the leader expires sessions.
       this.leaderTerm = -1;
       this.clearTimers();
+      this.silence?.stop();
     }
     this.publishNow();
   }
@@ -214,15 +238,24 @@ export class LeaseService {
         return { kind: "renewed", session: null };
       }
     }
-    const reply = await this.route(request, budgetMs);
-    this.noteLocal(request, reply, startedAt);
+    const ranHere = this.raft.status().role === "leader";
+    const reply = await this.route(this.withHolder(request), budgetMs);
+    this.noteLocal(request, reply, startedAt, ranHere);
     return reply;
+  }
+
+  /** Session creates and acquires record this member as the session's holder (member-silence.ts). */
+  private withHolder(request: LeaseRequest): LeaseRequest {
+    const acquiring = request.op === "kv-put" && request.lock === "acquire";
+    if (request.op !== "session-create" && !acquiring) return request;
+    const holder: SessionHolder = { member: this.raft.status().id, graceMs: Math.ceil(this.graceMs) };
+    return { ...request, holder };
   }
 
   private async route(request: LeaseRequest, budgetMs: number): Promise<LeaseReply> {
     if (request.op === "kv-get") return this.readLocal(request.key);
     const status = this.raft.status();
-    if (status.role === "leader") return this.execute(request);
+    if (status.role === "leader") return this.execute(request, budgetMs);
     if (status.leader === null) return unavailable("no Raft leader is known (election in progress or no quorum)");
     if (!this.options.forward)
       return unavailable(`not the Raft leader (the leader is ${status.leader}) and forwarding is not configured`);
@@ -252,7 +285,7 @@ export class LeaseService {
     return null;
   }
 
-  private noteLocal(request: LeaseRequest, reply: LeaseReply, startedAt: number): void {
+  private noteLocal(request: LeaseRequest, reply: LeaseReply, startedAt: number, ranHere: boolean): void {
     let changed = true;
     if (request.op === "session-create" && reply.kind === "created") {
       this.local.set(reply.id, {
@@ -278,18 +311,23 @@ export class LeaseService {
       if (!this.local.has(request.session))
         this.local.set(request.session, { deadline: null, ttlMs: 0, refused: null });
     } else changed = false;
-    // A committed write or a confirmed renew proves quorum contact as of the request's arrival.
+    // A committed write or a confirmed renew proves quorum contact as of the request's arrival,
+    // when this node ran it as leader. A forwarded one does not count: it reached the leader
+    // outside Raft, so the leader's silence count (member-silence.ts) would not see it.
     const confirmed =
       reply.kind === "created" || reply.kind === "bool" || (reply.kind === "renewed" && reply.session !== null);
-    if (confirmed && request.op !== "kv-get" && (this.lastContact === null || startedAt > this.lastContact))
+    if (ranHere && confirmed && request.op !== "kv-get" && (this.lastContact === null || startedAt > this.lastContact))
       this.lastContact = startedAt;
     if (changed || request.op === "kv-put") this.publishNow();
   }
 
   // ================================================================== leader
 
-  /** Runs a request on this node as the Raft leader (also for requests forwarded by followers). */
-  async execute(request: LeaseRequest): Promise<LeaseReply> {
+  /**
+   * Runs a request on this node as the Raft leader (also for requests forwarded by followers).
+   * `budgetMs`: how long the answer may take (an acquire may wait out a short lock-delay).
+   */
+  async execute(request: LeaseRequest, budgetMs: number = ACQUIRE_HOLD_MAX_MS + 100): Promise<LeaseReply> {
     // Forwarded requests never passed this node's HTTP front end: the same rules again.
     const refusal = leaseRequestRefusal(request, this.policy);
     if (refusal !== null) return { kind: "error", ...refusal };
@@ -311,6 +349,7 @@ export class LeaseService {
             ttlMs: request.ttlMs,
             lockDelayNs: request.lockDelayNs,
             behavior: request.behavior,
+            ...(request.holder ? { holder: request.holder } : {}),
           },
         };
         const overBudget = this.sm.budgetProblem(cmd);
@@ -330,7 +369,9 @@ export class LeaseService {
         if (request.lock === "acquire") {
           if (!request.session || !this.sm.session(request.session))
             return unavailable(`invalid session "${request.session ?? ""}"`);
-          if (this.knobs.lockDelay && this.sm.lockDelayUntil(request.key) > 0) return { kind: "bool", value: false };
+          if (this.knobs.lockDelay && (await this.lockDelayed(request.key, budgetMs)))
+            return { kind: "bool", value: false };
+          if (this.raft.status().term !== status.term) return unavailable("Raft leadership changed during the acquire");
         }
         const cmd: LeaseCommand = {
           op: "kv-set",
@@ -339,6 +380,7 @@ export class LeaseService {
           flags: request.flags,
           lock: request.lock,
           session: request.session,
+          ...(request.holder ? { holder: request.holder } : {}),
         };
         const overBudget = this.sm.budgetProblem(cmd);
         if (overBudget !== null) return { kind: "error", status: 507, message: overBudget };
@@ -348,6 +390,19 @@ export class LeaseService {
         return { kind: "bool", value: r.ok };
       }
     }
+  }
+
+  /**
+   * Whether `key` is still under lock-delay. A delay ending within the answer budget is waited
+   * out: LiteFS retries a refused acquire only 1 s later, which would add up to 1 s to failover.
+   */
+  private async lockDelayed(key: string, budgetMs: number): Promise<boolean> {
+    const until = this.sm.lockDelayUntil(key);
+    if (until === 0) return false;
+    const waitMs = until - this.clock.now() + 1;
+    if (waitMs > Math.min(ACQUIRE_HOLD_MAX_MS, budgetMs - 100)) return true;
+    await new Promise<void>((resolve) => this.clock.setTimer(resolve, waitMs));
+    return this.sm.lockDelayUntil(key) > 0;
   }
 
   private async renew(id: string, term: number): Promise<LeaseReply> {
@@ -412,11 +467,23 @@ export class LeaseService {
     this.expiring.clear();
   }
 
-  private expire(id: string): void {
+  /** The holder's member has been silent past its grace + margin: end the session (MemberSilenceWatch). */
+  private endSilentSession(session: SessionRecord, silentMs: number): void {
+    if (this.expiring.has(session.id) || !session.holder) return;
+    this.disarmTimer(session.id);
+    this.expire(session.id, {
+      type: "member-silent",
+      session: session.id,
+      member: session.holder.member,
+      silentMs: Math.round(silentMs),
+    });
+  }
+
+  private expire(id: string, event: LeaseServiceEvent = { type: "expired", session: id }): void {
     this.timers.delete(id);
     if (this.closed || !this.isLeaderNow() || !this.sm.session(id)) return;
     this.expiring.add(id);
-    this.emit({ type: "expired", session: id });
+    this.emit(event);
     void this.propose({ op: "session-destroy", id, reason: "expired" }).then((r) => {
       if (!("kind" in r)) return;
       // Not committed (yet): try again while we lead and the session is still there.

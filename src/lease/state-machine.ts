@@ -254,10 +254,16 @@ export class LeaseStateMachine implements StateMachine<LeaseResult> {
         return write({ ...base, session: existing?.session ?? null, lockIndex: existing?.lockIndex ?? 0 });
       case "acquire": {
         const sid = cmd.session ?? "";
-        if (!this.sessions.has(sid)) return { index, ok: false, error: `invalid session "${sid}"` };
-        if (existing?.session === sid) return write({ ...base, session: sid, lockIndex: existing.lockIndex });
-        if (existing?.session) return { index, ok: false };
-        return write({ ...base, session: sid, lockIndex: (existing?.lockIndex ?? 0) + 1 });
+        const session = this.sessions.get(sid);
+        if (!session) return { index, ok: false, error: `invalid session "${sid}"` };
+        if (existing?.session && existing.session !== sid) return { index, ok: false };
+        // The acquirer's member now uses the session (after a handoff: another member than its creator).
+        if (cmd.holder) this.sessions.set(sid, { ...session, holder: cmd.holder });
+        return write({
+          ...base,
+          session: sid,
+          lockIndex: existing?.session === sid ? existing.lockIndex : (existing?.lockIndex ?? 0) + 1,
+        });
       }
       case "release": {
         if (!existing || existing.session === null || existing.session !== cmd.session) return { index, ok: false };

@@ -1,7 +1,7 @@
 // Shapes shared by the lease service core, its HTTP front end, peer forwarding and the simulator.
 import type { RaftRole } from "../raft/core.js";
 import type { NodeId } from "../raft/types.js";
-import type { InvalidationReason, KvLockMode, SessionSpec } from "./commands.js";
+import type { InvalidationReason, KvLockMode, SessionHolder, SessionSpec } from "./commands.js";
 import type { KvRecord, LeaseResult, SessionRecord } from "./state-machine.js";
 
 /** One Consul operation, after the HTTP layer parsed and validated it. */
@@ -17,6 +17,8 @@ export type LeaseRequest =
       readonly flags: number;
       readonly lock: KvLockMode;
       readonly session: string | null;
+      /** Set by the front door on acquire (LiteFS never sends it): see SessionSpec.holder. */
+      readonly holder?: SessionHolder;
     };
 
 export type LeaseReply =
@@ -36,6 +38,8 @@ export interface RaftPort {
   /** ReadIndex barrier: resolves once the local state reflects everything committed before the call. */
   read(): Promise<void>;
   status(): { readonly id: NodeId; readonly term: number; readonly role: RaftRole; readonly leader: NodeId | null };
+  /** Clock ms (LeaseClock) when a Raft message from `member` last arrived here, or null. */
+  heardFrom(member: NodeId): number | null;
 }
 
 /** An injected monotonic clock with timers (real: process.hrtime + setTimeout; simulator: virtual). */
@@ -88,6 +92,11 @@ export interface LeaseKnobs {
   readonly resetTimersOnLeaderChange: boolean;
   /** Lock-delay blocks re-acquire after invalidation. */
   readonly lockDelay: boolean;
+  /**
+   * The leader invalidates a session whose holder member has been silent for longer than its
+   * write-gate grace + this margin (ms); null = never (sessions end by TTL only).
+   */
+  readonly memberSilenceMarginMs: number | null;
 }
 
 export const SAFE_LEASE_KNOBS: LeaseKnobs = Object.freeze({
@@ -95,4 +104,5 @@ export const SAFE_LEASE_KNOBS: LeaseKnobs = Object.freeze({
   ttlMultiplier: 2,
   resetTimersOnLeaderChange: true,
   lockDelay: true,
+  memberSilenceMarginMs: 500,
 });

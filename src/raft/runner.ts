@@ -91,6 +91,8 @@ export interface RaftNodeOptions<R> {
   readonly preVote?: boolean;
   readonly checkQuorum?: boolean;
   readonly onEvent?: (event: RaftNodeEvent) => void;
+  /** Monotonic ms for heardFrom; default process.hrtime (the lease service's clock). */
+  readonly now?: () => number;
 }
 
 interface PendingProposal<R> {
@@ -114,6 +116,10 @@ export class RaftNode<R> {
   private readonly transport: RaftTransport;
   private readonly sm: StateMachine<R>;
   private readonly emit: (e: RaftNodeEvent) => void;
+  private readonly now: () => number;
+  /** Member id -> monotonic ms of its last message (members only: the map stays bounded). */
+  private readonly heard = new Map<NodeId, number>();
+  private readonly members: ReadonlySet<NodeId>;
   private readonly snapshotEvery: number;
   private readonly proposalTimeoutMs: number;
   private readonly readTimeoutMs: number;
@@ -131,6 +137,8 @@ export class RaftNode<R> {
     this.transport = options.transport;
     this.sm = options.stateMachine;
     this.emit = options.onEvent ?? (() => {});
+    this.now = options.now ?? (() => Number(process.hrtime.bigint()) / 1e6);
+    this.members = new Set(options.voters);
     this.snapshotEvery = options.snapshotEvery ?? 1000;
     this.proposalTimeoutMs = options.proposalTimeoutMs ?? 5000;
     this.readTimeoutMs = options.readTimeoutMs ?? 5000;
@@ -286,8 +294,14 @@ export class RaftNode<R> {
     void this.transport.close();
   }
 
+  /** Monotonic ms when a message from `member` last arrived, or null (the lease leader's silence count). */
+  heardFrom(member: NodeId): number | null {
+    return this.heard.get(member) ?? null;
+  }
+
   private onMessage(m: Message): void {
     if (this.stopped) return;
+    if (this.members.has(m.from)) this.heard.set(m.from, this.now());
     try {
       this.core.step(m);
     } catch (e) {

@@ -147,8 +147,8 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
         consul: {
           url: `http://:${token}@127.0.0.1:${leasePorts[i]}`,
           key: "litefs/primary",
-          ttl: "10s",
-          "lock-delay": "1s",
+          ttl: "5s",
+          "lock-delay": "500ms",
         },
       });
       expect(statSync(join(r.dir, "data", "litefs.yml")).mode & 0o777).toBe(0o600);

@@ -25,12 +25,20 @@ import { createRng, type Rng } from "./prng.js";
 export const SIM_TICK_MS = 50;
 export const SIM_TTL_MS = 3000;
 export const SIM_LOCK_DELAY_MS = 1000;
+/**
+ * How long a library write admitted by the gate may still be running after it (a statement or
+ * commit in flight): a host counts as a writer for this long after its gate was last open.
+ */
+export const SIM_WRITE_INFLIGHT_MS = 100;
 const ANSWER_DEADLINE_MS = 1000;
 
 export interface LeaseSimOptions {
   readonly seed: number;
   readonly knobs?: Partial<LeaseKnobs>;
   readonly hosts?: number;
+  /** LiteFS's session TTL and lock-delay (default SIM_TTL_MS, SIM_LOCK_DELAY_MS). */
+  readonly ttlMs?: number;
+  readonly lockDelayMs?: number;
 }
 
 interface Durable {
@@ -47,6 +55,8 @@ class Host {
   paused = false;
   incarnation = 0;
   inbox: (() => void)[] = [];
+  /** Member -> virtual ms of its last Raft message here (RaftPort.heardFrom). */
+  readonly heard = new Map<string, number>();
   readonly durable: Durable = { hardState: { term: 0, vote: null, commit: 0 }, entries: [] };
   readonly pauses: [number, number | null][] = [];
   private proposals = new Map<
@@ -86,6 +96,7 @@ class Host {
     this.incarnation++;
     this.alive = true;
     this.applied = 0;
+    this.heard.clear();
     this.proposals.clear();
     this.reads.clear();
     const clock: LeaseClock = {
@@ -108,6 +119,7 @@ class Host {
       propose: (data) => this.propose(data),
       read: () => this.read(),
       status: () => ({ id: this.id, term: this.core.term, role: this.core.role, leader: this.core.leader }),
+      heardFrom: (member) => this.heard.get(member) ?? null,
     };
     service = new LeaseService({
       raft: port,
@@ -117,7 +129,10 @@ class Host {
       leaseKey: "litefs/primary",
       forward: (leader, request, timeoutMs) => this.sim.forward(this, leader, request, timeoutMs),
       minTtlMs: 1000,
-      onEvent: (e) => this.sim.log.push({ at: this.sim.now, host: this.id, ...e }),
+      onEvent: (e) => {
+        this.sim.log.push({ at: this.sim.now, host: this.id, ...e });
+        if (e.type === "member-silent") this.sim.checkRelease(e.member, e.session);
+      },
       ...(this.sim.knobs ? { knobs: this.sim.knobs } : {}),
     });
     this.service = service;
@@ -127,9 +142,9 @@ class Host {
       consul: () => this.consul(),
       clock: { now: () => this.sim.now, sleep: (ms) => new Promise<void>((r) => this.at(ms, r)) },
       recorder: this.sim.recorder,
-      ttl: `${SIM_TTL_MS / 1000}s`,
-      ttlMs: SIM_TTL_MS,
-      lockDelay: `${SIM_LOCK_DELAY_MS}ms`,
+      ttl: `${this.sim.ttlMs / 1000}s`,
+      ttlMs: this.sim.ttlMs,
+      lockDelay: `${this.sim.lockDelayMs}ms`,
     });
     this.model.start();
     this.tickLoop(this.incarnation);
@@ -170,6 +185,7 @@ class Host {
 
   deliver(m: Message): void {
     this.run(() => {
+      this.heard.set(m.from, this.sim.now);
       try {
         this.core.step(m);
       } catch {
@@ -292,8 +308,8 @@ class Host {
           name: "litefs",
           node: this.id,
           ttl,
-          ttlMs: SIM_TTL_MS,
-          lockDelayNs: SIM_LOCK_DELAY_MS * 1e6,
+          ttlMs: this.sim.ttlMs,
+          lockDelayNs: this.sim.lockDelayMs * 1e6,
           behavior: "delete",
         });
         if (r.kind !== "created") throw new Error("unexpected reply");
@@ -337,6 +353,14 @@ class Host {
     };
   }
 
+  /** Virtual ms when this host's gate was last seen open (-Infinity: never). */
+  lastWritableAt = -Infinity;
+
+  /** A library write admitted by the gate may still be running (SIM_WRITE_INFLIGHT_MS). */
+  writing(): boolean {
+    return this.alive && this.sim.now - this.lastWritableAt <= SIM_WRITE_INFLIGHT_MS;
+  }
+
   /** The write gate of this host's app: LiteFS primary and the published state backing it. */
   writable(): boolean {
     if (!this.alive || this.paused || !this.model.isPrimary) return false;
@@ -353,6 +377,10 @@ export class LeaseSim {
   readonly recorder = new IntervalRecorder();
   readonly knobs: Partial<LeaseKnobs> | undefined;
   readonly writerViolations: string[] = [];
+  /** Sessions ended for member silence while their holder's writers could still write. */
+  readonly releaseViolations: string[] = [];
+  readonly ttlMs: number;
+  readonly lockDelayMs: number;
   /** Service events (expiries, refused renews), for failure messages. */
   readonly log: Record<string, unknown>[] = [];
   private readonly queue = new EventQueue<() => void>();
@@ -363,6 +391,8 @@ export class LeaseSim {
   constructor(options: LeaseSimOptions) {
     this.rng = createRng(options.seed);
     this.knobs = options.knobs;
+    this.ttlMs = options.ttlMs ?? SIM_TTL_MS;
+    this.lockDelayMs = options.lockDelayMs ?? SIM_LOCK_DELAY_MS;
     this.ids = Array.from({ length: options.hosts ?? 3 }, (_, i) => `h${i + 1}`);
     this.hosts = this.ids.map((id) => new Host(id, this));
   }
@@ -436,10 +466,33 @@ export class LeaseSim {
       next.event();
       // Let the promise chains this event started settle before the next event (same instant).
       for (let i = 0; i < 12; i++) await Promise.resolve();
-      const writers = this.hosts.filter((h) => h.writable()).map((h) => h.id);
+      const writers = this.writers();
+      for (const id of writers) this.host(id).lastWritableAt = this.now;
       if (writers.length > 1) this.writerViolations.push(`${writers.join("+")} writable at ${this.now} ms`);
     }
     this.now = until;
+  }
+
+  /**
+   * The rule's promise (docs/fast-failover.md): when the leader ends a session because its
+   * holder member went silent, no library write on that member is admitted or in flight.
+   */
+  checkRelease(member: string, session: string): void {
+    const h = this.host(member);
+    if (h.writable() || h.writing())
+      this.releaseViolations.push(
+        `session ${session} of ${member} ended at ${this.now} ms while its writers could write (gate last open at ${h.lastWritableAt} ms)`,
+      );
+  }
+
+  /** Hosts whose library writers are admitted now. */
+  writers(): string[] {
+    return this.hosts.filter((h) => h.writable()).map((h) => h.id);
+  }
+
+  /** The Raft leader (alive, not paused), if one is known. */
+  leader(): string | null {
+    return this.hosts.find((h) => h.alive && !h.paused && h.core.role === "leader")?.id ?? null;
   }
 
   primaries(): string[] {

@@ -96,7 +96,7 @@ describe("raft lease renders as consul pointing at the local lease service", () 
       hostname: "node-b",
       "advertise-url": "http://node-b:20202",
       candidate: true,
-      consul: { url: "http://127.0.0.1:8600", key: "litefs/primary", ttl: "10s", "lock-delay": "1s" },
+      consul: { url: "http://127.0.0.1:8600", key: "litefs/primary", ttl: "5s", "lock-delay": "500ms" },
     });
     expect(findUnknownLitefsKeys(doc)).toEqual([]);
   });

@@ -15,6 +15,7 @@ import {
   MAX_KV_TOTAL_BYTES,
   MAX_KV_VALUE_BYTES,
   MAX_LEASE_REQUEST_BYTES,
+  MAX_MEMBER_GRACE_MS,
   MAX_MEMBER_ID_CHARS,
   MAX_SESSION_TEXT_CHARS,
   MAX_SESSIONS,
@@ -58,6 +59,7 @@ function machine() {
         ttlMs: 10_000,
         lockDelayNs: Number.MAX_SAFE_INTEGER,
         behavior: "delete",
+        holder: { member: worst(MAX_MEMBER_ID_CHARS, i + 2), graceMs: MAX_MEMBER_GRACE_MS },
       },
     });
   return { sm, apply, session };

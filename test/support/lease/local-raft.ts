@@ -71,4 +71,9 @@ export class SingleNodeRaft implements RaftPort {
   status(): { id: string; term: number; role: RaftRole; leader: string | null } {
     return { id: "self", term: this.term, role: this.role, leader: this.leader };
   }
+  /** Member -> clock ms of its last message; a single node hears no one unless a test says so. */
+  readonly heard = new Map<string, number>();
+  heardFrom(member: string): number | null {
+    return this.heard.get(member) ?? null;
+  }
 }

@@ -1,0 +1,42 @@
+// Long fast-failover runs: `npm run test:failover -- --seeds N [--start S] [--no-margin]`.
+// Prints per-case failover times (max, mean), seeds over the 5 s bound and violations; exits 1 on
+// any (or, with --no-margin, when the margin mutation is NOT caught). Replay one seed with
+// `--start S --seeds 1`.
+import { crashCase, FAILOVER_BOUND_MS, runCrashSchedules } from "./failover.js";
+
+function parse(argv: readonly string[]): { seeds: number; start: number; noMargin: boolean } {
+  const out = { seeds: 1000, start: 1, noMargin: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") continue;
+    if (a === "--no-margin") out.noMargin = true;
+    else if (a === "--seeds" || a === "--start") {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${a} needs a positive integer, got "${argv[i]}"`);
+      if (a === "--seeds") out.seeds = n;
+      else out.start = n;
+    } else throw new Error(`unknown argument ${a} (use --seeds N, --start S, --no-margin)`);
+  }
+  return out;
+}
+
+const args = parse(process.argv.slice(2));
+const began = Date.now();
+const { summary } = await runCrashSchedules(
+  args.start,
+  args.seeds,
+  args.noMargin ? { memberSilenceMarginMs: 0 } : undefined,
+);
+console.log(`seeds ${args.start}..${args.start + args.seeds - 1} (${summary.runs} crash schedules)`);
+for (const [name, c] of Object.entries(summary.byCase))
+  console.log(`  ${name}: ${c.runs} runs, failover max ${c.maxMs} ms, mean ${Math.round(c.meanMs)} ms`);
+console.log(`  over the ${FAILOVER_BOUND_MS} ms bound: ${summary.overBound.length}`);
+console.log(`  runs with a violation: ${summary.violating.length}`);
+console.log(`  runs with a LiteFS-level primary overlap (library writers excluded): ${summary.litefsOverlapRuns}`);
+for (const o of [...summary.overBound, ...summary.violating].slice(0, 10))
+  console.log(`    seed ${o.seed} (${crashCase(o)}): ${o.failoverMs ?? "no writer"} ms ${o.violations.join("; ")}`);
+console.log(`  ${((Date.now() - began) / 1000).toFixed(1)} s`);
+const failed = args.noMargin
+  ? summary.violating.length === 0
+  : summary.violating.length > 0 || summary.overBound.length > 0;
+process.exit(failed ? 1 : 0);
