@@ -241,7 +241,7 @@ const FIELDS = {
   bodyLimit: BYTE_SIZE,
   alwaysForward: PATH_LIST,
   rywTimeout: DURATION,
-  rywTimeoutMode: z.enum(["504", "forward"], { message: 'must be "504" or "forward"' }),
+  rywTimeoutMode: z.enum(["504", "forward"], { error: 'must be "504" or "forward"' }),
   db: z.string().trim().min(1, "must not be empty").nullable(),
   healthMaxLag: DURATION,
   maxRequests: COUNT,

@@ -214,7 +214,7 @@ export function httpForwarder(options: {
             try {
               resolve(JSON.parse(text) as LeaseReply);
             } catch (e) {
-              reject(e as Error);
+              reject(e);
             }
           });
           res.on("error", reject);

@@ -235,7 +235,7 @@ export async function startLeaseService(
   };
 
   let forwardServer: ForwardServer | null = null;
-  let http: ConsulHttpServer | null = null;
+  let http: ConsulHttpServer;
   const forwarder = httpForwarder({ secret: raft.secret, clusterId, addressOf: (leader) => sm.forwardAddr(leader) });
   let publishErrorLogged = false;
   try {

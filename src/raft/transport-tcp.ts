@@ -303,7 +303,7 @@ class Transport implements TcpTransport {
           if (peer === null) {
             const hello = decodeHello(body);
             if (hello.version !== PROTOCOL_VERSION)
-              return refuse(REFUSE_VERSION, versionMismatch(hello.version), `${remote}`);
+              return refuse(REFUSE_VERSION, versionMismatch(hello.version), remote);
             if (hello.clusterId !== this.cfg.clusterId)
               return refuse(
                 REFUSE_CLUSTER,
@@ -485,7 +485,7 @@ class PeerSender {
       }
     });
     socket.on("drain", () => this.flush());
-    socket.on("error", (e) => {
+    socket.on("error", (e: Error) => {
       this.cfg.emit({
         type: "disconnected",
         peer: this.peer,

@@ -134,7 +134,8 @@ describe("ensurePrimary / ensureInstance", () => {
       "/auth/callback": (_req, res) => {
         ensurePrimary({ node: replica }).then(
           () => res.writeHead(200).end("wrote here"),
-          (thrownResponse: Response) => {
+          (thrown: unknown) => {
+            const thrownResponse = thrown as Response;
             res.writeHead(thrownResponse.status, Object.fromEntries(thrownResponse.headers));
             res.end();
           },
