@@ -2,7 +2,7 @@
 // Reads pass through; writes on a replica go to the primary's app; Fly-Replay answers from LiteFS's
 // proxy are replayed; reads carrying a TXID wait for this replica to reach it.
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOn } from "../net-io.js";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import type { ForwardOutcome, LiteFSNodeMetrics } from "../health/metrics.js";
@@ -438,15 +438,9 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
     handleUpgrade,
     listen(address = settings.listen) {
       const { host, port } = parseListenAddress(address);
-      return new Promise((resolve, reject) => {
-        const onError = (error: Error): void => reject(error);
-        server.once("error", onError);
-        server.listen(port, host, () => {
-          server.off("error", onError);
-          const bound = server.address() as AddressInfo;
-          const urlHost = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
-          resolve({ host: bound.address, port: bound.port, url: `http://${urlHost}:${bound.port}` });
-        });
+      return listenOn(server, port, host).then((bound) => {
+        const urlHost = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
+        return { host: bound.address, port: bound.port, url: `http://${urlHost}:${bound.port}` };
       });
     },
     close() {
