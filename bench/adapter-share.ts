@@ -19,8 +19,6 @@ import { ensurePrismaTestClient } from "../test/support/prisma-generate.js";
 import { applyTestSchema, devSettings } from "../test/support/prisma/schema.js";
 import { median, timeBoxAsync } from "./harness.js";
 
-type PrismaClientModule = typeof import("../test/support/generated/prisma/client.js");
-
 const [which, caseName, roundsText, roundMsText] = process.argv.slice(2);
 const rounds = Number(roundsText ?? 7);
 const roundMs = Number(roundMsText ?? 400);
@@ -60,7 +58,7 @@ function recording(factory: SqlDriverAdapterFactory) {
 async function main(): Promise<void> {
   if (which !== "official" && which !== "litefs") throw new Error("first argument: official | litefs");
   ensurePrismaTestClient();
-  const { PrismaClient } = (await import("../test/support/generated/prisma/client.js")) as PrismaClientModule;
+  const { PrismaClient } = await import("../test/support/generated/prisma/client.js");
   const dir = mkdtempSync(join(tmpdir(), "litefs-node-adapter-share-"));
   try {
     const file = join(dir, "db");

@@ -11,14 +11,14 @@
 import { join } from "node:path";
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaLiteFS } from "../src/driver/prisma/index.js";
+// Type-only: erased from the emitted code, so the client is still loaded lazily below.
+import type { PrismaClient as Client } from "../test/support/generated/prisma/client.js";
 import { ensurePrismaTestClient } from "../test/support/prisma-generate.js";
 import { applyTestSchema } from "../test/support/prisma/schema.js";
 import { benchScratch, openBenchNode, type BenchSubject } from "./drizzle.js";
 import type { AsyncOp } from "./harness.js";
 
 // The generated client is imported lazily: it must exist first (generated offline on demand).
-type PrismaClientModule = typeof import("../test/support/generated/prisma/client.js");
-type Client = InstanceType<PrismaClientModule["PrismaClient"]>;
 
 const SEED_USERS = 2_000;
 const SEED_POSTS = 5_000;
@@ -69,7 +69,7 @@ export type PrismaVariant = (typeof PRISMA_VARIANTS)[number];
  */
 export async function openPrismaVariant(variant: PrismaVariant): Promise<BenchSubject<AsyncOp>> {
   ensurePrismaTestClient();
-  const { PrismaClient } = (await import("../test/support/generated/prisma/client.js")) as PrismaClientModule;
+  const { PrismaClient } = await import("../test/support/generated/prisma/client.js");
   const { root, mount, defer, close } = benchScratch("litefs-node-prisma-bench-");
   try {
     const file = join(mount.path, mount.databaseName);

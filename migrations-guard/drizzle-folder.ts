@@ -51,7 +51,7 @@ function parseJournal(folder: string, text: string): JournalEntry[] {
   if (!Array.isArray(entries)) throw invalid(folder, 'meta/_journal.json has no "entries" array');
   const dialect = (journal as { dialect?: unknown }).dialect;
   if (dialect !== undefined && dialect !== "sqlite" && dialect !== "turso") {
-    throw invalid(folder, `meta/_journal.json is for dialect "${String(dialect)}", not sqlite`);
+    throw invalid(folder, `meta/_journal.json is for dialect ${JSON.stringify(dialect)}, not sqlite`);
   }
   return entries.map((entry: unknown, index: number) => {
     const { tag, when } = (entry ?? {}) as { tag?: unknown; when?: unknown };

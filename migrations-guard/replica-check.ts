@@ -18,8 +18,7 @@ function message(error: unknown): string {
 function isTransient(error: unknown): boolean {
   if (error instanceof LiteFSError) return !isMigrationError(error);
   return (
-    typeof (error as { code?: unknown }).code === "string" &&
-    String((error as { code: string }).code).startsWith("SQLITE_")
+    typeof (error as { code?: unknown }).code === "string" && (error as { code: string }).code.startsWith("SQLITE_")
   );
 }
 

@@ -6,14 +6,14 @@ import { formatHostPort, httpUrlProblem, parseHostPort, parseListenAddr, portPro
 import { goDurationProblem, goDurationToMs } from "./durations.js";
 import { isEnvComparison, withReferencesReplaced } from "./env-references.js";
 import { absolutePathProblem, fileNameProblem } from "./paths.js";
-import { LEADER_ELECTIONS, type LeaderElection } from "./types.js";
+import { LEADER_ELECTIONS } from "./types.js";
 
 export const DEFAULTS = Object.freeze({
   enabled: true,
   mountPath: "/litefs",
   dataPath: "/var/lib/litefs",
   databaseName: "db.sqlite3",
-  leaderElection: "static" as LeaderElection,
+  leaderElection: "static",
   httpAddr: ":20202",
   retention: "1h",
   databaseWaitTimeout: "30s",
@@ -25,7 +25,7 @@ export const DEFAULTS = Object.freeze({
   consulKey: "litefs/primary",
   consulTtl: "10s",
   consulLockDelay: "1s",
-  consulCandidate: true as boolean | string,
+  consulCandidate: true,
   consulPromote: false,
 });
 

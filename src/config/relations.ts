@@ -58,7 +58,7 @@ function derivableUrl(host: string, httpAddr: string): string | null {
 }
 
 export function checkRelations(raw: Raw, ctx: Ctx): void {
-  const v = <K extends keyof typeof fields & string>(key: K) => validValue(fields, raw, key);
+  const v = <K extends keyof typeof fields>(key: K) => validValue(fields, raw, key);
   const enabled = v("enabled") ?? DEFAULTS.enabled;
   // An unknown election mode is already reported; mode-specific rules would only add noise.
   const modeText = raw.leaderElection === undefined ? DEFAULTS.leaderElection : v("leaderElection");

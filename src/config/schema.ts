@@ -14,7 +14,7 @@ export { DEFAULTS, SETTING_KEYS } from "./fields.js";
 
 /** Fills every default; runs only once all fields and relations are valid. */
 function applyDefaults(raw: Raw, cwd: string): LiteFSSettings {
-  const get = <K extends keyof typeof fields & string>(key: K) => validValue(fields, raw, key);
+  const get = <K extends keyof typeof fields>(key: K) => validValue(fields, raw, key);
   const enabled = get("enabled") ?? DEFAULTS.enabled;
   const databaseName = get("databaseName") ?? DEFAULTS.databaseName;
   const dataPath = get("dataPath") ?? DEFAULTS.dataPath;

@@ -132,13 +132,13 @@ function readName(sql: string, from: number): { name: string; end: number } {
     if (c === close) {
       // A doubled quote is an escaped quote (not for [...]).
       if (close !== 0x5d && sql.charCodeAt(i + 1) === close) {
-        name += sql[i];
+        name += sql.charAt(i);
         i += 2;
         continue;
       }
       return { name, end: i + 1 };
     }
-    name += sql[i];
+    name += sql.charAt(i);
     i++;
   }
   return { name, end: i };

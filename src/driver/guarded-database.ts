@@ -92,6 +92,8 @@ export class GuardedDatabase extends BetterSqlite3 implements TransactionHost, G
     return this.staleConnectionCause === null && gateRefusal(this.gate) === null;
   }
 
+  // The same type parameters as better-sqlite3's Database.prepare, which this overrides.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   override prepare<BindParameters extends unknown[] | {} = unknown[], Result = unknown>(
     source: string,
   ): BetterSqlite3.Statement<BindParameters, Result> {

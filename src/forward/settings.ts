@@ -1,5 +1,5 @@
 // Settings of the write-forwarding proxy: one zod schema per setting, read from an object and
-// LITEFS_FORWARD_* env. Kept apart from src/config because only `litefs-node proxy` and
+// LITEFS_FORWARD_* env. Kept apart from src/config because only `litefs-node forward` and
 // createForwardingProxy() need them; every error names the setting and its env variable.
 import { z } from "zod";
 import { isHostName, parseAddressBlock, parseListenAddr } from "../config/addresses.js";
@@ -241,7 +241,7 @@ const FIELDS = {
   bodyLimit: BYTE_SIZE,
   alwaysForward: PATH_LIST,
   rywTimeout: DURATION,
-  rywTimeoutMode: z.enum(["504", "forward"], { message: 'must be "504" or "forward"' }),
+  rywTimeoutMode: z.enum(["504", "forward"], { error: 'must be "504" or "forward"' }),
   db: z.string().trim().min(1, "must not be empty").nullable(),
   healthMaxLag: DURATION,
   maxRequests: COUNT,

@@ -45,9 +45,10 @@ export interface RaftPort {
 /** An injected monotonic clock with timers (real: process.hrtime + setTimeout; simulator: virtual). */
 export interface LeaseClock {
   /** Monotonic milliseconds. */
-  now(): number;
-  setTimer(fn: () => void, ms: number): unknown;
-  clearTimer(handle: unknown): void;
+  // Function properties, not methods: implementations are closures, and callers pass `clock.now` around.
+  now: () => number;
+  setTimer: (fn: () => void, ms: number) => unknown;
+  clearTimer: (handle: unknown) => void;
 }
 
 /** Sends a request to the Raft leader's lease service and returns its reply. */

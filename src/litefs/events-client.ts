@@ -168,7 +168,7 @@ export function subscribeEvents(options: EventsSubscriptionOptions): EventsSubsc
           report(new LiteFSError("LITEFS_API", `${url}: ${message}`));
         },
       });
-      const reader = response.body.getReader();
+      const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
       try {
         for (;;) {
           const { done, value } = await reader.read();

@@ -69,7 +69,7 @@ export async function fetchInfo(baseUrl: string, options: FetchInfoOptions = {})
     const detail =
       cause instanceof Error
         ? `${(error as Error).message}: ${cause.message}`
-        : String((error as Error).message ?? error);
+        : String((error as { message?: unknown }).message ?? error);
     throw new LiteFSError("LITEFS_API", `cannot reach LiteFS at ${url}: ${detail}`, { cause: error });
   }
   let body: unknown;

@@ -187,7 +187,7 @@ export class NodeState {
     this.lastSnapshot = snapshot;
     if (verdict.kind === "split-brain" && !this.inSplitBrain) {
       this.inSplitBrain = true;
-      this.hooks.splitBrain(this.refusal(verdict) as SplitBrainError);
+      this.hooks.splitBrain(verdictError(verdict, this.nodeId));
     } else if (verdict.kind !== "split-brain" && this.inSplitBrain) {
       this.inSplitBrain = false;
       this.hooks.splitBrainResolved(snapshot);

@@ -87,7 +87,7 @@ export interface OpenNodeOptions {
   readonly mountFileOps?: MountFileOps;
 }
 
-export interface CreateNodeOptions extends OpenNodeOptions {}
+export type CreateNodeOptions = OpenNodeOptions;
 
 type Listener = (...args: never[]) => void;
 

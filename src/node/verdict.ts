@@ -37,6 +37,11 @@ export function judge(view: LiteFSView, election: ElectionView): Verdict {
 }
 
 /** The error a refused write throws (a fresh one each time, so its stack points at the caller). */
+export function verdictError(
+  verdict: Extract<Verdict, { kind: "split-brain" }>,
+  nodeId: string | null,
+): SplitBrainError;
+export function verdictError(verdict: Verdict, nodeId: string | null): NotPrimaryError | SplitBrainError;
 export function verdictError(verdict: Verdict, nodeId: string | null): NotPrimaryError | SplitBrainError {
   switch (verdict.kind) {
     case "split-brain":

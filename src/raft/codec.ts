@@ -62,7 +62,7 @@ const KNOWN_FLAGS = FLAG_REJECT | FLAG_SNAPSHOT | FLAG_CONTEXT;
 
 export function writeEntry(w: ByteWriter, e: Entry, limits: CodecLimits = DEFAULT_CODEC_LIMITS): void {
   const code = ENTRY_TYPES.indexOf(e.type);
-  if (code < 0) throw new RaftCodecError(`entry ${e.index}: unknown type ${String(e.type)}`);
+  if (code < 0) throw new RaftCodecError(`entry ${e.index}: unknown type ${e.type}`);
   w.u64(e.term, "entry term").u64(e.index, "entry index").u8(code).bytes(e.data, limits.maxEntryBytes, "entry data");
 }
 
@@ -112,7 +112,7 @@ export function readSnapshot(r: ByteReader, limits: CodecLimits = DEFAULT_CODEC_
 
 export function encodeMessage(m: Message, limits: CodecLimits = DEFAULT_CODEC_LIMITS): Buffer {
   const type = MESSAGE_TYPE_CODE.get(m.type);
-  if (type === undefined) throw new RaftCodecError(`unknown message type ${String(m.type)}`);
+  if (type === undefined) throw new RaftCodecError(`unknown message type ${m.type}`);
   if (m.entries.length > limits.maxEntries)
     throw new RaftCodecError(`message carries ${m.entries.length} entries, more than ${limits.maxEntries}`);
   let size = 128 + (m.snapshot ? m.snapshot.data.length + 64 : 0);

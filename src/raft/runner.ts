@@ -197,7 +197,7 @@ export class RaftNode<R> {
     try {
       placed = this.core.propose(data);
     } catch (e) {
-      return Promise.reject(e as Error);
+      return Promise.reject(e);
     }
     this.schedule();
     return new Promise<R>((resolve, reject) => {
@@ -225,7 +225,7 @@ export class RaftNode<R> {
     try {
       this.core.readIndex(ctx);
     } catch (e) {
-      return Promise.reject(e as Error);
+      return Promise.reject(e);
     }
     this.schedule();
     return new Promise<void>((resolve, reject) => {

@@ -26,8 +26,12 @@ await node.close();
 
 function step(what: string, command: string, args: string[], cwd: string): string {
   const started = performance.now();
-  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_update_notifier: "false", npm_config_fund: "false" };
-  for (const key of Object.keys(env)) if (key.startsWith("LITEFS_") || key === "NODE_ENV") delete env[key];
+  const inherited = Object.entries(process.env).filter(([key]) => !key.startsWith("LITEFS_") && key !== "NODE_ENV");
+  const env: NodeJS.ProcessEnv = {
+    ...Object.fromEntries(inherited),
+    npm_config_update_notifier: "false",
+    npm_config_fund: "false",
+  };
   const r = spawnSync(command, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}, ${seconds} s):\n${r.stdout}`);

@@ -242,6 +242,6 @@ describe("litefs-node status in raft mode", () => {
   it("lists run and lease-server in the usage", () => {
     const r = runCli(["--help"]);
     expect(r.stdout).toContain("lease-server");
-    expect(r.stdout).toMatch(/\n  run /);
+    expect(r.stdout).toMatch(/\n {2}run /);
   });
 });

@@ -82,7 +82,7 @@ async function startApp(name: string, isPrimary: () => boolean, commit: () => Pr
         return;
       }
       writes.push(write);
-      commit().then((txid) => {
+      void commit().then((txid) => {
         res.writeHead(201, { "content-type": "application/json", "x-app": name, "set-cookie": "session=abc; Path=/" });
         res.end(
           JSON.stringify({

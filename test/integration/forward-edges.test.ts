@@ -336,7 +336,7 @@ describe("streams and upgrades pass through", () => {
             socket.destroy();
             resolve({
               status: res.statusCode ?? 0,
-              accept: res.headers["sec-websocket-accept"] as string | undefined,
+              accept: res.headers["sec-websocket-accept"],
               path: res.headers["x-path"] as string | undefined,
               received,
             });

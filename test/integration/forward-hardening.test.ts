@@ -3,7 +3,7 @@
 // peer is a trusted proxy; the global budgets answer 503 + Retry-After; read bodies stream.
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Writable } from "node:stream";
+import { type Duplex, Writable } from "node:stream";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { forwardFixtures, metricValue, request, sleep, ViewNode, type Route } from "../support/forward-fixtures.js";
@@ -140,7 +140,7 @@ describe("X-Forwarded-* from clients", () => {
   it("are overwritten on a WebSocket upgrade too", async () => {
     const local = await startApp("b");
     const seen = new Promise<http.IncomingHttpHeaders>((resolve) => {
-      local.server.on("upgrade", (req: IncomingMessage, socket: import("node:stream").Duplex) => {
+      local.server.on("upgrade", (req: IncomingMessage, socket: Duplex) => {
         resolve(req.headers);
         socket.end("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
       });
@@ -259,8 +259,8 @@ describe("global budgets: 503 + Retry-After, never unbounded", () => {
 
   it("open upgrades (WebSockets) over LITEFS_FORWARD_MAX_UPGRADES get 503; a closed one frees its place", async () => {
     const local = await startApp("b");
-    const appSockets: import("node:stream").Duplex[] = [];
-    local.server.on("upgrade", (_req: IncomingMessage, socket: import("node:stream").Duplex) => {
+    const appSockets: Duplex[] = [];
+    local.server.on("upgrade", (_req: IncomingMessage, socket: Duplex) => {
       appSockets.push(socket);
       socket.on("error", () => {});
       // Like a WebSocket server: the client's end of the connection ends ours.
@@ -273,7 +273,7 @@ describe("global budgets: 503 + Retry-After, never unbounded", () => {
     const p = await startProxy(new ViewNode("primary", "node-b"), { upstream: local.url, maxUpgrades: 1 });
     /** Resolves with the socket on a 101, or the status and body of a refusal. */
     const upgrade = (): Promise<
-      { socket: import("node:stream").Duplex } | { status: number; retryAfter: string | undefined; body: string }
+      { socket: Duplex } | { status: number; retryAfter: string | undefined; body: string }
     > =>
       new Promise((resolve, reject) => {
         const req = http.request(`${p.url}/ws`, { headers: { connection: "Upgrade", upgrade: "websocket" } });

@@ -62,13 +62,13 @@ function startWriter(node: FakeNode, index: number): Writer {
   children.add(child);
   const lines: string[] = [];
   let partial = "";
-  child.stdout!.on("data", (chunk: Buffer) => {
+  child.stdout.on("data", (chunk: Buffer) => {
     const parts = (partial + chunk.toString()).split("\n");
     partial = parts.pop()!;
     lines.push(...parts);
   });
   const exited = new Promise((resolve) => child.on("exit", resolve));
-  return { node: node.name, lines, exited, stop: () => child.stdin!.end() };
+  return { node: node.name, lines, exited, stop: () => child.stdin.end() };
 }
 
 const acks = (w: Writer): { id: string; at: number }[] =>

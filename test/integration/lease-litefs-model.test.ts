@@ -122,10 +122,10 @@ describe("LiteFS lease-loop model x 3 lease-service processes", () => {
       ttl: "3s",
       ttlMs: TTL_MS,
     });
-    models[first]!.start();
+    models[first].start();
     await sleep(3000);
     expect(models[second]!.isPrimary).toBe(true);
-    expect(models[first]!.isPrimary).toBe(false);
+    expect(models[first].isPrimary).toBe(false);
     expect(recorder.overlaps(performance.now())).toEqual([]);
     expect(writerViolations).toEqual([]);
   }, 60_000);

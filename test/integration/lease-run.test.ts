@@ -134,7 +134,7 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
       const recs = records(r.record);
       const start = recs.find((e) => e.event === "start")!;
       expect(start.args).toEqual(["mount", "-config", join(r.dir, "data", "litefs.yml")]);
-      const cfg = parse(start.configText as string) as Record<string, any>;
+      const cfg = parse(start.configText as string) as { lease: unknown; exec: unknown; fuse: { dir: unknown } };
       // The node's own token, made at first start and kept 0600 beside the Raft data, is the URL's password.
       const tokenPath = join(r.dir, "data", "raft", "lease-token");
       expect(statSync(tokenPath).mode & 0o777).toBe(0o600);
@@ -235,7 +235,7 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
     expect(given, p.out()).toBeDefined();
     expect(stopped).toBeDefined();
     expect(given!.t as number).toBeLessThanOrEqual(stopped!.t as number);
-    expect(p.out(), p.out()).toContain(`${JSON.stringify(`"${names[1 - primaryIdx]}" is primary now`).slice(1, -1)}`);
+    expect(p.out(), p.out()).toContain(JSON.stringify(`"${names[1 - primaryIdx]}" is primary now`).slice(1, -1));
     // ...and the other node renewed and acquired the lease with it: it is primary, and its lease
     // service publishes it as the holder.
     expect(records(other.record).find((e) => e.event === "promoted")).toMatchObject({ renew: 200, acquire: "true" });

@@ -75,7 +75,7 @@ describe("events client against recorded streams", () => {
     const pretty =
       JSON.stringify({ type: "init", data: { isPrimary: false, hostname: "nœud-ä" } }, null, 2) +
       "\n" +
-      readLitefsFixture("events-primary.ndjson").split("\n")[1] +
+      readLitefsFixture("events-primary.ndjson").split("\n")[1]! +
       "\n";
     server = await startEventsServer({ stream: pretty, chunkBytes: 3, chunkDelayMs: 1 });
     const rec = subscribe(server.url);

@@ -57,15 +57,15 @@ describe("GET /info", () => {
   it("reports HTTP errors and bad bodies clearly", async () => {
     server = await startEventsServer({ fixture: "primary" });
     server.setInfo("oops", 500);
-    await expect(fetchInfo(server.url)).rejects.toThrowError(/answered HTTP 500: oops/);
+    await expect(fetchInfo(server.url)).rejects.toThrow(/answered HTTP 500: oops/);
     server.setInfo("{not json");
-    await expect(fetchInfo(server.url)).rejects.toThrowError(/invalid LiteFS \/info response .*not JSON/);
+    await expect(fetchInfo(server.url)).rejects.toThrow(/invalid LiteFS \/info response .*not JSON/);
     server.setInfo({ isPrimary: "yes" });
-    await expect(fetchInfo(server.url)).rejects.toThrowError(/isPrimary is not a boolean/);
+    await expect(fetchInfo(server.url)).rejects.toThrow(/isPrimary is not a boolean/);
   });
 
   it("reports an unreachable API", async () => {
-    await expect(fetchInfo("http://127.0.0.1:1")).rejects.toThrowError(
+    await expect(fetchInfo("http://127.0.0.1:1")).rejects.toThrow(
       /cannot reach LiteFS at http:\/\/127\.0\.0\.1:1\/info/,
     );
   });

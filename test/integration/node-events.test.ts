@@ -72,7 +72,7 @@ describe("gate fed by /events", () => {
   it("replica that lost its primary: follows the recorded flapping", async () => {
     const { node: n, server: s } = await setup(
       "node-b",
-      { stream: readLitefsFixture("events-replica-primary-lost.ndjson").split("\n")[0] + "\n" },
+      { stream: readLitefsFixture("events-replica-primary-lost.ndjson").split("\n")[0]! + "\n" },
       { role: "replica" },
     );
     const changes: NodeStateSnapshot[] = [];

@@ -168,7 +168,7 @@ function asEnv(settings: LiteFSSettings): NodeJS.ProcessEnv {
     if (value === null || value === undefined) continue;
     if (Array.isArray(value)) {
       if (value.length > 0) env[row.env] = value.join(",");
-    } else env[row.env] = String(value);
+    } else env[row.env] = typeof value === "string" ? value : JSON.stringify(value);
   }
   return env;
 }

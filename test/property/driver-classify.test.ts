@@ -54,9 +54,11 @@ const trivia = fc
 
 /** A keyword with random letter case. */
 function kw(word: string): fc.Arbitrary<string> {
-  return fc
-    .array(fc.boolean(), { minLength: word.length, maxLength: word.length })
-    .map((upper) => [...word].map((ch, i) => (upper[i] ? ch.toUpperCase() : ch.toLowerCase())).join(""));
+  return fc.array(fc.boolean(), { minLength: word.length, maxLength: word.length }).map((upper) =>
+    Array.from(word)
+      .map((ch, i) => (upper[i] ? ch.toUpperCase() : ch.toLowerCase()))
+      .join(""),
+  );
 }
 
 function seq(...parts: (string | fc.Arbitrary<string>)[]): fc.Arbitrary<string> {

@@ -151,7 +151,11 @@ function runCommand(c: GoldenCluster, verb: string, args: string[]): void {
     }
     case "isolate": {
       const id = arg(0, "id");
-      for (const other of c.nodes.keys()) if (other !== id) (c.cut(id, other), c.cut(other, id));
+      for (const other of c.nodes.keys()) {
+        if (other === id) continue;
+        c.cut(id, other);
+        c.cut(other, id);
+      }
       return;
     }
     case "cut":

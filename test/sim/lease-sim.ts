@@ -11,7 +11,6 @@
 // never overlap at all; liveness bounds are measured by the scenarios.
 
 import { RaftCore } from "../../src/raft/core.js";
-import { isNotLeaderError } from "../../src/raft/errors.js";
 import type { Entry, HardState, Message } from "../../src/raft/types.js";
 import { leaseProblem } from "../../src/lease/published-state.js";
 import { LeaseService } from "../../src/lease/service.js";
@@ -248,7 +247,7 @@ class Host {
     try {
       placed = this.core.propose(data);
     } catch (e) {
-      return Promise.reject(e as Error);
+      return Promise.reject(e);
     }
     this.scheduleReady();
     return new Promise((resolve, reject) => {
@@ -264,7 +263,7 @@ class Host {
     try {
       this.core.readIndex(Buffer.from(key, "utf8"));
     } catch (e) {
-      return Promise.reject(e as Error);
+      return Promise.reject(e);
     }
     const hex = Buffer.from(key, "utf8").toString("hex");
     this.scheduleReady();
@@ -290,7 +289,7 @@ class Host {
         this.at(ANSWER_DEADLINE_MS, () => finish({ kind: "error", status: 500, message: "deadline" }));
         void this.service
           .handle(request, this.sim.now, ANSWER_DEADLINE_MS - 50)
-          .then(finish, (e: Error) => finish({ kind: "error", status: 500, message: e.message }));
+          .then(finish, (e: unknown) => finish({ kind: "error", status: 500, message: (e as Error).message }));
       });
     });
   }

@@ -197,7 +197,7 @@ export class Simulation implements Pick<NodeEnv, "now"> {
     }
   }
 
-  private send(from: SimNode, m: Message): void {
+  private send(_from: SimNode, m: Message): void {
     if (m.type === "preVoteResp" && !m.reject && !this.preVoteGrantedAt.has(m.term))
       this.preVoteGrantedAt.set(m.term, this.time);
     if (this.cuts.has(`${m.from}>${m.to}`)) return;
@@ -209,7 +209,6 @@ export class Simulation implements Pick<NodeEnv, "now"> {
       if (this.rng.chance(0.1)) delay += this.rng.next() * 40;
       this.queue.push(this.time + delay, { kind: "deliver", m });
     }
-    void from;
   }
 
   private nodeById(id: string): SimNode | undefined {

@@ -11,7 +11,7 @@ import {
   type LiteFSSettingsInput,
 } from "../../src/config/index.js";
 
-type Doc = Record<string, Record<string, unknown> | unknown>;
+type Doc = Record<string, unknown>;
 
 function fixture(name: string): Doc {
   const path = fileURLToPath(new URL(`../fixtures/litefs-0.5.14/${name}`, import.meta.url));

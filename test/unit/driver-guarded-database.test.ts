@@ -311,7 +311,7 @@ describe("LiteFS refusals that slip through", () => {
     seeded(new SwitchGate("primary")).close();
     const db = track(new GuardedDatabase(file, { gate: new SwitchGate("primary"), readonly: true }));
     expect(() => db.prepare("INSERT INTO t(x) VALUES ('c')").run()).toThrow(
-      expect.objectContaining({ code: "SQLITE_READONLY" }) as unknown as Error,
+      expect.objectContaining({ code: "SQLITE_READONLY" }) as unknown,
     );
   });
 

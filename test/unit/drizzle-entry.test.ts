@@ -3,14 +3,15 @@
 // passes Drizzle's own config through; litefs-node/drizzle/migrator is drizzle-orm's
 // migrate(db, { migrationsFolder }) run by the primary-only applier.
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { sql } from "drizzle-orm";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadSettings } from "../../src/config/index.js";
 import { settingsWithSource } from "../../src/driver/drizzle/connection.js";
-import { ConfigError, drizzle, GuardedDatabase } from "../../src/driver/drizzle/index.js";
+import type { GuardedDatabase } from "../../src/driver/drizzle/index.js";
+import { ConfigError, drizzle } from "../../src/driver/drizzle/index.js";
 import { migrate } from "../../src/driver/drizzle/migrator.js";
 import { openGuardedDatabase } from "../../src/driver/open.js";
 import { openNode } from "../../src/node/node.js";

@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { NotPrimaryError, SplitBrainError } from "../../src/errors.js";
 import { createMetrics, defaultMetrics, recordRefusal, recordRefusalError } from "../../src/health/metrics.js";
-import type { NodeEventsView, RaftSnapshot } from "../../src/health/node-view.js";
+import type { RaftSnapshot } from "../../src/health/node-view.js";
 import type { Role } from "../../src/node/node-state.js";
 
 /** Parses Prometheus text exposition into "name{labels}" -> value (labels in the order written). */
@@ -32,7 +32,7 @@ describe("metrics", () => {
   it("exposes role, lag, TXID and split brain read at scrape time", async () => {
     const metrics = createMetrics();
     const node = new Node();
-    metrics.observeNode(node as unknown as NodeEventsView, { db: "db" });
+    metrics.observeNode(node, { db: "db" });
     let s = parseExposition(await metrics.render());
     expect(s.get('litefs_node_role{role="primary"}')).toBe(0);
     expect(s.get('litefs_node_role{role="replica"}')).toBe(1);
@@ -54,7 +54,7 @@ describe("metrics", () => {
   it("counts split-brain episodes from events and from scrapes, once per episode", async () => {
     const metrics = createMetrics();
     const node = new Node();
-    const detach = metrics.observeNode(node as unknown as NodeEventsView);
+    const detach = metrics.observeNode(node);
     node.emit("role-change", { splitBrain: true });
     node.emit("split-brain", new SplitBrainError({ nodeId: "node-b", primary: "node-a", reason: "test" }));
     node.emit("role-change", { splitBrain: false });

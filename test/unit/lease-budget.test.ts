@@ -213,7 +213,7 @@ describe("the leader refuses over-budget requests before proposing, with a clear
   it("session create at the session budget: 429, nothing proposed", async () => {
     lease = await startInProcessLease();
     for (let i = 0; i < MAX_SESSIONS; i++) {
-      lease.raft.propose(
+      void lease.raft.propose(
         encodeLeaseCommand({
           op: "session-create",
           session: {
@@ -243,7 +243,7 @@ describe("the leader refuses over-budget requests before proposing, with a clear
     lease = await startInProcessLease();
     const value = Buffer.alloc(MAX_KV_VALUE_BYTES).toString("base64");
     for (let k = 0; k < 7; k++)
-      lease.raft.propose(
+      void lease.raft.propose(
         encodeLeaseCommand({ op: "kv-set", key: `old/${k}`, value, flags: 0, lock: "none", session: null }),
       );
     const proposed = lease.raft.index;

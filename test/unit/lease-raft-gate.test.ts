@@ -4,7 +4,8 @@ import { rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { loadSettings } from "../../src/config/index.js";
-import { isNotPrimaryError, isSplitBrainError, SplitBrainError } from "../../src/errors.js";
+import type { SplitBrainError } from "../../src/errors.js";
+import { isNotPrimaryError, isSplitBrainError } from "../../src/errors.js";
 import { openNode, type LiteFSNode } from "../../src/node/node.js";
 import { leaseStatePath, writeLeaseState } from "../../src/lease/published-state.js";
 import { raftLeaseElection, type RaftLeaseElection } from "../../src/election/raft-election.js";
@@ -158,10 +159,10 @@ describe("raft write gate", () => {
     expect(refusal(n)).toBeNull();
   });
 
-  it("refused by the service, or no state at all: split brain (fails closed)", () => {
+  it("refused by the service, or no state at all: split brain (fails closed)", async () => {
     const { node: n } = open("primary", state({ refused: true }));
     expect((refusal(n) as SplitBrainError).reason).toMatch(/unsafe/);
-    node?.close();
+    await node?.close();
     election?.close();
     mount?.cleanup();
     const { node: m } = open("primary", null);

@@ -79,7 +79,7 @@ describe("decoding the recorded /events streams", () => {
     [{ type: "tx", db: "db", data: { txID: "00000000000000001" } }, /txID is not hex/],
     [{ type: "tx", db: "db" }, /data object/],
   ])("rejects a malformed known event %j", (value, message) => {
-    expect(() => decodeLiteFSEvent(value)).toThrowError(message);
+    expect(() => decodeLiteFSEvent(value)).toThrow(message);
   });
 });
 
@@ -106,7 +106,7 @@ describe("JSON object splitter", () => {
 
   it("assembles an object cut across chunks, one character at a time", () => {
     const text = readLitefsFixture("events-primary.ndjson");
-    const { objects, partial } = split([...text]);
+    const { objects, partial } = split(Array.from(text));
     expect(objects).toEqual(text.trim().split("\n"));
     expect(partial).toBe(false);
   });

@@ -59,7 +59,7 @@ describe("mount file parsers against the LiteFS 0.5.14 fixtures", () => {
     ["\n", "only a newline"],
     ["node a\n", "a space inside"],
   ])("rejects .primary %j (%s) with an error naming the file", (content) => {
-    expect(() => parsePrimaryFile(content, "/mnt/.primary")).toThrowError(/malformed LiteFS file \/mnt\/\.primary/);
+    expect(() => parsePrimaryFile(content, "/mnt/.primary")).toThrow(/malformed LiteFS file \/mnt\/\.primary/);
   });
 
   it.each([
@@ -85,7 +85,7 @@ describe("mount file parsers against the LiteFS 0.5.14 fixtures", () => {
   it.each(["000000281\n", "+281\n", "+000000281", "+00000028x\n", "", "+000000281\n\n"])(
     "rejects .lag %j with an error naming the file",
     (content) => {
-      expect(() => parseLagFile(content, "/mnt/.lag")).toThrowError(/\/mnt\/\.lag/);
+      expect(() => parseLagFile(content, "/mnt/.lag")).toThrow(/\/mnt\/\.lag/);
     },
   );
 });
@@ -121,14 +121,12 @@ describe("mount file readers on temp mounts", () => {
     mount = createTempMount({ role: "primary" });
     mount.removeFile(".lag");
     mkdirSync(join(mount.path, ".lag")); // EISDIR even for root
-    expect(() => readLagFile(mount!.path)).toThrowError(
-      new RegExp(`cannot read LiteFS file ${join(mount.path, ".lag")}`),
-    );
+    expect(() => readLagFile(mount!.path)).toThrow(new RegExp(`cannot read LiteFS file ${join(mount.path, ".lag")}`));
   });
 
   it("malformed content names the full path", () => {
     mount = createTempMount({ role: "primary" });
     mount.writeRaw("db-pos", "garbage\n");
-    expect(() => readPositionFile(mount!.path, "db")).toThrowError(join(mount.path, "db-pos"));
+    expect(() => readPositionFile(mount!.path, "db")).toThrow(join(mount.path, "db-pos"));
   });
 });

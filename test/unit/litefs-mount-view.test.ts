@@ -55,8 +55,8 @@ describe("default logger", () => {
   });
 
   it("rejects an unknown level naming the variable", () => {
-    expect(() => createDefaultLogger({ LITEFS_LOG_LEVEL: "loud" })).toThrowError(ConfigError);
-    expect(() => createDefaultLogger({ LITEFS_LOG_LEVEL: "loud" })).toThrowError(
+    expect(() => createDefaultLogger({ LITEFS_LOG_LEVEL: "loud" })).toThrow(ConfigError);
+    expect(() => createDefaultLogger({ LITEFS_LOG_LEVEL: "loud" })).toThrow(
       /LITEFS_LOG_LEVEL.*unknown log level "loud"/s,
     );
   });

@@ -4,7 +4,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { openNode, type LiteFSNode } from "../../src/node/node.js";
 import { isSplitBrainError } from "../../src/errors.js";
-import { isMigrationTimeoutError, MigrationTimeoutError } from "../../migrations-guard/index.js";
+import type { MigrationTimeoutError } from "../../migrations-guard/index.js";
+import { isMigrationTimeoutError } from "../../migrations-guard/index.js";
 import { checkWaitOptions, waitForReplication, type ReplicaCheck } from "../../migrations-guard/wait.js";
 import { startEventsServer } from "../support/events-server.js";
 import { Cleanups, testNode } from "../support/migrations/cluster.js";

@@ -159,7 +159,7 @@ describe("gate matrix over mount dirs (static election, primaryHostname node-a)"
     expect(n.txid("db")).toBe(0xabcn);
     expect(n.txid("other")).toBeNull();
     mount!.writeRaw("db-pos", "nonsense\n");
-    expect(() => n.txid()).toThrowError(/malformed LiteFS file .*db-pos/);
+    expect(() => n.txid()).toThrow(/malformed LiteFS file .*db-pos/);
   });
 });
 

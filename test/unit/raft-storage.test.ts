@@ -471,7 +471,7 @@ describe("the data-directory lock", () => {
     });
     try {
       await new Promise<void>((resolve, reject) => {
-        child.stdout!.on("data", (d: Buffer) => d.toString().includes("holding") && resolve());
+        child.stdout.on("data", (d: Buffer) => d.toString().includes("holding") && resolve());
         child.on("exit", (code) => reject(new Error(`holder exited with ${code}`)));
       });
       expect(() => openStorage()).toThrow(/is in use by another lease service/);

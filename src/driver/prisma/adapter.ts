@@ -14,7 +14,7 @@ import {
   type Transaction,
   type TransactionOptions,
 } from "@prisma/driver-adapter-utils";
-import { Connection } from "./connection.js";
+import type { Connection } from "./connection.js";
 import { FifoMutex, type Release } from "./fifo-mutex.js";
 import { isGuardRefusal, toAdapterError } from "./error-mapping.js";
 

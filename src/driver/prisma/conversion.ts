@@ -79,6 +79,8 @@ function mapByJsType(arg: unknown, format: TimestampFormat, index: number): Bind
       if (arg instanceof Uint8Array) return Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength);
       if (arg instanceof ArrayBuffer) return Buffer.from(arg);
       // Decimal.js and similar value objects: as their text would be.
+      // A Decimal.js value's own toString() gives its exact digits (isDecimalLike checked it is one).
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string
       if (isDecimalLike(arg)) return decimalFromText(arg.toString(), index);
       return JSON.stringify(arg);
     }

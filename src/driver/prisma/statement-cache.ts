@@ -5,7 +5,7 @@ import type { ColumnType } from "@prisma/driver-adapter-utils";
 import type BetterSqlite3 from "better-sqlite3";
 import { columnTypeFromDeclared } from "./column-types.js";
 
-export type Statement = BetterSqlite3.Statement<unknown[], unknown>;
+export type Statement = BetterSqlite3.Statement;
 
 /** A prepared statement and what is known about it once and for all. */
 export interface CachedStatement {
@@ -35,7 +35,7 @@ const EMPTY_COLUMNS: ColumnInfo = Object.freeze({
   declared: [],
   undeclared: [],
   integersOnDemand: false,
-}) as ColumnInfo;
+});
 const DDL = /^\s*(?:CREATE|ALTER|DROP)\b/i;
 
 export const DEFAULT_STATEMENT_CACHE_SIZE = 256;

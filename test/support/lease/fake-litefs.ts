@@ -138,7 +138,7 @@ if (process.env["FAKE_LITEFS_HTTP"] === "1" && config.http) {
           ),
         );
       } else if (req.method === "GET" && path === "/metrics") {
-        res.end("# TYPE litefs_is_primary gauge\nlitefs_is_primary " + (session ? 1 : 0) + "\n");
+        res.end(`# TYPE litefs_is_primary gauge\nlitefs_is_primary ${session ? 1 : 0}\n`);
       } else if (req.method === "POST" && path === "/handoff") {
         if (!session) {
           res.statusCode = 500;

@@ -125,7 +125,7 @@ export class LeaseProcessCluster {
       stdio: ["pipe", "pipe", "pipe"],
     });
     this.stderrs.set(i, "");
-    child.stderr!.on("data", (c: Buffer) => this.stderrs.set(i, (this.stderrs.get(i) ?? "") + c.toString()));
+    child.stderr.on("data", (c: Buffer) => this.stderrs.set(i, (this.stderrs.get(i) ?? "") + c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     const ready = await new Promise<{ httpPort: number; tokenPath: string | null }>((resolve, reject) => {
       let out = "";
@@ -138,7 +138,7 @@ export class LeaseProcessCluster {
           ),
         60_000,
       );
-      child.stdout!.on("data", (c: Buffer) => {
+      child.stdout.on("data", (c: Buffer) => {
         out += c.toString();
         const line = out.split("\n").find((l) => l.startsWith("{"));
         if (line) {

@@ -110,6 +110,8 @@ export function plain(value: unknown): unknown {
     return { bytes: Array.from(new Uint8Array(value as ArrayBufferLike)) };
   if (value instanceof Date) return { date: Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString() };
   if (Array.isArray(value)) return value.map(plain);
+  // A Decimal's own toString() gives its digits.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   if (isDecimal(value)) return { decimal: value.toString() };
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) if (item !== undefined) out[key] = plain(item);
