@@ -15,13 +15,8 @@ export {
 } from "./mount-files.js";
 export { decodeLiteFSEvent, type LiteFSEvent, type PrimaryStatusEvent, type TxEvent } from "./events.js";
 export { createJsonObjectSplitter, type JsonObjectSink, type JsonObjectSplitter } from "./json-stream.js";
-export {
-  subscribeEvents,
-  backoffDelayMs,
-  type BackoffOptions,
-  type EventsSubscription,
-  type EventsSubscriptionOptions,
-} from "./events-client.js";
+export { backoffDelayMs, type BackoffOptions } from "../backoff.js";
+export { subscribeEvents, type EventsSubscription, type EventsSubscriptionOptions } from "./events-client.js";
 export { fetchInfo, parseInfo, type FetchInfoOptions, type LiteFSInfo } from "./info-client.js";
 export type { StreamFetch, StreamRequestInit } from "./background-fetch.js";
 export {
