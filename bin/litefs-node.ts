@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { closestCommand } from "./commands/suggest.js";
-import { COMMANDS, USAGE } from "./commands/index.js";
+import { COMMANDS, DEPRECATED_COMMANDS, USAGE } from "./commands/index.js";
 
 function packageVersion(): string {
   // Works from both bin/ (tsx) and dist/bin/ (built): walk up to our package.json.
@@ -30,6 +30,13 @@ async function main(argv: string[]): Promise<number> {
   if (name === "--version" || name === "-v") {
     process.stdout.write(`litefs-node ${packageVersion()}\n`);
     return 0;
+  }
+  const renamed = Object.hasOwn(DEPRECATED_COMMANDS, name) ? DEPRECATED_COMMANDS[name] : undefined;
+  if (renamed !== undefined) {
+    process.stderr.write(
+      `litefs-node: "${name}" is deprecated and will be removed; it runs "litefs-node ${renamed}" (same options and settings)\n`,
+    );
+    return COMMANDS[renamed]!(rest);
   }
   const command = COMMANDS[name];
   if (!command) {

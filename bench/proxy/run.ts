@@ -1,4 +1,4 @@
-// `npm run bench:proxy`: what `litefs-node proxy` adds over talking to the app directly.
+// `npm run bench:proxy`: what `litefs-node forward` adds over talking to the app directly.
 // The app (bench/proxy/app.ts) and the proxy (the real CLI, a replica of a replayed LiteFS
 // /events stream whose primary's app is that same app) each run in their own process; the load
 // comes from this one. Measured:
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
     cleanups.push(() => events.close());
     // The replica's local app and the primary's app are the same process: reads and forwarded writes hit the same server.
     const proxy = startCli(
-      ["proxy", "--listen", "127.0.0.1:0"],
+      ["forward", "--listen", "127.0.0.1:0"],
       replicaProxyEnv(mount.path, events.port, appUrl, appUrl),
       30 * 60_000,
     );

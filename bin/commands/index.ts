@@ -6,11 +6,17 @@ export const COMMANDS: Record<string, Command | undefined> = {
   status: async (argv) => (await import("./status.js")).statusCommand(argv),
   check: async (argv) => (await import("./check.js")).checkCommand(argv),
   migrate: async (argv) => (await import("./migrate.js")).migrateCommand(argv),
-  proxy: async (argv) => (await import("./proxy.js")).proxyCommand(argv),
+  forward: async (argv) => (await import("./forward.js")).forwardCommand(argv),
   run: async (argv) => (await import("./run.js")).runCommand(argv),
   handoff: async (argv) => (await import("./handoff.js")).handoffCommand(argv),
   "lease-server": async (argv) => (await import("./lease-server.js")).leaseServerCommand(argv),
 };
+
+/**
+ * Old command names, still run with one warning line on stderr. `proxy` became `forward` so that
+ * the command and its settings (LITEFS_FORWARD_*) share a name; LITEFS_PROXY_* are LiteFS's proxy.
+ */
+export const DEPRECATED_COMMANDS: Readonly<Record<string, string>> = { proxy: "forward" };
 
 export const USAGE = `Usage: litefs-node <command> [options]
 
@@ -23,7 +29,8 @@ Commands:
                             run a migration command only on the primary
   migrate --drizzle <dir> | --prisma <dir>
                             apply migrations with the built-in appliers (primary only)
-  proxy                     write-forwarding proxy in front of this node's app
+  forward                   write-forwarding proxy in front of this node's app (LITEFS_FORWARD_*;
+                            formerly "proxy")
   run [--config FILE] [--migrate CMD] [--join-timeout D] [-- <app command ...>]
                             run this node: litefs.yml, the Raft lease service (raft mode),
                             then litefs mount with the app command as LiteFS's exec

@@ -80,3 +80,10 @@ export function wordIs(sql: string, start: number, end: number, upperKeyword: st
 export function charAt(sql: string, i: number): number {
   return i < sql.length ? sql.charCodeAt(i) : -1;
 }
+
+/** Whether the statement's first keyword (after whitespace and comments) is one of `upperKeywords` (upper case ASCII). */
+export function leadingKeywordIsOneOf(sql: string, upperKeywords: readonly string[]): boolean {
+  const start = skipTrivia(sql, 0);
+  const end = wordEnd(sql, start);
+  return upperKeywords.some((keyword) => wordIs(sql, start, end, keyword));
+}

@@ -30,7 +30,7 @@ export class Allowance {
 
   /** Text for the 503 answer. */
   exhausted(): string {
-    return `litefs-node proxy: over capacity (${this.what}: limit ${this.limit}, ${this.env}); retry shortly`;
+    return `litefs-node forward: over capacity (${this.what}: limit ${this.limit}, ${this.env}); retry shortly`;
   }
 }
 

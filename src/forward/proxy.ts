@@ -2,7 +2,7 @@
 // Reads pass through; writes on a replica go to the primary's app; Fly-Replay answers from LiteFS's
 // proxy are replayed; reads carrying a TXID wait for this replica to reach it.
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOn } from "../net-io.js";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import type { ForwardOutcome, LiteFSNodeMetrics } from "../health/metrics.js";
@@ -106,7 +106,7 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
       try {
         txid = await currentTxid(db);
       } catch (error) {
-        logger?.warn({ err: error }, "litefs-node proxy: cannot read the TXID after a write");
+        logger?.warn({ err: error }, "litefs-node forward: cannot read the TXID after a write");
       }
       if (txid !== null && setCookie) {
         const cookies = upstream.headers["set-cookie"] ?? [];
@@ -161,16 +161,16 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
   ): Promise<void> {
     const address = primaryAddress(settings, host);
     if (!address.ok) {
-      logger?.warn({ host, problem: address.problem }, `litefs-node proxy: not forwarding: ${address.message}`);
+      logger?.warn({ host, problem: address.problem }, `litefs-node forward: not forwarding: ${address.message}`);
       if (address.problem === "not-a-node-name") {
         record("bad-host");
-        sendPlain(res, 502, `litefs-node proxy: refusing to forward to ${address.message}`);
+        sendPlain(res, 502, `litefs-node forward: refusing to forward to ${address.message}`);
       } else {
         record("no-address");
         sendPlain(
           res,
           502,
-          `litefs-node proxy: the primary is "${host}" but no forwarding address is configured for it (set LITEFS_FORWARD_TARGET or add it to LITEFS_FORWARD_HOSTS)`,
+          `litefs-node forward: the primary is "${host}" but no forwarding address is configured for it (set LITEFS_FORWARD_TARGET or add it to LITEFS_FORWARD_HOSTS)`,
         );
       }
       return;
@@ -193,11 +193,11 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
     } catch (error) {
       if (error instanceof UpstreamError && error.failure === "aborted") return;
       record("primary-unreachable");
-      logger?.warn({ err: error, primary: host }, "litefs-node proxy: primary unreachable");
+      logger?.warn({ err: error, primary: host }, "litefs-node forward: primary unreachable");
       sendPlain(
         res,
         502,
-        `litefs-node proxy: the primary "${host}" (${base}) is unreachable; nothing was written here: ${error instanceof Error ? error.message : String(error)}`,
+        `litefs-node forward: the primary "${host}" (${base}) is unreachable; nothing was written here: ${error instanceof Error ? error.message : String(error)}`,
       );
       return;
     }
@@ -233,7 +233,7 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
       sendPlain(
         res,
         413,
-        `litefs-node proxy: request body over the ${settings.bodyLimitBytes}-byte limit (LITEFS_FORWARD_BODY_LIMIT); bodies are buffered so a write can be forwarded to the primary`,
+        `litefs-node forward: request body over the ${settings.bodyLimitBytes}-byte limit (LITEFS_FORWARD_BODY_LIMIT); bodies are buffered so a write can be forwarded to the primary`,
         { connection: "close" },
       );
     } else if (read.reason === "over-budget") {
@@ -314,7 +314,7 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
         sendPlain(
           res,
           503,
-          "litefs-node proxy: split brain (LiteFS and the election disagree about the primary); writes are refused until they agree",
+          "litefs-node forward: split brain (LiteFS and the election disagree about the primary); writes are refused until they agree",
           { "retry-after": retryAfter },
         );
         return;
@@ -324,14 +324,14 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
         sendPlain(
           res,
           508,
-          `litefs-node proxy: this write was already forwarded once (${LOOP_HEADER}: ${String(req.headers[LOOP_HEADER])}) and reached a replica; not forwarding again`,
+          `litefs-node forward: this write was already forwarded once (${LOOP_HEADER}: ${String(req.headers[LOOP_HEADER])}) and reached a replica; not forwarding again`,
         );
         return;
       }
       const primary = state.primary;
       if (primary === null) {
         record("no-primary");
-        sendPlain(res, 503, "litefs-node proxy: no primary is known right now; retry shortly", {
+        sendPlain(res, 503, "litefs-node forward: no primary is known right now; retry shortly", {
           "retry-after": retryAfter,
         });
         return;
@@ -358,11 +358,11 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
       );
     } catch (error) {
       if (error instanceof UpstreamError && error.failure === "aborted") return;
-      logger?.warn({ err: error }, "litefs-node proxy: local app unreachable");
+      logger?.warn({ err: error }, "litefs-node forward: local app unreachable");
       sendPlain(
         res,
         502,
-        `litefs-node proxy: the app at ${settings.upstream} is unreachable: ${error instanceof Error ? error.message : String(error)}`,
+        `litefs-node forward: the app at ${settings.upstream} is unreachable: ${error instanceof Error ? error.message : String(error)}`,
       );
       return;
     }
@@ -377,7 +377,7 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
         sendPlain(
           res,
           508,
-          `litefs-node proxy: LiteFS asked to replay an already forwarded request to "${replayTo}"; not forwarding again`,
+          `litefs-node forward: LiteFS asked to replay an already forwarded request to "${replayTo}"; not forwarding again`,
         );
         return;
       }
@@ -386,7 +386,7 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
         sendPlain(
           res,
           502,
-          `litefs-node proxy: LiteFS asked to replay a ${method} to "${replayTo}", but its body was streamed, not kept (list the path in LITEFS_FORWARD_ALWAYS)`,
+          `litefs-node forward: LiteFS asked to replay a ${method} to "${replayTo}", but its body was streamed, not kept (list the path in LITEFS_FORWARD_ALWAYS)`,
         );
         return;
       }
@@ -399,7 +399,7 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
       sendPlain(
         res,
         502,
-        `litefs-node proxy: cannot act on "Fly-Replay: ${String(response.headers["fly-replay"])}" (no instance named)`,
+        `litefs-node forward: cannot act on "Fly-Replay: ${String(response.headers["fly-replay"])}" (no instance named)`,
       );
       return;
     }
@@ -409,8 +409,8 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
 
   const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((error: unknown) => {
-      logger?.error({ err: error }, "litefs-node proxy: request failed");
-      sendPlain(res, 500, `litefs-node proxy: ${error instanceof Error ? error.message : String(error)}`);
+      logger?.error({ err: error }, "litefs-node forward: request failed");
+      sendPlain(res, 500, `litefs-node forward: ${error instanceof Error ? error.message : String(error)}`);
     });
   };
 
@@ -438,15 +438,9 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
     handleUpgrade,
     listen(address = settings.listen) {
       const { host, port } = parseListenAddress(address);
-      return new Promise((resolve, reject) => {
-        const onError = (error: Error): void => reject(error);
-        server.once("error", onError);
-        server.listen(port, host, () => {
-          server.off("error", onError);
-          const bound = server.address() as AddressInfo;
-          const urlHost = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
-          resolve({ host: bound.address, port: bound.port, url: `http://${urlHost}:${bound.port}` });
-        });
+      return listenOn(server, port, host).then((bound) => {
+        const urlHost = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
+        return { host: bound.address, port: bound.port, url: `http://${urlHost}:${bound.port}` };
       });
     },
     close() {

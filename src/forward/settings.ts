@@ -1,5 +1,5 @@
 // Settings of the write-forwarding proxy: one zod schema per setting, read from an object and
-// LITEFS_FORWARD_* env. Kept apart from src/config because only `litefs-node proxy` and
+// LITEFS_FORWARD_* env. Kept apart from src/config because only `litefs-node forward` and
 // createForwardingProxy() need them; every error names the setting and its env variable.
 import { z } from "zod";
 import { isHostName, parseAddressBlock, parseListenAddr } from "../config/addresses.js";

@@ -1,19 +1,26 @@
 // One request to an upstream (the local app, LiteFS's proxy, or the primary's app). Exactly one
 // attempt, never a retry: a write that might have reached the primary must not be sent again.
 //
-// Transport decision (issue 15): node:http stays, here, in upgrade.ts and in proxy.ts's relay;
-// undici and proxy libraries were judged and not taken, for now. Measured (two bare pass-through
-// proxies without our decision logic, the open-loop 1,000 req/s load of bench/proxy, 4
-// alternating rounds, on a 2-core machine at load average 17-20 from other work): undici 7.30's
-// Pool spent 173 µs of CPU per GET and 197 per POST, node:http with a keep-alive Agent 225 and
-// 278: 52-81 µs less. The whole proxy spent 390 / 343 µs per request in the same conditions, so
-// undici would save some 13-24% of it. Not worth it yet because: it is a 2.2 MB runtime dependency
-// for an optional part of the library; undici's upgrade() only resolves on a 101, so an app that
-// declines a WebSocket upgrade (an answer the client must see) needs node:http anyway; its answers
-// carry no status text and other header shapes, which the relay would adapt; and issue 15's
-// findings were all in the decision logic, not in this transport. http-proxy-3 is node:http
-// underneath (the same cost plus a layer), @fastify/reply-from needs Fastify. If the proxy's CPU
-// per request becomes the limit, swap sendUpstream's body for undici's Pool.request behind this
+// Transport decision (issue 15, re-judged in the polish pass): node:http stays, here, in
+// upgrade.ts and in proxy.ts's relay; undici and proxy libraries were judged and not taken.
+// - First measurement (two bare pass-through proxies without our decision logic, open-loop 1,000
+//   req/s, 2-core machine at load 17-20): undici 7.30's Pool spent 173 / 197 µs of CPU per GET /
+//   POST, node:http with a keep-alive Agent 225 / 278.
+// - Second measurement (the whole proxy, rounds alternating between three builds run side by
+//   side, load 9-12): node:http before the polish pass 243 / 245 µs per GET / POST, node:http
+//   after it (one node snapshot per request, header copies without entries arrays, Sets or
+//   spreads) 220 / 253, the same proxy with sendUpstream on undici's Pool.request 230 / 243. The
+//   bare-proxy gain does not show once the decision logic, the relay and the syscalls are in:
+//   a profile puts about a third of the proxy's busy time in the three writes per request
+//   (upstream request, answer to the client) and most of the rest in node:http's server side,
+//   which undici does not replace. Round-to-round noise was +-30 µs.
+// - Against it besides: a 2.2 MB runtime dependency for an optional part of the library (undici 8
+//   needs Node 22); undici's upgrade() only resolves on a 101, so an app that declines a WebSocket
+//   upgrade (an answer the client must see) needs node:http anyway; its answers carry no status
+//   text, and headers such as transfer-encoding must be dropped before it accepts them.
+// http-proxy-3 is node:http underneath (the same cost plus a layer), @fastify/reply-from needs
+// Fastify. Upstream connections are kept alive and reused (test: forward-edges "upstream
+// connections"). If the transport is swapped after all, swap sendUpstream's body behind this
 // same UpstreamRequest interface (the decision logic calls nothing else).
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import https from "node:https";

@@ -4,6 +4,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { constantTimeEqual } from "../digest.js";
+import { listenOn, readBodyUpTo } from "../net-io.js";
 import { kvEntryJson, parseConsulRequest, sessionJson } from "./consul-wire.js";
 import { MAX_KV_VALUE_BYTES } from "./limits.js";
 import type { LeasePolicy } from "./rules.js";
@@ -46,21 +47,6 @@ function requestToken(req: IncomingMessage, url: URL): string | null {
   const auth = req.headers.authorization;
   if (typeof auth === "string" && auth.startsWith("Bearer ")) return auth.slice("Bearer ".length);
   return url.searchParams.get("token");
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) over = true;
-      else chunks.push(chunk);
-    });
-    req.on("end", () => resolve(over ? null : Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
 }
 
 interface Answer {
@@ -133,7 +119,7 @@ export async function startConsulHttpServer(
       return;
     }
     // Every body LiteFS sends (a session, a ~100-byte primary info) is far below the value limit.
-    readBody(req, MAX_KV_VALUE_BYTES)
+    readBodyUpTo(req, MAX_KV_VALUE_BYTES)
       .then(async (body) => {
         if (body === null)
           return finish({ status: 413, body: `Request body exceeds ${MAX_KV_VALUE_BYTES} bytes`, json: false });
@@ -153,15 +139,7 @@ export async function startConsulHttpServer(
       });
   });
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = address && typeof address === "object" ? address.port : options.port;
+  const { port } = await listenOn(server, options.port, options.host ?? "127.0.0.1");
   return {
     server,
     port,

@@ -17,6 +17,7 @@ import { formatHostPort, parseHostPort } from "../config/addresses.js";
 import { ConnectionGate } from "../raft/connection-gate.js";
 import { describeTlsFailure, pskChannel, pskClientOptions, pskServerOptions } from "../raft/tls-psk.js";
 import type { NodeId } from "../raft/types.js";
+import { listenOn, readBodyUpTo } from "../net-io.js";
 import { MAX_LEASE_REQUEST_BYTES } from "./limits.js";
 import type { Forwarder, LeaseReply, LeaseRequest } from "./types.js";
 
@@ -26,6 +27,8 @@ const VERSION_HEADER = "x-litefs-lease-forward-version";
 const FORWARD_PROTOCOL_VERSION = 2;
 // The same limit as the HTTP front end's (limits.ts): whatever LiteFS may send forwards too.
 const MAX_BODY = MAX_LEASE_REQUEST_BYTES;
+// A reply holds at most one session or one KV entry (limits.ts: values of 4 KiB); far below this.
+const MAX_REPLY_BYTES = 1024 * 1024;
 
 export interface ForwardLimits {
   /** Connections at once (default 64), per source address (default 16), kept for members (default 16). */
@@ -93,30 +96,28 @@ export async function startForwardServer(options: {
         req.resume();
         return reply(400, { error: versionMismatch(version) });
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on("data", (c: Buffer) => {
-        size += c.length;
-        if (size <= MAX_BODY) chunks.push(c);
-      });
-      req.on("end", () => {
-        if (size > MAX_BODY) return reply(413, { error: "too large" });
-        let request: LeaseRequest;
-        try {
-          request = JSON.parse(Buffer.concat(chunks).toString("utf8")) as LeaseRequest;
-        } catch {
-          return reply(400, { error: "not JSON" });
-        }
-        options.execute(request).then(
-          (r) => reply(200, r),
-          (e: unknown) =>
-            reply(200, {
-              kind: "error",
-              status: 500,
-              message: `leader failed: ${(e as Error).message}`,
-            } satisfies LeaseReply),
-        );
-      });
+      readBodyUpTo(req, MAX_BODY).then(
+        (body) => {
+          if (body === null) return reply(413, { error: "too large" });
+          let request: LeaseRequest;
+          try {
+            request = JSON.parse(body.toString("utf8")) as LeaseRequest;
+          } catch {
+            return reply(400, { error: "not JSON" });
+          }
+          options.execute(request).then(
+            (r) => reply(200, r),
+            (e: unknown) =>
+              reply(200, {
+                kind: "error",
+                status: 500,
+                message: `leader failed: ${(e as Error).message}`,
+              } satisfies LeaseReply),
+          );
+          // A request that broke off mid-body has no one to answer: drop the response with it.
+        },
+        () => res.destroy(),
+      );
     },
   );
   server.headersTimeout = 2 * handshakeMs + idleMs;
@@ -146,17 +147,9 @@ export async function startForwardServer(options: {
     rejected(`${s.remoteAddress}:${s.remotePort}`, describeTlsFailure(e));
     s.destroy();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.listenHost, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  const { port } = await listenOn(server, options.port ?? 0, options.listenHost);
   const refreshTimer = setInterval(() => void gate.refresh(), 30_000);
   refreshTimer.unref();
-  const a = server.address();
-  const port = a && typeof a === "object" ? a.port : 0;
   return {
     server,
     advertiseAddr: formatHostPort(options.advertiseHost, port),
@@ -205,10 +198,9 @@ export function httpForwarder(options: {
           headers: { "content-type": "application/json", [VERSION_HEADER]: String(FORWARD_PROTOCOL_VERSION) },
         },
         (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
+          readBodyUpTo(res, MAX_REPLY_BYTES).then((body) => {
+            if (body === null) return reject(new Error(`the leader's answer exceeds ${MAX_REPLY_BYTES} bytes`));
+            const text = body.toString("utf8");
             if (res.statusCode !== 200)
               return reject(new Error(`leader answered HTTP ${res.statusCode}: ${text.slice(0, 300)}`));
             try {
@@ -216,8 +208,7 @@ export function httpForwarder(options: {
             } catch (e) {
               reject(e);
             }
-          });
-          res.on("error", reject);
+          }, reject);
         },
       );
       const timer = setTimeout(

@@ -8,7 +8,7 @@
 import { sha256Hex } from "../digest.js";
 import { lookup } from "node:dns/promises";
 import { rmSync } from "node:fs";
-import type { LiteFSSettings } from "../config/index.js";
+import type { LiteFSSettings, RaftSettings } from "../config/index.js";
 import { CONSUL_LEASE } from "../config/index.js";
 import { ConfigError } from "../errors.js";
 import { createDefaultLogger, type Logger } from "../logger.js";
@@ -19,11 +19,11 @@ import { resolveLeaseToken } from "./token.js";
 import { directoryKey } from "./node-directory.js";
 import { LeaseService, type LeaseServiceEvent } from "./service.js";
 import { LeaseStateMachine, type LeaseChange, type LeaseResult } from "./state-machine.js";
-import type { LeaseClock, PublishedLeaseState, RaftPort } from "./types.js";
+import type { Forwarder, LeaseClock, PublishedLeaseState, RaftPort } from "./types.js";
 import { PeerRegistry } from "../raft/peer-registry.js";
 import { RaftNode, type RaftNodeStatus } from "../raft/runner.js";
-import { openRaftStorage } from "../raft/storage.js";
-import { startTcpTransport } from "../raft/transport-tcp.js";
+import { openRaftStorage, type RaftStorage } from "../raft/storage.js";
+import { startTcpTransport, type TcpTransport } from "../raft/transport-tcp.js";
 import { dialAddressOrThrow } from "../config/addresses.js";
 
 export interface LeaseServiceOverrides {
@@ -111,10 +111,8 @@ async function resolveListenHost(host: string): Promise<string> {
   }
 }
 
-export async function startLeaseService(
-  settings: LiteFSSettings,
-  overrides: LeaseServiceOverrides = {},
-): Promise<RunningLeaseService> {
+/** The settings the lease service needs, checked: raft mode with a node id and a secret. */
+function leaseServiceSettings(settings: LiteFSSettings): { raft: RaftSettings; secret: string; nodeId: string } {
   const raft = settings.raft;
   if (!settings.enabled || settings.leaderElection !== "raft" || raft === null || settings.nodeId === null) {
     throw new ConfigError([
@@ -129,239 +127,352 @@ export async function startLeaseService(
     throw new ConfigError([
       { setting: "raft.secret", env: "LITEFS_RAFT_SECRET", message: "is required for the lease service" },
     ]);
-  const log = (overrides.logger ?? createDefaultLogger()).child({
-    component: "lease-service",
-    nodeId: settings.nodeId,
-  });
+  return { raft, secret: raft.secret, nodeId: settings.nodeId };
+}
+
+/** What the parts of a starting lease service share. */
+interface Startup {
+  readonly raft: RaftSettings;
+  readonly secret: string;
+  readonly nodeId: string;
+  readonly log: Logger;
+  readonly listenHost: string;
+  readonly selfHost: string;
+  readonly selfPort: number;
+  readonly voters: readonly string[];
+  readonly clusterId: string;
+  readonly statePath: string;
+  readonly overrides: LeaseServiceOverrides;
+  /** Logs a complaint once per distinct key (transport complaints repeat on every redial). */
+  once(key: string, write: () => void): void;
+  /** Forgets the complaints logged (a peer connected: a later failure is news again). */
+  forgetLogged(): void;
+  /** The first fatal error of the member (storage failure, refused by a peer). */
+  failWith(e: Error): void;
+  failure(): Error | null;
+  readonly failed: Promise<Error>;
+}
+
+async function startup(settings: LiteFSSettings, overrides: LeaseServiceOverrides): Promise<Startup> {
+  const { raft, secret, nodeId } = leaseServiceSettings(settings);
+  const log = (overrides.logger ?? createDefaultLogger()).child({ component: "lease-service", nodeId });
   const self = dialAddressOrThrow(raft.selfAddr, "raft.selfAddr");
   const listenHost = overrides.listenHost ?? (await resolveListenHost(self.host));
   const voters = [raft.selfAddr, ...raft.peers];
-  const clusterId = raftClusterId(voters);
-  const statePath = overrides.statePath ?? leaseStatePath(settings.mountPath);
-  const clock = realClock;
-  // Always a token: without one any local process could delete or rewrite the lease key.
-  const token =
-    overrides.token === undefined
-      ? resolveLeaseToken(raft)
-      : { token: overrides.token, source: "setting" as const, path: null };
-
-  let service: LeaseService | null = null;
-  const sm = new LeaseStateMachine({ now: clock.now, onChange: (c: LeaseChange) => service?.onStateChange(c) });
-  const storage = openRaftStorage({
-    dir: raft.dataDir,
-    nodeId: raft.selfAddr,
-    clusterId,
-    bootstrap: raft.bootstrap,
-    onWarning: (m) => log.warn(m),
-  });
   let resolveFailed: (e: Error) => void = () => {};
   const failed = new Promise<Error>((resolve) => (resolveFailed = resolve));
   let failure: Error | null = null;
-  const failWith = (e: Error): void => {
-    failure ??= e;
-    resolveFailed(e);
-  };
-  // Transport complaints repeat on every redial: log each distinct one once.
   const logged = new Set<string>();
-  const once = (key: string, write: () => void): void => {
-    if (logged.has(key)) return;
-    if (logged.size > 1000) logged.clear();
-    logged.add(key);
-    write();
+  return {
+    raft,
+    secret,
+    nodeId,
+    log,
+    listenHost,
+    selfHost: self.host,
+    selfPort: self.port,
+    voters,
+    clusterId: raftClusterId(voters),
+    statePath: overrides.statePath ?? leaseStatePath(settings.mountPath),
+    overrides,
+    once(key, write) {
+      if (logged.has(key)) return;
+      if (logged.size > 1000) logged.clear();
+      logged.add(key);
+      write();
+    },
+    forgetLogged: () => logged.clear(),
+    failWith(e) {
+      failure ??= e;
+      resolveFailed(e);
+    },
+    failure: () => failure,
+    failed,
   };
-  let transport;
+}
+
+async function startRaftTransport(s: Startup, storage: RaftStorage): Promise<TcpTransport> {
+  const peerRegistry = new PeerRegistry(s.raft.dataDir);
+  return startTcpTransport({
+    id: s.raft.selfAddr,
+    clusterId: s.clusterId,
+    secret: s.secret,
+    listen: { host: s.listenHost, port: s.selfPort },
+    peers: Object.fromEntries(s.raft.peers.map((p) => [p, p])),
+    incarnation: storage.identity.incarnation,
+    admitPeer: (peer, incarnation) => peerRegistry.admit(peer, incarnation),
+    onEvent: (e) => {
+      if (e.type === "connected") {
+        s.forgetLogged();
+        s.log.debug(e, "raft transport connected");
+      } else if (e.type === "disconnected") {
+        s.log.debug(e, "raft transport disconnected");
+      } else if (e.type === "refused") {
+        s.once(`${e.peer} ${e.reason}`, () => s.log.error(e, `raft peer ${e.peer}: ${e.reason}`));
+        if (e.fatal) s.failWith(new Error(`peer ${e.peer} refused this member: ${e.reason}`));
+      } else if (e.type === "rejected") {
+        s.once(e.reason.replace(/\d+\.\d+\.\d+\.\d+:\d+|\(\d+( open)?\)/g, ""), () =>
+          s.log.warn(e, `raft transport rejected a connection: ${e.reason}`),
+        );
+      }
+    },
+  });
+}
+
+/** Storage, transport and the Raft node; role changes go to `service()` once it exists. */
+async function startRaftMember(
+  s: Startup,
+  sm: LeaseStateMachine,
+  service: () => LeaseService | null,
+): Promise<{ node: RaftNode<LeaseResult>; transport: TcpTransport }> {
+  const storage = openRaftStorage({
+    dir: s.raft.dataDir,
+    nodeId: s.raft.selfAddr,
+    clusterId: s.clusterId,
+    bootstrap: s.raft.bootstrap,
+    onWarning: (m) => s.log.warn(m),
+  });
+  let transport: TcpTransport;
   try {
-    const peerRegistry = new PeerRegistry(raft.dataDir);
-    transport = await startTcpTransport({
-      id: raft.selfAddr,
-      clusterId,
-      secret: raft.secret,
-      listen: { host: listenHost, port: self.port },
-      peers: Object.fromEntries(raft.peers.map((p) => [p, p])),
-      incarnation: storage.identity.incarnation,
-      admitPeer: (peer, incarnation) => peerRegistry.admit(peer, incarnation),
-      onEvent: (e) => {
-        if (e.type === "connected") {
-          logged.clear();
-          log.debug(e, "raft transport connected");
-        } else if (e.type === "disconnected") {
-          log.debug(e, "raft transport disconnected");
-        } else if (e.type === "refused") {
-          once(`${e.peer} ${e.reason}`, () => log.error(e, `raft peer ${e.peer}: ${e.reason}`));
-          if (e.fatal) failWith(new Error(`peer ${e.peer} refused this member: ${e.reason}`));
-        } else if (e.type === "rejected") {
-          once(e.reason.replace(/\d+\.\d+\.\d+\.\d+:\d+|\(\d+( open)?\)/g, ""), () =>
-            log.warn(e, `raft transport rejected a connection: ${e.reason}`),
-          );
-        }
-      },
-    });
+    transport = await startRaftTransport(s, storage);
   } catch (e) {
     storage.close();
     throw e;
   }
   const node = new RaftNode<LeaseResult>({
-    id: raft.selfAddr,
-    voters,
-    clusterId,
+    id: s.raft.selfAddr,
+    voters: s.voters,
+    clusterId: s.clusterId,
     storage,
     transport,
     stateMachine: sm,
-    tickMs: overrides.tickMs ?? 50,
+    tickMs: s.overrides.tickMs ?? 50,
     electionTick: 10,
     heartbeatTick: 1,
     proposalTimeoutMs: 3000,
     readTimeoutMs: 3000,
     snapshotEvery: 500,
-    now: clock.now,
+    now: realClock.now,
     onEvent: (e) => {
       if (e.type === "role") {
-        log.info(
+        s.log.info(
           { role: e.role, leader: e.leader, term: e.term },
           `raft: ${e.role}, leader ${e.leader ?? "unknown"}, term ${e.term}`,
         );
-        service?.onRoleChange(e.role, e.term);
+        service()?.onRoleChange(e.role, e.term);
       } else if (e.type === "fatal") {
-        log.error({ err: e.error }, "raft node stopped on a fatal error");
-        failWith(e.error);
+        s.log.error({ err: e.error }, "raft node stopped on a fatal error");
+        s.failWith(e.error);
       }
     },
   });
+  return { node, transport };
+}
+
+/** Writes the lease state file for the app's gate; a failure is logged once until it works again. */
+function statePublisher(s: Startup): (state: PublishedLeaseState) => void {
+  let errorLogged = false;
+  return (state) => {
+    try {
+      writeLeaseState(s.statePath, state);
+      errorLogged = false;
+    } catch (e) {
+      if (!errorLogged)
+        s.log.error(
+          { err: e, statePath: s.statePath },
+          "cannot write the lease state file; the write gate will refuse writes",
+        );
+      errorLogged = true;
+    }
+  };
+}
+
+function logServiceEvent(s: Startup): (e: LeaseServiceEvent) => void {
+  return (e) => {
+    if (e.type === "refused-renew")
+      s.log.error(e, `split brain: renew of session ${e.session} answered 404 so LiteFS demotes: ${e.reason}`);
+    else if (e.type === "expired") s.log.warn(e, `session ${e.session} expired`);
+    else if (e.type === "member-silent")
+      s.log.warn(e, `session ${e.session} ended: member ${e.member} silent for ${e.silentMs} ms`);
+    else s.log.warn({ err: e.error }, "could not announce the forwarding address");
+    s.overrides.onEvent?.(e);
+  };
+}
+
+function newLeaseService(
+  s: Startup,
+  sm: LeaseStateMachine,
+  node: RaftNode<LeaseResult>,
+  forward: Forwarder,
+  forwardAddr: string,
+): LeaseService {
   const raftPort: RaftPort = {
     propose: (d) => node.propose(d),
     read: () => node.read(),
     status: () => node.status(),
     heardFrom: (member) => node.heardFrom(member),
   };
+  const { minTtlMs, quorumGraceMs } = s.overrides;
+  return new LeaseService({
+    raft: raftPort,
+    stateMachine: sm,
+    clock: realClock,
+    nodeName: s.nodeId,
+    leaseKey: CONSUL_LEASE.key,
+    directoryKeys: s.voters.map(directoryKey),
+    forward,
+    forwardAddr,
+    ...(minTtlMs === undefined ? {} : { minTtlMs }),
+    ...(quorumGraceMs === undefined ? {} : { quorumGraceMs }),
+    publish: statePublisher(s),
+    onEvent: logServiceEvent(s),
+  });
+}
 
+interface FrontEnds {
+  readonly service: LeaseService;
+  readonly http: ConsulHttpServer;
+  readonly forwardServer: ForwardServer;
+  readonly forwarder: ReturnType<typeof httpForwarder>;
+}
+
+/** The peer forwarding listener, the service core and the Consul HTTP front end on 127.0.0.1. */
+async function startFrontEnds(
+  s: Startup,
+  sm: LeaseStateMachine,
+  node: RaftNode<LeaseResult>,
+  token: string,
+  onService: (service: LeaseService) => void,
+): Promise<FrontEnds> {
+  let service: LeaseService | null = null;
   let forwardServer: ForwardServer | null = null;
-  let http: ConsulHttpServer;
-  const forwarder = httpForwarder({ secret: raft.secret, clusterId, addressOf: (leader) => sm.forwardAddr(leader) });
-  let publishErrorLogged = false;
+  const forwarder = httpForwarder({ secret: s.secret, clusterId: s.clusterId, addressOf: (l) => sm.forwardAddr(l) });
   try {
     forwardServer = await startForwardServer({
-      secret: raft.secret,
-      clusterId,
-      listenHost,
-      port: raft.forwardPort ?? 0,
-      advertiseHost: self.host,
-      memberHosts: voters.map((v) => dialAddressOrThrow(v, "raft.peers").host),
+      secret: s.secret,
+      clusterId: s.clusterId,
+      listenHost: s.listenHost,
+      port: s.raft.forwardPort ?? 0,
+      advertiseHost: s.selfHost,
+      memberHosts: s.voters.map((v) => dialAddressOrThrow(v, "raft.peers").host),
       onRejected: (remote, reason) =>
-        once(`forward ${reason.replace(/\d+\.\d+\.\d+\.\d+|\(\d+( open)?\)/g, "")}`, () =>
-          log.warn({ remote, reason }, `lease forwarding listener rejected a connection: ${reason}`),
+        s.once(`forward ${reason.replace(/\d+\.\d+\.\d+\.\d+|\(\d+( open)?\)/g, "")}`, () =>
+          s.log.warn({ remote, reason }, `lease forwarding listener rejected a connection: ${reason}`),
         ),
       execute: (request) => (service as LeaseService).execute(request),
     });
-    service = new LeaseService({
-      raft: raftPort,
-      stateMachine: sm,
-      clock,
-      nodeName: settings.nodeId,
-      leaseKey: CONSUL_LEASE.key,
-      directoryKeys: voters.map(directoryKey),
-      forward: forwarder,
-      forwardAddr: forwardServer.advertiseAddr,
-      ...(overrides.minTtlMs === undefined ? {} : { minTtlMs: overrides.minTtlMs }),
-      ...(overrides.quorumGraceMs === undefined ? {} : { quorumGraceMs: overrides.quorumGraceMs }),
-      publish: (state) => {
-        try {
-          writeLeaseState(statePath, state);
-          publishErrorLogged = false;
-        } catch (e) {
-          if (!publishErrorLogged)
-            log.error({ err: e, statePath }, "cannot write the lease state file; the write gate will refuse writes");
-          publishErrorLogged = true;
-        }
-      },
-      onEvent: (e) => {
-        if (e.type === "refused-renew")
-          log.error(e, `split brain: renew of session ${e.session} answered 404 so LiteFS demotes: ${e.reason}`);
-        else if (e.type === "expired") log.warn(e, `session ${e.session} expired`);
-        else if (e.type === "member-silent")
-          log.warn(e, `session ${e.session} ended: member ${e.member} silent for ${e.silentMs} ms`);
-        else log.warn({ err: e.error }, "could not announce the forwarding address");
-        overrides.onEvent?.(e);
-      },
-    });
+    service = newLeaseService(s, sm, node, forwarder, forwardServer.advertiseAddr);
+    onService(service);
     const st = node.status();
     service.onRoleChange(st.role, st.term);
     service.start();
-    http = await startConsulHttpServer({
-      port: overrides.httpPort ?? raft.leasePort,
+    const svc = service;
+    const http = await startConsulHttpServer({
+      port: s.overrides.httpPort ?? s.raft.leasePort,
       host: "127.0.0.1",
-      handle: (request, startedAt, budget) => (service as LeaseService).handle(request, startedAt, budget),
-      now: clock.now,
-      nodeName: settings.nodeId,
-      token: token.token,
-      policy: service.policy,
+      handle: (request, startedAt, budget) => svc.handle(request, startedAt, budget),
+      now: realClock.now,
+      nodeName: s.nodeId,
+      token,
+      policy: svc.policy,
       knownLeader: () => node.status().leader !== null,
-      onError: (e) => log.error({ err: e }, "lease HTTP handler failed"),
+      onError: (e) => s.log.error({ err: e }, "lease HTTP handler failed"),
     });
+    return { service: svc, http, forwardServer, forwarder };
   } catch (e) {
     service?.close();
     forwarder.close();
     await forwardServer?.close();
+    throw e;
+  }
+}
+
+/** Resolves once a Raft leader confirmed this member and, on a follower, the leader's forwarding address is known. */
+async function waitUntilJoined(
+  s: Startup,
+  node: RaftNode<LeaseResult>,
+  sm: LeaseStateMachine,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (signal?.aborted) throw new Error("aborted while waiting to join the Raft group");
+    if (node.failure) throw node.failure;
+    const failure = s.failure();
+    if (failure) throw failure;
+    try {
+      await node.read();
+      const st = node.status();
+      // A follower also needs the leader's forwarding address before it can serve LiteFS.
+      if (st.role === "leader" || (st.leader !== null && sm.forwardAddr(st.leader) !== null)) return;
+    } catch {
+      // no leader yet
+    }
+    if (Date.now() >= until)
+      throw new Error(`did not join the Raft group within ${timeoutMs} ms (members: ${s.voters.join(", ")})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function startLeaseService(
+  settings: LiteFSSettings,
+  overrides: LeaseServiceOverrides = {},
+): Promise<RunningLeaseService> {
+  const s = await startup(settings, overrides);
+  // Always a token: without one any local process could delete or rewrite the lease key.
+  const token =
+    overrides.token === undefined
+      ? resolveLeaseToken(s.raft)
+      : { token: overrides.token, source: "setting" as const, path: null };
+  let service: LeaseService | null = null;
+  const sm = new LeaseStateMachine({ now: realClock.now, onChange: (c: LeaseChange) => service?.onStateChange(c) });
+  const { node, transport } = await startRaftMember(s, sm, () => service);
+  let ends: FrontEnds;
+  try {
+    ends = await startFrontEnds(s, sm, node, token.token, (created) => (service = created));
+  } catch (e) {
     await node.close();
     throw e;
   }
-  const svc = service;
-  const httpServer = http;
-  const fwd = forwardServer;
-  log.info(
+  const { http, forwardServer, forwarder } = ends;
+  const svc = ends.service;
+  s.log.info(
     {
-      httpPort: httpServer.port,
-      raft: raft.selfAddr,
-      peers: raft.peers,
-      forward: fwd.advertiseAddr,
-      statePath,
+      httpPort: http.port,
+      raft: s.raft.selfAddr,
+      peers: s.raft.peers,
+      forward: forwardServer.advertiseAddr,
+      statePath: s.statePath,
       token: token.source,
       tokenPath: token.path,
     },
     "lease service started",
   );
-
   let closed = false;
   return {
-    httpPort: httpServer.port,
+    httpPort: http.port,
     raftPort: transport.address.port,
-    forwardAddr: fwd.advertiseAddr,
-    statePath,
+    forwardAddr: forwardServer.advertiseAddr,
+    statePath: s.statePath,
     tokenPath: token.path,
-    failed,
+    failed: s.failed,
     status: () => ({
       raft: node.status(),
       lease: svc.publishedState(),
-      httpPort: httpServer.port,
-      forwardAddr: fwd.advertiseAddr,
+      httpPort: http.port,
+      forwardAddr: forwardServer.advertiseAddr,
     }),
-    async waitUntilJoined(timeoutMs, signal) {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        if (signal?.aborted) throw new Error("aborted while waiting to join the Raft group");
-        if (node.failure) throw node.failure;
-        if (failure) throw failure;
-        try {
-          await node.read();
-          const st = node.status();
-          // A follower also needs the leader's forwarding address before it can serve LiteFS.
-          if (st.role === "leader" || (st.leader !== null && sm.forwardAddr(st.leader) !== null)) return;
-        } catch {
-          // no leader yet
-        }
-        if (Date.now() >= until)
-          throw new Error(`did not join the Raft group within ${timeoutMs} ms (members: ${voters.join(", ")})`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
+    waitUntilJoined: (timeoutMs, signal) => waitUntilJoined(s, node, sm, timeoutMs, signal),
     async close() {
       if (closed) return;
       closed = true;
       svc.close();
-      await httpServer.close();
+      await http.close();
       forwarder.close();
-      await fwd.close();
+      await forwardServer.close();
       await node.close();
-      rmSync(statePath, { force: true });
+      rmSync(s.statePath, { force: true });
     },
   };
 }

@@ -9,7 +9,7 @@
 //     reached;
 //   - where litefs-js takes `litefsDir` / `databaseFilename`, the settings say (LITEFS_MOUNT_PATH,
 //     LITEFS_DATABASE); pass `{ node }` to use a node of your own.
-// Self-hosted, the Fly-Replay responses thrown here are replayed by `litefs-node proxy` in front
+// Self-hosted, the Fly-Replay responses thrown here are replayed by `litefs-node forward` in front
 // of the app, as Fly.io's edge does (src/forward/proxy.ts acts on the same header).
 import { hostname } from "node:os";
 import { loadSettings } from "../config/index.js";
@@ -142,7 +142,7 @@ export function getTxSetCookieHeader(value: number, options: TxCookieOptions = {
 }
 
 /**
- * A response that makes Fly.io's edge, or `litefs-node proxy` self-hosted, replay the request on
+ * A response that makes Fly.io's edge, or `litefs-node forward` self-hosted, replay the request on
  * `instance` (302 to "/" with `fly-replay`, as litefs-js/remix: Remix passes a thrown redirect on).
  */
 export function getReplayResponse(instance: string): Response {

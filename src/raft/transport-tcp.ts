@@ -23,6 +23,7 @@ import {
 } from "node:tls";
 import type { Socket } from "node:net";
 import { dialAddressOrThrow } from "../config/addresses.js";
+import { listenOn } from "../net-io.js";
 import { ConfigError } from "../errors.js";
 import { decodeMessage, encodeMessage, DEFAULT_CODEC_LIMITS } from "./codec.js";
 import { ConnectionGate } from "./connection-gate.js";
@@ -226,15 +227,8 @@ class Transport implements TcpTransport {
     // Members' addresses may change when they restart (containers): keep the reserved slots right.
     this.refreshTimer = setInterval(() => void this.gate.refresh(), 30_000);
     this.refreshTimer.unref();
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(this.options.listen.port, this.options.listen.host, () => {
-        this.server.off("error", reject);
-        const a = this.server.address();
-        if (a && typeof a === "object") this.bound = { host: a.address, port: a.port };
-        resolve();
-      });
-    });
+    const bound = await listenOn(this.server, this.options.listen.port, this.options.listen.host);
+    this.bound = { host: bound.address, port: bound.port };
   }
 
   setHandler(handler: (m: Message) => void): void {

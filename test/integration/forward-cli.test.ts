@@ -1,4 +1,4 @@
-// `litefs-node proxy` as a real child process: forwards a write from a replica, serves health
+// `litefs-node forward` as a real child process: forwards a write from a replica, serves health
 // and metrics, exits 0 on SIGTERM; bad settings exit non-zero naming the variable.
 import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -97,7 +97,7 @@ async function startApp(name: string): Promise<{ url: string; writes: string[] }
 const request = (url: string, init: RequestInit = {}): Promise<Response> =>
   fetch(url, { ...init, signal: AbortSignal.timeout(8000) });
 
-describe("litefs-node proxy", () => {
+describe("litefs-node forward", () => {
   it("forwards a replica's write to the primary, serves health/metrics, and stops cleanly on SIGTERM", async () => {
     const mount = createTempMount({ role: "replica", primary: "node-a" });
     cleanups.push(() => mount.cleanup());
@@ -105,7 +105,7 @@ describe("litefs-node proxy", () => {
     cleanups.push(() => events.close());
     const appA = await startApp("a");
     const appB = await startApp("b");
-    const r = run(["proxy", "--listen", "127.0.0.1:0"], replicaProxyEnv(mount.path, events.port, appB.url, appA.url));
+    const r = run(["forward", "--listen", "127.0.0.1:0"], replicaProxyEnv(mount.path, events.port, appB.url, appA.url));
     const [, url] = await waitForOutput(
       r,
       /listening on (http:\/\/127\.0\.0\.1:\d+) -> app .*node node-b is replica, primary node-a/,
@@ -159,7 +159,7 @@ describe("litefs-node proxy", () => {
     const events = await startEventsServer({ fixture: "primary" });
     cleanups.push(() => events.close());
     const app = await startApp("b");
-    const r = run(["proxy", "--listen", "127.0.0.1:0"], {
+    const r = run(["forward", "--listen", "127.0.0.1:0"], {
       LITEFS_MOUNT_PATH: mount.path,
       LITEFS_DATA_PATH: `${mount.path}-data`,
       LITEFS_DATABASE: "db",
@@ -184,14 +184,24 @@ describe("litefs-node proxy", () => {
   });
 
   it("--help prints the usage and exits 0", async () => {
-    const r = run(["proxy", "--help"], {});
+    const r = run(["forward", "--help"], {});
     expect(await withTimeout(r.exited, 15_000, "--help")).toBe(0);
-    expect(r.stdout()).toMatch(/Usage: litefs-node proxy/);
+    expect(r.stdout()).toMatch(/Usage: litefs-node forward/);
     expect(r.stdout()).toMatch(/LITEFS_FORWARD_TARGET/);
+    expect(r.stderr()).toBe("");
+  });
+
+  it('the old name "proxy" still runs it, after one warning line naming "forward"', async () => {
+    const r = run(["proxy", "--help"], {});
+    expect(await withTimeout(r.exited, 15_000, "proxy --help")).toBe(0);
+    expect(r.stdout()).toMatch(/Usage: litefs-node forward/);
+    const warning = r.stderr().trim().split("\n");
+    expect(warning).toHaveLength(1);
+    expect(warning[0]).toMatch(/"proxy" is deprecated .* "litefs-node forward"/);
   });
 
   it("missing settings: non-zero exit naming the variables", async () => {
-    const r = run(["proxy"], {});
+    const r = run(["forward"], {});
     expect(await withTimeout(r.exited, 15_000, "bad settings")).toBe(1);
     expect(r.stderr()).toMatch(/forward\.upstream \(LITEFS_FORWARD_UPSTREAM\)/);
     expect(r.stderr()).toMatch(/LITEFS_FORWARD_TARGET/);

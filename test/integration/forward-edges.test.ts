@@ -167,6 +167,27 @@ describe("a write is never applied twice", () => {
   });
 });
 
+describe("upstream connections", () => {
+  it("are kept alive and reused: sequential reads and forwarded writes ride one connection per app", async () => {
+    const local = await startApp("b");
+    const primary = await startApp("a");
+    const connections = { local: 0, primary: 0 };
+    local.server.on("connection", () => connections.local++);
+    primary.server.on("connection", () => connections.primary++);
+    const p = await startProxy(new ViewNode("replica", "node-a"), {
+      upstream: local.url,
+      hosts: { "node-a": primary.url },
+    });
+    for (let i = 0; i < 20; i++) {
+      expect((await request(`${p.url}/r${i}`)).status).toBe(200);
+      expect((await request(`${p.url}/w${i}`, { method: "POST", body: `x${i}` })).status).toBe(201);
+    }
+    expect(local.hits).toHaveLength(20);
+    expect(primary.hits).toHaveLength(20);
+    expect(connections).toEqual({ local: 1, primary: 1 });
+  });
+});
+
 describe("request bodies and method rules", () => {
   it("a chunked body over the limit gets 413 and nothing is forwarded", async () => {
     const primary = await startApp("a");

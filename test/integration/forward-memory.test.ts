@@ -1,4 +1,4 @@
-// Issue 15's memory attack against `litefs-node proxy` running as a real child process, with its
+// Issue 15's memory attack against `litefs-node forward` running as a real child process, with its
 // resident memory read from /proc: 150 concurrent GETs each announcing a 9 MiB body and
 // `litefs-txid: ffffffffffffffff` (a TXID this replica never reaches, so every read waits), then
 // 150 concurrent 9 MiB POSTs to be forwarded to a slow primary. Before the fix the proxy buffered
@@ -89,7 +89,7 @@ describe("memory under attack", () => {
     }
     const urlOf = (s: http.Server): string => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
     const proxy = startCli(
-      ["proxy", "--listen", "127.0.0.1:0"],
+      ["forward", "--listen", "127.0.0.1:0"],
       { ...replicaProxyEnv(mount.path, events.port, urlOf(local), urlOf(primary)), LITEFS_FORWARD_RYW_TIMEOUT: "2s" },
       150_000,
     );

@@ -1,6 +1,6 @@
 // litefs-node/litefs-js: litefs-js's functions answered by litefs-node's node, fed by recorded
 // LiteFS /events streams and a temp mount; and ensurePrimary's replay Response acted on by
-// `litefs-node proxy` self-hosted, as Fly.io's edge does.
+// `litefs-node forward` self-hosted, as Fly.io's edge does.
 import { afterEach, describe, expect, it } from "vitest";
 import type { LiteFSNode } from "../../src/node/node.js";
 import {
@@ -126,7 +126,7 @@ describe("ensurePrimary / ensureInstance", () => {
     );
   });
 
-  it("self-hosted, litefs-node proxy replays the thrown response on the primary (a mutating GET)", async () => {
+  it("self-hosted, litefs-node forward replays the thrown response on the primary (a mutating GET)", async () => {
     const replica = await open("node-b", "replica", { role: "replica", primary: "node-a" });
     const primaryApp = await startApp("node-a");
     // The replica's app: a GET route that writes, guarded with ensurePrimary as in the Epic Stack.

@@ -22,7 +22,8 @@ describe("fast failover (simulator)", () => {
   }, 60_000);
 
   it("without the margin M a session is ended while its holder's writers could still write (mutation caught)", async () => {
-    const { summary } = await runCrashSchedules(START, SEEDS, { memberSilenceMarginMs: 0 });
+    // Seeds 3, 10 and 11 partition a holder that is not the Raft leader: caught there.
+    const { summary } = await runCrashSchedules(START, Math.min(SEEDS, 15), { memberSilenceMarginMs: 0 });
     const caught = summary.violating.filter((o) =>
       o.violations.some((v) => v.includes("while its writers could write")),
     );

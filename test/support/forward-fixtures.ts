@@ -141,7 +141,7 @@ export function forwardFixtures(): {
 }
 
 /**
- * Environment for `litefs-node proxy` running as node-b, a replica whose primary is node-a: the
+ * Environment for `litefs-node forward` running as node-b, a replica whose primary is node-a: the
  * LiteFS mount at `mountPath`, its API (the /events stand-in) on `eventsPort`, the local app
  * `upstream`, node-a's app `primaryApp`.
  */

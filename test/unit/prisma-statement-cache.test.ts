@@ -37,6 +37,14 @@ describe("StatementCache", () => {
     expect(cache.get("  create table u (x)").changesSchema).toBe(true);
   });
 
+  it("sees DDL behind a leading comment, as SQLite's tokenizer does", () => {
+    const cache = new StatementCache(prepare, 8);
+    expect(cache.get("/* migration 7 */ CREATE TABLE v (x)").changesSchema).toBe(true);
+    expect(cache.get("-- add a column\nALTER TABLE t ADD COLUMN extra TEXT").changesSchema).toBe(true);
+    expect(cache.get("/* DROP */ SELECT 1").changesSchema).toBe(false);
+    expect(cache.get("SELECT 'CREATE'").changesSchema).toBe(false);
+  });
+
   it("reads integers as BigInt unless every column is declared and the statement is read-only", () => {
     db.exec("CREATE TABLE w (i INTEGER, b BIGINT, d DECIMAL); INSERT INTO w VALUES (1, 2, 3)");
     const cache = new StatementCache(prepare, 8);

@@ -4,6 +4,7 @@
 import type { ColumnType } from "@prisma/driver-adapter-utils";
 import type BetterSqlite3 from "better-sqlite3";
 import { columnTypeFromDeclared } from "./column-types.js";
+import { leadingKeywordIsOneOf } from "../sql-tokens.js";
 
 export type Statement = BetterSqlite3.Statement;
 
@@ -36,7 +37,8 @@ const EMPTY_COLUMNS: ColumnInfo = Object.freeze({
   undeclared: [],
   integersOnDemand: false,
 });
-const DDL = /^\s*(?:CREATE|ALTER|DROP)\b/i;
+// Read with the driver's one tokenizer, so a leading comment ("/* m1 */ CREATE ...") is skipped as SQLite does.
+const DDL_KEYWORDS = ["CREATE", "ALTER", "DROP"] as const;
 
 export const DEFAULT_STATEMENT_CACHE_SIZE = 256;
 
@@ -98,7 +100,13 @@ function describe(stmt: Statement): CachedStatement {
   const reader = stmt.reader;
   if (!reader) {
     stmt.safeIntegers(true); // exact lastInsertRowid beyond 2^53
-    return { stmt, reader, changesSchema: DDL.test(stmt.source), columns: EMPTY_COLUMNS, lastUsed: 0 };
+    return {
+      stmt,
+      reader,
+      changesSchema: leadingKeywordIsOneOf(stmt.source, DDL_KEYWORDS),
+      columns: EMPTY_COLUMNS,
+      lastUsed: 0,
+    };
   }
   stmt.raw(true); // rows as arrays, as Prisma wants them
   return { stmt, reader, changesSchema: false, columns: readColumns(stmt), lastUsed: 0 };

@@ -1,4 +1,5 @@
-// `litefs-node proxy`: the write-forwarding proxy in front of this node's app. Runs until SIGINT
+// `litefs-node forward` (formerly `proxy`): the write-forwarding proxy in front of this node's app,
+// configured by LITEFS_FORWARD_* (LITEFS_PROXY_* are LiteFS's own proxy, rendered into litefs.yml). Runs until SIGINT
 // or SIGTERM, then stops accepting, closes its connections and the LiteFS node, and exits 0.
 import { loadSettings } from "../../src/config/index.js";
 import { ConfigError } from "../../src/errors.js";
@@ -13,9 +14,10 @@ import { HEALTH_PATH, METRICS_PATH } from "../../src/health/endpoints.js";
 import { createDefaultLogger } from "../../src/logger.js";
 import { fail, parseCommandArgs, waitForStopSignal } from "./args.js";
 
-const HELP = `Usage: litefs-node proxy [--listen ADDR] [--upstream URL] [--target TEMPLATE] [--hosts MAP]
+const HELP = `Usage: litefs-node forward [--listen ADDR] [--upstream URL] [--target TEMPLATE] [--hosts MAP]
 
-Runs an HTTP reverse proxy in front of this node's app (or in front of LiteFS's proxy). Reads
+Runs the write-forwarding HTTP proxy in front of this node's app (or in front of LiteFS's proxy,
+which LITEFS_PROXY_* configure). Formerly \`litefs-node proxy\` (still accepted, with a warning). Reads
 pass through; a write (any method but GET/HEAD/OPTIONS, and always-forward paths) arriving on a
 replica is forwarded to the primary's app and its answer streamed back. Fly-Replay answers from
 LiteFS's proxy are replayed to the instance they name. Responses to writes carry the primary's
@@ -47,7 +49,7 @@ Environment only:
 The LiteFS node itself is configured by the LITEFS_* settings (see \`litefs-node config --help\`).
 `;
 
-export async function proxyCommand(argv: string[]): Promise<number> {
+export async function forwardCommand(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs(
     argv,
     { listen: { type: "string" }, upstream: { type: "string" }, target: { type: "string" }, hosts: { type: "string" } },
@@ -124,14 +126,14 @@ export async function proxyCommand(argv: string[]): Promise<number> {
   }
   await node.ready;
   process.stdout.write(
-    `litefs-node proxy: listening on ${bound.url} -> app ${forward.upstream}; node ${settings.nodeId ?? "(dev mode)"} is ${node.role}` +
+    `litefs-node forward: listening on ${bound.url} -> app ${forward.upstream}; node ${settings.nodeId ?? "(dev mode)"} is ${node.role}` +
       `${node.primary ? `, primary ${node.primary}` : ""}\n`,
   );
   const signal = await stopped;
-  logger.info({ signal }, "litefs-node proxy: stopping");
+  logger.info({ signal }, "litefs-node forward: stopping");
   await proxy.close();
   detach();
   await node.close();
-  process.stdout.write(`litefs-node proxy: stopped (${signal})\n`);
+  process.stdout.write(`litefs-node forward: stopped (${signal})\n`);
   return 0;
 }
