@@ -38,7 +38,7 @@ export interface TransactionStatements {
 }
 
 /** The savepoint name of nested transactions; quoted and odd so it cannot clash with a user's. */
-export const NESTED_SAVEPOINT = '"\tlitefs-node.nested\t"';
+const NESTED_SAVEPOINT = '"\tlitefs-node.nested\t"';
 
 /** The SQL of each control statement. */
 export const TRANSACTION_SQL: { readonly [K in keyof TransactionStatements]: string } = {

@@ -26,7 +26,7 @@ export interface TxNotice {
 }
 
 /** The /events stream was lost; the node reconnects (at once after a stable stream) and reads the files meanwhile. */
-export interface EventsDisconnectNotice {
+interface EventsDisconnectNotice {
   /** "ended": LiteFS closed the stream (as it does to a subscriber whose 1024-event buffer filled); "error": the connection broke. */
   readonly cause: "ended" | "error";
   readonly error: Error | null;

@@ -87,14 +87,14 @@ export interface TcpTransportOptions {
   readonly onEvent?: (event: TransportEvent) => void;
 }
 
-export const MIN_SECRET_LENGTH = 16;
+const MIN_SECRET_LENGTH = 16;
 
 export interface TcpTransport extends RaftTransport {
   /** The bound listen address (the real port when 0 was asked). */
   readonly address: { readonly host: string; readonly port: number };
 }
 
-export function checkSecret(secret: string): void {
+function checkSecret(secret: string): void {
   if (secret.length < MIN_SECRET_LENGTH) {
     throw new ConfigError([
       {
