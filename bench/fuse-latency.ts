@@ -16,7 +16,7 @@ export interface FuseLatency {
 }
 
 /** The latencies of litefs-contract.md: 80 µs per stat, 300 µs per file read. */
-export const LITEFS_FUSE_LATENCY: FuseLatency = Object.freeze({ statUs: 80, readUs: 300 });
+const LITEFS_FUSE_LATENCY: FuseLatency = Object.freeze({ statUs: 80, readUs: 300 });
 
 function spin(us: number): void {
   const until = process.hrtime.bigint() + BigInt(Math.round(us * 1000));

@@ -15,7 +15,10 @@ export interface BenchRow {
   readonly variant: string;
   readonly baselineOpsPerSec: number;
   readonly subjectOpsPerSec: number;
-  /** subject / baseline: the median of the per-round paired ratios (see pairedRatio). */
+  /**
+   * subject / baseline: the median of the per-round paired ratios. Both ran in the same round, moments
+   * apart, so load that drifts over seconds mostly cancels out; a ratio of two medians would not pair them.
+   */
   readonly ratio: number;
   /** Spread of the per-round ratios: their 25th and 75th percentiles. */
   readonly ratioLow: number;
@@ -32,7 +35,7 @@ export interface BenchOptions {
 }
 
 // 15 rounds: the interquartile range of the paired ratios comes from enough pairs to mean something.
-export const DEFAULT_BENCH_OPTIONS: BenchOptions = { warmupMs: 300, roundMs: 250, rounds: 15 };
+const DEFAULT_BENCH_OPTIONS: BenchOptions = { warmupMs: 300, roundMs: 250, rounds: 15 };
 
 /**
  * Options from the environment: BENCH_ROUNDS, BENCH_ROUND_MS, BENCH_WARMUP_MS. Quick run:
@@ -112,17 +115,8 @@ export function measureInterleavedSamples(
   return samples;
 }
 
-/**
- * The median of the per-round ratios subject/baseline. Both ran in the same round, moments apart,
- * so load from elsewhere on the machine (which drifts over seconds) mostly cancels out; a ratio of
- * the two medians would not pair them.
- */
-export function pairedRatio(subject: readonly number[], baseline: readonly number[]): number {
-  return median(roundRatios(subject, baseline));
-}
-
 /** Per-round paired ratios subject/baseline (same round, moments apart). */
-export function roundRatios(subject: readonly number[], baseline: readonly number[]): number[] {
+function roundRatios(subject: readonly number[], baseline: readonly number[]): number[] {
   if (subject.length !== baseline.length) throw new Error("roundRatios: sample counts differ");
   return subject.map((ops, round) => ops / (baseline[round] as number));
 }
@@ -159,7 +153,7 @@ export function pairedRows(
 }
 
 /** How the litefs-node variants of both suites are labelled in the table. */
-export const VARIANT_LABELS: Readonly<Record<string, string>> = {
+const VARIANT_LABELS: Readonly<Record<string, string>> = {
   events: "gate fed by /events",
   files: "file-fallback gate, FUSE latency",
 };

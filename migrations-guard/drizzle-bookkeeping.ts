@@ -7,7 +7,7 @@ import type BetterSqlite3 from "better-sqlite3";
 export const DEFAULT_DRIZZLE_MIGRATIONS_TABLE = "__drizzle_migrations";
 
 /** SQLite identifier quoting ("a""b"). */
-export function quoteIdentifier(name: string): string {
+function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
@@ -26,7 +26,7 @@ export function insertDrizzleRecordSql(table: string): string {
   return `INSERT INTO ${quoteIdentifier(table)} ("hash", "created_at") VALUES (?, ?)`;
 }
 
-export function tableExists(db: BetterSqlite3.Database, table: string): boolean {
+function tableExists(db: BetterSqlite3.Database, table: string): boolean {
   return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
 }
 

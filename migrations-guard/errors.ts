@@ -1,5 +1,6 @@
-// Errors of the migration appliers. Both extend LiteFSError, so `e.code` tells them apart from
-// NotPrimaryError / SplitBrainError without instanceof across package copies.
+// Errors of the migration appliers. Both extend LiteFSError with a stable `code` (LITEFS_MIGRATION,
+// LITEFS_TIMEOUT). The isX() guards below use instanceof, so they answer false for an
+// error made by another copy of the package; compare `e.code` where copies may differ.
 import { LiteFSError } from "../src/errors.js";
 
 /**

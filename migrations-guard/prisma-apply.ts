@@ -55,7 +55,7 @@ function checksumMismatch(migration: PrismaMigration, record: PrismaMigrationRec
 }
 
 /** Throws when the recorded history forbids applying anything (failed row, or a changed file). */
-export function assertPrismaHistoryUsable(
+function assertPrismaHistoryUsable(
   migrations: readonly PrismaMigration[],
   records: readonly PrismaMigrationRecord[],
 ): void {

@@ -1,9 +1,15 @@
 // Runs a migration command as a child process: stdio inherited, signals forwarded, its exit code
 // reported the way a shell would (128 + signal number when a signal ended it).
 import { spawn } from "node:child_process";
-import { constants } from "node:os";
+import { onSignals, shellExitCode } from "../src/signals.js";
 
-/** Signals passed on to the child while it runs (SIGUSR1 stays Node's debugger signal). */
+export { signalExitCode } from "../src/signals.js";
+
+/**
+ * Signals passed on to the child while it runs. Not SIGUSR1, unlike `litefs-node run`: here the
+ * parent is a Node process a person may want to debug, and SIGUSR1 opens Node's inspector; a
+ * migration command has no use for it.
+ */
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR2"];
 
 export interface CommandRunOptions {
@@ -19,11 +25,6 @@ export interface CommandRunResult {
   readonly spawnError: Error | null;
 }
 
-export function signalExitCode(signal: NodeJS.Signals): number {
-  const number = (constants.signals as Record<string, number | undefined>)[signal];
-  return 128 + (number ?? 0);
-}
-
 export function runCommand(command: readonly string[], options: CommandRunOptions = {}): Promise<CommandRunResult> {
   const [file, ...args] = command;
   if (file === undefined || file === "") return Promise.reject(new TypeError("runCommand: the command is empty"));
@@ -33,16 +34,12 @@ export function runCommand(command: readonly string[], options: CommandRunOption
       // The child may have exited a moment ago; a failed kill is nothing to report.
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     };
-    const handlers = FORWARDED_SIGNALS.map((signal) => {
-      const handler = (): void => forward(signal);
-      process.on(signal, handler);
-      return [signal, handler] as const;
-    });
+    const stopForwarding = onSignals(FORWARDED_SIGNALS, forward);
     let settled = false;
     const settle = (result: CommandRunResult): void => {
       if (settled) return;
       settled = true;
-      for (const [signal, handler] of handlers) process.off(signal, handler);
+      stopForwarding();
       resolve(result);
     };
     child.once("error", (error: NodeJS.ErrnoException) => {
@@ -52,7 +49,7 @@ export function runCommand(command: readonly string[], options: CommandRunOption
       settle({ exitCode: error.code === "ENOENT" ? 127 : 126, signal: null, spawnError: error });
     });
     child.once("exit", (code, signal) => {
-      settle({ exitCode: code ?? (signal ? signalExitCode(signal) : 1), signal, spawnError: null });
+      settle({ exitCode: shellExitCode(code, signal), signal, spawnError: null });
     });
   });
 }

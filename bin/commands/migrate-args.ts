@@ -4,9 +4,9 @@ import { durationArgMs } from "./args.js";
 
 export const DEFAULT_WAIT_SECONDS = 120;
 /** Longest --wait: one day. */
-export const MAX_WAIT_SECONDS = 86_400;
+const MAX_WAIT_SECONDS = 86_400;
 
-export type MigrateMode =
+type MigrateMode =
   | { readonly kind: "command"; readonly command: readonly string[]; readonly migrations: readonly string[] }
   | { readonly kind: "drizzle"; readonly folder: string; readonly table: string | null }
   | { readonly kind: "prisma"; readonly folder: string };

@@ -6,6 +6,7 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { shellExitCode } from "../../src/signals.js";
 
 export interface LitefsExit {
   readonly code: number | null;
@@ -29,17 +30,7 @@ export interface LitefsProcess {
 /** Exit code in the shell's convention: the code, or 128 + the signal's number. */
 export function exitCodeOf(exit: LitefsExit): number {
   if (exit.spawnError) return 127;
-  if (exit.code !== null) return exit.code;
-  const numbers: Partial<Record<NodeJS.Signals, number>> = {
-    SIGHUP: 1,
-    SIGINT: 2,
-    SIGQUIT: 3,
-    SIGABRT: 6,
-    SIGKILL: 9,
-    SIGSEGV: 11,
-    SIGTERM: 15,
-  };
-  return 128 + (exit.signal ? (numbers[exit.signal] ?? 15) : 15);
+  return shellExitCode(exit.code, exit.signal);
 }
 
 /** Live (not zombie) members of process group `pgid` per /proc; null where there is no /proc. */

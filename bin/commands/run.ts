@@ -25,6 +25,7 @@ import { handoffFromSettings } from "./handoff.js";
 import { leaseOverridesFromArgs } from "./lease-server.js";
 import { runConfigText, shellJoin, writeRunConfig } from "./run-config.js";
 import { exitCodeOf, startLitefs } from "./run-process.js";
+import { onSignals } from "../../src/signals.js";
 
 export { runConfigText, shellJoin } from "./run-config.js";
 
@@ -57,6 +58,8 @@ Environment:
                          <raft.dataDir>/lease-token); it goes into lease.consul.url
 `;
 
+// SIGUSR1 included, unlike the migration runner's list: run stands in front of LiteFS, which
+// passes signals on to the app, so an app that listens for SIGUSR1 must still get it.
 const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2"];
 
 /** The LiteFS executable, or a message saying why there is none. */
@@ -150,10 +153,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   // Signals that arrive before LiteFS runs stop the start-up instead.
   const abort = new AbortController();
   const early = (signal: NodeJS.Signals): void => abort.abort(signal);
-  for (const s of FORWARDED) process.on(s, early);
-  const detachEarly = (): void => {
-    for (const s of FORWARDED) process.off(s, early);
-  };
+  const detachEarly = onSignals(FORWARDED, early);
 
   let lease: RunningLeaseService | null = null;
   if (settings.leaderElection === "raft") {
@@ -221,7 +221,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     log.info({ signal }, `forwarding ${signal} to LiteFS`);
     litefs.signal(signal);
   };
-  for (const s of FORWARDED) process.on(s, forward);
+  const stopForwarding = onSignals(FORWARDED, forward);
   const outcome = await Promise.race([
     litefs.exited.then((exit) => ({ kind: "litefs" as const, exit })),
     ...(lease ? [lease.failed.then((error) => ({ kind: "lease" as const, error }))] : []),
@@ -240,7 +240,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (exit.spawnError) log.error({ err: exit.spawnError }, "could not start LiteFS");
     else log.info({ code: exit.code, signal: exit.signal }, "LiteFS exited");
   }
-  for (const s of FORWARDED) process.off(s, forward);
+  stopForwarding();
   // LiteFS stops the app itself on a clean exit; when it died on its own the app is still running
   // (on a dead mount): stop it so nothing is left behind.
   const leftovers = await litefs.stopLeftovers(stopGraceMs);

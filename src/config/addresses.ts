@@ -21,7 +21,7 @@ export function isHostName(text: string): boolean {
   return text.length <= 253 && HOST_NAME.test(text) && text.split(".").every((label) => label !== "");
 }
 
-export interface AddressBlock {
+interface AddressBlock {
   /** The network address as written (IPv4-mapped IPv6 written as IPv4). */
   readonly address: string;
   readonly family: "ipv4" | "ipv6";

@@ -8,11 +8,6 @@ const REFERENCE = new RegExp(`\\$\\{${NAME}\\}`, "g");
 const OPERAND = `(?:${NAME}|"[^"]*"|'[^']*')`;
 const COMPARISON = new RegExp(`^\\$\\{\\s*${OPERAND}\\s*(?:==|!=)\\s*${OPERAND}\\s*\\}$`);
 
-/** True when `text` holds at least one `${NAME}` reference. */
-export function hasEnvReference(text: string): boolean {
-  return text.match(REFERENCE) !== null;
-}
-
 /**
  * `text` with every well-formed `${NAME}` replaced by `standIn`, or a problem message when a `$`
  * starts something LiteFS would expand differently (an unclosed `${`, a bad name, a bare `$NAME`).

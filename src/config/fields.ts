@@ -57,7 +57,7 @@ const nonBlankProblem =
       : null;
 
 // The HMAC key of Raft peers: short secrets are guessable offline from one captured frame.
-export const MIN_RAFT_SECRET_LENGTH = 16;
+const MIN_RAFT_SECRET_LENGTH = 16;
 const secretProblem = (value: string): string | null => {
   if (value.trim() === "" || value.includes("\0"))
     return `must be a non-empty shared secret, got ${JSON.stringify(value)}`;
@@ -69,8 +69,8 @@ const secretProblem = (value: string): string | null => {
 // The lease service's X-Consul-Token. It goes into lease.consul.url as the password, so only
 // characters a URL carries verbatim (and no `$`: LiteFS expands ${VAR} in litefs.yml). The value
 // itself never appears in a message.
-export const MIN_LEASE_TOKEN_LENGTH = 16;
-export const MAX_LEASE_TOKEN_LENGTH = 256;
+const MIN_LEASE_TOKEN_LENGTH = 16;
+const MAX_LEASE_TOKEN_LENGTH = 256;
 export const leaseTokenProblem = (value: string): string | null => {
   if (value.length < MIN_LEASE_TOKEN_LENGTH || value.length > MAX_LEASE_TOKEN_LENGTH) {
     return `must be ${MIN_LEASE_TOKEN_LENGTH} to ${MAX_LEASE_TOKEN_LENGTH} characters (e.g. the output of \`openssl rand -hex 32\`), got ${value.length}`;

@@ -14,7 +14,7 @@ export type EnabledDefault =
   { readonly ok: true; readonly enabled: boolean } | { readonly ok: false; readonly issue: ConfigIssue };
 
 /** Names of the LiteFS-only settings present in `merged` (null and undefined count as absent). */
-export function liteFSSettingsGiven(merged: RawSettings): string[] {
+function liteFSSettingsGiven(merged: RawSettings): string[] {
   return Object.keys(merged).filter((key) => !BOTH_MODES.has(key) && merged[key] !== undefined && merged[key] !== null);
 }
 

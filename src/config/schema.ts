@@ -10,7 +10,7 @@ import { DEFAULTS, defaultApiUrl, fields, isRecord, optionalAll, validValue, typ
 import { checkRelations } from "./relations.js";
 import type { ConsulSettings, LeaderElection, LiteFSSettings, ProxySettings, RaftSettings } from "./types.js";
 
-export { DEFAULTS, SETTING_KEYS } from "./fields.js";
+export { SETTING_KEYS } from "./fields.js";
 
 /** Fills every default; runs only once all fields and relations are valid. */
 function applyDefaults(raw: Raw, cwd: string): LiteFSSettings {

@@ -100,7 +100,7 @@ export interface LiteFSSettings {
   readonly exec: string | null;
 }
 
-export interface ProxySettingsInput {
+interface ProxySettingsInput {
   addr?: string;
   target?: string;
   db?: string;
@@ -108,7 +108,7 @@ export interface ProxySettingsInput {
   maxLag?: string | null;
 }
 
-export interface RaftSettingsInput {
+interface RaftSettingsInput {
   selfAddr?: string;
   peers?: readonly string[];
   leasePort?: number;
@@ -119,7 +119,7 @@ export interface RaftSettingsInput {
   bootstrap?: boolean;
 }
 
-export interface ConsulSettingsInput {
+interface ConsulSettingsInput {
   url?: string | null;
   key?: string;
   ttl?: string;

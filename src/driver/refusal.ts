@@ -19,7 +19,7 @@ export function isLiteFSRefusalCode(code: unknown): boolean {
  * SQLite's error for a connection whose files belong to a LiteFS mount that was replaced (LiteFS
  * restarted under it): the WAL lock protocol fails after about 10 s of retries.
  */
-export function isStaleConnectionCode(code: unknown): boolean {
+function isStaleConnectionCode(code: unknown): boolean {
   return code === "SQLITE_PROTOCOL";
 }
 

@@ -39,7 +39,7 @@ export interface ElectionView {
 }
 
 /** A primary that must not write for a moment (NotPrimaryError, not split brain). */
-export interface PrimaryRefusal {
+interface PrimaryRefusal {
   readonly reason: "handoff";
   /** The node the primary is moving to, when known. */
   readonly primary: string | null;
@@ -76,7 +76,7 @@ export function staticElection(nodeId: string, primaryHostname: string): Electio
  * SIGSTOP, a frozen VM) may still take writes for a moment after it resumes, until its next renew
  * fails and it demotes (LiteFS has no fencing token). The raft mode's lease deadline closes that gap; consul mode cannot.
  */
-export const consulElection: ElectionView = Object.freeze({
+const consulElection: ElectionView = Object.freeze({
   kind: "consul",
   contradiction: () => null,
 });

@@ -64,10 +64,10 @@ export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_RYW_TIMEOUT_MS = 5000;
 export const DEFAULT_HEALTH_MAX_LAG_MS = 10_000;
 export const DEFAULT_FORWARD_LISTEN = ":8079";
-export const DEFAULT_MAX_REQUESTS = 1024;
-export const DEFAULT_BODY_BUDGET_BYTES = 64 * 1024 * 1024;
-export const DEFAULT_MAX_TXID_WAITS = 256;
-export const DEFAULT_MAX_UPGRADES = 1024;
+const DEFAULT_MAX_REQUESTS = 1024;
+const DEFAULT_BODY_BUDGET_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_TXID_WAITS = 256;
+const DEFAULT_MAX_UPGRADES = 1024;
 
 /** Setting name -> environment variable. */
 export const FORWARD_ENV = {
@@ -256,7 +256,7 @@ const FIELDS = {
  * ("host:port", ":port", "[::1]:port"), plus the bare port ("8079") and port 0 this setting has always
  * taken. Null when invalid.
  */
-export function parseListenAddressOrNull(addr: string): { host: string | undefined; port: number } | null {
+function parseListenAddressOrNull(addr: string): { host: string | undefined; port: number } | null {
   const text = addr.trim();
   const parsed = parseListenAddr(/^\d+$/.test(text) ? `:${text}` : text, `":8079"`, { anyPort: true });
   if (!parsed.ok) return null;

@@ -25,7 +25,7 @@ export type ForwardOutcome =
 export type TxidWaitOutcome = "caught-up" | "timeout";
 
 /** How the /events stream was lost: LiteFS ended it (a full 1024-event buffer), or it broke. */
-export type EventsDisconnectCause = "ended" | "error";
+type EventsDisconnectCause = "ended" | "error";
 
 export interface LiteFSNodeMetrics {
   readonly registry: Registry;

@@ -6,7 +6,7 @@ import { ABSOLUTE_MIN_TTL_MS, MAX_FORWARD_ADDR_CHARS, MAX_MEMBER_ID_CHARS } from
 import { holderProblem, kvSetProblem, sessionIdProblem, sessionSpecProblem } from "./rules.js";
 
 /** LiteFS creates `delete` sessions only: a dead holder's key is removed (rules.ts refuses others). */
-export type SessionBehavior = "delete";
+type SessionBehavior = "delete";
 
 export interface SessionSpec {
   readonly id: string;

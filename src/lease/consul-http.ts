@@ -11,7 +11,7 @@ import type { LeasePolicy } from "./rules.js";
 import type { LeaseReply, LeaseRequest } from "./types.js";
 
 /** LiteFS relies on an answer within 1 s (docs/raft-lease.md: 2D + R < T + lock-delay). */
-export const DEFAULT_ANSWER_DEADLINE_MS = 1000;
+const DEFAULT_ANSWER_DEADLINE_MS = 1000;
 
 export interface ConsulHttpOptions {
   /** Runs one operation for this host's LiteFS (LeaseService.handle). */
@@ -37,7 +37,7 @@ export interface ConsulHttpServer {
 }
 
 /** Whether the request carried the expected token (compared in constant time). */
-export function tokenMatches(expected: string, given: string | null): boolean {
+function tokenMatches(expected: string, given: string | null): boolean {
   return given !== null && constantTimeEqual(expected, given);
 }
 

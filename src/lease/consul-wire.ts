@@ -8,7 +8,7 @@ import type { KvRecord, SessionRecord } from "./state-machine.js";
 import type { LeaseRequest } from "./types.js";
 
 /** Consul's default lock-delay when a session is created without one. */
-export const DEFAULT_LOCK_DELAY_NS = 15e9;
+const DEFAULT_LOCK_DELAY_NS = 15e9;
 /** Consul reads a numeric LockDelay below this as seconds, otherwise as nanoseconds. */
 const LOCK_DELAY_SECONDS_THRESHOLD = 1000;
 
@@ -145,7 +145,7 @@ function parseSessionCreate(body: Buffer, nodeName: string, minTtlMs: number): P
 }
 
 /** LockDelay as Consul reads it: a Go duration string, or a number (seconds below 1000, else ns). */
-export function parseLockDelay(value: unknown): number | string {
+function parseLockDelay(value: unknown): number | string {
   if (value === undefined || value === null) return DEFAULT_LOCK_DELAY_NS;
   if (typeof value === "number") {
     if (!Number.isFinite(value) || value < 0) return `Request decode failed: invalid LockDelay ${value}`;

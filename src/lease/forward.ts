@@ -24,7 +24,7 @@ import type { Forwarder, LeaseReply, LeaseRequest } from "./types.js";
 const PATH = "/v1/internal/lease-forward";
 const VERSION_HEADER = "x-litefs-lease-forward-version";
 /** 1 was plain HTTP with an HMAC over a timestamp; 2 is HTTPS with TLS-PSK. */
-export const FORWARD_PROTOCOL_VERSION = 2;
+const FORWARD_PROTOCOL_VERSION = 2;
 // The same limit as the HTTP front end's (limits.ts): whatever LiteFS may send forwards too.
 const MAX_BODY = MAX_LEASE_REQUEST_BYTES;
 // A reply holds at most one session or one KV entry (limits.ts: values of 4 KiB); far below this.

@@ -44,7 +44,7 @@ export interface LeaseServiceOverrides {
   readonly onEvent?: (event: LeaseServiceEvent) => void;
 }
 
-export interface LeaseServiceStatus {
+interface LeaseServiceStatus {
   readonly raft: RaftNodeStatus;
   readonly lease: PublishedLeaseState;
   readonly httpPort: number;
@@ -67,7 +67,7 @@ export interface RunningLeaseService {
 }
 
 /** The Raft cluster id: a digest of the sorted member list, identical on every member. */
-export function raftClusterId(members: readonly string[]): string {
+function raftClusterId(members: readonly string[]): string {
   const sorted = [...members].sort();
   return "litefs-lease-" + sha256Hex(sorted.join("\n")).slice(0, 16);
 }
@@ -88,7 +88,7 @@ export const realClock: LeaseClock = {
  * The address every listener binds: raft.selfAddr's host, a name resolved to its address, never
  * a wildcard (a member must not listen on interfaces its peers do not use).
  */
-export async function resolveListenHost(host: string): Promise<string> {
+async function resolveListenHost(host: string): Promise<string> {
   if (host === "" || host === "0.0.0.0" || host === "::") {
     throw new ConfigError([
       {

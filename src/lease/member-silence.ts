@@ -14,7 +14,7 @@ import type { SessionRecord } from "./state-machine.js";
 import type { LeaseClock } from "./types.js";
 
 /** How often the leader looks for silent holders (ms): small against M. */
-export const MEMBER_SILENCE_CHECK_MS = 50;
+const MEMBER_SILENCE_CHECK_MS = 50;
 
 export interface MemberSilenceOptions {
   readonly clock: LeaseClock;

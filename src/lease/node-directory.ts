@@ -3,7 +3,7 @@
 // group, under `litefs-node/members/<raft address>` (the member ids every node knows from the
 // settings). Read and written through the local lease service's Consul API (127.0.0.1).
 
-export const DIRECTORY_PREFIX = "litefs-node/members/";
+const DIRECTORY_PREFIX = "litefs-node/members/";
 
 export interface DirectoryEntry {
   /** The member's LiteFS hostname (nodeId). */

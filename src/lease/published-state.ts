@@ -24,7 +24,7 @@ export type LeaseStateReading =
 const isNs = (v: unknown): boolean => typeof v === "string" && /^\d+$/.test(v);
 
 /** Parses the file's text; never throws. */
-export function parseLeaseState(text: string): LeaseStateReading {
+function parseLeaseState(text: string): LeaseStateReading {
   let raw: unknown;
   try {
     raw = JSON.parse(text);

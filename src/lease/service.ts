@@ -13,7 +13,6 @@
 
 import { randomUUID } from "node:crypto";
 import { isNotLeaderError } from "../raft/errors.js";
-import type { NodeId } from "../raft/types.js";
 import { encodeLeaseCommand, type LeaseCommand, type SessionHolder } from "./commands.js";
 import { ABSOLUTE_MIN_TTL_MS } from "./limits.js";
 import { MemberSilenceWatch } from "./member-silence.js";
@@ -63,8 +62,8 @@ export type LeaseServiceEvent =
   | { readonly type: "refused-renew"; readonly session: string; readonly reason: string }
   | { readonly type: "announce-failed"; readonly error: Error };
 
-export const DEFAULT_MIN_TTL_MS = 5000;
-export const DEFAULT_QUORUM_GRACE_MS = 2000;
+const DEFAULT_MIN_TTL_MS = 5000;
+const DEFAULT_QUORUM_GRACE_MS = 2000;
 /**
  * Longest an acquire waits on the leader for a lock-delay to end instead of answering false
  * (LiteFS would retry 1 s later). Well inside the answer deadline D = 1 s, forwarding included.
@@ -605,7 +604,7 @@ export class LeaseService {
 }
 
 /** The `hostname` in LiteFS's primary-info JSON value (base64), or null. */
-export function primaryHostname(valueBase64: string | null): string | null {
+function primaryHostname(valueBase64: string | null): string | null {
   if (!valueBase64) return null;
   try {
     const info = JSON.parse(Buffer.from(valueBase64, "base64").toString("utf8")) as { hostname?: unknown };
@@ -614,5 +613,3 @@ export function primaryHostname(valueBase64: string | null): string | null {
     return null;
   }
 }
-
-export type { NodeId };

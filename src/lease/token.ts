@@ -21,7 +21,7 @@ import type { RaftSettings } from "../config/index.js";
 import { leaseTokenProblem } from "../config/fields.js";
 import { ConfigError } from "../errors.js";
 
-export const LEASE_TOKEN_FILE = "lease-token";
+const LEASE_TOKEN_FILE = "lease-token";
 const TOKEN_BYTES = 32;
 
 export interface LeaseToken {

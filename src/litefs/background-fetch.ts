@@ -5,7 +5,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
 
-export interface StreamRequestInit {
+interface StreamRequestInit {
   readonly signal?: AbortSignal;
   readonly headers?: Record<string, string>;
 }

@@ -17,7 +17,7 @@ export interface PrimaryStatusEvent {
 }
 
 /** One committed transaction of one database, on every node (primary and replicas). */
-export interface TxEvent {
+interface TxEvent {
   readonly type: "tx";
   readonly db: string;
   readonly txid: bigint;

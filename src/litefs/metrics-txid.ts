@@ -5,7 +5,7 @@
 import { LiteFSError } from "../errors.js";
 
 /** The TXID of `db` in a Prometheus text body, or null when the node has no such database yet. */
-export function parseDatabaseTxid(metrics: string, db: string): bigint | null {
+function parseDatabaseTxid(metrics: string, db: string): bigint | null {
   for (const line of metrics.split("\n")) {
     if (!line.startsWith("litefs_db_txid{")) continue;
     const close = line.indexOf("}");

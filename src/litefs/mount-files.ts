@@ -24,7 +24,7 @@ export interface DatabasePosition {
 }
 
 /** The file that holds a database's position: `<db>-pos`. */
-export function positionFileName(databaseName: string): string {
+function positionFileName(databaseName: string): string {
   return `${databaseName}-pos`;
 }
 

@@ -74,7 +74,7 @@ export interface HandoffResult {
   readonly promoteMs: number;
 }
 
-export class HandoffError extends LiteFSError {
+class HandoffError extends LiteFSError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("LITEFS_HANDOFF", message, options);
   }

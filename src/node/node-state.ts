@@ -54,7 +54,7 @@ export interface NodeStateHooks {
 }
 
 /** Default of OpenNodeOptions.fileGateCacheMs: see "the file-fallback verdict cache" above. */
-export const DEFAULT_FILE_GATE_CACHE_MS = 50;
+const DEFAULT_FILE_GATE_CACHE_MS = 50;
 
 export interface Judged {
   readonly view: LiteFSView;

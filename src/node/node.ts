@@ -6,7 +6,8 @@ import { EventEmitter } from "node:events";
 import { litefsApiUrl, type LiteFSSettings } from "../config/index.js";
 import type { SplitBrainError } from "../errors.js";
 import type { StreamFetch } from "../litefs/background-fetch.js";
-import { subscribeEvents, type BackoffOptions, type EventsSubscription } from "../litefs/events-client.js";
+import type { BackoffOptions } from "../backoff.js";
+import { subscribeEvents, type EventsSubscription } from "../litefs/events-client.js";
 import type { LiteFSEvent } from "../litefs/events.js";
 import { createDefaultLogger, type Logger } from "../logger.js";
 import { readLagFile, readPositionFile } from "../litefs/mount-files.js";
@@ -25,7 +26,7 @@ export interface TxNotice {
 }
 
 /** The /events stream was lost; the node reconnects (at once after a stable stream) and reads the files meanwhile. */
-export interface EventsDisconnectNotice {
+interface EventsDisconnectNotice {
   /** "ended": LiteFS closed the stream (as it does to a subscriber whose 1024-event buffer filled); "error": the connection broke. */
   readonly cause: "ended" | "error";
   readonly error: Error | null;

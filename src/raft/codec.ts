@@ -60,13 +60,13 @@ const FLAG_SNAPSHOT = 2;
 const FLAG_CONTEXT = 4;
 const KNOWN_FLAGS = FLAG_REJECT | FLAG_SNAPSHOT | FLAG_CONTEXT;
 
-export function writeEntry(w: ByteWriter, e: Entry, limits: CodecLimits = DEFAULT_CODEC_LIMITS): void {
+function writeEntry(w: ByteWriter, e: Entry, limits: CodecLimits = DEFAULT_CODEC_LIMITS): void {
   const code = ENTRY_TYPES.indexOf(e.type);
   if (code < 0) throw new RaftCodecError(`entry ${e.index}: unknown type ${e.type}`);
   w.u64(e.term, "entry term").u64(e.index, "entry index").u8(code).bytes(e.data, limits.maxEntryBytes, "entry data");
 }
 
-export function readEntry(r: ByteReader, limits: CodecLimits = DEFAULT_CODEC_LIMITS): Entry {
+function readEntry(r: ByteReader, limits: CodecLimits = DEFAULT_CODEC_LIMITS): Entry {
   const term = r.u64("entry term");
   const index = r.u64("entry index");
   if (index < 1) throw new RaftCodecError(`entry index must be >= 1, got ${index}`);

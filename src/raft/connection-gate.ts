@@ -20,7 +20,7 @@ export interface ConnectionGateOptions {
 }
 
 /** "::ffff:10.0.0.1" and "10.0.0.1" are one source. */
-export function normalizeAddress(address: string | undefined): string {
+function normalizeAddress(address: string | undefined): string {
   if (!address) return "unknown";
   return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }

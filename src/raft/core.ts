@@ -72,7 +72,7 @@ export interface Ready {
   readonly readStates: ReadState[];
 }
 
-export interface ProgressStatus {
+interface ProgressStatus {
   readonly match: number;
   readonly next: number;
   readonly state: ProgressState;

@@ -19,7 +19,7 @@ export interface SafetyKnobs {
   readonly fsyncBeforeSend: boolean;
 }
 
-export const SAFE_KNOBS: SafetyKnobs = Object.freeze({
+const SAFE_KNOBS: SafetyKnobs = Object.freeze({
   prevLogTermCheck: true,
   currentTermCommitOnly: true,
   electionRestriction: true,

@@ -10,7 +10,7 @@ export interface PendingRead {
   readonly acks: Set<NodeId>;
 }
 
-export function contextKey(ctx: Uint8Array): string {
+function contextKey(ctx: Uint8Array): string {
   return Buffer.from(ctx.buffer, ctx.byteOffset, ctx.byteLength).toString("hex");
 }
 

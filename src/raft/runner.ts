@@ -15,7 +15,7 @@ import type { RaftStorage } from "./storage.js";
 import type { RaftTransport } from "./transport.js";
 import type { Entry, Message, NodeId } from "./types.js";
 
-export { NotLeaderError, isNotLeaderError } from "./errors.js";
+export { isNotLeaderError } from "./errors.js";
 
 /** The replicated application state. Must be deterministic: every node applies the same entries. */
 export interface StateMachine<R> {
@@ -242,13 +242,6 @@ export class RaftNode<R> {
     });
   }
 
-  /** Start an election now (tests, operator-triggered handoff). */
-  campaign(): void {
-    if (this.stopped) return;
-    this.core.campaign();
-    this.schedule();
-  }
-
   async close(): Promise<void> {
     if (this.stopped) return;
     this.stop(null);
@@ -408,8 +401,4 @@ export class RaftNode<R> {
     this.snapshotIndex = snap.meta.index;
     this.emit({ type: "snapshot", index: snap.meta.index, source: "local" });
   }
-}
-
-export function startRaftNode<R>(options: RaftNodeOptions<R>): RaftNode<R> {
-  return new RaftNode(options);
 }

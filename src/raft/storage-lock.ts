@@ -13,7 +13,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { join } from "node:path";
 import { RaftStorageError } from "./storage-errors.js";
 
-export const LOCK_FILE = "lock";
+const LOCK_FILE = "lock";
 
 export interface DirectoryLock {
   release(): void;

@@ -29,7 +29,7 @@ import { RaftStorageError, RECOVERY } from "./storage-errors.js";
 
 const HEADER = 8;
 /** Bound on one record so a garbage length cannot make us allocate gigabytes. */
-export const MAX_RECORD_BYTES = DEFAULT_CODEC_LIMITS.maxEntryBytes + 64;
+const MAX_RECORD_BYTES = DEFAULT_CODEC_LIMITS.maxEntryBytes + 64;
 
 export function encodeRecord(payload: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(HEADER + payload.length);

@@ -18,7 +18,7 @@
 import { constants as cryptoConstants, hkdfSync } from "node:crypto";
 import type { ConnectionOptions, TlsOptions } from "node:tls";
 
-export const TLS_PSK_CIPHERS = "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256";
+const TLS_PSK_CIPHERS = "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256";
 const HKDF_SALT = "litefs-node tls-psk v1";
 
 export type PskUse = "raft" | "lease-forward";

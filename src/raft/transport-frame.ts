@@ -22,9 +22,9 @@ export const MAX_HANDSHAKE_FRAME_BYTES = 1024;
 const MAX_ID_BYTES = 255;
 const MAX_REASON_BYTES = 512;
 
-export const FRAME_HELLO = 1;
-export const FRAME_WELCOME = 2;
-export const FRAME_REFUSE = 3;
+const FRAME_HELLO = 1;
+const FRAME_WELCOME = 2;
+const FRAME_REFUSE = 3;
 export const FRAME_DATA = 4;
 export const FRAME_PING = 5;
 

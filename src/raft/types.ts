@@ -20,7 +20,7 @@ export interface HardState {
   readonly commit: number;
 }
 
-export interface SnapshotMeta {
+interface SnapshotMeta {
   readonly index: number;
   readonly term: number;
   /** Static membership the snapshot was taken under. */

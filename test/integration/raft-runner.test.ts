@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { KvStateMachine, encodeKvCommand, type KvResult } from "../../src/raft/kv.js";
+import { KvStateMachine, encodeKvCommand, type KvResult } from "../support/raft/kv.js";
 import { RaftNode, isNotLeaderError, type RaftNodeEvent } from "../../src/raft/runner.js";
 import { openRaftStorage, type RaftStorage, type StorageUpdate } from "../../src/raft/storage.js";
 import { startTcpTransport, type TcpTransport } from "../../src/raft/transport-tcp.js";

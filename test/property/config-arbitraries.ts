@@ -12,23 +12,23 @@ export const segment = fc
 export const relativePath = fc.array(segment, { minLength: 1, maxLength: 3 }).map((parts) => parts.join("/"));
 
 /** Two absolute paths that can never contain each other: different first segments. */
-export const mountAndData = fc
+const mountAndData = fc
   .tuple(relativePath, relativePath)
   .map(([m, d]) => ({ mountPath: `/mnt/${m}`, dataPath: `/data/${d}` }));
 
-export const fileName = fc
+const fileName = fc
   .string({ unit: "grapheme", minLength: 1, maxLength: 12 })
   .filter((s) => !/[/\\\0]/.test(s) && s !== "." && s !== "..");
 
-export const nodeName = fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/);
+const nodeName = fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/);
 
-export const port = fc.integer({ min: 1, max: 65535 });
+const port = fc.integer({ min: 1, max: 65535 });
 
-export const listenHost = fc.constantFrom("", "0.0.0.0", "127.0.0.1", "localhost", "[::1]", "10.0.0.7");
+const listenHost = fc.constantFrom("", "0.0.0.0", "127.0.0.1", "localhost", "[::1]", "10.0.0.7");
 
-export const listenAddr = fc.tuple(listenHost, port).map(([host, p]) => `${host}:${p}`);
+const listenAddr = fc.tuple(listenHost, port).map(([host, p]) => `${host}:${p}`);
 
-export const goDuration = fc.oneof(
+const goDuration = fc.oneof(
   fc.constant("0"),
   fc
     .array(fc.tuple(fc.integer({ min: 0, max: 999 }), fc.constantFrom("h", "m", "s", "ms", "us", "ns")), {
@@ -40,7 +40,7 @@ export const goDuration = fc.oneof(
 
 // A host label starting "xn--" is an IDNA A-label; WHATWG URL (and so our validation) rejects the
 // invalid ones, such as a bare "xn--", so URL hosts leave that prefix out.
-export const httpUrl = fc
+const httpUrl = fc
   .tuple(
     fc.constantFrom("http", "https"),
     nodeName.filter((host) => !/(^|\.)xn--/i.test(host)),
@@ -50,7 +50,7 @@ export const httpUrl = fc
   .map(([scheme, host, p, path]) => `${scheme}://${host}:${p}${path}`);
 
 /** A command line: any printable text with a non-blank start (quotes, $, colons, unicode). */
-export const execCommand = fc
+const execCommand = fc
   .string({ unit: "grapheme", minLength: 1, maxLength: 40 })
   .filter((s) => s.trim() !== "" && !s.includes("\0"));
 
@@ -58,7 +58,7 @@ export const dialAddr = fc.tuple(nodeName, port).map(([host, p]) => `${host}:${p
 
 const addressKey = (addr: string): string => addr.toLowerCase();
 
-export const proxyInput = fc.record(
+const proxyInput = fc.record(
   {
     addr: listenAddr,
     target: dialAddr,
@@ -144,9 +144,9 @@ export const validInput = fc.oneof(staticInput, raftInput);
 
 const envName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,12}$/);
 /** A `${NAME}` reference LiteFS expands. */
-export const envReference = envName.map((name) => `\${${name}}`);
+const envReference = envName.map((name) => `\${${name}}`);
 /** A comparison LiteFS evaluates to true/false, e.g. `${FLY_REGION == PRIMARY_REGION}`. */
-export const envComparison = fc
+const envComparison = fc
   .tuple(
     envName,
     fc.constantFrom("==", "!="),

@@ -8,7 +8,7 @@ import type { Entry, HardState, Message, NodeId, Snapshot } from "../../src/raft
 import { formatEntry, formatMessage } from "./format.js";
 import { mulberry32 } from "../sim/prng.js";
 
-export const CLUSTER_ID = "golden";
+const CLUSTER_ID = "golden";
 const text = new TextDecoder();
 const enc = new TextEncoder();
 

@@ -16,7 +16,7 @@ interface Block {
   expected: string;
 }
 
-export function parseScript(source: string): Block[] {
+function parseScript(source: string): Block[] {
   const blocks: Block[] = [];
   const lines = source.replace(/\r\n/g, "\n").split("\n");
   let i = 0;

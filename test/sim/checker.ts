@@ -38,7 +38,7 @@ export function chainHash(prev: number, e: Entry): number {
   return (h2 & 0x1fffff) * 0x100000000 + h1;
 }
 
-export interface LogPosition {
+interface LogPosition {
   readonly index: number;
   readonly term: number;
 }

@@ -10,12 +10,12 @@ import type { LeaseKnobs } from "../../src/lease/types.js";
 import { LeaseSim } from "./lease-sim.js";
 import { createRng } from "./prng.js";
 
-export const FAILOVER_TTL_MS = 5000;
-export const FAILOVER_LOCK_DELAY_MS = 500;
+const FAILOVER_TTL_MS = 5000;
+const FAILOVER_LOCK_DELAY_MS = 500;
 /** The bound: writes through the library again within 5 s. */
 export const FAILOVER_BOUND_MS = 5000;
 
-export type CrashTarget = "holder" | "leader" | "isolate-holder";
+type CrashTarget = "holder" | "leader" | "isolate-holder";
 
 export interface CrashOutcome {
   readonly seed: number;
@@ -42,7 +42,7 @@ async function firstWriter(sim: LeaseSim, limitMs: number, exclude: string | nul
   return null;
 }
 
-export async function runCrashSchedule(seed: number, knobs?: Partial<LeaseKnobs>): Promise<CrashOutcome> {
+async function runCrashSchedule(seed: number, knobs?: Partial<LeaseKnobs>): Promise<CrashOutcome> {
   const rng = createRng(seed ^ 0x5eed);
   const target = rng.pick<CrashTarget>(["holder", "leader", "isolate-holder"]);
   const sim = new LeaseSim({
@@ -114,7 +114,7 @@ export async function runCrashSchedules(
   return { outcomes, summary: summarize(outcomes) };
 }
 
-export function summarize(outcomes: readonly CrashOutcome[]): CrashSummary {
+function summarize(outcomes: readonly CrashOutcome[]): CrashSummary {
   const byCase: Record<string, { runs: number; maxMs: number; meanMs: number }> = {};
   let worst: CrashOutcome | null = null;
   for (const o of outcomes) {

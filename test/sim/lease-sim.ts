@@ -21,14 +21,14 @@ import { IntervalRecorder, LiteFSLeaseModel, type PrimaryInterval } from "../sup
 import { EventQueue } from "./event-queue.js";
 import { createRng, type Rng } from "./prng.js";
 
-export const SIM_TICK_MS = 50;
+const SIM_TICK_MS = 50;
 export const SIM_TTL_MS = 3000;
 export const SIM_LOCK_DELAY_MS = 1000;
 /**
  * How long a library write admitted by the gate may still be running after it (a statement or
  * commit in flight): a host counts as a writer for this long after its gate was last open.
  */
-export const SIM_WRITE_INFLIGHT_MS = 100;
+const SIM_WRITE_INFLIGHT_MS = 100;
 const ANSWER_DEADLINE_MS = 1000;
 
 export interface LeaseSimOptions {
@@ -519,7 +519,7 @@ export class LeaseSim {
   }
 }
 
-export type LeaseFault =
+type LeaseFault =
   | { readonly kind: "crash"; readonly host: number; readonly downMs: number }
   | { readonly kind: "pause"; readonly host: number; readonly ms: number }
   | { readonly kind: "isolate"; readonly host: number; readonly ms: number }

@@ -17,7 +17,7 @@ export type Fault =
   | { readonly kind: "crash-leader" }
   | { readonly kind: "isolate-leader" };
 
-export interface TimedFault {
+interface TimedFault {
   readonly at: number;
   readonly fault: Fault;
 }

@@ -41,8 +41,8 @@ type SimEvent =
   | { kind: "resume"; node: number; incarnation: number; pauseId: number }
   | { kind: "call"; fn: () => void };
 
-export const TICK_MS = 10;
-export const ELECTION_TICK = 10;
+const TICK_MS = 10;
+const ELECTION_TICK = 10;
 const HEARTBEAT_TICK = 1;
 const MAX_EVENTS = 100_000;
 

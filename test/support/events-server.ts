@@ -18,7 +18,7 @@ import { readLitefsFixture } from "./litefs-mount.js";
 /** Recorded states: events-<name>.ndjson with the matching info-*.json. */
 export type EventsFixture = "primary" | "replica" | "replica-primary-lost";
 
-export interface ChunkOptions {
+interface ChunkOptions {
   /** Write the text in pieces of this many BYTES (may cut a UTF-8 character or a JSON object). */
   readonly chunkBytes?: number;
   /** Pause between pieces (ms), so they arrive as separate TCP reads. Default 5 when chunkBytes is set. */

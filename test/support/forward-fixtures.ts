@@ -30,7 +30,7 @@ export class ViewNode extends EventEmitter implements ForwardingNodeView {
   }
 }
 
-export interface Hit {
+interface Hit {
   method: string;
   path: string;
   headers: http.IncomingHttpHeaders;

@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const FIXTURES_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "litefs-0.5.14");
+const FIXTURES_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "litefs-0.5.14");
 
 /** The bytes of a recorded LiteFS capture, as text (e.g. "events-replica.ndjson"). */
 export function readLitefsFixture(name: string): string {

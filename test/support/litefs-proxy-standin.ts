@@ -16,7 +16,7 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
-export interface LiteFSProxyStandinState {
+interface LiteFSProxyStandinState {
   isPrimary(): boolean;
   /** The primary's lease hostname; null or "" when none is known. */
   primaryHostname(): string | null;

@@ -120,10 +120,6 @@ export class Connection {
     }
     return this.#maxBindValues;
   }
-
-  clearCache(): void {
-    this.#cache.clear();
-  }
 }
 
 /** Runs a read-only statement again with every integer as a BigInt (exact). */

@@ -50,7 +50,7 @@ export function toAdapterError(error: unknown): unknown {
 }
 
 /** A write refused by the gate (or any other LiteFSError), in a form Prisma passes through intact. */
-export function guardRefusal(error: LiteFSError): DriverAdapterError {
+function guardRefusal(error: LiteFSError): DriverAdapterError {
   const payload: AdapterErrorPayload = {
     kind: "sqlite",
     extendedCode: SQLITE_READONLY,

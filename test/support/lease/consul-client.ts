@@ -12,7 +12,7 @@ export class ConsulError extends Error {
   }
 }
 
-export interface KVPair {
+interface KVPair {
   readonly Key: string;
   readonly Value: string | null;
   readonly Flags: number;

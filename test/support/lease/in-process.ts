@@ -8,7 +8,7 @@ import { realClock } from "../../../src/lease/lease-service.js";
 import { SingleNodeRaft } from "./local-raft.js";
 
 /** The token in-process lease services require unless a test sets another. */
-export const IN_PROCESS_TOKEN = "in-process-test-token";
+const IN_PROCESS_TOKEN = "in-process-test-token";
 
 export interface InProcessLease {
   readonly url: string;

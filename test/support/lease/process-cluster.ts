@@ -13,7 +13,7 @@ import { httpConsul } from "./consul-client.js";
 
 const MAIN = fileURLToPath(new URL("./lease-server-main.ts", import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-export const TEST_SECRET = "lease-test-secret-0123456789";
+const TEST_SECRET = "lease-test-secret-0123456789";
 
 interface Running {
   readonly child: ChildProcess;

@@ -74,7 +74,7 @@ export async function outcome(work: () => Promise<unknown>): Promise<Outcome> {
  * An error as plain data: name, message, Prisma's code and meta (a DriverAdapterError inside
  * meta, or thrown by itself, reduced to its MappedError payload).
  */
-export function plainError(error: unknown): unknown {
+function plainError(error: unknown): unknown {
   if (!(error instanceof Error)) return { thrown: plain(error) };
   const out: Record<string, unknown> = { name: error.name, message: error.message };
   const { code, meta, cause } = error as { code?: unknown; meta?: Record<string, unknown>; cause?: unknown };
@@ -94,7 +94,7 @@ export function plainError(error: unknown): unknown {
  * Decimals as `{ decimal: "..." }`, Dates as `{ date: iso }`, BigInts as `{ bigint: "..." }`,
  * undefined properties dropped (the official adapter spells out absent optional fields).
  */
-export function plain(value: unknown): unknown {
+function plain(value: unknown): unknown {
   if (value === null || value === undefined) return value ?? null;
   switch (typeof value) {
     case "bigint":

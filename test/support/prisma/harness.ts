@@ -8,7 +8,6 @@ import { PrismaClient } from "../generated/prisma/client.js";
 import { applyTestSchema, devSettings } from "./schema.js";
 
 export { PrismaClient };
-export { Prisma } from "../generated/prisma/client.js";
 export { applyTestSchema, devSettings };
 
 export interface TempSchemaDatabase {

@@ -13,7 +13,7 @@
 // Storage errors (e.g. missing data without --bootstrap) print to stderr and exit with code 2.
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { KvStateMachine, encodeKvCommand, type KvResult } from "../../../src/raft/kv.js";
+import { KvStateMachine, encodeKvCommand, type KvResult } from "./kv.js";
 import { RaftNode, RaftUnavailableError, isNotLeaderError } from "../../../src/raft/runner.js";
 import { openRaftStorage, RaftStorageError } from "../../../src/raft/storage.js";
 import { startTcpTransport } from "../../../src/raft/transport-tcp.js";

@@ -1,9 +1,9 @@
-// A small replicated key-value state machine: the test workload for the runner and the model
-// for the lease service's state machine (commands as JSON, results as values, whole-state
+// A small replicated key-value state machine (test-only, not shipped): the test workload for the
+// runner and the model for the lease service's state machine (commands as JSON, results as values, whole-state
 // snapshots, never throwing on bad input).
 
-import type { StateMachine } from "./runner.js";
-import type { Entry } from "./types.js";
+import type { StateMachine } from "../../../src/raft/runner.js";
+import type { Entry } from "../../../src/raft/types.js";
 
 export type KvCommand =
   | { readonly op: "put"; readonly key: string; readonly value: string }
