@@ -18,6 +18,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { StaleConnectionError } from "../errors.js";
 import { assertWritableFor, translateRefusalFor, type GuardHost } from "./refusal.js";
+import { commitOrRollback, type TransactionEnd } from "./commit-or-rollback.js";
 
 /** The function type better-sqlite3's transaction() accepts (its own constraint, reused). */
 export type TransactionFunction = Parameters<BetterSqlite3.Database["transaction"]>[0];
@@ -90,14 +91,19 @@ function runTransaction(host: TransactionHost, fn: TransactionFunction, self: un
   }
   // BEGIN IMMEDIATE holds the write lock: treat it as a write transaction from the start.
   host.writeMayBePending = writable;
+  const end: TransactionEnd = {
+    commit: () => statements.commit.run(),
+    rollback: () => statements.rollback.run(),
+    isOpen: () => host.inTransaction,
+  };
   try {
-    const result = fn.apply(self, args as unknown as unknown[]);
-    rejectPromise(result);
-    if (host.writeMayBePending) assertWritableFor(host);
-    statements.commit.run();
-    return result;
+    return commitOrRollback(end, () => {
+      const result = fn.apply(self, args as unknown as unknown[]);
+      rejectPromise(result);
+      if (host.writeMayBePending) assertWritableFor(host);
+      return result;
+    });
   } catch (error) {
-    if (host.inTransaction) statements.rollback.run();
     throw translateRefusalFor(host, error);
   }
 }

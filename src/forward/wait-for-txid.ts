@@ -1,6 +1,7 @@
 // Waiting for this replica to reach a TXID, pushed by the `/events` `tx` stream (no polling).
-// litefs-js's equivalent compares TXIDs as strings/numbers and can answer before the position is
-// reached; here every comparison is bigint and the answer is true only once txid(db) >= target.
+// Upstream litefs-js (fly-apps/litefs-js) compares TXIDs as strings/numbers and can answer before
+// the position is reached; here (the proxy and litefs-node/litefs-js both wait through this) every
+// comparison is bigint and the answer is true only once txid(db) >= target.
 import { toTxid } from "../litefs/txid.js";
 import type { TxNotice } from "../node/node.js";
 

@@ -36,22 +36,24 @@ export interface SessionHolder {
 
 export type KvLockMode = "none" | "acquire" | "release";
 
+/** A KV write, as the HTTP layer parsed it (request kv-put) and as it is replicated (command kv-set). */
+export interface KvWrite {
+  readonly key: string;
+  /** Base64 of the raw body; null for an empty body (Consul reports `"Value": null`). */
+  readonly value: string | null;
+  readonly flags: number;
+  readonly lock: KvLockMode;
+  readonly session: string | null;
+  /** acquire: the member acquiring, stamped by its lease service (LiteFS never sends it); a handoff moves a session. */
+  readonly holder?: SessionHolder;
+}
+
 export type InvalidationReason = "destroy" | "expired" | "split-brain";
 
 export type LeaseCommand =
   | { readonly op: "session-create"; readonly session: SessionSpec }
   | { readonly op: "session-destroy"; readonly id: string; readonly reason: InvalidationReason }
-  | {
-      readonly op: "kv-set";
-      readonly key: string;
-      /** Base64 of the raw body; null for an empty body (Consul reports `"Value": null`). */
-      readonly value: string | null;
-      readonly flags: number;
-      readonly lock: KvLockMode;
-      readonly session: string | null;
-      /** acquire: the member acquiring (handoff moves a session to another member). */
-      readonly holder?: SessionHolder;
-    }
+  | ({ readonly op: "kv-set" } & KvWrite)
   /** A new leader tells followers where to forward client requests (see forward.ts). */
   | { readonly op: "announce"; readonly node: string; readonly forwardAddr: string };
 

@@ -1,7 +1,7 @@
 // Shapes shared by the lease service core, its HTTP front end, peer forwarding and the simulator.
 import type { RaftRole } from "../raft/core.js";
 import type { NodeId } from "../raft/types.js";
-import type { InvalidationReason, KvLockMode, SessionHolder, SessionSpec } from "./commands.js";
+import type { InvalidationReason, KvWrite, SessionSpec } from "./commands.js";
 import type { KvRecord, LeaseResult, SessionRecord } from "./state-machine.js";
 
 /** One Consul operation, after the HTTP layer parsed and validated it. */
@@ -10,16 +10,7 @@ export type LeaseRequest =
   | { readonly op: "session-renew"; readonly id: string }
   | { readonly op: "session-destroy"; readonly id: string; readonly reason: InvalidationReason }
   | { readonly op: "kv-get"; readonly key: string }
-  | {
-      readonly op: "kv-put";
-      readonly key: string;
-      readonly value: string | null;
-      readonly flags: number;
-      readonly lock: KvLockMode;
-      readonly session: string | null;
-      /** Set by the front door on acquire (LiteFS never sends it): see SessionSpec.holder. */
-      readonly holder?: SessionHolder;
-    };
+  | ({ readonly op: "kv-put" } & KvWrite);
 
 export type LeaseReply =
   | { readonly kind: "created"; readonly id: string }

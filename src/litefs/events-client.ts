@@ -8,15 +8,7 @@ import { LiteFSError } from "../errors.js";
 import { backgroundFetch, type StreamFetch } from "./background-fetch.js";
 import { decodeLiteFSEvent, type LiteFSEvent } from "./events.js";
 import { createJsonObjectSplitter } from "./json-stream.js";
-
-export interface BackoffOptions {
-  /** Delay before the first reconnect (ms). Default 100. */
-  readonly initialMs?: number;
-  /** Upper bound of the delay (ms). Default 5000. */
-  readonly maxMs?: number;
-  /** Growth factor per failed attempt. Default 2. */
-  readonly factor?: number;
-}
+import { backoffDelayMs, type BackoffOptions } from "../backoff.js";
 
 export interface EventsSubscriptionOptions {
   /** LiteFS HTTP API base URL, e.g. "http://127.0.0.1:20202" (see litefsApiUrl in src/config). */
@@ -51,19 +43,6 @@ export interface EventsSubscription {
   readonly attempts: number;
   /** Stops for good: aborts the stream or the pending retry; resolves when nothing is left running. */
   close(): Promise<void>;
-}
-
-/** Delay before retry number `failures` (1-based): capped exponential, "equal jitter" (half fixed, half random). */
-export function backoffDelayMs(
-  failures: number,
-  options: BackoffOptions = {},
-  random: () => number = Math.random,
-): number {
-  const initial = options.initialMs ?? 100;
-  const max = options.maxMs ?? 5000;
-  const factor = options.factor ?? 2;
-  const ceiling = Math.min(max, initial * factor ** Math.max(0, failures - 1));
-  return ceiling / 2 + (ceiling / 2) * random();
 }
 
 function asError(error: unknown): Error {

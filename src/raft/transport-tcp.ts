@@ -23,6 +23,7 @@ import {
 } from "node:tls";
 import type { Socket } from "node:net";
 import { dialAddressOrThrow } from "../config/addresses.js";
+import { backoffDelayMs } from "../backoff.js";
 import { listenOn } from "../net-io.js";
 import { ConfigError } from "../errors.js";
 import { decodeMessage, encodeMessage, DEFAULT_CODEC_LIMITS } from "./codec.js";
@@ -520,9 +521,7 @@ class PeerSender {
   private scheduleReconnect(): void {
     if (this.closed || this.fatal || this.retryTimer) return;
     this.failures++;
-    const base = Math.min(this.cfg.reconnectMaxMs, this.cfg.reconnectMinMs * 2 ** Math.min(this.failures - 1, 16));
-    // Jitter so peers restarted together do not reconnect in lockstep.
-    const delay = base / 2 + Math.random() * (base / 2);
+    const delay = backoffDelayMs(this.failures, { initialMs: this.cfg.reconnectMinMs, maxMs: this.cfg.reconnectMaxMs });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.dial();

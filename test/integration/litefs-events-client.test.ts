@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createServer, type Server } from "node:net";
-import { backoffDelayMs, subscribeEvents, type EventsSubscription } from "../../src/litefs/events-client.js";
+import { backoffDelayMs } from "../../src/backoff.js";
+import { subscribeEvents, type EventsSubscription } from "../../src/litefs/events-client.js";
 import type { LiteFSEvent } from "../../src/litefs/events.js";
 import { startEventsServer, type EventsServer } from "../support/events-server.js";
 import { readLitefsFixture } from "../support/litefs-mount.js";

@@ -4,10 +4,10 @@
 // acquire waits out a lock-delay that ends within its answer budget; only quorum contact the
 // leader can see (Raft messages, not forwarded requests) keeps the holder's write gate open.
 import { afterEach, describe, expect, it } from "vitest";
-import { ACQUIRE_HOLD_MAX_MS, LeaseService, type LeaseServiceEvent } from "../../src/lease/service.js";
+import { ACQUIRE_HOLD_MAX_MS, LeaseService } from "../../src/lease/service.js";
 import { LeaseStateMachine } from "../../src/lease/state-machine.js";
 import { SAFE_LEASE_KNOBS, type LeaseKnobs, type LeaseReply, type LeaseRequest } from "../../src/lease/types.js";
-import { ManualClock, SingleNodeRaft } from "../support/lease/local-raft.js";
+import { localLeaseService } from "../support/lease/local-raft.js";
 
 const K = "litefs/primary";
 const INFO = Buffer.from('{"hostname":"node-b","advertise-url":"http://node-b:20202"}').toString("base64");
@@ -15,22 +15,7 @@ const GRACE = 2000;
 const MARGIN = SAFE_LEASE_KNOBS.memberSilenceMarginMs!;
 
 function setup(knobs: Partial<LeaseKnobs> = {}) {
-  const clock = new ManualClock();
-  let service: LeaseService | null = null;
-  const sm = new LeaseStateMachine({ now: () => clock.now(), onChange: (c) => service?.onStateChange(c) });
-  const raft = new SingleNodeRaft(sm);
-  const events: LeaseServiceEvent[] = [];
-  service = new LeaseService({
-    raft,
-    stateMachine: sm,
-    clock,
-    nodeName: "node-a",
-    leaseKey: K,
-    quorumGraceMs: GRACE,
-    onEvent: (e) => events.push(e),
-    knobs,
-  });
-  service.onRoleChange("leader", 1);
+  const { clock, sm, raft, service, events } = localLeaseService({ quorumGraceMs: GRACE, knobs });
   const svc = service;
   const create = (lockDelayNs = 500e6): LeaseRequest => ({
     op: "session-create",
@@ -184,15 +169,13 @@ describe("acquire during lock-delay", () => {
 
 describe("quorum contact the leader can see", () => {
   it("a forwarded request's reply does not count as quorum contact on a follower", async () => {
-    const clock = new ManualClock();
-    let service: LeaseService | null = null;
-    const sm = new LeaseStateMachine({ now: () => clock.now(), onChange: (c) => service?.onStateChange(c) });
-    const raft = new SingleNodeRaft(sm);
+    const { clock, raft, service: leader } = localLeaseService();
+    leader.close();
     raft.role = "follower";
     raft.leader = "leader-1";
-    service = new LeaseService({
+    const service = new LeaseService({
       raft,
-      stateMachine: sm,
+      stateMachine: new LeaseStateMachine({ now: () => clock.now() }),
       clock,
       nodeName: "node-a",
       leaseKey: K,

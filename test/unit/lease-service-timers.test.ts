@@ -2,33 +2,16 @@
 // leadership change, cleared on step-down), lock-delay, TTL limits, ReadIndex on renew, and the
 // split-brain refusals (renew answered 404 after the deadline or after losing quorum contact).
 import { afterEach, describe, expect, it } from "vitest";
-import { LeaseService, type LeaseServiceEvent } from "../../src/lease/service.js";
-import { LeaseStateMachine } from "../../src/lease/state-machine.js";
-import type { LeaseReply, LeaseRequest, PublishedLeaseState } from "../../src/lease/types.js";
+import { LeaseService } from "../../src/lease/service.js";
+import type { LeaseReply, LeaseRequest } from "../../src/lease/types.js";
 import { leaseProblem } from "../../src/lease/published-state.js";
-import { ManualClock, SingleNodeRaft, flush } from "../support/lease/local-raft.js";
+import { flush, localLeaseService } from "../support/lease/local-raft.js";
 
 const K = "litefs/primary";
 const INFO = Buffer.from('{"hostname":"node-a","advertise-url":"http://node-a:20202"}').toString("base64");
 
 function setup(options: { graceMs?: number } = {}) {
-  const clock = new ManualClock();
-  let service: LeaseService | null = null;
-  const sm = new LeaseStateMachine({ now: () => clock.now(), onChange: (c) => service?.onStateChange(c) });
-  const raft = new SingleNodeRaft(sm);
-  const events: LeaseServiceEvent[] = [];
-  const published: PublishedLeaseState[] = [];
-  service = new LeaseService({
-    raft,
-    stateMachine: sm,
-    clock,
-    nodeName: "node-a",
-    leaseKey: K,
-    quorumGraceMs: options.graceMs ?? 2000,
-    publish: (s) => published.push(s),
-    onEvent: (e) => events.push(e),
-  });
-  service.onRoleChange("leader", 1);
+  const { clock, sm, raft, service, events, published } = localLeaseService({ quorumGraceMs: options.graceMs ?? 2000 });
   const svc = service;
   const call = (r: LeaseRequest) => svc.handle(r, clock.now(), 1000);
   const create = async (ttlMs = 10_000, lockDelayNs = 1e9): Promise<string> => {

@@ -17,6 +17,7 @@ import {
 import type { Connection } from "./connection.js";
 import { FifoMutex, type Release } from "./fifo-mutex.js";
 import { isGuardRefusal, toAdapterError } from "./error-mapping.js";
+import { commitOrRollback } from "../commit-or-rollback.js";
 
 export const ADAPTER_NAME = "litefs-node";
 
@@ -157,12 +158,14 @@ export class LiteFSPrismaTransaction implements Transaction {
       // the connection inside a transaction for the next lock holder.
       const connection = this.#connection;
       if (!connection.db.inTransaction) return;
-      try {
-        connection.run("COMMIT");
-      } catch (error) {
-        if (connection.db.inTransaction) connection.run("ROLLBACK");
-        throw error;
-      }
+      commitOrRollback(
+        {
+          commit: () => connection.run("COMMIT"),
+          rollback: () => connection.run("ROLLBACK"),
+          isOpen: () => connection.db.inTransaction,
+        },
+        () => undefined,
+      );
     });
   }
 

@@ -5,8 +5,9 @@
 //     the service's forwarding, 500-on-deadline and leader-change paths.
 import { NotLeaderError } from "../../../src/raft/errors.js";
 import type { RaftRole } from "../../../src/raft/core.js";
-import type { LeaseResult, LeaseStateMachine } from "../../../src/lease/state-machine.js";
-import type { LeaseClock, RaftPort } from "../../../src/lease/types.js";
+import { LeaseService, type LeaseServiceEvent, type LeaseServiceOptions } from "../../../src/lease/service.js";
+import { LeaseStateMachine, type LeaseResult } from "../../../src/lease/state-machine.js";
+import type { LeaseClock, PublishedLeaseState, RaftPort } from "../../../src/lease/types.js";
 
 export class ManualClock implements LeaseClock {
   private t = 1_000_000;
@@ -76,4 +77,29 @@ export class SingleNodeRaft implements RaftPort {
   heardFrom(member: string): number | null {
     return this.heard.get(member) ?? null;
   }
+}
+
+/**
+ * A LeaseService on a ManualClock and a SingleNodeRaft ("self", leader of term 1), for node
+ * "node-a" serving the key "litefs/primary"; `options` override the service's options.
+ */
+export function localLeaseService(options: Partial<LeaseServiceOptions> = {}) {
+  const clock = new ManualClock();
+  let service: LeaseService | null = null;
+  const sm = new LeaseStateMachine({ now: () => clock.now(), onChange: (c) => service?.onStateChange(c) });
+  const raft = new SingleNodeRaft(sm);
+  const events: LeaseServiceEvent[] = [];
+  const published: PublishedLeaseState[] = [];
+  service = new LeaseService({
+    raft,
+    stateMachine: sm,
+    clock,
+    nodeName: "node-a",
+    leaseKey: "litefs/primary",
+    publish: (s) => published.push(s),
+    onEvent: (e) => events.push(e),
+    ...options,
+  });
+  service.onRoleChange("leader", 1);
+  return { clock, sm, raft, service, events, published };
 }
