@@ -40,7 +40,7 @@ import {
   FRAME_DATA,
   FRAME_PING,
   FrameDecoder,
-  FrameTooLargeError,
+  isFrameTooLargeError,
   MAX_HANDSHAKE_FRAME_BYTES,
   PING_FRAME,
   PROTOCOL_VERSION,
@@ -307,7 +307,7 @@ class Transport implements TcpTransport {
         try {
           body = decoder.next();
         } catch (e) {
-          return reject(e instanceof FrameTooLargeError ? e.message : String(e));
+          return reject(isFrameTooLargeError(e) ? e.message : String(e));
         }
         if (body === null) return;
         try {

@@ -14,6 +14,8 @@ import { connectionOpenOptions, connectionSource, settingsWithSource, type LiteF
 import { rememberDatabaseSettings } from "./database-settings.js";
 
 export {
+  isConfigError,
+  isLiteFSError,
   isNotPrimaryError,
   isSplitBrainError,
   LiteFSError,

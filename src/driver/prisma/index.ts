@@ -6,6 +6,8 @@ export { PrismaLiteFS, type PrismaLiteFSOptions } from "./factory.js";
 export { LiteFSPrismaAdapter, LiteFSPrismaTransaction, ADAPTER_NAME } from "./adapter.js";
 export type { TimestampFormat } from "./conversion.js";
 export {
+  isConfigError,
+  isLiteFSError,
   isNotPrimaryError,
   isSplitBrainError,
   LiteFSError,
