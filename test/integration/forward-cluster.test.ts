@@ -14,6 +14,7 @@ import { waitForTxid } from "../../src/forward/wait-for-txid.js";
 import { createMetrics, type LiteFSNodeMetrics } from "../../src/health/metrics.js";
 import { startEventsServer, type EventsServer } from "../support/events-server.js";
 import { createTempMount, type TempMount } from "../support/litefs-mount.js";
+import { closedPort } from "../support/migrations/cluster.js";
 
 const DB = "db";
 const hex = (txid: bigint): string => txid.toString(16).padStart(16, "0");
@@ -292,7 +293,7 @@ describe("write forwarding between two nodes", () => {
   });
 
   it("the primary unreachable: 502, nothing written locally", async () => {
-    const dead = await closedPortUrl();
+    const dead = `http://127.0.0.1:${await closedPort()}`;
     const { proxyUrl } = await startProxy(b, { "node-a": dead });
     const res = await request(`${proxyUrl}/items`, { method: "POST", body: "x" });
     expect(res.status).toBe(502);
@@ -412,12 +413,4 @@ function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
     };
     tick();
   });
-}
-
-async function closedPortUrl(): Promise<string> {
-  const server = http.createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return `http://127.0.0.1:${port}`;
 }

@@ -3,10 +3,12 @@
 // behind it (the behaviour matrix uses the real node gate over temp mount dirs for that).
 // Also: temp directories and a fingerprint of a database's files, for the driver tests.
 
+import type BetterSqlite3 from "better-sqlite3";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { GuardedDatabase } from "../../src/driver/guarded-database.js";
 import { NotPrimaryError, SplitBrainError } from "../../src/errors.js";
 import type { WriteGate } from "../../src/node/gate.js";
 
@@ -81,4 +83,27 @@ export function fileFingerprint(databaseFile: string): string {
     if (existsSync(file)) hash.update(readFileSync(file));
   }
   return hash.digest("hex");
+}
+
+/** The connections a test opens, closed after it (call closeAll in afterEach). */
+export class OpenConnections {
+  readonly #open: BetterSqlite3.Database[] = [];
+
+  track<T extends BetterSqlite3.Database>(db: T): T {
+    this.#open.push(db);
+    return db;
+  }
+
+  closeAll(): void {
+    for (const db of this.#open.splice(0)) if (db.open) db.close();
+  }
+}
+
+/** A WAL database at `file` with table t(id, x) holding `values`, created on a "primary"; then a guarded connection with `gate`. */
+export function seededDatabase(file: string, gate: SwitchGate, values: readonly string[]): GuardedDatabase {
+  const creator = new GuardedDatabase(file, { gate: new SwitchGate("primary") });
+  const rows = values.map((v) => `('${v.replaceAll("'", "''")}')`).join(", ");
+  creator.exec(`CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, x TEXT); INSERT INTO t(x) VALUES ${rows};`);
+  creator.close();
+  return new GuardedDatabase(file, { gate });
 }

@@ -5,23 +5,23 @@ import BetterSqlite3 from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GuardedDatabase } from "../../src/driver/guarded-database.js";
 import { NotPrimaryError, SplitBrainError, StaleConnectionError, isStaleConnectionError } from "../../src/errors.js";
-import { createTempDir, fileFingerprint, SwitchGate, type TempDir } from "../support/switch-gate.js";
+import {
+  createTempDir,
+  fileFingerprint,
+  OpenConnections,
+  seededDatabase,
+  SwitchGate,
+  type TempDir,
+} from "../support/switch-gate.js";
 
 let dir: TempDir;
 let file: string;
-const open: BetterSqlite3.Database[] = [];
-
-function track<T extends BetterSqlite3.Database>(db: T): T {
-  open.push(db);
-  return db;
-}
+const connections = new OpenConnections();
+const track = <T extends BetterSqlite3.Database>(db: T): T => connections.track(db);
 
 /** A WAL database with one row, created on a "primary", then a guarded connection with `gate`. */
 function seeded(gate: SwitchGate): GuardedDatabase {
-  const creator = new GuardedDatabase(file, { gate: new SwitchGate("primary") });
-  creator.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, x TEXT); INSERT INTO t(x) VALUES ('a');");
-  creator.close();
-  return track(new GuardedDatabase(file, { gate }));
+  return track(seededDatabase(file, gate, ["a"]));
 }
 
 /** The rows as a second connection sees them (what another process, or LiteFS, would ship). */
@@ -40,7 +40,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  for (const db of open.splice(0)) if (db.open) db.close();
+  connections.closeAll();
   dir.cleanup();
 });
 

@@ -7,7 +7,15 @@ import { guardOf } from "../../src/driver/guarded-statement.js";
 import { isLiteFSRefusalCode, translateRefusal } from "../../src/driver/refusal.js";
 import { LiteFSError, NotPrimaryError, SplitBrainError, isNotPrimaryError } from "../../src/errors.js";
 import { readLitefsFixture } from "../support/litefs-mount.js";
-import { createTempDir, fileFingerprint, SwitchGate, type SwitchState, type TempDir } from "../support/switch-gate.js";
+import {
+  createTempDir,
+  fileFingerprint,
+  OpenConnections,
+  seededDatabase,
+  SwitchGate,
+  type SwitchState,
+  type TempDir,
+} from "../support/switch-gate.js";
 
 const REFUSED: readonly {
   state: Exclude<SwitchState, "primary">;
@@ -20,19 +28,12 @@ const REFUSED: readonly {
 
 let dir: TempDir;
 let file: string;
-const open: BetterSqlite3.Database[] = [];
-
-function track<T extends BetterSqlite3.Database>(db: T): T {
-  open.push(db);
-  return db;
-}
+const connections = new OpenConnections();
+const track = <T extends BetterSqlite3.Database>(db: T): T => connections.track(db);
 
 /** A WAL database with a few rows, created on a "primary", then a guarded connection with `gate`. */
 function seeded(gate: SwitchGate): GuardedDatabase {
-  const creator = new GuardedDatabase(file, { gate: new SwitchGate("primary") });
-  creator.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, x TEXT); INSERT INTO t(x) VALUES ('a'), ('b');");
-  creator.close();
-  return track(new GuardedDatabase(file, { gate }));
+  return track(seededDatabase(file, gate, ["a", "b"]));
 }
 
 function rows(): unknown[] {
@@ -50,7 +51,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  for (const db of open.splice(0)) if (db.open) db.close();
+  connections.closeAll();
   dir.cleanup();
 });
 
