@@ -3,7 +3,7 @@
 // demotion. Lock state is observed from a second, plain connection.
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { GuardedDatabase } from "../../src/driver/guarded-database.js";
+import type { GuardedDatabase } from "../../src/driver/guarded-database.js";
 import { NotPrimaryError, SplitBrainError } from "../../src/errors.js";
 import { createTempDir, OpenConnections, seededDatabase, SwitchGate, type TempDir } from "../support/switch-gate.js";
 
