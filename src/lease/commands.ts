@@ -34,7 +34,7 @@ export interface SessionHolder {
   readonly graceMs: number;
 }
 
-export type KvLockMode = "none" | "acquire" | "release";
+type KvLockMode = "none" | "acquire" | "release";
 
 /** A KV write, as the HTTP layer parsed it (request kv-put) and as it is replicated (command kv-set). */
 export interface KvWrite {

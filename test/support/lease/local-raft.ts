@@ -9,7 +9,7 @@ import { LeaseService, type LeaseServiceEvent, type LeaseServiceOptions } from "
 import { LeaseStateMachine, type LeaseResult } from "../../../src/lease/state-machine.js";
 import type { LeaseClock, PublishedLeaseState, RaftPort } from "../../../src/lease/types.js";
 
-export class ManualClock implements LeaseClock {
+class ManualClock implements LeaseClock {
   private t = 1_000_000;
   private seq = 0;
   private timers = new Map<number, { at: number; fn: () => void }>();
