@@ -1,6 +1,7 @@
-// Errors of the migration appliers. Both extend LiteFSError with a stable `code` (LITEFS_MIGRATION,
-// LITEFS_TIMEOUT). The isX() guards below use instanceof, so they answer false for an
-// error made by another copy of the package; compare `e.code` where copies may differ.
+// Errors of the migration appliers. Both extend LiteFSError; their guards work across copies of the
+// package (no instanceof): MigrationError by its code, MigrationTimeoutError by its brand, since its
+// code, LITEFS_TIMEOUT, is shared with the other timeouts (src/errors.ts says the convention).
+import { hasErrorCode, litefsErrorClass } from "../src/error-brand.js";
 import { LiteFSError } from "../src/errors.js";
 
 /**
@@ -52,10 +53,12 @@ export class MigrationTimeoutError extends LiteFSError {
   }
 }
 
+/** True when `e` is a MigrationError (`kind` says why), from any copy of the package. */
 export function isMigrationError(e: unknown): e is MigrationError {
-  return e instanceof LiteFSError && e.code === "LITEFS_MIGRATION";
+  return hasErrorCode(e, "LITEFS_MIGRATION");
 }
 
+/** True when `e` is a MigrationTimeoutError (`missing` lists what did not arrive), from any copy of the package. */
 export function isMigrationTimeoutError(e: unknown): e is MigrationTimeoutError {
-  return e instanceof MigrationTimeoutError;
+  return litefsErrorClass(e) === "MigrationTimeoutError";
 }

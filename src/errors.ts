@@ -1,4 +1,12 @@
-// Typed errors of litefs-node. This module imports nothing of ours: every layer may throw these.
+// Typed errors of litefs-node. This module imports only the brand: every layer may throw these.
+//
+// The convention, for every error the package throws: a stable `code` string, and an `isX()` guard
+// that works across copies of the package (an app and a library may each load their own copy, so
+// `instanceof` would answer false for an error of the other copy). Guards check the `code`, or, where
+// two errors share a code (MigrationTimeoutError and the other LITEFS_TIMEOUTs), the class brand
+// every LiteFSError carries (error-brand.ts).
+// Fields that tell more (`reason`, `kind`, `failure`, `issues`...) stay beside the code.
+import { ERROR_BRAND, hasErrorCode, litefsErrorClass } from "./error-brand.js";
 
 export type LiteFSErrorCode =
   | "LITEFS_NOT_PRIMARY"
@@ -14,12 +22,19 @@ export type LiteFSErrorCode =
 /** Base class: every error this library throws on purpose has a stable `code`. */
 export class LiteFSError extends Error {
   readonly code: LiteFSErrorCode;
+  declare readonly [ERROR_BRAND]: string;
 
   constructor(code: LiteFSErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
+    Object.defineProperty(this, ERROR_BRAND, { value: new.target.name, enumerable: false });
   }
+}
+
+/** True when `e` is a LiteFSError (any of this package's LITEFS_* errors), from any copy of the package. */
+export function isLiteFSError(e: unknown): e is LiteFSError {
+  return litefsErrorClass(e) !== null;
 }
 
 /**
@@ -156,6 +171,11 @@ export function isNotPrimaryError(e: unknown): boolean {
 /** True when `e` is, or wraps, a SplitBrainError. */
 export function isSplitBrainError(e: unknown): boolean {
   return findCode(e, "LITEFS_SPLIT_BRAIN");
+}
+
+/** True when `e` is a ConfigError (invalid settings; `issues` lists them). */
+export function isConfigError(e: unknown): e is ConfigError {
+  return hasErrorCode(e, "LITEFS_CONFIG");
 }
 
 /** True when `e` is, or wraps, a StaleConnectionError (reopen the database). */

@@ -25,7 +25,7 @@ import { trustedPeers } from "./forwarded-headers.js";
 import { parseListenAddress, primaryAddress, type ForwardSettings } from "./settings.js";
 import { formatTxid } from "../litefs/txid.js";
 import { TXID_HEADER, requestTxid, setCookieTxid, txidSetCookie } from "./txid.js";
-import { UpstreamError, createUpstreamAgents, sendUpstream } from "./upstream.js";
+import { createUpstreamAgents, isUpstreamError, sendUpstream } from "./upstream.js";
 import { passUpgrade, refuseUpgrade } from "./upgrade.js";
 import { waitForTxid, type TxidSource } from "./wait-for-txid.js";
 
@@ -191,7 +191,7 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
         agents,
       );
     } catch (error) {
-      if (error instanceof UpstreamError && error.failure === "aborted") return;
+      if (isUpstreamError(error) && error.failure === "aborted") return;
       record("primary-unreachable");
       logger?.warn({ err: error, primary: host }, "litefs-node forward: primary unreachable");
       sendPlain(
@@ -357,7 +357,7 @@ export function createForwardingProxy(options: ForwardingProxyOptions): Forwardi
         agents,
       );
     } catch (error) {
-      if (error instanceof UpstreamError && error.failure === "aborted") return;
+      if (isUpstreamError(error) && error.failure === "aborted") return;
       logger?.warn({ err: error }, "litefs-node forward: local app unreachable");
       sendPlain(
         res,

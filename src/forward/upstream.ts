@@ -25,6 +25,7 @@
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import https from "node:https";
 import type { Readable } from "node:stream";
+import { hasErrorCode } from "../error-brand.js";
 
 export interface UpstreamRequest {
   /** Base address, e.g. http://10.0.0.1:8080 (a path prefix is kept). */
@@ -44,6 +45,8 @@ export interface UpstreamRequest {
 export type UpstreamFailure = "connect-failed" | "connect-timeout" | "broken" | "aborted";
 
 export class UpstreamError extends Error {
+  readonly code = "LITEFS_FORWARD_UPSTREAM";
+
   constructor(
     readonly failure: UpstreamFailure,
     message: string,
@@ -52,6 +55,11 @@ export class UpstreamError extends Error {
     super(message, options);
     this.name = "UpstreamError";
   }
+}
+
+/** True when `e` is an UpstreamError (`failure` says how), by its code (works across package copies). */
+export function isUpstreamError(e: unknown): e is UpstreamError {
+  return hasErrorCode(e, "LITEFS_FORWARD_UPSTREAM");
 }
 
 export interface UpstreamAgents {

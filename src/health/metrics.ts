@@ -52,13 +52,118 @@ function hasEvents(node: NodeStateView | NodeEventsView): node is NodeEventsView
   );
 }
 
+/** What the gauges read at scrape time: the observed node and Raft source, set by observeNode/observeRaft. */
+interface Observed {
+  node: NodeStateView | null;
+  nodeDb: string | undefined;
+  raft: RaftMetricsSource | null;
+}
+
+/** The gauges read from the node at scrape time. */
+function registerNodeGauges(
+  p: string,
+  registers: Registry[],
+  state: Observed,
+  noteSplitBrain: (now: boolean) => void,
+): void {
+  new Gauge({
+    name: `${p}role`,
+    help: "This node's LiteFS role (1 for the current one)",
+    labelNames: ["role"],
+    registers,
+    collect() {
+      this.reset();
+      if (!state.node) return;
+      this.set({ role: "primary" }, state.node.role === "primary" ? 1 : 0);
+      this.set({ role: "replica" }, state.node.role === "replica" ? 1 : 0);
+      this.set({ role: "unknown" }, state.node.role === "unknown" ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: `${p}primary_known`,
+    help: "1 when this node knows a primary (itself included)",
+    registers,
+    collect() {
+      this.reset();
+      if (state.node) this.set(state.node.primary !== null ? 1 : 0);
+    },
+  });
+  new Gauge({
+    // An unlabelled gauge always has a sample, so "unknown" (dev mode, unreadable .lag) is NaN, not a fake 0.
+    name: `${p}lag_seconds`,
+    help: "Replication lag from LiteFS's .lag (NaN when unknown)",
+    registers,
+    collect() {
+      const lagMs = state.node ? state.node.lagMs : null;
+      this.set(lagMs !== null ? lagMs / 1000 : Number.NaN);
+    },
+  });
+  new Gauge({
+    // A double holds TXIDs exactly up to 2^53, far beyond any real database's transaction count.
+    name: `${p}txid`,
+    help: "Latest TXID this node has of the database",
+    labelNames: ["db"],
+    registers,
+    collect() {
+      this.reset();
+      if (!state.node) return;
+      const txid = state.node.txid(state.nodeDb);
+      if (txid !== null) this.set({ db: state.nodeDb ?? state.node.settings?.databaseName ?? "default" }, Number(txid));
+    },
+  });
+  new Gauge({
+    name: `${p}split_brain`,
+    help: "1 while LiteFS and the election disagree about the primary",
+    registers,
+    collect() {
+      this.reset();
+      if (!state.node) return;
+      noteSplitBrain(state.node.splitBrain); // catches episodes no event reported
+      this.set(state.node.splitBrain ? 1 : 0);
+    },
+  });
+}
+
+/** The raft-mode gauges, read from the Raft source at scrape time. */
+function registerRaftGauges(p: string, registers: Registry[], state: Observed): void {
+  new Gauge({
+    name: `${p}raft_term`,
+    help: "Raft term (raft mode)",
+    registers,
+    collect() {
+      const s = state.raft?.raftSnapshot();
+      this.set(s ? s.term : Number.NaN);
+    },
+  });
+  new Gauge({
+    name: `${p}raft_leader_changes`,
+    help: "Raft leader changes seen by this process (raft mode)",
+    registers,
+    collect() {
+      const s = state.raft?.raftSnapshot();
+      this.set(s ? s.leaderChanges : Number.NaN);
+    },
+  });
+  new Gauge({
+    name: `${p}raft_lease_holder`,
+    help: "The node holding the LiteFS lease (1 for the holder; raft mode)",
+    labelNames: ["holder"],
+    registers,
+    collect() {
+      this.reset();
+      const s = state.raft?.raftSnapshot();
+      if (s && s.leaseHolder !== null) this.set({ holder: s.leaseHolder }, 1);
+    },
+  });
+}
+
+// About 85 lines: five counter declarations and the methods that share their closure state; the
+// gauges live in registerNodeGauges/registerRaftGauges.
 export function createMetrics(options: { registry?: Registry; prefix?: string } = {}): LiteFSNodeMetrics {
   const registry = options.registry ?? new Registry();
   const p = options.prefix ?? DEFAULT_METRICS_PREFIX;
   const registers = [registry];
-  let node: NodeStateView | null = null;
-  let nodeDb: string | undefined;
-  let raft: RaftMetricsSource | null = null;
+  const state: Observed = { node: null, nodeDb: undefined, raft: null };
   let inSplitBrain = false;
 
   const refusals = new Counter({
@@ -96,96 +201,9 @@ export function createMetrics(options: { registry?: Registry; prefix?: string } 
     inSplitBrain = now;
   };
 
-  new Gauge({
-    name: `${p}role`,
-    help: "This node's LiteFS role (1 for the current one)",
-    labelNames: ["role"],
-    registers,
-    collect() {
-      this.reset();
-      if (!node) return;
-      this.set({ role: "primary" }, node.role === "primary" ? 1 : 0);
-      this.set({ role: "replica" }, node.role === "replica" ? 1 : 0);
-      this.set({ role: "unknown" }, node.role === "unknown" ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: `${p}primary_known`,
-    help: "1 when this node knows a primary (itself included)",
-    registers,
-    collect() {
-      this.reset();
-      if (node) this.set(node.primary !== null ? 1 : 0);
-    },
-  });
-  new Gauge({
-    // An unlabelled gauge always has a sample, so "unknown" (dev mode, unreadable .lag) is NaN, not a fake 0.
-    name: `${p}lag_seconds`,
-    help: "Replication lag from LiteFS's .lag (NaN when unknown)",
-    registers,
-    collect() {
-      this.set(node && node.lagMs !== null ? node.lagMs / 1000 : Number.NaN);
-    },
-  });
-  new Gauge({
-    // A double holds TXIDs exactly up to 2^53, far beyond any real database's transaction count.
-    name: `${p}txid`,
-    help: "Latest TXID this node has of the database",
-    labelNames: ["db"],
-    registers,
-    collect() {
-      this.reset();
-      if (!node) return;
-      const txid = node.txid(nodeDb);
-      if (txid !== null) this.set({ db: nodeDb ?? node.settings?.databaseName ?? "default" }, Number(txid));
-    },
-  });
-  new Gauge({
-    name: `${p}split_brain`,
-    help: "1 while LiteFS and the election disagree about the primary",
-    registers,
-    collect() {
-      this.reset();
-      if (!node) return;
-      noteSplitBrain(node.splitBrain); // catches episodes no event reported
-      this.set(node.splitBrain ? 1 : 0);
-    },
-  });
+  registerNodeGauges(p, registers, state, noteSplitBrain);
   // Registered on the first observeRaft only: static-mode nodes expose no raft series at all.
   let raftRegistered = false;
-  const registerRaftGauges = (): void => {
-    if (raftRegistered) return;
-    raftRegistered = true;
-    new Gauge({
-      name: `${p}raft_term`,
-      help: "Raft term (raft mode)",
-      registers,
-      collect() {
-        const s = raft?.raftSnapshot();
-        this.set(s ? s.term : Number.NaN);
-      },
-    });
-    new Gauge({
-      name: `${p}raft_leader_changes`,
-      help: "Raft leader changes seen by this process (raft mode)",
-      registers,
-      collect() {
-        const s = raft?.raftSnapshot();
-        this.set(s ? s.leaderChanges : Number.NaN);
-      },
-    });
-    new Gauge({
-      name: `${p}raft_lease_holder`,
-      help: "The node holding the LiteFS lease (1 for the holder; raft mode)",
-      labelNames: ["holder"],
-      registers,
-      collect() {
-        this.reset();
-        const s = raft?.raftSnapshot();
-        if (s && s.leaseHolder !== null) this.set({ holder: s.leaseHolder }, 1);
-      },
-    });
-  };
 
   return {
     registry,
@@ -196,13 +214,13 @@ export function createMetrics(options: { registry?: Registry; prefix?: string } 
     recordSplitBrainEpisode: () => splitBrainEpisodes.inc(),
     recordEventsDisconnect: (cause) => eventsDisconnects.inc({ cause }),
     observeNode(observed, opts = {}) {
-      node = observed;
-      nodeDb = opts.db;
+      state.node = observed;
+      state.nodeDb = opts.db;
       inSplitBrain = observed.splitBrain;
       if (inSplitBrain) splitBrainEpisodes.inc();
       if (!hasEvents(observed))
         return () => {
-          if (node === observed) node = null;
+          if (state.node === observed) state.node = null;
         };
       const onRoleChange = (s: { readonly splitBrain: boolean }): void => noteSplitBrain(s.splitBrain);
       const onSplitBrain = (): void => noteSplitBrain(true);
@@ -215,14 +233,15 @@ export function createMetrics(options: { registry?: Registry; prefix?: string } 
         observed.off("role-change", onRoleChange);
         observed.off("split-brain", onSplitBrain);
         observed.off("events-disconnect", onEventsDisconnect);
-        if (node === observed) node = null;
+        if (state.node === observed) state.node = null;
       };
     },
     observeRaft(source) {
-      registerRaftGauges();
-      raft = source;
+      if (!raftRegistered) registerRaftGauges(p, registers, state);
+      raftRegistered = true;
+      state.raft = source;
       return () => {
-        if (raft === source) raft = null;
+        if (state.raft === source) state.raft = null;
       };
     },
     render: () => registry.metrics(),

@@ -74,7 +74,13 @@ export interface PublishedLeaseState {
   readonly raft: { readonly term: number; readonly role: RaftRole; readonly leader: NodeId | null };
 }
 
-/** Test-only switches that turn one lease safety rule off (mutation checks in the simulator). */
+/**
+ * Switches that turn one lease safety rule off, for the simulator's mutation checks, and the two
+ * numbers those checks vary (ttlMultiplier, memberSilenceMarginMs). They are in shipped code because
+ * a mutation check must weaken the very LeaseService that ships (a test-only copy would prove
+ * nothing about it); they are injected per instance (LeaseServiceOptions.knobs), are in no setting
+ * and not in the package's exports, and production always runs SAFE_LEASE_KNOBS.
+ */
 export interface LeaseKnobs {
   /** Renew confirms leadership through ReadIndex before answering 200. */
   readonly renewReadIndex: boolean;

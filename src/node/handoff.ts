@@ -22,6 +22,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { hasErrorCode } from "../error-brand.js";
 import { LiteFSError } from "../errors.js";
 import { fetchInfo } from "../litefs/info-client.js";
 import type { Logger } from "../logger.js";
@@ -78,6 +79,11 @@ class HandoffError extends LiteFSError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("LITEFS_HANDOFF", message, options);
   }
+}
+
+/** True when `e` is a HandoffError (the handoff did not happen or did not finish), from any copy of the package. */
+export function isHandoffError(e: unknown): e is LiteFSError {
+  return hasErrorCode(e, "LITEFS_HANDOFF");
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

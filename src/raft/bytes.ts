@@ -1,13 +1,21 @@
 // Minimal big-endian binary writer/reader shared by the message codec and the log file format.
 // The reader treats its input as untrusted: every read is bounds-checked and every failure names
 // the field, so a bad frame or a corrupt record produces an error that says what was wrong.
+import { hasErrorCode } from "../error-brand.js";
 
 /** Thrown for malformed binary input (network frames, storage records). */
 export class RaftCodecError extends Error {
+  readonly code = "RAFT_CODEC";
+
   constructor(message: string) {
     super(message);
     this.name = "RaftCodecError";
   }
+}
+
+/** True when `e` is a RaftCodecError, by its code (works across package copies). */
+export function isRaftCodecError(e: unknown): e is RaftCodecError {
+  return hasErrorCode(e, "RAFT_CODEC");
 }
 
 // Indexes and terms are JS numbers; 2^53 - 1 is the largest we can represent exactly.

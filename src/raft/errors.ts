@@ -1,5 +1,7 @@
 // Typed errors of the Raft core. Kept apart from src/errors.ts because they describe consensus
-// states (not LiteFS states); the lease service translates them for its HTTP answers.
+// states (not LiteFS states); the lease service translates them for its HTTP answers. Guards check
+// the code, not instanceof (the convention of src/errors.ts).
+import { hasErrorCode } from "../error-brand.js";
 import type { NodeId } from "./types.js";
 
 export type RaftErrorCode = "RAFT_NOT_LEADER" | "RAFT_CONFIG" | "RAFT_USAGE" | "RAFT_INVARIANT";
@@ -49,5 +51,17 @@ export class RaftInvariantError extends RaftError {
 }
 
 export function isNotLeaderError(e: unknown): e is NotLeaderError {
-  return e instanceof NotLeaderError;
+  return hasErrorCode(e, "RAFT_NOT_LEADER");
+}
+
+export function isRaftConfigError(e: unknown): e is RaftConfigError {
+  return hasErrorCode(e, "RAFT_CONFIG");
+}
+
+export function isRaftUsageError(e: unknown): e is RaftUsageError {
+  return hasErrorCode(e, "RAFT_USAGE");
+}
+
+export function isRaftInvariantError(e: unknown): e is RaftInvariantError {
+  return hasErrorCode(e, "RAFT_INVARIANT");
 }

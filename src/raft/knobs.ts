@@ -1,5 +1,9 @@
 // Test-only switches, one per safety rule, for mutation checks: turning one off must make the
 // simulator find a violation (proving the invariants bite). Production code never sets them.
+// Why they live in shipped code: the mutation check has to switch a rule off in the very RaftCore
+// that ships; a test-only copy of the core would prove the checks bite on the copy, not on this.
+// They are injected per instance (RaftConfig.knobs, a constructor option), are in no setting and
+// not in the package's exports, and a missing one is the safe value (resolveKnobs).
 // PreVote and CheckQuorum are ordinary RaftConfig flags (`preVote`, `checkQuorum`) and double as
 // their own switches.
 

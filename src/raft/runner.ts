@@ -10,6 +10,7 @@
 // issued in the same turn of the event loop share one fsync.
 
 import { randomBytes } from "node:crypto";
+import { hasErrorCode } from "../error-brand.js";
 import { RaftCore, type RaftRole } from "./core.js";
 import type { RaftStorage } from "./storage.js";
 import type { RaftTransport } from "./transport.js";
@@ -39,6 +40,7 @@ export type RaftUnavailableReason = "timeout" | "superseded" | "closed" | "faile
  * - `timeout`, `closed`, `failed`: the outcome is unknown (it may still be applied later).
  */
 export class RaftUnavailableError extends Error {
+  readonly code = "RAFT_UNAVAILABLE";
   readonly reason: RaftUnavailableReason;
 
   constructor(reason: RaftUnavailableReason, message: string, options?: { cause?: unknown }) {
@@ -46,6 +48,11 @@ export class RaftUnavailableError extends Error {
     this.reason = reason;
     this.name = "RaftUnavailableError";
   }
+}
+
+/** True when `e` is a RaftUnavailableError (`reason` says why), by its code (works across package copies). */
+export function isRaftUnavailableError(e: unknown): e is RaftUnavailableError {
+  return hasErrorCode(e, "RAFT_UNAVAILABLE");
 }
 
 export interface RaftNodeStatus {

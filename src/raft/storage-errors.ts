@@ -1,5 +1,6 @@
 // Errors of the Raft storage layer. Kept apart so the log, the identity file and the storage
 // facade can share them without importing each other.
+import { hasErrorCode } from "../error-brand.js";
 
 /**
  * - `missing`: the data directory is missing or empty and no bootstrap was requested (a node
@@ -13,6 +14,7 @@
 export type RaftStorageErrorKind = "missing" | "mismatch" | "corrupt" | "locked" | "invalid";
 
 export class RaftStorageError extends Error {
+  readonly code = "RAFT_STORAGE";
   readonly kind: RaftStorageErrorKind;
 
   constructor(kind: RaftStorageErrorKind, message: string) {
@@ -20,6 +22,11 @@ export class RaftStorageError extends Error {
     this.kind = kind;
     this.name = "RaftStorageError";
   }
+}
+
+/** True when `e` is a RaftStorageError (`kind` says which), by its code (works across package copies). */
+export function isRaftStorageError(e: unknown): e is RaftStorageError {
+  return hasErrorCode(e, "RAFT_STORAGE");
 }
 
 /** What every refusal of damaged or lost acknowledged data tells the operator to do. */

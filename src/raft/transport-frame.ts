@@ -13,6 +13,7 @@
 // The version is the second byte of HELLO, WELCOME and REFUSE in every version, so members of
 // different versions can always tell each other why they refuse.
 
+import { hasErrorCode } from "../error-brand.js";
 import { ByteReader, ByteWriter, RaftCodecError } from "./bytes.js";
 
 /** 1 was plain TCP with HMAC frames; 2 is TLS-PSK. */
@@ -48,6 +49,8 @@ export interface Refusal {
 }
 
 export class FrameTooLargeError extends Error {
+  readonly code = "RAFT_FRAME_TOO_LARGE";
+
   constructor(
     readonly size: number,
     readonly max: number,
@@ -55,6 +58,11 @@ export class FrameTooLargeError extends Error {
     super(`frame of ${size} bytes exceeds the limit of ${max} bytes`);
     this.name = "FrameTooLargeError";
   }
+}
+
+/** True when `e` is a FrameTooLargeError, by its code (works across package copies). */
+export function isFrameTooLargeError(e: unknown): e is FrameTooLargeError {
+  return hasErrorCode(e, "RAFT_FRAME_TOO_LARGE");
 }
 
 /** Wraps a body in a length prefix. */

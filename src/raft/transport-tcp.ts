@@ -40,7 +40,7 @@ import {
   FRAME_DATA,
   FRAME_PING,
   FrameDecoder,
-  FrameTooLargeError,
+  isFrameTooLargeError,
   MAX_HANDSHAKE_FRAME_BYTES,
   PING_FRAME,
   PROTOCOL_VERSION,
@@ -255,6 +255,22 @@ class Transport implements TcpTransport {
     }
   }
 
+  /** Why a peer's HELLO is refused (the REFUSE_* code and the reason), or null to admit it. */
+  private helloRefusal(hello: ReturnType<typeof decodeHello>): { code: number; reason: string } | null {
+    if (hello.version !== PROTOCOL_VERSION) return { code: REFUSE_VERSION, reason: versionMismatch(hello.version) };
+    if (hello.clusterId !== this.cfg.clusterId)
+      return {
+        code: REFUSE_CLUSTER,
+        reason: `cluster id mismatch: the peer is in "${hello.clusterId}", this member in "${this.cfg.clusterId}"`,
+      };
+    if (hello.to !== this.cfg.id)
+      return { code: REFUSE_CLUSTER, reason: `the peer dialed "${hello.to}" but reached "${this.cfg.id}"` };
+    if (!this.senders.has(hello.from))
+      return { code: REFUSE_CLUSTER, reason: `"${hello.from}" is not a member of this cluster` };
+    const refusal = this.cfg.admitPeer(hello.from, hello.incarnation);
+    return refusal === null ? null : { code: REFUSE_IDENTITY, reason: refusal };
+  }
+
   /** A TLS-authenticated inbound connection: HELLO, then DATA and PING frames. */
   private accept(socket: TLSSocket): void {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
@@ -291,26 +307,15 @@ class Transport implements TcpTransport {
         try {
           body = decoder.next();
         } catch (e) {
-          return reject(e instanceof FrameTooLargeError ? e.message : String(e));
+          return reject(isFrameTooLargeError(e) ? e.message : String(e));
         }
         if (body === null) return;
         try {
           if (peer === null) {
             const hello = decodeHello(body);
-            if (hello.version !== PROTOCOL_VERSION)
-              return refuse(REFUSE_VERSION, versionMismatch(hello.version), remote);
-            if (hello.clusterId !== this.cfg.clusterId)
-              return refuse(
-                REFUSE_CLUSTER,
-                `cluster id mismatch: the peer is in "${hello.clusterId}", this member in "${this.cfg.clusterId}"`,
-                hello.from,
-              );
-            if (hello.to !== this.cfg.id)
-              return refuse(REFUSE_CLUSTER, `the peer dialed "${hello.to}" but reached "${this.cfg.id}"`, hello.from);
-            if (!this.senders.has(hello.from))
-              return refuse(REFUSE_CLUSTER, `"${hello.from}" is not a member of this cluster`, hello.from);
-            const refusal = this.cfg.admitPeer(hello.from, hello.incarnation);
-            if (refusal !== null) return refuse(REFUSE_IDENTITY, refusal, hello.from);
+            const refusal = this.helloRefusal(hello);
+            if (refusal !== null)
+              return refuse(refusal.code, refusal.reason, refusal.code === REFUSE_VERSION ? remote : hello.from);
             peer = hello.from;
             clearTimeout(this.preAuth.get(remote));
             this.preAuth.delete(remote);

@@ -80,8 +80,9 @@ function expectEverySettingInPlace(settings: LiteFSSettings, doc: RenderedDoc): 
       consul: {
         url: `http://127.0.0.1:${settings.raft!.leasePort}`,
         key: "litefs/primary",
-        ttl: "10s",
-        "lock-delay": "1s",
+        // Raft mode's short lease since fast failover (docs/fast-failover.md).
+        ttl: "5s",
+        "lock-delay": "500ms",
       },
     });
   }

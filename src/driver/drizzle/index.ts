@@ -13,15 +13,7 @@ import { openGuardedDatabase } from "../open.js";
 import { connectionOpenOptions, connectionSource, settingsWithSource, type LiteFSConnection } from "./connection.js";
 import { rememberDatabaseSettings } from "./database-settings.js";
 
-export {
-  isNotPrimaryError,
-  isSplitBrainError,
-  LiteFSError,
-  NotPrimaryError,
-  SplitBrainError,
-  ConfigError,
-} from "../../errors.js";
-export type { NotPrimaryReason, LiteFSErrorCode } from "../../errors.js";
+export * from "../entry-errors.js";
 export { GuardedDatabase, type GuardedDatabaseOptions } from "../guarded-database.js";
 export type { LiteFSNode } from "../../node/node.js";
 export type { LiteFSSettings } from "../../config/index.js";

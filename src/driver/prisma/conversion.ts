@@ -1,6 +1,7 @@
 // Value conversion between Prisma's query arguments / result rows and what better-sqlite3 binds
 // and returns. Stateless functions, unit-tested on their own.
 import { ColumnTypeEnum, type ArgType, type ColumnType } from "@prisma/driver-adapter-utils";
+import { hasErrorCode } from "../../error-brand.js";
 
 /** How DateTime values are written: ISO 8601 text (Prisma's default) or Unix epoch milliseconds. */
 export type TimestampFormat = "iso8601" | "unixepoch-ms";
@@ -11,6 +12,12 @@ export type BindValue = null | number | bigint | string | Buffer;
 /** Thrown for an argument that cannot be bound; mapped to Prisma's InvalidInputValue. */
 export class ArgumentConversionError extends Error {
   override readonly name = "ArgumentConversionError";
+  readonly code = "LITEFS_ARGUMENT_CONVERSION";
+}
+
+/** True when `e` is an ArgumentConversionError, by its code (works across package copies). */
+export function isArgumentConversionError(e: unknown): e is ArgumentConversionError {
+  return hasErrorCode(e, "LITEFS_ARGUMENT_CONVERSION");
 }
 
 const INTEGER_TEXT = /^[+-]?\d+$/;

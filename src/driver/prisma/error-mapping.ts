@@ -11,7 +11,7 @@
 // is "node-a"…`") names the primary.
 import { DriverAdapterError, type Error as AdapterErrorPayload, type MappedError } from "@prisma/driver-adapter-utils";
 import { LiteFSError } from "../../errors.js";
-import { ArgumentConversionError } from "./conversion.js";
+import { isArgumentConversionError } from "./conversion.js";
 
 /** SQLITE_READONLY: what SQLite itself answers for a write it may not perform. */
 const SQLITE_READONLY = 8;
@@ -36,7 +36,7 @@ function isSqliteError(error: unknown): error is SqliteErrorLike & Error {
 export function toAdapterError(error: unknown): unknown {
   if (error instanceof DriverAdapterError) return error;
   if (error instanceof LiteFSError) return guardRefusal(error);
-  if (error instanceof ArgumentConversionError) {
+  if (isArgumentConversionError(error)) {
     return new DriverAdapterError({ kind: "InvalidInputValue", message: error.message });
   }
   if (isSqliteError(error)) {

@@ -5,13 +5,4 @@
 export { PrismaLiteFS, type PrismaLiteFSOptions } from "./factory.js";
 export { LiteFSPrismaAdapter, LiteFSPrismaTransaction, ADAPTER_NAME } from "./adapter.js";
 export type { TimestampFormat } from "./conversion.js";
-export {
-  isNotPrimaryError,
-  isSplitBrainError,
-  LiteFSError,
-  NotPrimaryError,
-  SplitBrainError,
-  ConfigError,
-  type LiteFSErrorCode,
-  type NotPrimaryReason,
-} from "../../errors.js";
+export * from "../entry-errors.js";
