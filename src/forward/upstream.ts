@@ -13,7 +13,9 @@
 //   bare-proxy gain does not show once the decision logic, the relay and the syscalls are in:
 //   a profile puts about a third of the proxy's busy time in the three writes per request
 //   (upstream request, answer to the client) and most of the rest in node:http's server side,
-//   which undici does not replace. Round-to-round noise was +-30 µs.
+//   which undici does not replace. Round-to-round noise was +-30 µs. Handing http.request its
+//   headers as a flat list (flatHeaders below) then took the POST from 308-315 to 275-290 µs
+//   in two runs (GET 255 -> 238, 285 -> 280).
 // - Against it besides: a 2.2 MB runtime dependency for an optional part of the library (undici 8
 //   needs Node 22); undici's upgrade() only resolves on a 101, so an app that declines a WebSocket
 //   upgrade (an answer the client must see) needs node:http anyway; its answers carry no status
@@ -92,6 +94,8 @@ interface ParsedBase {
   readonly port: string;
   readonly prefix: string;
   readonly origin: string;
+  /** host[:port] as a Host header names it. */
+  readonly host: string;
 }
 
 // Bases come from the settings (a handful of addresses), parsed once each: a URL parse per
@@ -108,11 +112,31 @@ function parseBase(base: string): ParsedBase {
       port: url.port,
       prefix: url.pathname.replace(/\/+$/, ""),
       origin: url.origin,
+      host: url.host,
     };
     if (parsedBases.size >= 256) parsedBases.clear();
     parsedBases.set(base, parsed);
   }
   return parsed;
+}
+
+/**
+ * Headers as the flat [name, value, ...] list http.request also takes: node:http then writes them
+ * as they are instead of a setHeader() (validation, lower-casing, a map entry) per header. In that
+ * form it adds no Host of its own, so a request that came without one gets the upstream's.
+ */
+function flatHeaders(headers: OutgoingHttpHeaders, host: string): string[] {
+  const flat: string[] = [];
+  let hasHost = false;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (name === "host") hasHost = true;
+    if (Array.isArray(value)) for (const item of value) flat.push(name, item);
+    else flat.push(name, String(value));
+  }
+  if (!hasHost) flat.push("host", host);
+  return flat;
 }
 
 /** Sends the request; resolves with the response head (body still streaming), rejects with UpstreamError. */
@@ -131,7 +155,7 @@ export function sendUpstream(request: UpstreamRequest, agents: UpstreamAgents): 
       ...(base.port === "" ? {} : { port: base.port }),
       path,
       method: request.method,
-      headers: request.headers,
+      headers: flatHeaders(request.headers, base.host),
       agent: secure ? agents.https : agents.http,
     });
     const fail = (error: UpstreamError): void => {

@@ -3,6 +3,7 @@
 // chunked bodies over the limit, streaming responses, WebSocket upgrades, split brain.
 import { createHash } from "node:crypto";
 import http, { type IncomingMessage } from "node:http";
+import { connect } from "node:net";
 import type { Duplex } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { forwardFixtures, metricValue, request, sleep, ViewNode, type Route } from "../support/forward-fixtures.js";
@@ -185,6 +186,22 @@ describe("upstream connections", () => {
     expect(local.hits).toHaveLength(20);
     expect(primary.hits).toHaveLength(20);
     expect(connections).toEqual({ local: 1, primary: 1 });
+  });
+
+  it("a request that came without a Host header (HTTP/1.0) reaches the app with the app's host", async () => {
+    const local = await startApp("b");
+    const p = await startProxy(new ViewNode("primary", "node-b"), { upstream: local.url });
+    const { port } = new URL(p.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), "127.0.0.1", () => socket.write("GET /no-host HTTP/1.0\r\n\r\n"));
+      let text = "";
+      socket.setTimeout(5000, () => socket.destroy(new Error("no answer")));
+      socket.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    expect(local.hits[0]?.headers.host).toBe(new URL(local.url).host);
   });
 });
 
