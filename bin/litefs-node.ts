@@ -40,7 +40,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    const guess = closestCommand(name, Object.keys(COMMANDS));
+    // A typo of an old name (e.g. "prox") points at the command's current name.
+    const closest = closestCommand(name, [...Object.keys(COMMANDS), ...Object.keys(DEPRECATED_COMMANDS)]);
+    const guess =
+      closest !== null && Object.hasOwn(DEPRECATED_COMMANDS, closest) ? DEPRECATED_COMMANDS[closest] : closest;
     process.stderr.write(
       `litefs-node: unknown command "${name}"${guess ? `; did you mean "${guess}"?` : ""}\nRun "litefs-node --help" for usage.\n`,
     );

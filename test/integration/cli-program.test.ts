@@ -20,6 +20,8 @@ describe("litefs-node as one program", () => {
     expect(typo.stderr).toBe(
       'litefs-node: unknown command "stauts"; did you mean "status"?\nRun "litefs-node --help" for usage.\n',
     );
+    // A typo of a renamed command's old name points at its current name.
+    expect(runCli(["prox"]).stderr).toContain('unknown command "prox"; did you mean "forward"?');
 
     const bad = runCli(["status", "--timeout", "soon"]);
     expect(bad.code).toBe(2);
