@@ -6,8 +6,8 @@
 // HTTP status, bad JSON, a throwing callback) goes to `onError`.
 import { LiteFSError } from "../errors.js";
 import { backgroundFetch, type StreamFetch } from "./background-fetch.js";
-import { decodeLiteFSEvent, type LiteFSEvent } from "./events.js";
-import { createJsonObjectSplitter } from "./json-stream.js";
+import type { LiteFSEvent } from "./events.js";
+import { readEventStream } from "./events-stream.js";
 import { backoffDelayMs, type BackoffOptions } from "../backoff.js";
 
 export interface EventsSubscriptionOptions {
@@ -50,63 +50,122 @@ function asError(error: unknown): Error {
 }
 
 export function subscribeEvents(options: EventsSubscriptionOptions): EventsSubscription {
-  // Background work: neither the stream's socket nor the retry and connect timers keep the
-  // process alive; whoever waits for something (node.ready, waitForTxid) holds its own timer.
-  const fetchImpl = options.fetch ?? backgroundFetch;
-  const random = options.random ?? Math.random;
-  const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
-  const stableMs = options.stableMs ?? 1000;
-  const url = new URL("/events", options.baseUrl).toString();
-  const stop = new AbortController();
-  let connected = false;
-  let attempts = 0;
-  // Failed attempts in a row (a connect that failed, or a stream that died young); reset by a stable stream.
-  let failures = 0;
+  return new EventsSubscriber(options);
+}
 
-  // Callbacks are user code: a throw there must not kill the subscription or escape to the loop.
-  function report(error: unknown): void {
-    if (!options.onError) return;
+/** Reports and calls user callbacks: a throw there must not kill the subscription or escape to the loop. */
+class GuardedCallbacks {
+  readonly #onError: ((error: Error) => void) | undefined;
+
+  constructor(onError: ((error: Error) => void) | undefined) {
+    this.#onError = onError;
+  }
+
+  report(error: unknown): void {
+    if (!this.#onError) return;
     try {
-      options.onError(asError(error));
+      this.#onError(asError(error));
     } catch {
       // An error handler that throws has nowhere left to report to.
     }
   }
-  function call<A extends unknown[]>(fn: ((...args: A) => void) | undefined, ...args: A): void {
+
+  call<A extends unknown[]>(fn: ((...args: A) => void) | undefined, ...args: A): void {
     if (!fn) return;
     try {
       fn(...args);
     } catch (error) {
-      report(error);
+      this.report(error);
     }
   }
+}
 
-  const onExternalAbort = (): void => stop.abort();
-  if (options.signal) {
-    if (options.signal.aborted) stop.abort();
-    else options.signal.addEventListener("abort", onExternalAbort, { once: true });
+/** Waits `ms` with an unref'd timer, or less when `signal` aborts first. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+class EventsSubscriber implements EventsSubscription {
+  // Background work: neither the stream's socket nor the retry and connect timers keep the
+  // process alive; whoever waits for something (node.ready, waitForTxid) holds its own timer.
+  readonly #fetch: StreamFetch;
+  readonly #url: string;
+  readonly #stop = new AbortController();
+  readonly #callbacks: GuardedCallbacks;
+  readonly #running: Promise<void>;
+  readonly #onExternalAbort = (): void => this.#stop.abort();
+  #connected = false;
+  #attempts = 0;
+  // Failed attempts in a row (a connect that failed, or a stream that died young); reset by a stable stream.
+  #failures = 0;
+
+  readonly #options: EventsSubscriptionOptions;
+
+  constructor(options: EventsSubscriptionOptions) {
+    this.#options = options;
+    this.#fetch = options.fetch ?? backgroundFetch;
+    this.#url = new URL("/events", options.baseUrl).toString();
+    this.#callbacks = new GuardedCallbacks(options.onError);
+    if (options.signal) {
+      if (options.signal.aborted) this.#stop.abort();
+      else options.signal.addEventListener("abort", this.#onExternalAbort, { once: true });
+    }
+    this.#running = this.#run().catch((error: unknown) => this.#callbacks.report(error));
   }
 
-  function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (stop.signal.aborted) return resolve();
-      const timer = setTimeout(done, ms);
-      timer.unref();
-      function done(): void {
-        clearTimeout(timer);
-        stop.signal.removeEventListener("abort", done);
-        resolve();
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  get attempts(): number {
+    return this.#attempts;
+  }
+
+  close(): Promise<void> {
+    this.#stop.abort();
+    return this.#running;
+  }
+
+  async #run(): Promise<void> {
+    const stop = this.#stop.signal;
+    while (!stop.aborted) {
+      const stable = await this.#connectOnce();
+      if (stop.aborted) break;
+      if (stable) {
+        // A healthy stream ended (LiteFS drops a subscriber whose buffer filled): back at once.
+        this.#failures = 0;
+        continue;
       }
-      stop.signal.addEventListener("abort", done, { once: true });
-    });
+      this.#failures++;
+      await sleepUnlessAborted(
+        backoffDelayMs(this.#failures, this.#options.backoff, this.#options.random ?? Math.random),
+        stop,
+      );
+    }
+    this.#options.signal?.removeEventListener("abort", this.#onExternalAbort);
   }
 
   /** One connection: resolves when the stream is over (never rejects), true when it was stable. */
-  async function connectOnce(): Promise<boolean> {
-    attempts++;
+  async #connectOnce(): Promise<boolean> {
+    const options = this.#options;
+    const url = this.#url;
+    const stop = this.#stop.signal;
+    const callbacks = this.#callbacks;
+    const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+    this.#attempts++;
     const attempt = new AbortController();
     const abortAttempt = (): void => attempt.abort();
-    stop.signal.addEventListener("abort", abortAttempt, { once: true });
+    stop.addEventListener("abort", abortAttempt, { once: true });
     const connectTimer = setTimeout(
       () => attempt.abort(new LiteFSError("LITEFS_TIMEOUT", `no response from ${url} within ${connectTimeoutMs} ms`)),
       connectTimeoutMs,
@@ -116,97 +175,43 @@ export function subscribeEvents(options: EventsSubscriptionOptions): EventsSubsc
     let connectedAt = 0;
     let delivered = false;
     try {
-      const response = await fetchImpl(url, { signal: attempt.signal, headers: { accept: "application/json" } });
+      const response = await this.#fetch(url, { signal: attempt.signal, headers: { accept: "application/json" } });
       clearTimeout(connectTimer);
       if (response.status !== 200 || !response.body) {
         await response.body?.cancel().catch(() => undefined);
-        report(new LiteFSError("LITEFS_API", `LiteFS ${url} answered HTTP ${response.status}`));
+        callbacks.report(new LiteFSError("LITEFS_API", `LiteFS ${url} answered HTTP ${response.status}`));
         return false;
       }
-      connected = true;
+      this.#connected = true;
       connectedAt = performance.now();
-      call(options.onConnect);
-      const decoder = new TextDecoder();
-      const splitter = createJsonObjectSplitter({
-        object(text) {
-          let decoded: LiteFSEvent | null;
-          try {
-            decoded = decodeLiteFSEvent(JSON.parse(text));
-          } catch (error) {
-            report(
-              error instanceof LiteFSError
-                ? error
-                : new LiteFSError("LITEFS_API", `invalid JSON on ${url}: ${asError(error).message}`),
-            );
-            return;
-          }
+      callbacks.call(options.onConnect);
+      streamError = await readEventStream(response.body, url, {
+        decoded: (event) => {
           delivered = true;
-          if (decoded) call(options.onEvent, decoded);
+          if (event) callbacks.call(options.onEvent, event);
         },
-        junk(message) {
-          report(new LiteFSError("LITEFS_API", `${url}: ${message}`));
-        },
+        report: (error) => callbacks.report(error),
       });
-      const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
-      try {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          splitter.push(decoder.decode(value, { stream: true }));
-        }
-        splitter.push(decoder.decode());
-        if (splitter.partial) streamError = new LiteFSError("LITEFS_API", `${url}: stream ended inside a JSON object`);
-      } finally {
-        reader.releaseLock();
-      }
     } catch (error) {
-      if (!stop.signal.aborted) {
+      if (!stop.aborted) {
         streamError = attempt.signal.reason instanceof LiteFSError ? attempt.signal.reason : asError(error);
-        if (!connected)
-          report(new LiteFSError("LITEFS_API", `cannot connect to ${url}: ${describe(error)}`, { cause: error }));
+        if (!this.#connected)
+          callbacks.report(
+            new LiteFSError("LITEFS_API", `cannot connect to ${url}: ${describe(error)}`, { cause: error }),
+          );
       }
     } finally {
       clearTimeout(connectTimer);
-      stop.signal.removeEventListener("abort", abortAttempt);
+      stop.removeEventListener("abort", abortAttempt);
       attempt.abort();
-      if (connected) {
-        connected = false;
-        if (streamError && !stop.signal.aborted) report(streamError);
-        call(options.onDisconnect, stop.signal.aborted ? null : streamError);
+      if (this.#connected) {
+        this.#connected = false;
+        if (streamError && !stop.aborted) callbacks.report(streamError);
+        callbacks.call(options.onDisconnect, stop.aborted ? null : streamError);
       }
     }
-    return delivered && performance.now() - connectedAt >= stableMs;
+    return delivered && performance.now() - connectedAt >= (options.stableMs ?? 1000);
   }
-
-  async function run(): Promise<void> {
-    while (!stop.signal.aborted) {
-      const stable = await connectOnce();
-      if (stop.signal.aborted) break;
-      if (stable) {
-        // A healthy stream ended (LiteFS drops a subscriber whose buffer filled): back at once.
-        failures = 0;
-        continue;
-      }
-      failures++;
-      await sleep(backoffDelayMs(failures, options.backoff, random));
-    }
-    options.signal?.removeEventListener("abort", onExternalAbort);
-  }
-
-  const running = run().catch(report);
-
-  return {
-    get connected() {
-      return connected;
-    },
-    get attempts() {
-      return attempts;
-    },
-    close() {
-      stop.abort();
-      return running;
-    },
-  };
 }
 
 // fetch wraps network failures as "fetch failed" with the useful part in `cause`.
