@@ -10,21 +10,24 @@
 
 import { mkdirSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
-import { litefsApiUrl, loadSettings, type LiteFSSettings } from "../../src/config/index.js";
+import { loadSettings, type LiteFSSettings } from "../../src/config/index.js";
 import { ConfigError } from "../../src/errors.js";
 import { devModeReason } from "../../src/config/mode.js";
-import { startLeaseService, type RunningLeaseService } from "../../src/lease/lease-service.js";
+import {
+  startLeaseService,
+  type LeaseServiceOverrides,
+  type RunningLeaseService,
+} from "../../src/lease/lease-service.js";
 import { resolveLeaseToken } from "../../src/lease/token.js";
 import { registerMember } from "../../src/lease/node-directory.js";
-import { fetchInfo } from "../../src/litefs/info-client.js";
-import { createDefaultLogger } from "../../src/logger.js";
+import { createDefaultLogger, type Logger } from "../../src/logger.js";
 import { findOnPath, isExecutableFile } from "../../src/litefs/executables.js";
 import { clearStaleMount } from "../../src/litefs/stale-mount.js";
 import { durationArgMs, fail, parseCommandArgs, usageError } from "./args.js";
-import { handoffFromSettings } from "./handoff.js";
 import { leaseOverridesFromArgs } from "./lease-server.js";
 import { runConfigText, shellJoin, writeRunConfig } from "./run-config.js";
-import { exitCodeOf, startLitefs } from "./run-process.js";
+import { startLitefs } from "./run-process.js";
+import { superviseLitefs } from "./run-supervise.js";
 import { onSignals } from "../../src/signals.js";
 
 export { runConfigText, shellJoin } from "./run-config.js";
@@ -80,6 +83,68 @@ export function findLitefsBinary(env: NodeJS.ProcessEnv = process.env): { path: 
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
+  const args = parseRunArgs(argv);
+  if (typeof args === "number") return args;
+  const prepared = prepareRun(args);
+  if (typeof prepared === "number") return prepared;
+  const { settings, configPath, binary, token, log } = prepared;
+
+  // Signals that arrive before LiteFS runs stop the start-up instead.
+  const abort = new AbortController();
+  const early = (signal: NodeJS.Signals): void => abort.abort(signal);
+  const detachEarly = onSignals(FORWARDED, early);
+
+  let lease: RunningLeaseService | null = null;
+  if (settings.leaderElection === "raft") {
+    try {
+      lease = await startLeaseService(settings, {
+        ...args.overrides,
+        ...(token === null ? {} : { token }),
+        logger: createDefaultLogger(),
+      });
+      await joinRaftGroup(lease, settings, token, args.joinTimeoutMs, abort.signal, log);
+    } catch (e) {
+      detachEarly();
+      await lease?.close();
+      if (abort.signal.aborted) return 128 + 15;
+      return fail(`lease service: ${(e as Error).message}`);
+    }
+  }
+  if (abort.signal.aborted) {
+    detachEarly();
+    await lease?.close();
+    return 128 + 15;
+  }
+
+  const litefs = startLitefs(binary, ["mount", "-config", configPath], process.env);
+  detachEarly();
+  const code = await superviseLitefs({
+    settings,
+    litefs,
+    lease,
+    handoffTimeoutMs: args.handoffTimeoutMs,
+    stopGraceMs: args.stopGraceMs,
+    signals: FORWARDED,
+    log,
+  });
+  // After LiteFS: it releases its lease through the service on a clean exit.
+  await lease?.close();
+  return code;
+}
+
+interface RunArgs {
+  /** The app command after "--" (empty: LITEFS_EXEC or none). */
+  readonly app: readonly string[];
+  readonly config: string | undefined;
+  readonly migrate: string | null;
+  readonly joinTimeoutMs: number;
+  readonly stopGraceMs: number;
+  readonly handoffTimeoutMs: number;
+  readonly overrides: LeaseServiceOverrides;
+}
+
+/** The command line, or the exit code when it was --help or wrong. */
+function parseRunArgs(argv: string[]): RunArgs | number {
   const parsed = parseCommandArgs(
     argv,
     {
@@ -106,7 +171,25 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (migrate !== null && migrate.trim() === "") return usageError(HELP, "--migrate needs a command");
   const overrides = leaseOverridesFromArgs(values);
   if (typeof overrides === "string") return usageError(HELP, overrides);
+  return { app, config: values.config, migrate, joinTimeoutMs, stopGraceMs, handoffTimeoutMs, overrides };
+}
 
+interface PreparedRun {
+  readonly settings: LiteFSSettings;
+  readonly configPath: string;
+  /** The LiteFS executable's path. */
+  readonly binary: string;
+  /** The lease service's token (raft mode), also written into litefs.yml. */
+  readonly token: string | null;
+  readonly log: Logger;
+}
+
+/**
+ * Steps 1 and 2: settings, the LiteFS binary and token, litefs.yml written, a dead FUSE mount
+ * cleared. The exit code when one of them fails.
+ */
+function prepareRun(args: RunArgs): PreparedRun | number {
+  const { app, migrate } = args;
   let settings: LiteFSSettings;
   try {
     settings = loadSettings(app.length > 0 ? { exec: shellJoin(app) } : {});
@@ -122,7 +205,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const binary = findLitefsBinary();
   if ("problem" in binary) return fail(binary.problem);
 
-  const configPath = values.config ?? join(settings.dataPath, "litefs.yml");
+  const configPath = args.config ?? join(settings.dataPath, "litefs.yml");
   let token: string | null = null;
   try {
     if (settings.raft !== null) token = resolveLeaseToken(settings.raft).token;
@@ -149,110 +232,29 @@ export async function runCommand(argv: string[]): Promise<number> {
       { command: mount.command, code: mount.code },
       `cleared the dead FUSE mount at ${settings.mountPath} a LiteFS that died left behind`,
     );
+  return { settings, configPath, binary: binary.path, token, log };
+}
 
-  // Signals that arrive before LiteFS runs stop the start-up instead.
-  const abort = new AbortController();
-  const early = (signal: NodeJS.Signals): void => abort.abort(signal);
-  const detachEarly = onSignals(FORWARDED, early);
-
-  let lease: RunningLeaseService | null = null;
-  if (settings.leaderElection === "raft") {
-    try {
-      lease = await startLeaseService(settings, {
-        ...overrides,
-        ...(token === null ? {} : { token }),
-        logger: createDefaultLogger(),
-      });
-      log.info(
-        { members: [settings.raft!.selfAddr, ...settings.raft!.peers] },
-        "lease service started; waiting to join the Raft group",
-      );
-      await lease.waitUntilJoined(joinTimeoutMs === 0 ? Number.MAX_SAFE_INTEGER : joinTimeoutMs, abort.signal);
-      log.info("joined the Raft group");
-      // So that a handoff on another node can find this node's LiteFS API.
-      await registerMember(`http://127.0.0.1:${lease.httpPort}`, token, settings.raft!.selfAddr, {
-        node: settings.nodeId!,
-        apiUrl: settings.advertiseUrl!,
-      }).catch((e: unknown) =>
-        log.warn({ err: e }, "could not register in the member directory: handoffs to this node need it"),
-      );
-    } catch (e) {
-      detachEarly();
-      await lease?.close();
-      if (abort.signal.aborted) return 128 + 15;
-      return fail(`lease service: ${(e as Error).message}`);
-    }
-  }
-  if (abort.signal.aborted) {
-    detachEarly();
-    await lease?.close();
-    return 128 + 15;
-  }
-
-  const litefs = startLitefs(binary.path, ["mount", "-config", configPath], process.env);
-  detachEarly();
-  // Raft mode, SIGTERM (a rolling deploy, `docker stop`): if this node is primary, hand the
-  // primary over first, losslessly, then stop LiteFS. Other signals, and any signal during the
-  // handoff, go to LiteFS as usual (a second SIGTERM or SIGINT stops at once).
-  let handoff: "idle" | "running" | "done" = lease && handoffTimeoutMs > 0 ? "idle" : "done";
-  const handOffThenStop = async (): Promise<void> => {
-    try {
-      const info = await fetchInfo(litefsApiUrl(settings), { timeoutMs: 1000 });
-      if (info.isPrimary) {
-        log.info("SIGTERM on the primary: handing the primary over before stopping");
-        await handoffFromSettings(settings, { catchUpTimeoutMs: handoffTimeoutMs, logger: log });
-      }
-    } catch (e) {
-      log.warn({ err: e }, `no handoff before stopping: ${(e as Error).message}`);
-    }
-    if (handoff === "running") {
-      handoff = "done";
-      log.info({ signal: "SIGTERM" }, "forwarding SIGTERM to LiteFS");
-      litefs.signal("SIGTERM");
-    }
-  };
-  const forward = (signal: NodeJS.Signals): void => {
-    if (signal === "SIGTERM" && handoff === "idle") {
-      handoff = "running";
-      void handOffThenStop();
-      return;
-    }
-    if (handoff === "running" && (signal === "SIGTERM" || signal === "SIGINT")) handoff = "done";
-    log.info({ signal }, `forwarding ${signal} to LiteFS`);
-    litefs.signal(signal);
-  };
-  const stopForwarding = onSignals(FORWARDED, forward);
-  const outcome = await Promise.race([
-    litefs.exited.then((exit) => ({ kind: "litefs" as const, exit })),
-    ...(lease ? [lease.failed.then((error) => ({ kind: "lease" as const, error }))] : []),
-  ]);
-  let code: number;
-  if (outcome.kind === "lease") {
-    log.error({ err: outcome.error }, "the lease service failed; stopping LiteFS");
-    litefs.signal("SIGTERM");
-    const late = setTimeout(() => litefs.signal("SIGKILL"), 30_000);
-    await litefs.exited;
-    clearTimeout(late);
-    code = 1;
-  } else {
-    const { exit } = outcome;
-    code = exitCodeOf(exit);
-    if (exit.spawnError) log.error({ err: exit.spawnError }, "could not start LiteFS");
-    else log.info({ code: exit.code, signal: exit.signal }, "LiteFS exited");
-  }
-  stopForwarding();
-  // LiteFS stops the app itself on a clean exit; when it died on its own the app is still running
-  // (on a dead mount): stop it so nothing is left behind.
-  const leftovers = await litefs.stopLeftovers(stopGraceMs);
-  if (leftovers.termed) {
-    log.warn(
-      { killed: leftovers.killed, graceMs: stopGraceMs },
-      leftovers.killed
-        ? "the app outlived LiteFS and ignored SIGTERM: killed it"
-        : "the app outlived LiteFS: stopped it with SIGTERM",
-    );
-  }
-  // After LiteFS: it releases its lease through the service on a clean exit.
-  await lease?.close();
-  return code;
+/** Step 3: waits until the lease service has joined its Raft group, then registers this node's API. */
+async function joinRaftGroup(
+  lease: RunningLeaseService,
+  settings: LiteFSSettings,
+  token: string | null,
+  joinTimeoutMs: number,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  log.info(
+    { members: [settings.raft!.selfAddr, ...settings.raft!.peers] },
+    "lease service started; waiting to join the Raft group",
+  );
+  await lease.waitUntilJoined(joinTimeoutMs === 0 ? Number.MAX_SAFE_INTEGER : joinTimeoutMs, signal);
+  log.info("joined the Raft group");
+  // So that a handoff on another node can find this node's LiteFS API.
+  await registerMember(`http://127.0.0.1:${lease.httpPort}`, token, settings.raft!.selfAddr, {
+    node: settings.nodeId!,
+    apiUrl: settings.advertiseUrl!,
+  }).catch((e: unknown) =>
+    log.warn({ err: e }, "could not register in the member directory: handoffs to this node need it"),
+  );
 }
