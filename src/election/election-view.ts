@@ -39,7 +39,7 @@ export interface ElectionView {
 }
 
 /** A primary that must not write for a moment (NotPrimaryError, not split brain). */
-interface PrimaryRefusal {
+export interface PrimaryRefusal {
   readonly reason: "handoff";
   /** The node the primary is moving to, when known. */
   readonly primary: string | null;
