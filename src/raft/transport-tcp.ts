@@ -422,17 +422,7 @@ class PeerSender {
     };
     socket.on("secureConnect", () => {
       secure = true;
-      socket.write(
-        frame(
-          encodeHello({
-            version: PROTOCOL_VERSION,
-            clusterId: this.cfg.clusterId,
-            from: this.cfg.id,
-            to: this.peer,
-            incarnation: this.cfg.incarnation,
-          }),
-        ),
-      );
+      this.sendHello(socket);
     });
     socket.on("data", (chunk: Buffer) => {
       if (done) return fail("unexpected data from the receiving side");
@@ -444,41 +434,11 @@ class PeerSender {
       }
       for (const body of bodies) {
         try {
-          const answer = decodeAnswer(body);
-          if (answer.kind === "refuse") {
-            const fatal = answer.code === REFUSE_IDENTITY;
-            this.fatal ||= fatal;
-            this.cfg.emit({
-              type: "refused",
-              peer: this.peer,
-              direction: "out",
-              reason: answer.version === PROTOCOL_VERSION ? answer.reason : versionMismatch(answer.version),
-              fatal,
-            });
-            return fail(`refused: ${answer.reason}`);
-          }
-          if (answer.version !== PROTOCOL_VERSION) {
-            this.cfg.emit({
-              type: "refused",
-              peer: this.peer,
-              direction: "out",
-              reason: versionMismatch(answer.version),
-              fatal: false,
-            });
-            return fail(versionMismatch(answer.version));
-          }
-          const refusal = this.cfg.admitPeer(this.peer, answer.incarnation);
-          if (refusal !== null) {
-            this.cfg.emit({ type: "refused", peer: this.peer, direction: "out", reason: refusal, fatal: false });
-            return fail(refusal);
-          }
+          const refusal = this.judgeAnswer(body);
+          if (refusal !== null) return fail(refusal);
           clearTimeout(timer);
           done = true;
-          this.open = true;
-          this.failures = 0;
-          this.startPings(socket);
-          this.cfg.emit({ type: "connected", peer: this.peer, direction: "out" });
-          this.flush();
+          this.opened(socket);
         } catch (e) {
           return fail((e as Error).message);
         }
@@ -503,6 +463,48 @@ class PeerSender {
         this.scheduleReconnect();
       }
     });
+  }
+
+  private sendHello(socket: TLSSocket): void {
+    const hello = encodeHello({
+      version: PROTOCOL_VERSION,
+      clusterId: this.cfg.clusterId,
+      from: this.cfg.id,
+      to: this.peer,
+      incarnation: this.cfg.incarnation,
+    });
+    socket.write(frame(hello));
+  }
+
+  /** The receiving side's answer to our HELLO: null when it admits us, else why the dial fails. */
+  private judgeAnswer(body: Buffer): string | null {
+    const answer = decodeAnswer(body);
+    if (answer.kind === "refuse") {
+      const fatal = answer.code === REFUSE_IDENTITY;
+      this.fatal ||= fatal;
+      const reason = answer.version === PROTOCOL_VERSION ? answer.reason : versionMismatch(answer.version);
+      this.cfg.emit({ type: "refused", peer: this.peer, direction: "out", reason, fatal });
+      return `refused: ${answer.reason}`;
+    }
+    if (answer.version !== PROTOCOL_VERSION) {
+      const reason = versionMismatch(answer.version);
+      this.cfg.emit({ type: "refused", peer: this.peer, direction: "out", reason, fatal: false });
+      return reason;
+    }
+    const refusal = this.cfg.admitPeer(this.peer, answer.incarnation);
+    if (refusal !== null) {
+      this.cfg.emit({ type: "refused", peer: this.peer, direction: "out", reason: refusal, fatal: false });
+    }
+    return refusal;
+  }
+
+  /** The handshake succeeded: the queue may flow. */
+  private opened(socket: TLSSocket): void {
+    this.open = true;
+    this.failures = 0;
+    this.startPings(socket);
+    this.cfg.emit({ type: "connected", peer: this.peer, direction: "out" });
+    this.flush();
   }
 
   /** Keeps the connection inside the listener's idle timeout when Raft has nothing to send. */
