@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import { runCli, runCliAsync } from "../support/cli.js";
 import { startEventsServer } from "../support/events-server.js";
 import { createTempMount, type TempMount } from "../support/litefs-mount.js";
+import { nsFromNow, publishedLeaseState } from "../support/lease/published-state-fixture.js";
 
 const mounts: TempMount[] = [];
 afterEach(() => {
@@ -196,22 +197,15 @@ describe("litefs-node status in raft mode", () => {
     const { leaseStatePath, writeLeaseState } = await import("../../src/lease/published-state.js");
     const mount = createTempMount({ role: "primary" });
     mounts.push(mount);
-    const ns = (ms: number) => (process.hrtime.bigint() + BigInt(ms * 1e6)).toString();
-    writeLeaseState(leaseStatePath(mount.path), {
-      v: 1,
-      pid: process.pid,
-      node: "node-b",
-      raftId: "node-b:7000",
-      updatedNs: ns(0),
-      leaseSession: "s-b",
-      primary: "node-b",
-      holder: true,
-      refused: false,
-      deadlineNs: ns(60_000),
-      contactNs: ns(30_000),
-      graceMs: 60_000,
-      raft: { term: 7, role: "leader", leader: "node-b:7000" },
-    });
+    writeLeaseState(
+      leaseStatePath(mount.path),
+      publishedLeaseState({
+        deadlineNs: nsFromNow(60_000),
+        contactNs: nsFromNow(30_000),
+        graceMs: 60_000,
+        raft: { term: 7, role: "leader", leader: "node-b:7000" },
+      }),
+    );
     const env = {
       LITEFS_MOUNT_PATH: mount.path,
       LITEFS_DATA_PATH: `${mount.path}-data`,

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startEventsServer } from "../support/events-server.js";
 import { replicaProxyEnv } from "../support/forward-fixtures.js";
 import { createTempMount } from "../support/litefs-mount.js";
+import { nsFromNow, publishedLeaseState } from "../support/lease/published-state-fixture.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = join(ROOT, "bin", "litefs-node.ts");
@@ -139,22 +140,15 @@ describe("litefs-node forward", () => {
     const { leaseStatePath, writeLeaseState } = await import("../../src/lease/published-state.js");
     const mount = createTempMount({ role: "primary" });
     cleanups.push(() => mount.cleanup());
-    const ns = (ms: number) => (process.hrtime.bigint() + BigInt(ms * 1e6)).toString();
-    writeLeaseState(leaseStatePath(mount.path), {
-      v: 1,
-      pid: process.pid,
-      node: "node-b",
-      raftId: "node-b:7000",
-      updatedNs: ns(0),
-      leaseSession: "s-b",
-      primary: "node-b",
-      holder: true,
-      refused: false,
-      deadlineNs: ns(60_000),
-      contactNs: ns(30_000),
-      graceMs: 60_000,
-      raft: { term: 7, role: "leader", leader: "node-b:7000" },
-    });
+    writeLeaseState(
+      leaseStatePath(mount.path),
+      publishedLeaseState({
+        deadlineNs: nsFromNow(60_000),
+        contactNs: nsFromNow(30_000),
+        graceMs: 60_000,
+        raft: { term: 7, role: "leader", leader: "node-b:7000" },
+      }),
+    );
     cleanups.push(() => rmSync(leaseStatePath(mount.path), { force: true }));
     const events = await startEventsServer({ fixture: "primary" });
     cleanups.push(() => events.close());

@@ -11,27 +11,10 @@ import { leaseStatePath, writeLeaseState } from "../../src/lease/published-state
 import { raftLeaseElection, type RaftLeaseElection } from "../../src/election/raft-election.js";
 import type { PublishedLeaseState } from "../../src/lease/types.js";
 import { createTempMount, type TempMount } from "../support/litefs-mount.js";
+import { nsFromNow, publishedLeaseState } from "../support/lease/published-state-fixture.js";
 
-const ns = (msFromNow: number): string => (process.hrtime.bigint() + BigInt(Math.round(msFromNow * 1e6))).toString();
-
-function state(over: Partial<PublishedLeaseState> = {}): PublishedLeaseState {
-  return {
-    v: 1,
-    pid: process.pid,
-    node: "node-b",
-    raftId: "node-b:7000",
-    updatedNs: ns(0),
-    leaseSession: "s-b",
-    primary: "node-b",
-    holder: true,
-    refused: false,
-    deadlineNs: ns(10_000),
-    contactNs: ns(0),
-    graceMs: 2000,
-    raft: { term: 2, role: "follower", leader: "node-a:7000" },
-    ...over,
-  };
-}
+const ns = nsFromNow;
+const state = publishedLeaseState;
 
 let mount: TempMount | undefined;
 let node: LiteFSNode | undefined;

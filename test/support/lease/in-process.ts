@@ -1,11 +1,11 @@
 // A lease service + Consul HTTP front end in this process, on a SingleNodeRaft (see local-raft.ts),
 // for wire-level tests. Listens on 127.0.0.1, ephemeral port.
 import { startConsulHttpServer } from "../../../src/lease/consul-http.js";
-import { LeaseService, type LeaseServiceOptions } from "../../../src/lease/service.js";
-import { LeaseStateMachine } from "../../../src/lease/state-machine.js";
+import type { LeaseService, LeaseServiceOptions } from "../../../src/lease/service.js";
+import type { LeaseStateMachine } from "../../../src/lease/state-machine.js";
 import type { LeaseClock, PublishedLeaseState } from "../../../src/lease/types.js";
 import { realClock } from "../../../src/lease/lease-service.js";
-import { SingleNodeRaft } from "./local-raft.js";
+import { leaseServiceOn, type SingleNodeRaft } from "./local-raft.js";
 
 /** The token in-process lease services require unless a test sets another. */
 const IN_PROCESS_TOKEN = "in-process-test-token";
@@ -24,21 +24,7 @@ export async function startInProcessLease(
   options: { token?: string; deadlineMs?: number; clock?: LeaseClock; service?: Partial<LeaseServiceOptions> } = {},
 ): Promise<InProcessLease> {
   const clock = options.clock ?? realClock;
-  let service: LeaseService | null = null;
-  const sm = new LeaseStateMachine({ now: () => clock.now(), onChange: (c) => service?.onStateChange(c) });
-  const raft = new SingleNodeRaft(sm);
-  const published: PublishedLeaseState[] = [];
-  service = new LeaseService({
-    raft,
-    stateMachine: sm,
-    clock,
-    nodeName: "node-a",
-    leaseKey: "litefs/primary",
-    publish: (s) => published.push(s),
-    ...(options.service ?? {}),
-  });
-  service.onRoleChange("leader", raft.term);
-  const svc = service;
+  const { sm, raft, service: svc, published } = leaseServiceOn(clock, options.service);
   const http = await startConsulHttpServer({
     port: 0,
     handle: (r, at, budget) => svc.handle(r, at, budget),

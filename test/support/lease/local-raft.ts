@@ -80,11 +80,10 @@ export class SingleNodeRaft implements RaftPort {
 }
 
 /**
- * A LeaseService on a ManualClock and a SingleNodeRaft ("self", leader of term 1), for node
- * "node-a" serving the key "litefs/primary"; `options` override the service's options.
+ * A LeaseService on `clock` and a SingleNodeRaft ("self", leader of term 1), for node "node-a"
+ * serving the key "litefs/primary"; `options` override the service's options.
  */
-export function localLeaseService(options: Partial<LeaseServiceOptions> = {}) {
-  const clock = new ManualClock();
+export function leaseServiceOn(clock: LeaseClock, options: Partial<LeaseServiceOptions> = {}) {
   let service: LeaseService | null = null;
   const sm = new LeaseStateMachine({ now: () => clock.now(), onChange: (c) => service?.onStateChange(c) });
   const raft = new SingleNodeRaft(sm);
@@ -100,6 +99,12 @@ export function localLeaseService(options: Partial<LeaseServiceOptions> = {}) {
     onEvent: (e) => events.push(e),
     ...options,
   });
-  service.onRoleChange("leader", 1);
-  return { clock, sm, raft, service, events, published };
+  service.onRoleChange("leader", raft.term);
+  return { sm, raft, service, events, published };
+}
+
+/** leaseServiceOn a ManualClock the test advances. */
+export function localLeaseService(options: Partial<LeaseServiceOptions> = {}) {
+  const clock = new ManualClock();
+  return { clock, ...leaseServiceOn(clock, options) };
 }
