@@ -11,6 +11,7 @@ import type { Message } from "../../src/raft/types.js";
 import { request as httpsRequest } from "node:https";
 import { pskChannel, pskClientOptions } from "../../src/raft/tls-psk.js";
 import type { LeaseRequest } from "../../src/lease/types.js";
+import { raftMessage } from "../support/raft/message.js";
 
 const SECRET = "flood-test-secret-0123456789";
 const cleanups: (() => unknown)[] = [];
@@ -20,21 +21,7 @@ afterEach(async () => {
 });
 
 function msg(from: string, to: string, term: number): Message {
-  return {
-    type: "app",
-    clusterId: "c1",
-    from,
-    to,
-    term,
-    index: 0,
-    logTerm: 0,
-    entries: [],
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
-    snapshot: null,
-    context: null,
-  };
+  return raftMessage({ type: "app", from, to, term });
 }
 
 /** Holds `perSource` idle sockets from each of `sources` loopback addresses, re-opening any that close. */

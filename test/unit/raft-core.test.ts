@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { RaftCore, type RaftConfig, type Ready } from "../../src/raft/core.js";
 import { NotLeaderError, RaftConfigError, RaftUsageError } from "../../src/raft/errors.js";
-import type { Message } from "../../src/raft/types.js";
+import { raftMessage } from "../support/raft/message.js";
 
 const enc = new TextEncoder();
 
@@ -30,20 +30,7 @@ function drain(core: RaftCore): Ready[] {
   return out;
 }
 
-function msg(over: Partial<Message> & Pick<Message, "type" | "from" | "to" | "term">): Message {
-  return {
-    clusterId: "c1",
-    index: 0,
-    logTerm: 0,
-    entries: [],
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
-    snapshot: null,
-    context: null,
-    ...over,
-  };
-}
+const msg = raftMessage;
 
 describe("RaftCore config", () => {
   it("rejects bad settings by name", () => {

@@ -15,6 +15,7 @@ import { startTcpTransport, type TcpTransport, type TcpTransportOptions } from "
 import type { TransportEvent } from "../../src/raft/transport.js";
 import type { Message } from "../../src/raft/types.js";
 import { ConfigError } from "../../src/errors.js";
+import { raftMessage } from "../support/raft/message.js";
 
 const SECRET = "test-secret-0123456789abcdef";
 const started: TcpTransport[] = [];
@@ -28,22 +29,7 @@ afterEach(async () => {
 });
 
 function msg(from: string, to: string, term: number, extra: Partial<Message> = {}): Message {
-  return {
-    type: "app",
-    clusterId: "c1",
-    from,
-    to,
-    term,
-    index: 0,
-    logTerm: 0,
-    entries: [],
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
-    snapshot: null,
-    context: null,
-    ...extra,
-  };
+  return raftMessage({ type: "app", from, to, term, ...extra });
 }
 
 async function start(
