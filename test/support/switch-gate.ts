@@ -3,7 +3,7 @@
 // behind it (the behaviour matrix uses the real node gate over temp mount dirs for that).
 // Also: temp directories and a fingerprint of a database's files, for the driver tests.
 
-import type BetterSqlite3 from "better-sqlite3";
+import BetterSqlite3 from "better-sqlite3";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -106,4 +106,14 @@ export function seededDatabase(file: string, gate: SwitchGate, values: readonly 
   creator.exec(`CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, x TEXT); INSERT INTO t(x) VALUES ${rows};`);
   creator.close();
   return new GuardedDatabase(file, { gate });
+}
+
+/** Reads the file through a second, plain read-only connection: what another process (or LiteFS) would see. */
+export function readCommitted<T>(file: string, read: (plain: BetterSqlite3.Database) => T): T {
+  const plain = new BetterSqlite3(file, { readonly: true });
+  try {
+    return read(plain);
+  } finally {
+    plain.close();
+  }
 }

@@ -12,6 +12,7 @@ import {
   seededDatabase,
   SwitchGate,
   type TempDir,
+  readCommitted,
 } from "../support/switch-gate.js";
 
 let dir: TempDir;
@@ -25,13 +26,10 @@ function seeded(gate: SwitchGate): GuardedDatabase {
 }
 
 /** The rows as a second connection sees them (what another process, or LiteFS, would ship). */
+const TRIGGER_COUNT = "SELECT count(*) FROM sqlite_master WHERE name = 'trg'";
+
 function committedRows(): string[] {
-  const plain = new BetterSqlite3(file, { readonly: true });
-  try {
-    return plain.prepare("SELECT x FROM t ORDER BY id").pluck().all() as string[];
-  } finally {
-    plain.close();
-  }
+  return readCommitted(file, (plain) => plain.prepare("SELECT x FROM t ORDER BY id").pluck().all() as string[]);
 }
 
 beforeEach(() => {
@@ -154,9 +152,7 @@ describe("a statement's class survives a schema change under it (17.2)", () => {
     const before = fileFingerprint(file);
     expect(() => drop.run()).toThrow(NotPrimaryError);
     expect(fileFingerprint(file)).toBe(before);
-    const check = new BetterSqlite3(file, { readonly: true });
-    expect(check.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'trg'").pluck().get()).toBe(1);
-    check.close();
+    expect(readCommitted(file, (check) => check.prepare(TRIGGER_COUNT).pluck().get())).toBe(1);
   });
 
   it("CREATE TRIGGER IF NOT EXISTS prepared while the trigger exists is refused on a replica after it was dropped", () => {
@@ -169,9 +165,7 @@ describe("a statement's class survives a schema change under it (17.2)", () => {
     replication.exec("DROP TRIGGER trg");
     replication.close();
     expect(() => create.run()).toThrow(NotPrimaryError);
-    const check = new BetterSqlite3(file, { readonly: true });
-    expect(check.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'trg'").pluck().get()).toBe(0);
-    check.close();
+    expect(readCommitted(file, (check) => check.prepare(TRIGGER_COUNT).pluck().get())).toBe(0);
   });
 
   it("still runs such a statement on a primary", () => {

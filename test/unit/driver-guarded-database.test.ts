@@ -15,6 +15,7 @@ import {
   SwitchGate,
   type SwitchState,
   type TempDir,
+  readCommitted,
 } from "../support/switch-gate.js";
 
 const REFUSED: readonly {
@@ -37,12 +38,7 @@ function seeded(gate: SwitchGate): GuardedDatabase {
 }
 
 function rows(): unknown[] {
-  const plain = new BetterSqlite3(file, { readonly: true });
-  try {
-    return plain.prepare("SELECT id, x FROM t ORDER BY id").all();
-  } finally {
-    plain.close();
-  }
+  return readCommitted(file, (plain) => plain.prepare("SELECT id, x FROM t ORDER BY id").all());
 }
 
 beforeEach(() => {

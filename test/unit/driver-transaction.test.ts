@@ -5,7 +5,14 @@ import BetterSqlite3 from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { GuardedDatabase } from "../../src/driver/guarded-database.js";
 import { NotPrimaryError, SplitBrainError } from "../../src/errors.js";
-import { createTempDir, OpenConnections, seededDatabase, SwitchGate, type TempDir } from "../support/switch-gate.js";
+import {
+  createTempDir,
+  OpenConnections,
+  seededDatabase,
+  SwitchGate,
+  type TempDir,
+  readCommitted,
+} from "../support/switch-gate.js";
 
 let dir: TempDir;
 let file: string;
@@ -32,12 +39,7 @@ function writeLockHeldElsewhere(): boolean {
 }
 
 function count(): number {
-  const plain = new BetterSqlite3(file, { readonly: true });
-  try {
-    return (plain.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n;
-  } finally {
-    plain.close();
-  }
+  return readCommitted(file, (plain) => (plain.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n);
 }
 
 beforeEach(() => {
