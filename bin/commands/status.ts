@@ -1,6 +1,7 @@
 // `litefs-node status [--json]`: what this node knows about the cluster, right now.
 import { loadSettings } from "../../src/config/index.js";
 import { createNode } from "../../src/node/node.js";
+import { lagMsForJson } from "../../src/litefs/mount-files.js";
 import { formatTxid } from "../../src/litefs/txid.js";
 import { raftLeaseStatus, type RaftLeaseStatus } from "../../src/election/raft-status.js";
 import { durationArgMs, parseCommandArgs, usageError } from "./args.js";
@@ -13,7 +14,8 @@ and this node's write gate. Exit code 0 when healthy (and in dev mode), 1 when s
 no primary is known.
 
 Options:
-  --json               one JSON object instead of the table
+  --json               one JSON object instead of the table; lagMs as in /litefs-node/health
+                       (2147483647 on a replica that never synced, null when unknown)
   --timeout DURATION   how long to wait for LiteFS's /events stream before answering from the
                        mount files (default 2s; Go duration or seconds)
 `;
@@ -23,6 +25,7 @@ export interface StatusReport {
   role: string;
   primary: string | null;
   txid: string | null;
+  /** ms; 2147483647 on a replica that never synced (lagMsForJson); null when unknown. */
   lagMs: number | null;
   election: string;
   splitBrain: boolean;
@@ -47,8 +50,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
       role: node.role,
       primary: node.primary,
       txid: txid === null ? null : formatTxid(txid),
-      // JSON has no Infinity: a replica that never synced reports null here and says so in text.
-      lagMs: lagMs === null || Number.isFinite(lagMs) ? lagMs : null,
+      // The same number /health reports (2147483647 when never synced); the text says "never synced".
+      lagMs: lagMsForJson(lagMs),
       election: settings.enabled ? settings.leaderElection : "dev",
       splitBrain: node.splitBrain,
       database: settings.databaseName,

@@ -1,5 +1,5 @@
 // The health verdict: one pure function over the node's state, shared by every framework glue.
-import { NEVER_SYNCED_LAG_MS } from "../litefs/mount-files.js";
+import { lagMsForJson } from "../litefs/mount-files.js";
 import { formatTxid } from "../litefs/txid.js";
 import type { Role } from "../node/node-state.js";
 import type { NodeStateView, RaftMetricsSource } from "./node-view.js";
@@ -18,6 +18,7 @@ export interface HealthReport {
   readonly primary: string | null;
   /** 16 hex digits, like LiteFS; null when unknown. */
   readonly txid: string | null;
+  /** ms; 2147483647 on a replica that never synced (lagMsForJson); null when unknown. */
   readonly lagMs: number | null;
   readonly splitBrain: boolean;
   readonly election: HealthElection;
@@ -71,8 +72,7 @@ export function healthReport(options: HealthOptions): HealthReport {
     role,
     primary,
     txid: txid === null ? null : formatTxid(txid),
-    // JSON has no Infinity: a never-synced replica reports LiteFS's own marker value, as /health always has.
-    lagMs: lagMs === Number.POSITIVE_INFINITY ? NEVER_SYNCED_LAG_MS : lagMs,
+    lagMs: lagMsForJson(lagMs),
     splitBrain,
     election,
     healthy: problems.length === 0,

@@ -68,6 +68,16 @@ export function parseLagFile(content: string, file = LAG_FILE): number {
   return ms === NEVER_SYNCED_LAG_MS ? Number.POSITIVE_INFINITY : ms;
 }
 
+/**
+ * A lag as JSON prints it (/health and `litefs-node status --json`): JSON has no Infinity, so a
+ * replica that never synced shows LiteFS's own value, 2147483647, the number `.lag` holds then.
+ * It stays a number on purpose: a consumer's `lagMs > threshold` still counts it as lagging, where
+ * null (which means "unknown": dev mode, `.lag` unreadable) would compare as not lagging.
+ */
+export function lagMsForJson(lagMs: number | null): number | null {
+  return lagMs === Number.POSITIVE_INFINITY ? NEVER_SYNCED_LAG_MS : lagMs;
+}
+
 function readMountFile(path: string): string | null {
   try {
     return readFileSync(path, "latin1");

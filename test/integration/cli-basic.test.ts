@@ -105,6 +105,17 @@ describe("litefs-node CLI", () => {
     });
   });
 
+  it("status --json prints a never-synced replica's lag as /health does (LiteFS's 2147483647), the text says so", () => {
+    const mount = createTempMount({ role: "replica", primary: "node-a", lagMs: 2147483647 });
+    mounts.push(mount);
+    mount.setPosition(0x2an, "a2fc350afcb62d33");
+    const json = runCli(["status", "--json"], staticEnv(mount, "node-b"));
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ role: "replica", lagMs: 2147483647 });
+    const text = runCli(["status"], staticEnv(mount, "node-b"));
+    expect(text.stdout).toMatch(/lag\s+never synced\n/);
+  });
+
   it("status exits 1 in split brain (LiteFS says primary on a node that is not primaryHostname)", () => {
     const mount = createTempMount({ role: "primary" });
     mounts.push(mount);

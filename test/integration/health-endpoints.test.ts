@@ -89,6 +89,15 @@ describe("node:http listener", () => {
     expect((await get(url + HEALTH_PATH)).status).toBe(503);
     node.lagMs = 10;
     expect((await get(`${url}${HEALTH_PATH}?probe=1`)).status).toBe(200);
+    // A replica that never synced (the node's Infinity): LiteFS's own number, as `status --json` prints it.
+    node.lagMs = Number.POSITIVE_INFINITY;
+    res = await get(url + HEALTH_PATH);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({
+      lagMs: 2147483647,
+      problems: ["this replica has never synced with a primary"],
+    });
+    node.lagMs = 10;
 
     expect((await get(url + "/elsewhere")).status).toBe(404);
     const post = await get(url + HEALTH_PATH, { method: "POST" });

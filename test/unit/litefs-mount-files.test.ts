@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { LiteFSError } from "../../src/errors.js";
 import {
+  lagMsForJson,
   NEVER_SYNCED_LAG_MS,
   parseLagFile,
   parsePositionFile,
@@ -38,6 +39,16 @@ describe("mount file parsers against the LiteFS 0.5.14 fixtures", () => {
   it("surfaces the never-synced value distinctly", () => {
     expect(parseLagFile(`+${NEVER_SYNCED_LAG_MS}\n`)).toBe(Number.POSITIVE_INFINITY);
     expect(parseLagFile("+2147483646\n")).toEqual(2147483646);
+  });
+
+  it("prints the never-synced lag as LiteFS's number in JSON, and every other lag as it is", () => {
+    const neverSynced = lagMsForJson(parseLagFile(`+${NEVER_SYNCED_LAG_MS}\n`));
+    expect(neverSynced).toBe(2147483647);
+    expect(JSON.parse(JSON.stringify({ lagMs: neverSynced }))).toEqual({ lagMs: 2147483647 });
+    expect(lagMsForJson(281)).toBe(281);
+    expect(lagMsForJson(0)).toBe(0);
+    expect(lagMsForJson(-12)).toBe(-12);
+    expect(lagMsForJson(null)).toBeNull(); // unknown stays unknown
   });
 
   it("accepts a negative lag (clock skew between nodes)", () => {
