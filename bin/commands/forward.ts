@@ -3,15 +3,16 @@
 // or SIGTERM, then stops accepting, closes its connections and the LiteFS node, and exits 0.
 import { loadSettings } from "../../src/config/index.js";
 import { ConfigError } from "../../src/errors.js";
-import { openNode } from "../../src/node/node.js";
+import type { LiteFSSettings } from "../../src/config/types.js";
+import { openNode, type LiteFSNode } from "../../src/node/node.js";
 import { leaseStatePath } from "../../src/lease/published-state.js";
 import { raftLeaseElection } from "../../src/election/raft-election.js";
-import { createForwardingProxy } from "../../src/forward/proxy.js";
+import { createForwardingProxy, type ForwardingProxy } from "../../src/forward/proxy.js";
 import { positionFileTxid } from "../../src/forward/position.js";
-import { loadForwardSettings, type ForwardSettingsInput } from "../../src/forward/settings.js";
+import { loadForwardSettings, type ForwardSettings, type ForwardSettingsInput } from "../../src/forward/settings.js";
 import { defaultMetrics } from "../../src/health/metrics.js";
 import { HEALTH_PATH, METRICS_PATH } from "../../src/health/endpoints.js";
-import { createDefaultLogger } from "../../src/logger.js";
+import { createDefaultLogger, type Logger } from "../../src/logger.js";
 import { fail, parseCommandArgs, waitForStopSignal } from "./args.js";
 
 const HELP = `Usage: litefs-node forward [--listen ADDR] [--upstream URL] [--target TEMPLATE] [--hosts MAP]
@@ -50,68 +51,12 @@ The LiteFS node itself is configured by the LITEFS_* settings (see \`litefs-node
 `;
 
 export async function forwardCommand(argv: string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    argv,
-    { listen: { type: "string" }, upstream: { type: "string" }, target: { type: "string" }, hosts: { type: "string" } },
-    HELP,
-  );
-  if (typeof parsed === "number") return parsed;
-  const overrides: ForwardSettingsInput = {};
-  if (parsed.values.listen !== undefined) overrides.listen = parsed.values.listen;
-  if (parsed.values.upstream !== undefined) overrides.upstream = parsed.values.upstream;
-  if (parsed.values.target !== undefined) overrides.target = parsed.values.target;
-  if (parsed.values.hosts !== undefined) overrides.hosts = parsed.values.hosts;
-
-  // Both setting groups are checked before anything starts, and every problem is reported at once.
-  const issues: ConfigError["issues"][number][] = [];
-  const attempt = <T>(load: () => T): T | null => {
-    try {
-      return load();
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      issues.push(...error.issues);
-      return null;
-    }
-  };
-  const settings = attempt(() => loadSettings());
-  const forward = attempt(() => loadForwardSettings(overrides, process.env));
-  const logger = attempt(() => createDefaultLogger());
-  if (!settings || !forward || !logger) return fail(new ConfigError(issues).message);
-
-  const db = forward.db ?? settings.databaseName;
-  // Raft mode: one view of the lease service's published state both gates the node and feeds the
-  // raft metrics and health fields.
-  const raft =
-    settings.enabled && settings.leaderElection === "raft"
-      ? raftLeaseElection({ statePath: leaseStatePath(settings.mountPath) })
-      : null;
-  const node = openNode(settings, { logger, ...(raft ? { election: raft } : {}) });
-  const metrics = defaultMetrics();
-  const detachNode = metrics.observeNode(node, { db });
-  const detachRaft = raft ? metrics.observeRaft(raft) : () => undefined;
-  const detach = (): void => {
-    detachNode();
-    detachRaft();
-    raft?.close();
-  };
-  // The TXID after a write: <db>-pos is written at commit; the tx event may trail it a moment.
-  const fromFile = settings.enabled ? positionFileTxid(settings.mountPath) : null;
-  const currentTxid = (name: string): bigint | null => {
-    const fromEvents = node.txid(name);
-    const fromPos = fromFile?.(name) ?? null;
-    if (fromEvents === null) return fromPos;
-    return fromPos !== null && fromPos > fromEvents ? fromPos : fromEvents;
-  };
-  const proxy = createForwardingProxy({
-    node,
-    settings: forward,
-    db,
-    nodeId: settings.nodeId,
-    metrics,
-    health: raft ? { raft } : true,
-    currentTxid,
-    logger,
-  });
+  const overrides = parseForwardArgs(argv);
+  if (typeof overrides === "number") return overrides;
+  const loaded = loadAllSettings(overrides);
+  if (typeof loaded === "string") return fail(loaded);
+  const { settings, forward, logger } = loaded;
+  const { node, proxy, detach } = wireProxy(settings, forward, logger);
 
   const stopped = waitForStopSignal();
   let bound;
@@ -136,4 +81,93 @@ export async function forwardCommand(argv: string[]): Promise<number> {
   await node.close();
   process.stdout.write(`litefs-node forward: stopped (${signal})\n`);
   return 0;
+}
+
+/** The command line's overrides of LITEFS_FORWARD_*, or the exit code (--help, a usage error). */
+function parseForwardArgs(argv: string[]): ForwardSettingsInput | number {
+  const parsed = parseCommandArgs(
+    argv,
+    { listen: { type: "string" }, upstream: { type: "string" }, target: { type: "string" }, hosts: { type: "string" } },
+    HELP,
+  );
+  if (typeof parsed === "number") return parsed;
+  const overrides: ForwardSettingsInput = {};
+  if (parsed.values.listen !== undefined) overrides.listen = parsed.values.listen;
+  if (parsed.values.upstream !== undefined) overrides.upstream = parsed.values.upstream;
+  if (parsed.values.target !== undefined) overrides.target = parsed.values.target;
+  if (parsed.values.hosts !== undefined) overrides.hosts = parsed.values.hosts;
+  return overrides;
+}
+
+/**
+ * The node's, the proxy's and the logger's settings, or one message with every problem: both
+ * setting groups are checked before anything starts, so a user fixes them all in one go.
+ */
+function loadAllSettings(
+  overrides: ForwardSettingsInput,
+): { settings: LiteFSSettings; forward: ForwardSettings; logger: Logger } | string {
+  const issues: ConfigError["issues"][number][] = [];
+  const attempt = <T>(load: () => T): T | null => {
+    try {
+      return load();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      issues.push(...error.issues);
+      return null;
+    }
+  };
+  const settings = attempt(() => loadSettings());
+  const forward = attempt(() => loadForwardSettings(overrides, process.env));
+  const logger = attempt(() => createDefaultLogger());
+  if (!settings || !forward || !logger) return new ConfigError(issues).message;
+  return { settings, forward, logger };
+}
+
+/** Opens the node, its metrics and the proxy (not listening yet); detach() undoes all but the node. */
+function wireProxy(
+  settings: LiteFSSettings,
+  forward: ForwardSettings,
+  logger: Logger,
+): { node: LiteFSNode; proxy: ForwardingProxy; detach: () => void } {
+  const db = forward.db ?? settings.databaseName;
+  // Raft mode: one view of the lease service's published state both gates the node and feeds the
+  // raft metrics and health fields.
+  const raft =
+    settings.enabled && settings.leaderElection === "raft"
+      ? raftLeaseElection({ statePath: leaseStatePath(settings.mountPath) })
+      : null;
+  const node = openNode(settings, { logger, ...(raft ? { election: raft } : {}) });
+  const metrics = defaultMetrics();
+  const detachNode = metrics.observeNode(node, { db });
+  const detachRaft = raft ? metrics.observeRaft(raft) : () => undefined;
+  const detach = (): void => {
+    detachNode();
+    detachRaft();
+    raft?.close();
+  };
+  const proxy = createForwardingProxy({
+    node,
+    settings: forward,
+    db,
+    nodeId: settings.nodeId,
+    metrics,
+    health: raft ? { raft } : true,
+    currentTxid: latestTxid(node, settings),
+    logger,
+  });
+  return { node, proxy, detach };
+}
+
+/**
+ * The TXID after a write: the newer of the node's tx events and `<db>-pos`. The position file is
+ * written at commit; the tx event may trail it a moment.
+ */
+function latestTxid(node: LiteFSNode, settings: LiteFSSettings): (name: string) => bigint | null {
+  const fromFile = settings.enabled ? positionFileTxid(settings.mountPath) : null;
+  return (name) => {
+    const fromEvents = node.txid(name);
+    const fromPos = fromFile?.(name) ?? null;
+    if (fromEvents === null) return fromPos;
+    return fromPos !== null && fromPos > fromEvents ? fromPos : fromEvents;
+  };
 }

@@ -192,6 +192,22 @@ function checkRaft(
   const raft = isRecord(raw.raft) ? raw.raft : undefined;
   // A raft section that is present must be complete; an absent one is only needed when enabled.
   if (raft === undefined && !enabled) return;
+  requireRaftFields(raft, ctx);
+  const selfAddr = validValue(raftFields, raft, "selfAddr");
+  checkRaftPeers(raft, ctx, selfAddr);
+  const dataDir = validValue(raftFields, raft, "dataDir");
+  if (dataDir !== undefined && mountPath !== undefined && isSameOrInside(dataDir, mountPath)) {
+    issue(
+      ctx,
+      ["raft", "dataDir"],
+      `must not be inside mountPath ${JSON.stringify(mountPath)}: Raft state cannot live on the replicated FUSE mount, got ${JSON.stringify(dataDir)}`,
+    );
+  }
+  checkRaftPorts(raft, ctx, selfAddr, httpAddr);
+}
+
+/** selfAddr, peers and secret have no default: each missing one is named with an example. */
+function requireRaftFields(raft: Raw | undefined, ctx: Ctx): void {
   if (raft?.selfAddr === undefined) {
     issue(
       ctx,
@@ -213,7 +229,10 @@ function checkRaft(
       `is required when leaderElection is "raft": the same random string (at least 16 characters) on every member, e.g. from \`openssl rand -hex 32\``,
     );
   }
-  const selfAddr = validValue(raftFields, raft, "selfAddr");
+}
+
+/** At least one peer, none listed twice, and not this node itself. */
+function checkRaftPeers(raft: Raw | undefined, ctx: Ctx, selfAddr: string | undefined): void {
   // Judge duplicates among the well-formed peers even when another entry is malformed.
   const peerItem = raftFields.peers.element;
   const peers = Array.isArray(raft?.peers)
@@ -245,14 +264,15 @@ function checkRaft(
       );
     }
   }
-  const dataDir = validValue(raftFields, raft, "dataDir");
-  if (dataDir !== undefined && mountPath !== undefined && isSameOrInside(dataDir, mountPath)) {
-    issue(
-      ctx,
-      ["raft", "dataDir"],
-      `must not be inside mountPath ${JSON.stringify(mountPath)}: Raft state cannot live on the replicated FUSE mount, got ${JSON.stringify(dataDir)}`,
-    );
-  }
+}
+
+/** The forwarding and lease listeners must not take a port another listener on the same host has. */
+function checkRaftPorts(
+  raft: Raw | undefined,
+  ctx: Ctx,
+  selfAddr: string | undefined,
+  httpAddr: string | undefined,
+): void {
   const forwardPort = validValue(raftFields, raft, "forwardPort");
   const self = addrOf(selfAddr);
   if (typeof forwardPort === "number" && self !== undefined && self.port === forwardPort) {

@@ -12,6 +12,7 @@
 // header, request and keep-alive timeouts, so idle connections are closed.
 
 import { createServer, request as httpsRequest, Agent, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { formatHostPort, parseHostPort } from "../config/addresses.js";
 import { ConnectionGate } from "../raft/connection-gate.js";
@@ -30,7 +31,7 @@ const MAX_BODY = MAX_LEASE_REQUEST_BYTES;
 // A reply holds at most one session or one KV entry (limits.ts: values of 4 KiB); far below this.
 const MAX_REPLY_BYTES = 1024 * 1024;
 
-export interface ForwardLimits {
+interface ForwardLimits {
   /** Connections at once (default 64), per source address (default 16), kept for members (default 16). */
   readonly maxConnections?: number;
   readonly maxConnectionsPerSource?: number;
@@ -48,7 +49,7 @@ export interface ForwardServer {
   close(): Promise<void>;
 }
 
-export async function startForwardServer(options: {
+interface ForwardServerOptions {
   readonly secret: string;
   readonly clusterId: string;
   /** Address to listen on: the resolved raft.selfAddr host, never a wildcard. */
@@ -62,7 +63,12 @@ export async function startForwardServer(options: {
   readonly limits?: ForwardLimits;
   readonly execute: (request: LeaseRequest) => Promise<LeaseReply>;
   readonly onRejected?: (remote: string, reason: string) => void;
-}): Promise<ForwardServer> {
+}
+
+type Execute = ForwardServerOptions["execute"];
+type Rejected = (remote: string, reason: string) => void;
+
+export async function startForwardServer(options: ForwardServerOptions): Promise<ForwardServer> {
   const limits = options.limits ?? {};
   const handshakeMs = limits.handshakeTimeoutMs ?? 1000;
   const idleMs = limits.idleTimeoutMs ?? 5000;
@@ -82,48 +88,88 @@ export async function startForwardServer(options: {
         `TLS-PSK identity "${identity}" is not this cluster's lease forwarding identity: cluster id mismatch`,
       ),
     ),
-    (req, res) => {
-      const reply = (status: number, body: unknown): void => {
-        res.writeHead(status, { "content-type": "application/json" });
-        res.end(JSON.stringify(body));
-      };
-      if (req.method !== "POST" || req.url !== PATH) {
-        req.resume();
-        return reply(404, { error: "not found" });
-      }
-      const version = Number(req.headers[VERSION_HEADER] ?? 1);
-      if (version !== FORWARD_PROTOCOL_VERSION) {
-        req.resume();
-        return reply(400, { error: versionMismatch(version) });
-      }
-      readBodyUpTo(req, MAX_BODY).then(
-        (body) => {
-          if (body === null) return reply(413, { error: "too large" });
-          let request: LeaseRequest;
-          try {
-            request = JSON.parse(body.toString("utf8")) as LeaseRequest;
-          } catch {
-            return reply(400, { error: "not JSON" });
-          }
-          options.execute(request).then(
-            (r) => reply(200, r),
-            (e: unknown) =>
-              reply(200, {
-                kind: "error",
-                status: 500,
-                message: `leader failed: ${(e as Error).message}`,
-              } satisfies LeaseReply),
-          );
-          // A request that broke off mid-body has no one to answer: drop the response with it.
-        },
-        () => res.destroy(),
-      );
-    },
+    (req, res) => handleForwardRequest(req, res, options.execute),
   );
+  setHttpTimeouts(server, handshakeMs, idleMs);
+  const handshakes = guardConnections(server, gate, handshakeMs, rejected);
+  const { port } = await listenOn(server, options.port ?? 0, options.listenHost);
+  // Member addresses may resolve differently over time (DNS): the reserved slots follow them.
+  const refreshTimer = setInterval(() => void gate.refresh(), 30_000);
+  refreshTimer.unref();
+  return {
+    server,
+    advertiseAddr: formatHostPort(options.advertiseHost, port),
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(refreshTimer);
+        handshakes.cancelAll();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** One forwarded lease operation: checks route and protocol version, reads the body, runs it on this leader. */
+function handleForwardRequest(req: IncomingMessage, res: ServerResponse, execute: Execute): void {
+  const reply = (status: number, body: unknown): void => {
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  };
+  if (req.method !== "POST" || req.url !== PATH) {
+    req.resume();
+    return reply(404, { error: "not found" });
+  }
+  const version = Number(req.headers[VERSION_HEADER] ?? 1);
+  if (version !== FORWARD_PROTOCOL_VERSION) {
+    req.resume();
+    return reply(400, { error: versionMismatch(version) });
+  }
+  readBodyUpTo(req, MAX_BODY).then(
+    (body) => {
+      if (body === null) return reply(413, { error: "too large" });
+      let request: LeaseRequest;
+      try {
+        request = JSON.parse(body.toString("utf8")) as LeaseRequest;
+      } catch {
+        return reply(400, { error: "not JSON" });
+      }
+      // The leader's own failure is a lease answer (HTTP 200), so the follower relays it to LiteFS
+      // as the error it is instead of taking it for a broken channel.
+      execute(request).then(
+        (r) => reply(200, r),
+        (e: unknown) =>
+          reply(200, {
+            kind: "error",
+            status: 500,
+            message: `leader failed: ${(e as Error).message}`,
+          } satisfies LeaseReply),
+      );
+      // A request that broke off mid-body has no one to answer: drop the response with it.
+    },
+    () => res.destroy(),
+  );
+}
+
+/** node's HTTP timeouts, so a slow or idle peer cannot hold a connection open. */
+function setHttpTimeouts(server: Server, handshakeMs: number, idleMs: number): void {
   server.headersTimeout = 2 * handshakeMs + idleMs;
   server.requestTimeout = 10_000;
   server.keepAliveTimeout = idleMs;
   server.timeout = idleMs;
+}
+
+/**
+ * Admits each raw connection through the gate (caps per source and in total) and gives it
+ * `handshakeMs` to finish TLS; refusals and TLS failures go to `rejected`. The returned
+ * cancelAll() clears the handshake deadlines still pending (on close).
+ */
+function guardConnections(
+  server: Server,
+  gate: ConnectionGate,
+  handshakeMs: number,
+  rejected: Rejected,
+): { cancelAll(): void } {
+  const pending = new Map<string, NodeJS.Timeout>();
   server.on("connection", (raw: Socket) => {
     const remote = `${raw.remoteAddress}:${raw.remotePort}`;
     const refused = gate.admit(raw);
@@ -137,7 +183,6 @@ export async function startForwardServer(options: {
     raw.once("close", () => clearTimeout(timer));
     pending.set(remote, timer);
   });
-  const pending = new Map<string, NodeJS.Timeout>();
   server.on("secureConnection", (s: Socket) => {
     const key = `${s.remoteAddress}:${s.remotePort}`;
     clearTimeout(pending.get(key));
@@ -147,19 +192,10 @@ export async function startForwardServer(options: {
     rejected(`${s.remoteAddress}:${s.remotePort}`, describeTlsFailure(e));
     s.destroy();
   });
-  const { port } = await listenOn(server, options.port ?? 0, options.listenHost);
-  const refreshTimer = setInterval(() => void gate.refresh(), 30_000);
-  refreshTimer.unref();
   return {
-    server,
-    advertiseAddr: formatHostPort(options.advertiseHost, port),
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearInterval(refreshTimer);
-        for (const t of pending.values()) clearTimeout(t);
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    cancelAll: () => {
+      for (const t of pending.values()) clearTimeout(t);
+    },
   };
 }
 

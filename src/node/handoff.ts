@@ -175,97 +175,59 @@ function unlock(db: BetterSqlite3.Database | null): void {
   }
 }
 
+/** The timings of a handoff, defaults filled in (HandoffOptions says what each is for). */
+interface HandoffTimings {
+  readonly gateSettleMs: number;
+  readonly drainTimeoutMs: number;
+  readonly catchUpTimeoutMs: number;
+  readonly promoteTimeoutMs: number;
+  readonly pollMs: number;
+}
+
+function timingsOf(options: HandoffOptions): HandoffTimings {
+  return {
+    gateSettleMs: options.gateSettleMs ?? 200,
+    drainTimeoutMs: options.drainTimeoutMs ?? 5000,
+    catchUpTimeoutMs: options.catchUpTimeoutMs ?? 10_000,
+    promoteTimeoutMs: options.promoteTimeoutMs ?? 5000,
+    pollMs: options.pollMs ?? 10,
+  };
+}
+
 /**
  * Moves the primary from this node to a caught-up replica without losing an acknowledged write.
  * @throws HandoffError when this node is not primary, no target can take over, open transactions
  *   or the target's catch-up take too long, or LiteFS refuses; this node then stays primary.
  */
 export async function handoff(options: HandoffOptions): Promise<HandoffResult> {
-  const pollMs = options.pollMs ?? 10;
-  const drainTimeoutMs = options.drainTimeoutMs ?? 5000;
-  const gateSettleMs = options.gateSettleMs ?? 200;
-  const catchUpTimeoutMs = options.catchUpTimeoutMs ?? 10_000;
-  const promoteTimeoutMs = options.promoteTimeoutMs ?? 5000;
+  const t = timingsOf(options);
   const db = options.databaseName;
   const log = options.logger?.child({ component: "handoff" });
-
-  const info = await fetchInfo(options.apiUrl, { timeoutMs: 2000 }).catch((error: unknown) => {
-    throw new HandoffError(`cannot ask this node's LiteFS whether it is primary: ${(error as Error).message}`, {
-      cause: error,
-    });
-  });
-  if (!info.isPrimary) {
-    throw new HandoffError(
-      `this node is not the primary${info.primaryHostname ? ` ("${info.primaryHostname}" is)` : " (no primary is known)"}: nothing to hand off`,
-    );
-  }
-  const from = info.primaryHostname;
+  const from = await confirmPrimary(options.apiUrl);
   const target = await chooseTarget(options.targets, db);
   log?.info({ target: target.node }, `handing the primary over to "${target.node}"`);
 
-  // 1. Close the gates. The drain expires by itself if this process dies mid-way.
+  // 1. Close the gates for the whole budget of the steps below, plus a margin: the drain expires by
+  //    itself if this process dies mid-way.
   const drainPath = handoffDrainPath(options.mountPath);
-  const budgetMs = gateSettleMs + drainTimeoutMs + catchUpTimeoutMs + promoteTimeoutMs + 2000;
-  writeHandoffDrain(drainPath, {
-    target: target.node,
-    untilNs: String(process.hrtime.bigint() + BigInt(budgetMs) * 1_000_000n),
-  });
+  drainFor(drainPath, target, t.gateSettleMs + t.drainTimeoutMs + t.catchUpTimeoutMs + t.promoteTimeoutMs + 2000);
   const closedAt = performance.now();
   let lock: BetterSqlite3.Database | null = null;
   let promoted = false;
   try {
     // 2. Let every gate see the drain, wait for open write transactions, then hold the lock so
     //    nothing else commits.
-    await sleep(gateSettleMs);
-    lock = await lockWrites(join(options.mountPath, db), drainTimeoutMs, pollMs);
+    await sleep(t.gateSettleMs);
+    lock = await lockWrites(join(options.mountPath, db), t.drainTimeoutMs, t.pollMs);
     const lockedAt = performance.now();
-
     // 3. The target must have everything this node committed.
-    let txid = localTxid(options.mountPath, db);
-    for (;;) {
-      const want = txid;
-      await until(
-        `"${target.node}" did not catch up to TXID ${formatTxid(want)}`,
-        Math.max(0, catchUpTimeoutMs - (performance.now() - lockedAt)),
-        pollMs,
-        async () => {
-          // No such database there yet counts as TXID 0 (nothing to catch up when there is none here either).
-          const theirs = (await fetchDatabaseTxid(target.apiUrl, db, { timeoutMs: 1000 })) ?? 0n;
-          return theirs >= want ? theirs : null;
-        },
-      );
-      txid = localTxid(options.mountPath, db);
-      if (txid === want) break; // nothing moved while we waited: the lock holds
-    }
+    const txid = await waitForCatchUp(target, options.mountPath, db, t.catchUpTimeoutMs, t.pollMs);
     const caughtUpAt = performance.now();
-
     // 4. Ask the target to take over; LiteFS asks us (the primary) for the handoff.
-    const response = await fetch(new URL("/promote", target.apiUrl), {
-      method: "POST",
-      signal: AbortSignal.timeout(promoteTimeoutMs),
-    }).catch((error: unknown) => {
-      throw new HandoffError(
-        `cannot reach "${target.node}" at ${target.apiUrl} to promote it: ${(error as Error).message}`,
-        { cause: error },
-      );
-    });
-    const body = await response.text();
-    if (response.status !== 200)
-      throw new HandoffError(
-        `"${target.node}" refused the promotion: HTTP ${response.status} ${body.trim().slice(0, 200)}`,
-      );
+    await askToPromote(target, t.promoteTimeoutMs);
     promoted = true;
-
     // 5. Done when this node's LiteFS no longer calls itself primary.
-    await until(
-      `LiteFS on this node still says it is primary after asking "${target.node}" to take over`,
-      promoteTimeoutMs,
-      pollMs,
-      async () => {
-        const now = await fetchInfo(options.apiUrl, { timeoutMs: 1000 });
-        return now.isPrimary ? null : now;
-      },
-    );
+    await waitUntilDemoted(options.apiUrl, target, t.promoteTimeoutMs, t.pollMs);
     const doneAt = performance.now();
     const result: HandoffResult = {
       from,
@@ -280,12 +242,101 @@ export async function handoff(options: HandoffOptions): Promise<HandoffResult> {
     return result;
   } finally {
     unlock(lock);
-    if (promoted) {
-      // Keep the gates closed a little longer: LiteFS already demoted this node, and the app
-      // processes learn that from their /events stream a moment later.
-      writeHandoffDrain(drainPath, { target: target.node, untilNs: String(process.hrtime.bigint() + 2_000_000_000n) });
-    } else {
-      clearHandoffDrain(drainPath);
-    }
+    // After a promotion keep the gates closed a little longer: LiteFS already demoted this node,
+    // and the app processes learn that from their /events stream a moment later. Otherwise this
+    // node stays primary and its gates open at once.
+    if (promoted) drainFor(drainPath, target, 2000);
+    else clearHandoffDrain(drainPath);
   }
+}
+
+/** Closes the write gates of this host's app processes for `ms` from now (the drain file). */
+function drainFor(drainPath: string, target: HandoffTarget, ms: number): void {
+  writeHandoffDrain(drainPath, {
+    target: target.node,
+    untilNs: String(process.hrtime.bigint() + BigInt(ms) * 1_000_000n),
+  });
+}
+
+/** This node's primary hostname, after LiteFS confirmed this node is the primary (only a primary hands off). */
+async function confirmPrimary(apiUrl: string): Promise<string | null> {
+  const info = await fetchInfo(apiUrl, { timeoutMs: 2000 }).catch((error: unknown) => {
+    throw new HandoffError(`cannot ask this node's LiteFS whether it is primary: ${(error as Error).message}`, {
+      cause: error,
+    });
+  });
+  if (!info.isPrimary) {
+    throw new HandoffError(
+      `this node is not the primary${info.primaryHostname ? ` ("${info.primaryHostname}" is)` : " (no primary is known)"}: nothing to hand off`,
+    );
+  }
+  return info.primaryHostname;
+}
+
+/**
+ * Waits until the target's TXID reaches this node's, and returns that TXID. The local TXID is read
+ * again after each wait: if it moved (a commit got past the lock), the target must catch up again.
+ */
+async function waitForCatchUp(
+  target: HandoffTarget,
+  mountPath: string,
+  db: string,
+  timeoutMs: number,
+  pollMs: number,
+): Promise<bigint> {
+  const startedAt = performance.now();
+  let txid = localTxid(mountPath, db);
+  for (;;) {
+    const want = txid;
+    await until(
+      `"${target.node}" did not catch up to TXID ${formatTxid(want)}`,
+      Math.max(0, timeoutMs - (performance.now() - startedAt)),
+      pollMs,
+      async () => {
+        // No such database there yet counts as TXID 0 (nothing to catch up when there is none here either).
+        const theirs = (await fetchDatabaseTxid(target.apiUrl, db, { timeoutMs: 1000 })) ?? 0n;
+        return theirs >= want ? theirs : null;
+      },
+    );
+    txid = localTxid(mountPath, db);
+    if (txid === want) return txid; // nothing moved while we waited: the lock holds
+  }
+}
+
+/** `POST /promote` on the target; anything but 200 is a refusal. */
+async function askToPromote(target: HandoffTarget, timeoutMs: number): Promise<void> {
+  const response = await fetch(new URL("/promote", target.apiUrl), {
+    method: "POST",
+    signal: AbortSignal.timeout(timeoutMs),
+  }).catch((error: unknown) => {
+    throw new HandoffError(
+      `cannot reach "${target.node}" at ${target.apiUrl} to promote it: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  });
+  const body = await response.text();
+  if (response.status !== 200)
+    throw new HandoffError(
+      `"${target.node}" refused the promotion: HTTP ${response.status} ${body.trim().slice(0, 200)}`,
+    );
+}
+
+/** Waits until this node's LiteFS no longer says it is primary (the handoff went through). */
+async function waitUntilDemoted(
+  apiUrl: string,
+  target: HandoffTarget,
+  timeoutMs: number,
+  pollMs: number,
+): Promise<void> {
+  await until(
+    `LiteFS on this node still says it is primary after asking "${target.node}" to take over`,
+    timeoutMs,
+    pollMs,
+    async () => {
+      const now = await fetchInfo(apiUrl, { timeoutMs: 1000 });
+      return now.isPrimary ? null : now;
+    },
+  );
 }

@@ -15,7 +15,7 @@ import { createMountViewReader, type MountFileOps } from "../litefs/mount-view.j
 import { viewFromPrimaryStatus } from "../litefs/view.js";
 import { electionForSettings, type ElectionView } from "../election/election-view.js";
 import { alwaysWritableGate, type WriteGate } from "./gate.js";
-import { NodeState, type NodeStateSnapshot, type Role } from "./node-state.js";
+import { NodeState, type NodeStateHooks, type NodeStateSnapshot, type Role } from "./node-state.js";
 
 export type { NodeStateSnapshot, Role } from "./node-state.js";
 
@@ -143,7 +143,7 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
   private closed = false;
   // Connection errors repeat on every retry; log the first of a run at warn, the rest at debug.
   private errorsInARow = 0;
-  // True while a stream is open; a stream error reported now is logged by onDisconnect instead.
+  // True while a stream is open; a stream error reported now is logged by onStreamDisconnect instead.
   private streamOpen = false;
   // A lost stream is one episode until events flow again: one warn line for it, not one per retry.
   private disconnectedSince: number | null = null;
@@ -157,42 +157,11 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     const election = options.election ?? electionForSettings(settings);
     const readMountView = createMountViewReader(settings.mountPath, options.mountFileOps);
-    this.state = new NodeState(
-      settings.nodeId,
-      election,
-      readMountView,
-      {
-        roleChange: (snapshot, previous) => {
-          if (previous)
-            this.log.info(
-              { ...snapshot, previous },
-              `LiteFS role: ${snapshot.role}, primary ${snapshot.primary ?? "unknown"}`,
-            );
-          this.emit("role-change", snapshot);
-        },
-        splitBrain: (error) => {
-          this.log.error({ err: error, primary: error.primary, reason: error.reason }, error.message);
-          this.emit("split-brain", error);
-        },
-        splitBrainResolved: (snapshot) => {
-          this.log.warn({ ...snapshot }, "split brain resolved: LiteFS and the election agree again");
-        },
-      },
-      options.fileGateCacheMs,
-    );
+    this.state = new NodeState(settings.nodeId, election, readMountView, this.stateHooks(), options.fileGateCacheMs);
     this.readyPromise = new Promise<void>((resolve) => {
       this.resolveReady = resolve;
     });
-    const readyTimeoutMs = options.readyTimeoutMs ?? 5000;
-    this.readyTimer = setTimeout(() => {
-      const snapshot = this.state.snapshot();
-      this.log.warn(
-        { ...snapshot, readyTimeoutMs },
-        "no LiteFS /events init within the ready timeout; answering from the mount files",
-      );
-      this.markReady();
-    }, readyTimeoutMs);
-    this.readyTimer.unref();
+    this.readyTimer = this.startReadyTimer(options.readyTimeoutMs ?? 5000);
 
     // Judge the files once now: the gate works at once, and split brain at startup is announced.
     this.state.snapshot();
@@ -204,54 +173,97 @@ class LiteFSClusterNode extends NodeEvents implements LiteFSNode {
       fetch: options.fetch,
       backoff: options.backoff,
       onEvent: (event) => this.onEvent(event),
-      onConnect: () => {
-        this.errorsInARow = 0;
-        this.streamOpen = true;
-        if (this.disconnectedSince !== null) {
-          this.log.info(
-            { apiUrl, offlineMs: Math.round(performance.now() - this.disconnectedSince) },
-            "LiteFS /events reconnected",
-          );
-          this.disconnectedSince = null;
-        } else this.log.debug({ apiUrl }, "connected to LiteFS /events");
-      },
-      onDisconnect: (error) => {
-        this.streamOpen = false;
-        if (this.closed) return;
-        const cause = error === null ? "ended" : "error";
-        if (this.disconnectedSince === null) {
-          this.disconnectedSince = performance.now();
-          const why =
-            cause === "ended"
-              ? "LiteFS ended the stream (it drops a subscriber whose 1024-event buffer filled)"
-              : `the stream broke: ${error?.message}`;
-          this.log.warn(
-            { err: error ?? undefined, apiUrl, cause },
-            `LiteFS /events lost: ${why}; reconnecting, the write gate reads the mount files meanwhile`,
-          );
-        }
-        // Counts as one connect failure already announced: the retries of this episode log at debug.
-        this.errorsInARow = 1;
-        this.state.setEventsView(null);
-        this.startPolling();
-        this.emit("events-disconnect", { cause, error } satisfies EventsDisconnectNotice);
-      },
-      onError: (error) => {
-        this.errorsInARow++;
-        const level = this.errorsInARow === 1 && !this.streamOpen ? "warn" : "debug";
-        // An unreachable API is an expected condition (LiteFS starting, stopped): one line with
-        // the reason, no stack trace. The stack is kept for debug.
-        if (level === "warn")
-          this.log.warn(
-            { apiUrl, error: error.message },
-            `LiteFS /events: ${error.message}; the write gate reads the mount files meanwhile`,
-          );
-        else this.log.debug({ err: error, apiUrl }, `LiteFS /events: ${error.message}`);
-        // The API is unreachable but the files tell a state: that is the first state known.
-        if (!this.isReady && !this.subscription?.connected && this.state.current().view.kind !== "unknown")
-          this.markReady();
-      },
+      onConnect: () => this.onStreamConnect(apiUrl),
+      onDisconnect: (error) => this.onStreamDisconnect(apiUrl, error),
+      onError: (error) => this.onStreamError(apiUrl, error),
     });
+  }
+
+  /** What NodeState's judgements turn into: log lines and the node's events. */
+  private stateHooks(): NodeStateHooks {
+    return {
+      roleChange: (snapshot, previous) => {
+        if (previous)
+          this.log.info(
+            { ...snapshot, previous },
+            `LiteFS role: ${snapshot.role}, primary ${snapshot.primary ?? "unknown"}`,
+          );
+        this.emit("role-change", snapshot);
+      },
+      splitBrain: (error) => {
+        this.log.error({ err: error, primary: error.primary, reason: error.reason }, error.message);
+        this.emit("split-brain", error);
+      },
+      splitBrainResolved: (snapshot) => {
+        this.log.warn({ ...snapshot }, "split brain resolved: LiteFS and the election agree again");
+      },
+    };
+  }
+
+  /** `ready` resolves at the latest after `readyTimeoutMs`, answering from the mount files. */
+  private startReadyTimer(readyTimeoutMs: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      const snapshot = this.state.snapshot();
+      this.log.warn(
+        { ...snapshot, readyTimeoutMs },
+        "no LiteFS /events init within the ready timeout; answering from the mount files",
+      );
+      this.markReady();
+    }, readyTimeoutMs);
+    timer.unref();
+    return timer;
+  }
+
+  private onStreamConnect(apiUrl: string): void {
+    this.errorsInARow = 0;
+    this.streamOpen = true;
+    if (this.disconnectedSince !== null) {
+      this.log.info(
+        { apiUrl, offlineMs: Math.round(performance.now() - this.disconnectedSince) },
+        "LiteFS /events reconnected",
+      );
+      this.disconnectedSince = null;
+    } else this.log.debug({ apiUrl }, "connected to LiteFS /events");
+  }
+
+  /** The stream was lost: the gate falls back to the files and polling resumes until events flow again. */
+  private onStreamDisconnect(apiUrl: string, error: Error | null): void {
+    this.streamOpen = false;
+    if (this.closed) return;
+    const cause = error === null ? "ended" : "error";
+    if (this.disconnectedSince === null) {
+      this.disconnectedSince = performance.now();
+      const why =
+        cause === "ended"
+          ? "LiteFS ended the stream (it drops a subscriber whose 1024-event buffer filled)"
+          : `the stream broke: ${error?.message}`;
+      this.log.warn(
+        { err: error ?? undefined, apiUrl, cause },
+        `LiteFS /events lost: ${why}; reconnecting, the write gate reads the mount files meanwhile`,
+      );
+    }
+    // Counts as one connect failure already announced: the retries of this episode log at debug.
+    this.errorsInARow = 1;
+    this.state.setEventsView(null);
+    this.startPolling();
+    this.emit("events-disconnect", { cause, error } satisfies EventsDisconnectNotice);
+  }
+
+  /** A failed connect: logged once per run of failures; the files may already tell the first state. */
+  private onStreamError(apiUrl: string, error: Error): void {
+    this.errorsInARow++;
+    const level = this.errorsInARow === 1 && !this.streamOpen ? "warn" : "debug";
+    // An unreachable API is an expected condition (LiteFS starting, stopped): one line with
+    // the reason, no stack trace. The stack is kept for debug.
+    if (level === "warn")
+      this.log.warn(
+        { apiUrl, error: error.message },
+        `LiteFS /events: ${error.message}; the write gate reads the mount files meanwhile`,
+      );
+    else this.log.debug({ err: error, apiUrl }, `LiteFS /events: ${error.message}`);
+    // The API is unreachable but the files tell a state: that is the first state known.
+    if (!this.isReady && !this.subscription?.connected && this.state.current().view.kind !== "unknown")
+      this.markReady();
   }
 
   /**
