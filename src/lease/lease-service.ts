@@ -311,6 +311,7 @@ function newLeaseService(
     read: () => node.read(),
     status: () => node.status(),
     heardFrom: (member) => node.heardFrom(member),
+    takeoverBound: () => node.takeoverBound(),
   };
   const { minTtlMs, quorumGraceMs } = s.overrides;
   return new LeaseService({

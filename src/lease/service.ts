@@ -147,6 +147,7 @@ export class LeaseService {
             self: () => this.raft.status().id,
             sessions: () => this.sm.allSessions(),
             heardFrom: (member) => this.raft.heardFrom(member),
+            takeoverBound: () => this.raft.takeoverBound(),
             onSilent: (session, silentMs) => this.endSilentSession(session, silentMs),
           });
   }

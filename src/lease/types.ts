@@ -31,6 +31,11 @@ export interface RaftPort {
   status(): { readonly id: NodeId; readonly term: number; readonly role: RaftRole; readonly leader: NodeId | null };
   /** Clock ms (LeaseClock) when a Raft message from `member` last arrived here, or null. */
   heardFrom(member: NodeId): number | null;
+  /**
+   * While leading: clock ms no earlier than the last contact with an earlier leader of every member
+   * that voted for this one (src/raft/contact.ts); null when unknown or not leading.
+   */
+  takeoverBound(): number | null;
 }
 
 /** An injected monotonic clock with timers (real: process.hrtime + setTimeout; simulator: virtual). */

@@ -11,6 +11,7 @@
 
 import { randomBytes } from "node:crypto";
 import { hasErrorCode } from "../error-brand.js";
+import { RaftContact } from "./contact.js";
 import { RaftCore, type RaftRole } from "./core.js";
 import type { RaftStorage } from "./storage.js";
 import type { RaftTransport } from "./transport.js";
@@ -123,10 +124,7 @@ export class RaftNode<R> {
   private readonly transport: RaftTransport;
   private readonly sm: StateMachine<R>;
   private readonly emit: (e: RaftNodeEvent) => void;
-  private readonly now: () => number;
-  /** Member id -> monotonic ms of its last message (members only: the map stays bounded). */
-  private readonly heard = new Map<NodeId, number>();
-  private readonly members: ReadonlySet<NodeId>;
+  private readonly contact: RaftContact;
   private readonly snapshotEvery: number;
   private readonly proposalTimeoutMs: number;
   private readonly readTimeoutMs: number;
@@ -144,8 +142,7 @@ export class RaftNode<R> {
     this.transport = options.transport;
     this.sm = options.stateMachine;
     this.emit = options.onEvent ?? (() => {});
-    this.now = options.now ?? (() => Number(process.hrtime.bigint()) / 1e6);
-    this.members = new Set(options.voters);
+    this.contact = new RaftContact(options.voters, options.now ?? (() => Number(process.hrtime.bigint()) / 1e6));
     this.snapshotEvery = options.snapshotEvery ?? 1000;
     this.proposalTimeoutMs = options.proposalTimeoutMs ?? 5000;
     this.readTimeoutMs = options.readTimeoutMs ?? 5000;
@@ -296,12 +293,17 @@ export class RaftNode<R> {
 
   /** Monotonic ms when a message from `member` last arrived, or null (the lease leader's silence count). */
   heardFrom(member: NodeId): number | null {
-    return this.heard.get(member) ?? null;
+    return this.contact.heardFrom(member);
+  }
+
+  /** While leading: monotonic ms no earlier than its voters' last contact with an earlier leader (contact.ts). */
+  takeoverBound(): number | null {
+    return this.contact.takeoverBound();
   }
 
   private onMessage(m: Message): void {
     if (this.stopped) return;
-    if (this.members.has(m.from)) this.heard.set(m.from, this.now());
+    this.contact.received(m);
     try {
       this.core.step(m);
     } catch (e) {
@@ -328,7 +330,7 @@ export class RaftNode<R> {
         // 1. durable first
         this.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
         // 2. then the messages that depend on it
-        if (rd.messages.length > 0) this.transport.send(rd.messages);
+        if (rd.messages.length > 0) this.transport.send(rd.messages.map((m) => this.contact.outgoing(m)));
         // 3. state machine
         if (rd.snapshot) this.installSnapshot(rd.snapshot.meta.index, rd.snapshot.data);
         for (const e of rd.committedEntries) this.applyEntry(e);
@@ -337,6 +339,7 @@ export class RaftNode<R> {
           if (r) r.index = rs.index;
         }
         if (rd.softState) {
+          this.contact.roleChanged(rd.softState.role, this.core.term);
           this.emit({ type: "role", role: rd.softState.role, leader: rd.softState.leader, term: this.core.term });
         }
         // 4. advance

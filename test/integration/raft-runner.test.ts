@@ -162,6 +162,25 @@ describe("raft runner", () => {
     expect(l.events.some((e) => e.type === "role" && e.role === "leader")).toBe(true);
   });
 
+  it("a new leader's takeover bound is its voters' last contact with the old leader, before the election ended", async () => {
+    for (const id of IDS) await startMember(id, { bootstrap: true });
+    const old = await waitFor("a leader", leader);
+    await put("a", "1");
+    const hrMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+    expect(old.node.takeoverBound()).not.toBeNull();
+    const killedAt = hrMs();
+    await old.node.close();
+    members.delete(old.id);
+    const next = await waitFor("a new leader", leader);
+    const seenAt = hrMs();
+    const bound = next.node.takeoverBound();
+    expect(bound).not.toBeNull();
+    // Heartbeats every 20 ms until the kill; the election needs at least 10 ticks (200 ms) after it.
+    expect(bound!).toBeGreaterThan(killedAt - 1000);
+    expect(bound!).toBeLessThanOrEqual(killedAt + 50);
+    expect(seenAt - bound!).toBeGreaterThanOrEqual(200 - 50);
+  });
+
   it("keeps acknowledged writes across a restart of every node, and refuses a wiped node", async () => {
     for (const id of IDS) await startMember(id, { bootstrap: true });
     for (let i = 0; i < 5; i++) await put(`k${i}`, `v${i}`);

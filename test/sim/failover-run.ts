@@ -1,32 +1,34 @@
-// Long fast-failover runs: `npm run test:failover -- --seeds N [--start S] [--no-margin]`.
+// Long fast-failover runs: `npm run test:failover -- --seeds N [--start S] [--no-margin | --own-contact-only]`.
 // Prints per-case failover times (max, mean), seeds over the 5 s bound and violations; exits 1 on
-// any (or, with --no-margin, when the margin mutation is NOT caught). Replay one seed with
-// `--start S --seeds 1`.
+// any (or, with a mutation flag, when that mutation is NOT caught). Replay one seed with
+// `--start S --seeds 1`. Mutations: --no-margin sets M = 0; --own-contact-only drops the voters'
+// reports from a new leader's takeover bound (src/raft/contact.ts).
 import { crashCase, FAILOVER_BOUND_MS, runCrashSchedules } from "./failover.js";
 
-function parse(argv: readonly string[]): { seeds: number; start: number; noMargin: boolean } {
-  const out = { seeds: 1000, start: 1, noMargin: false };
+function parse(argv: readonly string[]): { seeds: number; start: number; noMargin: boolean; ownContactOnly: boolean } {
+  const out = { seeds: 1000, start: 1, noMargin: false, ownContactOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--") continue;
     if (a === "--no-margin") out.noMargin = true;
+    else if (a === "--own-contact-only") out.ownContactOnly = true;
     else if (a === "--seeds" || a === "--start") {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1) throw new Error(`${a} needs a positive integer, got "${argv[i]}"`);
       if (a === "--seeds") out.seeds = n;
       else out.start = n;
-    } else throw new Error(`unknown argument ${a} (use --seeds N, --start S, --no-margin)`);
+    } else throw new Error(`unknown argument ${a} (use --seeds N, --start S, --no-margin, --own-contact-only)`);
   }
   return out;
 }
 
 const args = parse(process.argv.slice(2));
 const began = Date.now();
-const { summary } = await runCrashSchedules(
-  args.start,
-  args.seeds,
-  args.noMargin ? { memberSilenceMarginMs: 0 } : undefined,
-);
+const mutated = args.noMargin || args.ownContactOnly;
+const { summary } = await runCrashSchedules(args.start, args.seeds, {
+  ...(args.noMargin ? { lease: { memberSilenceMarginMs: 0 } } : {}),
+  ...(args.ownContactOnly ? { contact: { ownContactOnly: true } } : {}),
+});
 console.log(`seeds ${args.start}..${args.start + args.seeds - 1} (${summary.runs} crash schedules)`);
 for (const [name, c] of Object.entries(summary.byCase))
   console.log(`  ${name}: ${c.runs} runs, failover max ${c.maxMs} ms, mean ${Math.round(c.meanMs)} ms`);
@@ -36,7 +38,5 @@ console.log(`  runs with a LiteFS-level primary overlap (library writers exclude
 for (const o of [...summary.overBound, ...summary.violating].slice(0, 10))
   console.log(`    seed ${o.seed} (${crashCase(o)}): ${o.failoverMs ?? "no writer"} ms ${o.violations.join("; ")}`);
 console.log(`  ${((Date.now() - began) / 1000).toFixed(1)} s`);
-const failed = args.noMargin
-  ? summary.violating.length === 0
-  : summary.violating.length > 0 || summary.overBound.length > 0;
+const failed = mutated ? summary.violating.length === 0 : summary.violating.length > 0 || summary.overBound.length > 0;
 process.exit(failed ? 1 : 0);

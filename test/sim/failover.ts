@@ -1,12 +1,16 @@
 // Crash schedules for fast failover (docs/fast-failover.md), one per seed, replayable: the lease
 // simulator with the production lease settings (TTL 5 s, lock-delay 500 ms), a warm-up of 1-5 s,
 // then one fault: SIGKILL of the lease holder's host, SIGKILL of the Raft leader's host (often the
-// same host: both at once), or isolation of the holder's host from the network. Measured: the
+// same host: both at once), isolation of the holder's host from the network, or isolation of a
+// holder that leads Raft after its link to one member was cut for a while (so that member, which
+// may win the next election, last heard from it long before the fault: the takeover bound from
+// the other voter is what keeps the count honest, src/raft/contact.ts). Measured: the
 // time from the fault until library writes are admitted again on a live, connected host.
 // Checked: never two hosts with library writes admitted, and no session ended for silence while
 // its holder's writers could still write.
 
 import type { LeaseKnobs } from "../../src/lease/types.js";
+import type { ContactKnobs } from "../../src/raft/contact.js";
 import { LeaseSim } from "./lease-sim.js";
 import { createRng } from "./prng.js";
 
@@ -15,7 +19,13 @@ const FAILOVER_LOCK_DELAY_MS = 500;
 /** The bound: writes through the library again within 5 s. */
 export const FAILOVER_BOUND_MS = 5000;
 
-type CrashTarget = "holder" | "leader" | "isolate-holder";
+type CrashTarget = "holder" | "leader" | "isolate-holder" | "cut-then-isolate";
+
+/** Switches for mutation checks: the lease service's and each host's RaftContact's. */
+export interface FailoverKnobs {
+  readonly lease?: Partial<LeaseKnobs>;
+  readonly contact?: ContactKnobs;
+}
 
 export interface CrashOutcome {
   readonly seed: number;
@@ -42,12 +52,19 @@ async function firstWriter(sim: LeaseSim, limitMs: number, exclude: string | nul
   return null;
 }
 
-async function runCrashSchedule(seed: number, knobs?: Partial<LeaseKnobs>): Promise<CrashOutcome> {
+async function handOff(sim: LeaseSim, from: string, to: string): Promise<boolean> {
+  const sid = sim.host(from).model.handOff();
+  if (sid) sim.host(to).model.takeOver(sid);
+  return (await firstWriter(sim, 5000, from)) !== null;
+}
+
+async function runCrashSchedule(seed: number, knobs: FailoverKnobs = {}): Promise<CrashOutcome> {
   const rng = createRng(seed ^ 0x5eed);
-  const target = rng.pick<CrashTarget>(["holder", "leader", "isolate-holder"]);
+  const target = rng.pick<CrashTarget>(["holder", "leader", "isolate-holder", "cut-then-isolate"]);
   const sim = new LeaseSim({
     seed,
-    ...(knobs ? { knobs } : {}),
+    ...(knobs.lease ? { knobs: knobs.lease } : {}),
+    ...(knobs.contact ? { contactKnobs: knobs.contact } : {}),
     ttlMs: FAILOVER_TTL_MS,
     lockDelayMs: FAILOVER_LOCK_DELAY_MS,
   });
@@ -58,19 +75,28 @@ async function runCrashSchedule(seed: number, knobs?: Partial<LeaseKnobs>): Prom
     return { seed, target, holderWasLeader: false, failoverMs: null, violations: ["no writer"], litefsOverlaps: 0 };
   // Half the runs move the lease off the Raft leader's host first (a LiteFS handoff), so the
   // holder's and the leader's hosts differ; otherwise they are usually the same host.
+  // The cut-link schedule wants the holder to lead Raft, so the lease moves to the leader's host.
   const leaderAtStart = sim.leader();
-  if (rng.chance(0.5) && leaderAtStart === holder) {
-    const to = rng.pick(sim.ids.filter((id) => id !== holder));
-    const sid = sim.host(holder).model.handOff();
-    if (sid) sim.host(to).model.takeOver(sid);
-    if ((await firstWriter(sim, 5000, holder)) === null) violations.push("handoff: no writer");
+  if (target !== "cut-then-isolate" && rng.chance(0.5) && leaderAtStart === holder) {
+    if (!(await handOff(sim, holder, rng.pick(sim.ids.filter((id) => id !== holder)))))
+      violations.push("handoff: no writer");
+  } else if (target === "cut-then-isolate" && leaderAtStart !== null && leaderAtStart !== holder) {
+    if (!(await handOff(sim, holder, leaderAtStart))) violations.push("handoff: no writer");
   }
   await sim.runUntil(sim.now + rng.int(1000, 5000));
+  if (target === "cut-then-isolate") {
+    // One member stops hearing the holder (it still hears the third, which still hears both).
+    const writer = sim.writers()[0] ?? holder;
+    const cutFrom = rng.pick(sim.ids.filter((id) => id !== writer));
+    sim.setLink(writer, cutFrom, false);
+    await sim.runUntil(sim.now + rng.int(300, 2000));
+    sim.setLink(writer, cutFrom, true);
+  }
   const writerNow = sim.writers()[0] ?? holder;
   const leader = sim.leader();
   const victim = target === "leader" ? (leader ?? writerNow) : writerNow;
   const faultAt = sim.now;
-  if (target === "isolate-holder") sim.isolated.add(victim);
+  if (target === "isolate-holder" || target === "cut-then-isolate") sim.isolated.add(victim);
   else sim.host(victim).crash();
   // Writes must resume on a host that is alive and connected: the victim unless it was only the
   // Raft leader's host (then the holder may simply keep writing).
@@ -100,6 +126,7 @@ export interface CrashSummary {
 /** The case an outcome belongs to, for the per-case numbers. */
 export function crashCase(o: CrashOutcome): string {
   if (o.target === "isolate-holder") return "partition of the holder";
+  if (o.target === "cut-then-isolate") return "partition of the holder after a cut link";
   if (o.holderWasLeader) return "holder = Raft leader killed (both at once)";
   return o.target === "holder" ? "holder killed (leader elsewhere)" : "Raft leader killed (holder elsewhere)";
 }
@@ -107,7 +134,7 @@ export function crashCase(o: CrashOutcome): string {
 export async function runCrashSchedules(
   start: number,
   count: number,
-  knobs?: Partial<LeaseKnobs>,
+  knobs?: FailoverKnobs,
 ): Promise<{ outcomes: CrashOutcome[]; summary: CrashSummary }> {
   const outcomes: CrashOutcome[] = [];
   for (let seed = start; seed < start + count; seed++) outcomes.push(await runCrashSchedule(seed, knobs));

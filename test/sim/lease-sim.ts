@@ -10,6 +10,7 @@
 // paused during them; effective writers (LiteFS primary AND write gate open, host not paused)
 // never overlap at all; liveness bounds are measured by the scenarios.
 
+import { RaftContact, type ContactKnobs } from "../../src/raft/contact.js";
 import { RaftCore } from "../../src/raft/core.js";
 import type { Entry, HardState, Message } from "../../src/raft/types.js";
 import { leaseProblem } from "../../src/lease/published-state.js";
@@ -34,6 +35,8 @@ const ANSWER_DEADLINE_MS = 1000;
 export interface LeaseSimOptions {
   readonly seed: number;
   readonly knobs?: Partial<LeaseKnobs>;
+  /** Switches of each host's RaftContact (the takeover-bound mutation check). */
+  readonly contactKnobs?: ContactKnobs;
   readonly hosts?: number;
   /** LiteFS's session TTL and lock-delay (default SIM_TTL_MS, SIM_LOCK_DELAY_MS). */
   readonly ttlMs?: number;
@@ -54,8 +57,8 @@ class Host {
   paused = false;
   incarnation = 0;
   inbox: (() => void)[] = [];
-  /** Member -> virtual ms of its last Raft message here (RaftPort.heardFrom). */
-  readonly heard = new Map<string, number>();
+  /** Contact with the other members on the virtual clock (RaftPort.heardFrom, takeoverBound). */
+  contact!: RaftContact;
   readonly durable: Durable = { hardState: { term: 0, vote: null, commit: 0 }, entries: [] };
   readonly pauses: [number, number | null][] = [];
   private proposals = new Map<
@@ -95,7 +98,7 @@ class Host {
     this.incarnation++;
     this.alive = true;
     this.applied = 0;
-    this.heard.clear();
+    this.contact = new RaftContact(this.sim.ids, () => this.sim.now, this.sim.contactKnobs);
     this.proposals.clear();
     this.reads.clear();
     const clock: LeaseClock = {
@@ -118,7 +121,8 @@ class Host {
       propose: (data) => this.propose(data),
       read: () => this.read(),
       status: () => ({ id: this.id, term: this.core.term, role: this.core.role, leader: this.core.leader }),
-      heardFrom: (member) => this.heard.get(member) ?? null,
+      heardFrom: (member) => this.contact.heardFrom(member),
+      takeoverBound: () => this.contact.takeoverBound(),
     };
     service = new LeaseService({
       raft: port,
@@ -184,7 +188,7 @@ class Host {
 
   deliver(m: Message): void {
     this.run(() => {
-      this.heard.set(m.from, this.sim.now);
+      this.contact.received(m);
       try {
         this.core.step(m);
       } catch {
@@ -214,7 +218,7 @@ class Host {
         this.durable.entries.push(e);
       }
       // 2. send
-      for (const m of rd.messages) this.sim.send(m);
+      for (const m of rd.messages) this.sim.send(this.contact.outgoing(m));
       // 3. apply
       for (const e of rd.committedEntries) {
         if (e.index <= this.applied) continue;
@@ -231,7 +235,10 @@ class Host {
         const r = this.reads.get(Buffer.from(rs.requestCtx).toString("hex"));
         if (r) r.index = rs.index;
       }
-      if (rd.softState) this.service.onRoleChange(rd.softState.role, this.core.term);
+      if (rd.softState) {
+        this.contact.roleChanged(rd.softState.role, this.core.term);
+        this.service.onRoleChange(rd.softState.role, this.core.term);
+      }
       this.core.advance(rd);
       for (const [k, r] of this.reads) {
         if (r.index !== null && r.index <= this.applied) {
@@ -375,6 +382,7 @@ export class LeaseSim {
   readonly hosts: Host[];
   readonly recorder = new IntervalRecorder();
   readonly knobs: Partial<LeaseKnobs> | undefined;
+  readonly contactKnobs: ContactKnobs;
   readonly writerViolations: string[] = [];
   /** Sessions ended for member silence while their holder's writers could still write. */
   readonly releaseViolations: string[] = [];
@@ -385,11 +393,14 @@ export class LeaseSim {
   private readonly queue = new EventQueue<() => void>();
   /** Isolated hosts: no messages to or from them (Raft and forwarding). */
   readonly isolated = new Set<string>();
+  /** Cut links ("a|b", both directions): no messages between those two hosts. */
+  private readonly cutLinks = new Set<string>();
   events = 0;
 
   constructor(options: LeaseSimOptions) {
     this.rng = createRng(options.seed);
     this.knobs = options.knobs;
+    this.contactKnobs = options.contactKnobs ?? {};
     this.ttlMs = options.ttlMs ?? SIM_TTL_MS;
     this.lockDelayMs = options.lockDelayMs ?? SIM_LOCK_DELAY_MS;
     this.ids = Array.from({ length: options.hosts ?? 3 }, (_, i) => `h${i + 1}`);
@@ -405,7 +416,13 @@ export class LeaseSim {
   }
 
   private linkUp(a: string, b: string): boolean {
-    return !this.isolated.has(a) && !this.isolated.has(b);
+    return !this.isolated.has(a) && !this.isolated.has(b) && !this.cutLinks.has(linkKey(a, b));
+  }
+
+  /** Cuts (or, with `up`, restores) the link between two hosts, both directions. */
+  setLink(a: string, b: string, up: boolean): void {
+    if (up) this.cutLinks.delete(linkKey(a, b));
+    else this.cutLinks.add(linkKey(a, b));
   }
 
   send(m: Message): void {
@@ -583,4 +600,8 @@ export async function runLeaseSchedule(
     if (h.paused) h.resume();
     if (!h.alive) h.boot();
   }
+}
+
+function linkKey(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
 }

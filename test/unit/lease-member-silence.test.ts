@@ -109,6 +109,40 @@ describe("member silence: the leader ends a silent holder's session", () => {
     expect(t.sm.session(sid)).toBeNull();
   });
 
+  it("a new leader counts from its takeover bound (its voters' last contact with the old leader) when that is earlier", async () => {
+    const t = (current = setup());
+    const sid = await t.newSession("m2");
+    t.raft.role = "follower";
+    t.service.onRoleChange("follower", 1);
+    await t.clock.advance(1500); // the election
+    // The voters last heard from the old leader 1,400 ms ago: no gate contact confirmed since.
+    t.raft.takeover = t.clock.now() - 1400;
+    t.raft.role = "leader";
+    t.raft.term = 2;
+    t.service.onRoleChange("leader", 2);
+    await t.clock.advance(GRACE + MARGIN - 1400 - 100);
+    expect(t.sm.session(sid)).not.toBeNull();
+    await t.clock.advance(200);
+    expect(t.sm.session(sid)).toBeNull();
+    const ended = t.events.find((e) => e.type === "member-silent");
+    expect(ended && "silentMs" in ended ? ended.silentMs : 0).toBeGreaterThan(GRACE + MARGIN);
+  });
+
+  it("a takeover bound in the future counts as the takeover itself", async () => {
+    const t = (current = setup());
+    const sid = await t.newSession("m2");
+    t.raft.role = "follower";
+    t.service.onRoleChange("follower", 1);
+    t.raft.takeover = t.clock.now() + 60_000;
+    t.raft.role = "leader";
+    t.raft.term = 2;
+    t.service.onRoleChange("leader", 2);
+    await t.clock.advance(GRACE + MARGIN - 100);
+    expect(t.sm.session(sid)).not.toBeNull();
+    await t.clock.advance(200);
+    expect(t.sm.session(sid)).toBeNull();
+  });
+
   it("the leader's own sessions and sessions without a holder are left to the TTL", async () => {
     const t = (current = setup());
     const own = await t.newSession("self");

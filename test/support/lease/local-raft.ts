@@ -77,6 +77,11 @@ export class SingleNodeRaft implements RaftPort {
   heardFrom(member: string): number | null {
     return this.heard.get(member) ?? null;
   }
+  /** What RaftPort.takeoverBound answers (null: count from the takeover). */
+  takeover: number | null = null;
+  takeoverBound(): number | null {
+    return this.takeover;
+  }
 }
 
 /**
