@@ -9,6 +9,9 @@ import { onSignals } from "../../src/signals.js";
 import { handoffFromSettings } from "./handoff.js";
 import { exitCodeOf, type LitefsProcess } from "./run-process.js";
 
+/** How long ending a dead LiteFS's lease session may hold up stopping the app. */
+const END_SESSIONS_TIMEOUT_MS = 2000;
+
 export interface SuperviseOptions {
   readonly settings: LiteFSSettings;
   readonly litefs: LitefsProcess;
@@ -75,6 +78,22 @@ function signalForwarder(options: SuperviseOptions): (signal: NodeJS.Signals) =>
   };
 }
 
+/**
+ * LiteFS is gone, so nothing writes through this node any more: end the lease session it held
+ * (after a crash it did not release it) so another node is primary about a second later, instead
+ * of after the member-silence wait once this lease service stops (or never, in a two-member group
+ * that loses quorum with it). A clean exit already released it: then there is nothing to end.
+ */
+async function endSessionsOfDeadLitefs(lease: RunningLeaseService, log: Logger): Promise<void> {
+  try {
+    const ended = await lease.endLocalSessions(END_SESSIONS_TIMEOUT_MS);
+    if (ended > 0)
+      log.warn({ sessions: ended }, "LiteFS exited holding the lease: ended its session so another node can take over");
+  } catch (e) {
+    log.warn({ err: e }, `could not end the lease session of the exited LiteFS: ${(e as Error).message}`);
+  }
+}
+
 /** LiteFS's own exit code, or 1 when the lease service failed first (LiteFS is then stopped). */
 async function waitForExit(litefs: LitefsProcess, lease: RunningLeaseService | null, log: Logger): Promise<number> {
   const outcome = await Promise.race([
@@ -92,5 +111,6 @@ async function waitForExit(litefs: LitefsProcess, lease: RunningLeaseService | n
   const { exit } = outcome;
   if (exit.spawnError) log.error({ err: exit.spawnError }, "could not start LiteFS");
   else log.info({ code: exit.code, signal: exit.signal }, "LiteFS exited");
+  if (lease) await endSessionsOfDeadLitefs(lease, log);
   return exitCodeOf(exit);
 }

@@ -63,6 +63,11 @@ export interface RunningLeaseService {
   waitUntilJoined(timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** Resolves if the Raft node stops on a fatal error (storage failure). */
   readonly failed: Promise<Error>;
+  /**
+   * Call once this host's LiteFS process has exited: ends the lease sessions it held (see
+   * LeaseService.endLocalSessions) within `timeoutMs`; resolves with how many were ended.
+   */
+  endLocalSessions(timeoutMs: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -465,6 +470,7 @@ export async function startLeaseService(
       forwardAddr: forwardServer.advertiseAddr,
     }),
     waitUntilJoined: (timeoutMs, signal) => waitUntilJoined(s, node, sm, timeoutMs, signal),
+    endLocalSessions: (timeoutMs) => svc.endLocalSessions(timeoutMs),
     async close() {
       if (closed) return;
       closed = true;

@@ -244,6 +244,38 @@ export class LeaseService {
     return reply;
   }
 
+  /**
+   * This host's LiteFS has exited (`litefs-node run` saw the process end): end the sessions it
+   * holds now, so another node can acquire after lock-delay instead of after the member-silence
+   * or TTL wait. Safe because a LiteFS that exited cannot write any more (its FUSE mount is gone,
+   * and so is every write through it). A session that a handoff moved to another member is that
+   * member's and is left alone. Resolves with the number of sessions ended.
+   */
+  async endLocalSessions(budgetMs: number): Promise<number> {
+    const self = this.raft.status().id;
+    const mine = this.sm
+      .allSessions()
+      .filter((s) => (s.holder ? s.holder.member === self : this.local.has(s.id)))
+      .map((s) => s.id);
+    if (mine.length === 0) return 0;
+    let timer: unknown = null;
+    // A destroy that cannot commit in time is left to the member-silence rule or the TTL.
+    const late = new Promise<LeaseReply>((resolve) => {
+      timer = this.clock.setTimer(() => resolve(unavailable(`not ended within ${budgetMs} ms`)), budgetMs);
+    });
+    const replies = await Promise.all(
+      mine.map((id) =>
+        Promise.race([this.route({ op: "session-destroy", id, reason: "destroy" }, budgetMs), late]).catch(
+          (e: unknown) => unavailable(describe(e)),
+        ),
+      ),
+    );
+    this.clock.clearTimer(timer);
+    for (const id of mine) this.local.delete(id);
+    this.publishNow();
+    return replies.filter((r) => r.kind === "bool" && r.value).length;
+  }
+
   /** Session creates and acquires record this member as the session's holder (member-silence.ts). */
   private withHolder(request: LeaseRequest): LeaseRequest {
     const acquiring = request.op === "kv-put" && request.lock === "acquire";

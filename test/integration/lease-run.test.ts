@@ -250,6 +250,45 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
     expect(await within(other.exited, 15_000, "second run exit")).toBe(0);
   }, 150_000);
 
+  it("when LiteFS dies holding the lease, run ends its session at once so another node can take over", async () => {
+    const { runs } = await startRaftPair("run-crash-", ["--join-timeout", "60"]);
+    const primaryIdx =
+      (await waitFor(
+        () => {
+          const p = runs.findIndex((r) => records(r.record).some((e) => e.event === "primary"));
+          const other = runs.findIndex((r) => records(r.record).some((e) => e.event === "replica"));
+          return p >= 0 && other >= 0 ? p + 1 : 0;
+        },
+        60_000,
+        "a primary and a replica",
+      )) - 1;
+    const p = runs[primaryIdx]!;
+    const other = runs[1 - primaryIdx]!;
+    const otherState = leaseStatePath(join(other.dir, "mnt"));
+    const leaseSession = (): string | null =>
+      (JSON.parse(readFileSync(otherState, "utf8")) as { leaseSession: string | null }).leaseSession;
+    const held = records(p.record).find((e) => e.event === "primary")!.session as string;
+    await waitFor(() => leaseSession() === held, 5000, "the other node sees the lease held");
+
+    const pid = records(p.record).find((e) => e.event === "start")!.pid as number;
+    const killedAt = performance.now();
+    process.kill(pid, "SIGKILL");
+    // Freed at once (about 100 ms here), not after the member-silence wait (2.5 s after this lease
+    // service stops) or never (two members: the other alone has no quorum).
+    await waitFor(
+      () => leaseSession() === null,
+      2000,
+      () => `the lease freed; ${p.out()}`,
+    );
+    const freedMs = performance.now() - killedAt;
+    console.log(`lease freed ${Math.round(freedMs)} ms after SIGKILL of LiteFS`);
+    expect(await within(p.exited, 20_000, "run exit"), p.out()).toBe(128 + 9);
+    expect(p.out()).toContain("LiteFS exited holding the lease: ended its session");
+    expect(freedMs).toBeLessThan(2000);
+    other.child.kill("SIGINT");
+    expect(await within(other.exited, 15_000, "second run exit")).toBe(0);
+  }, 120_000);
+
   it("exits with LiteFS's exit code and restarts nothing", async () => {
     root = mkdtempSync(join(tmpdir(), "run-static-"));
     const bin = join(root, "bin");
