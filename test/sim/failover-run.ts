@@ -1,23 +1,34 @@
-// Long fast-failover runs: `npm run test:failover -- --seeds N [--start S] [--no-margin | --own-contact-only]`.
+// Long fast-failover runs:
+// `npm run test:failover -- --seeds N [--start S] [--hosts H] [--no-margin | --own-contact-only]`.
 // Prints per-case failover times (max, mean), seeds over the 5 s bound and violations; exits 1 on
 // any (or, with a mutation flag, when that mutation is NOT caught). Replay one seed with
 // `--start S --seeds 1`. Mutations: --no-margin sets M = 0; --own-contact-only drops the voters'
-// reports from a new leader's takeover bound (src/raft/contact.ts).
+// reports from a new leader's takeover bound (src/raft/contact.ts). --hosts sets the number of
+// Raft members (default 3).
 import { crashCase, FAILOVER_BOUND_MS, runCrashSchedules } from "./failover.js";
 
-function parse(argv: readonly string[]): { seeds: number; start: number; noMargin: boolean; ownContactOnly: boolean } {
-  const out = { seeds: 1000, start: 1, noMargin: false, ownContactOnly: false };
+interface Args {
+  seeds: number;
+  start: number;
+  hosts: number;
+  noMargin: boolean;
+  ownContactOnly: boolean;
+}
+
+function parse(argv: readonly string[]): Args {
+  const out: Args = { seeds: 1000, start: 1, hosts: 3, noMargin: false, ownContactOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--") continue;
     if (a === "--no-margin") out.noMargin = true;
     else if (a === "--own-contact-only") out.ownContactOnly = true;
-    else if (a === "--seeds" || a === "--start") {
+    else if (a === "--seeds" || a === "--start" || a === "--hosts") {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1) throw new Error(`${a} needs a positive integer, got "${argv[i]}"`);
-      if (a === "--seeds") out.seeds = n;
-      else out.start = n;
-    } else throw new Error(`unknown argument ${a} (use --seeds N, --start S, --no-margin, --own-contact-only)`);
+      if (a === "--hosts" && (n < 3 || n > 9)) throw new Error(`--hosts must be 3 to 9, got ${n}`);
+      out[a === "--seeds" ? "seeds" : a === "--start" ? "start" : "hosts"] = n;
+    } else
+      throw new Error(`unknown argument ${a} (use --seeds N, --start S, --hosts H, --no-margin, --own-contact-only)`);
   }
   return out;
 }
@@ -26,10 +37,13 @@ const args = parse(process.argv.slice(2));
 const began = Date.now();
 const mutated = args.noMargin || args.ownContactOnly;
 const { summary } = await runCrashSchedules(args.start, args.seeds, {
+  hosts: args.hosts,
   ...(args.noMargin ? { lease: { memberSilenceMarginMs: 0 } } : {}),
   ...(args.ownContactOnly ? { contact: { ownContactOnly: true } } : {}),
 });
-console.log(`seeds ${args.start}..${args.start + args.seeds - 1} (${summary.runs} crash schedules)`);
+console.log(
+  `seeds ${args.start}..${args.start + args.seeds - 1} (${summary.runs} crash schedules, ${args.hosts} members)`,
+);
 for (const [name, c] of Object.entries(summary.byCase))
   console.log(`  ${name}: ${c.runs} runs, failover max ${c.maxMs} ms, mean ${Math.round(c.meanMs)} ms`);
 console.log(`  over the ${FAILOVER_BOUND_MS} ms bound: ${summary.overBound.length}`);

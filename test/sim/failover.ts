@@ -21,10 +21,12 @@ export const FAILOVER_BOUND_MS = 5000;
 
 type CrashTarget = "holder" | "leader" | "isolate-holder" | "cut-then-isolate";
 
-/** Switches for mutation checks: the lease service's and each host's RaftContact's. */
+/** Switches for mutation checks (the lease service's and each host's RaftContact's), and the cluster size. */
 export interface FailoverKnobs {
   readonly lease?: Partial<LeaseKnobs>;
   readonly contact?: ContactKnobs;
+  /** Raft members (default 3). */
+  readonly hosts?: number;
 }
 
 export interface CrashOutcome {
@@ -65,6 +67,7 @@ async function runCrashSchedule(seed: number, knobs: FailoverKnobs = {}): Promis
     seed,
     ...(knobs.lease ? { knobs: knobs.lease } : {}),
     ...(knobs.contact ? { contactKnobs: knobs.contact } : {}),
+    ...(knobs.hosts ? { hosts: knobs.hosts } : {}),
     ttlMs: FAILOVER_TTL_MS,
     lockDelayMs: FAILOVER_LOCK_DELAY_MS,
   });
