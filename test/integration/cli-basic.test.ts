@@ -26,6 +26,14 @@ function staticEnv(mount: TempMount, nodeId: string): Record<string, string> {
   };
 }
 
+/** node-b's environment on a mount where it replicates node-a, at TXID 0x2a, with `.lag` holding `lagMs`. */
+function replicaEnv(lagMs: number): Record<string, string> {
+  const mount = createTempMount({ role: "replica", primary: "node-a", lagMs });
+  mounts.push(mount);
+  mount.setPosition(0x2an, "a2fc350afcb62d33");
+  return staticEnv(mount, "node-b");
+}
+
 describe("litefs-node CLI", () => {
   it("prints usage and version", () => {
     const help = runCli(["--help"]);
@@ -87,10 +95,7 @@ describe("litefs-node CLI", () => {
   });
 
   it("status --json reports a replica and its primary from the mount files", () => {
-    const mount = createTempMount({ role: "replica", primary: "node-a", lagMs: 281 });
-    mounts.push(mount);
-    mount.setPosition(0x2an, "a2fc350afcb62d33");
-    const r = runCli(["status", "--json"], staticEnv(mount, "node-b"));
+    const r = runCli(["status", "--json"], replicaEnv(281));
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({
       nodeId: "node-b",
@@ -106,13 +111,11 @@ describe("litefs-node CLI", () => {
   });
 
   it("status --json prints a never-synced replica's lag as /health does (LiteFS's 2147483647), the text says so", () => {
-    const mount = createTempMount({ role: "replica", primary: "node-a", lagMs: 2147483647 });
-    mounts.push(mount);
-    mount.setPosition(0x2an, "a2fc350afcb62d33");
-    const json = runCli(["status", "--json"], staticEnv(mount, "node-b"));
+    const env = replicaEnv(2147483647);
+    const json = runCli(["status", "--json"], env);
     expect(json.code, json.stderr).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ role: "replica", lagMs: 2147483647 });
-    const text = runCli(["status"], staticEnv(mount, "node-b"));
+    const text = runCli(["status"], env);
     expect(text.stdout).toMatch(/lag\s+never synced\n/);
   });
 

@@ -2,11 +2,10 @@
 // filled) is back on the stream at once, counts the loss in its metrics and logs it once.
 import { afterEach, describe, expect, it } from "vitest";
 import { pino } from "pino";
-import { loadSettings } from "../../src/config/index.js";
-import { createNode, type LiteFSNode } from "../../src/node/node.js";
+import type { LiteFSNode } from "../../src/node/node.js";
 import { createMetrics } from "../../src/health/metrics.js";
-import { startEventsServer, type EventsServer } from "../support/events-server.js";
-import { createTempMount, type TempMount } from "../support/litefs-mount.js";
+import type { EventsServer } from "../support/events-server.js";
+import { NodeStandIns } from "../support/node-standin.js";
 import { waitFor } from "../support/node-probes.js";
 
 interface LogLine {
@@ -14,40 +13,18 @@ interface LogLine {
   msg: string;
 }
 
-let server: EventsServer | undefined;
-let mount: TempMount | undefined;
-let node: LiteFSNode | undefined;
-afterEach(async () => {
-  await node?.close();
-  node = undefined;
-  await server?.close();
-  server = undefined;
-  mount?.cleanup();
-  mount = undefined;
-});
+const standIns = new NodeStandIns();
+afterEach(() => standIns.closeAll());
 
 async function setup(): Promise<{ node: LiteFSNode; server: EventsServer; lines: LogLine[] }> {
-  server = await startEventsServer({ fixture: "primary" });
-  mount = createTempMount({ role: "primary" });
   const lines: LogLine[] = [];
   const logger = pino({ level: "debug" }, { write: (text: string) => void lines.push(JSON.parse(text) as LogLine) });
-  const settings = loadSettings(
-    {
-      nodeId: "node-a",
-      primaryHostname: "node-a",
-      mountPath: mount.path,
-      dataPath: "/var/lib/litefs",
-      httpAddr: `127.0.0.1:${server.port}`,
-      databaseName: "db",
-    },
-    {},
-  );
-  // A reconnect backoff far longer than the test: only an immediate reconnect can pass.
-  node = await createNode(settings, {
-    logger,
-    backoff: { initialMs: 10_000, maxMs: 10_000 },
-    readyTimeoutMs: 3000,
-    pollIntervalMs: 20,
+  const { node, server } = await standIns.start({
+    nodeId: "node-a",
+    events: { fixture: "primary" },
+    mount: { role: "primary" },
+    // A reconnect backoff far longer than the test: only an immediate reconnect can pass.
+    node: { logger, backoff: { initialMs: 10_000, maxMs: 10_000 }, readyTimeoutMs: 3000, pollIntervalMs: 20 },
   });
   return { node, server, lines };
 }

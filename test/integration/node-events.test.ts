@@ -1,51 +1,34 @@
 // The node and its WriteGate fed by a (replayed) LiteFS /events stream.
 import { afterEach, describe, expect, it } from "vitest";
 import { pino } from "pino";
-import { loadSettings, type LiteFSSettingsInput } from "../../src/config/index.js";
+import type { LiteFSSettingsInput } from "../../src/config/index.js";
 import { isNotPrimaryError, isSplitBrainError, NotPrimaryError, SplitBrainError } from "../../src/errors.js";
-import { createNode, openNode, type LiteFSNode, type NodeStateSnapshot } from "../../src/node/node.js";
+import type { LiteFSNode, NodeStateSnapshot } from "../../src/node/node.js";
 import { leaseStatePath, writeLeaseState } from "../../src/lease/published-state.js";
-import { startEventsServer, type EventsFixture, type EventsServer } from "../support/events-server.js";
-import { createTempMount, readLitefsFixture, type MountState, type TempMount } from "../support/litefs-mount.js";
+import type { EventsFixture, EventsServer } from "../support/events-server.js";
+import { readLitefsFixture, type MountState, type TempMount } from "../support/litefs-mount.js";
+import { NodeStandIns, nodeSettings } from "../support/node-standin.js";
 import { waitFor, refusal } from "../support/node-probes.js";
 
-let server: EventsServer | undefined;
-let mount: TempMount | undefined;
-let node: LiteFSNode | undefined;
-afterEach(async () => {
-  await node?.close();
-  node = undefined;
-  await server?.close();
-  server = undefined;
-  mount?.cleanup();
-  mount = undefined;
-});
+const standIns = new NodeStandIns();
+afterEach(() => standIns.closeAll());
 
 const silent = pino({ level: "silent" });
 const FAST = { initialMs: 10, maxMs: 40 };
 
-async function setup(
+function setup(
   nodeId: string,
   fixture: EventsFixture | { stream: string },
   mountState: MountState,
   extra: Partial<LiteFSSettingsInput> = {},
 ): Promise<{ node: LiteFSNode; server: EventsServer; mount: TempMount }> {
-  server = await startEventsServer(typeof fixture === "string" ? { fixture } : { stream: fixture.stream });
-  mount = createTempMount(mountState);
-  const settings = loadSettings(
-    {
-      nodeId,
-      primaryHostname: "node-a",
-      mountPath: mount.path,
-      dataPath: "/var/lib/litefs",
-      httpAddr: `127.0.0.1:${server.port}`,
-      databaseName: "db",
-      ...extra,
-    },
-    {},
-  );
-  node = await createNode(settings, { logger: silent, backoff: FAST, pollIntervalMs: 20, readyTimeoutMs: 3000 });
-  return { node, server, mount };
+  return standIns.start({
+    nodeId,
+    events: typeof fixture === "string" ? { fixture } : { stream: fixture.stream },
+    mount: mountState,
+    settings: extra,
+    node: { logger: silent, backoff: FAST, pollIntervalMs: 20, readyTimeoutMs: 3000 },
+  });
 }
 
 describe("gate fed by /events", () => {
@@ -228,20 +211,11 @@ describe("createNode readiness", () => {
   });
 
   it("no API and no mount: resolves at the timeout, and the gate fails closed", async () => {
-    mount = createTempMount({ role: "primary" });
+    const mount = standIns.mountAt({ role: "primary" });
     mount.remove();
-    const settings = loadSettings(
-      {
-        nodeId: "node-a",
-        primaryHostname: "node-a",
-        mountPath: mount.path,
-        dataPath: "/var/lib/litefs",
-        httpAddr: "127.0.0.1:1",
-      },
-      {},
-    );
+    const settings = nodeSettings("node-a", mount.path, "127.0.0.1:1");
     const started = Date.now();
-    node = await createNode(settings, { logger: silent, readyTimeoutMs: 150, backoff: FAST });
+    const node = await standIns.create(settings, { logger: silent, readyTimeoutMs: 150, backoff: FAST });
     const took = Date.now() - started;
     expect(took).toBeGreaterThanOrEqual(140);
     expect(took).toBeLessThan(2000);
@@ -249,39 +223,21 @@ describe("createNode readiness", () => {
   });
 
   it("no API but a readable mount: resolves from the files without waiting for the timeout", async () => {
-    mount = createTempMount({ role: "primary" });
-    const settings = loadSettings(
-      {
-        nodeId: "node-a",
-        primaryHostname: "node-a",
-        mountPath: mount.path,
-        dataPath: "/var/lib/litefs",
-        httpAddr: "127.0.0.1:1",
-      },
-      {},
-    );
+    const mount = standIns.mountAt({ role: "primary" });
+    const settings = nodeSettings("node-a", mount.path, "127.0.0.1:1");
     const started = Date.now();
-    node = await createNode(settings, { logger: silent, readyTimeoutMs: 10_000, backoff: FAST });
+    const node = await standIns.create(settings, { logger: silent, readyTimeoutMs: 10_000, backoff: FAST });
     expect(Date.now() - started).toBeLessThan(2000);
     expect(node.source).toBe("files");
     node.gate.assertWritable();
   });
 
   it("a connected stream that never sends init: resolves at the timeout, answering from the files", async () => {
-    server = await startEventsServer({ stream: "" });
-    mount = createTempMount({ role: "replica" });
-    const settings = loadSettings(
-      {
-        nodeId: "node-b",
-        primaryHostname: "node-a",
-        mountPath: mount.path,
-        dataPath: "/var/lib/litefs",
-        httpAddr: `127.0.0.1:${server.port}`,
-      },
-      {},
-    );
+    const server = await standIns.serve({ stream: "" });
+    const mount = standIns.mountAt({ role: "replica" });
+    const settings = nodeSettings("node-b", mount.path, `127.0.0.1:${server.port}`);
     const started = Date.now();
-    node = await createNode(settings, { logger: silent, readyTimeoutMs: 200 });
+    const node = await standIns.create(settings, { logger: silent, readyTimeoutMs: 200 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     expect(server.openStreams).toBe(1);
     expect(node.source).toBe("files");
@@ -289,19 +245,10 @@ describe("createNode readiness", () => {
   });
 
   it("openNode answers at once from the files, before the stream is up", async () => {
-    server = await startEventsServer({ fixture: "replica" });
-    mount = createTempMount({ role: "primary" });
-    const settings = loadSettings(
-      {
-        nodeId: "node-a",
-        primaryHostname: "node-a",
-        mountPath: mount.path,
-        dataPath: "/var/lib/litefs",
-        httpAddr: `127.0.0.1:${server.port}`,
-      },
-      {},
-    );
-    node = openNode(settings, { logger: silent });
+    const server = await standIns.serve({ fixture: "replica" });
+    const mount = standIns.mountAt({ role: "primary" });
+    const settings = nodeSettings("node-a", mount.path, `127.0.0.1:${server.port}`);
+    const node = standIns.open(settings, { logger: silent });
     node.gate.assertWritable(); // files say primary
     await node.ready;
     expect(node.source).toBe("events");
