@@ -110,6 +110,21 @@ async function startRaftPair(prefix: string, args: string[], withHttp = false) {
   return { ports, leasePorts, httpPorts, names, runs };
 }
 
+/** Waits until one run's fake LiteFS became primary and the other's a replica. */
+async function primaryAndReplica<R extends { record: string }>(runs: readonly R[]) {
+  const primaryIdx =
+    (await waitFor(
+      () => {
+        const p = runs.findIndex((r) => records(r.record).some((e) => e.event === "primary"));
+        const other = runs.findIndex((r) => records(r.record).some((e) => e.event === "replica"));
+        return p >= 0 && other >= 0 ? p + 1 : 0;
+      },
+      60_000,
+      "a primary and a replica",
+    )) - 1;
+  return { primaryIdx, p: runs[primaryIdx]!, other: runs[1 - primaryIdx]! };
+}
+
 describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
   it("writes the config, joins Raft before starting LiteFS, forwards signals and stops cleanly", async () => {
     const { ports, leasePorts, names, runs } = await startRaftPair("run-raft-", [
@@ -214,18 +229,7 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
       ["--join-timeout", "60", "--", "node", "server.js"],
       true,
     );
-    const primaryIdx =
-      (await waitFor(
-        () => {
-          const p = runs.findIndex((r) => records(r.record).some((e) => e.event === "primary"));
-          const other = runs.findIndex((r) => records(r.record).some((e) => e.event === "replica"));
-          return p >= 0 && other >= 0 ? p + 1 : 0;
-        },
-        60_000,
-        "a primary and a replica",
-      )) - 1;
-    const p = runs[primaryIdx]!;
-    const other = runs[1 - primaryIdx]!;
+    const { primaryIdx, p, other } = await primaryAndReplica(runs);
 
     p.child.kill("SIGTERM");
     expect(await within(p.exited, 30_000, "run exit after SIGTERM"), p.out()).toBe(0);
@@ -252,18 +256,7 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
 
   it("when LiteFS dies holding the lease, run ends its session at once so another node can take over", async () => {
     const { runs } = await startRaftPair("run-crash-", ["--join-timeout", "60"]);
-    const primaryIdx =
-      (await waitFor(
-        () => {
-          const p = runs.findIndex((r) => records(r.record).some((e) => e.event === "primary"));
-          const other = runs.findIndex((r) => records(r.record).some((e) => e.event === "replica"));
-          return p >= 0 && other >= 0 ? p + 1 : 0;
-        },
-        60_000,
-        "a primary and a replica",
-      )) - 1;
-    const p = runs[primaryIdx]!;
-    const other = runs[1 - primaryIdx]!;
+    const { p, other } = await primaryAndReplica(runs);
     const otherState = leaseStatePath(join(other.dir, "mnt"));
     const leaseSession = (): string | null =>
       (JSON.parse(readFileSync(otherState, "utf8")) as { leaseSession: string | null }).leaseSession;

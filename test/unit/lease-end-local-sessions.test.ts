@@ -4,28 +4,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { LeaseReply, LeaseRequest } from "../../src/lease/types.js";
 import { localLeaseService } from "../support/lease/local-raft.js";
+import { acquireLease, LEASE_KEY as K, sessionCreate } from "../support/lease/requests.js";
 
-const K = "litefs/primary";
-const INFO = Buffer.from('{"hostname":"node-a","advertise-url":"http://node-a:20202"}').toString("base64");
 const GRACE = 2000;
-
-const create: LeaseRequest = {
-  op: "session-create",
-  name: "litefs",
-  node: "node-a",
-  ttl: "5s",
-  ttlMs: 5000,
-  lockDelayNs: 500e6,
-  behavior: "delete",
-};
-const acquire = (session: string): LeaseRequest => ({
-  op: "kv-put",
-  key: K,
-  value: INFO,
-  flags: 0,
-  lock: "acquire",
-  session,
-});
+const create = sessionCreate({ ttlMs: 5000, node: "node-a" });
+const acquire = (session: string): LeaseRequest => acquireLease(session, "node-a");
 
 let current: ReturnType<typeof localLeaseService> | undefined;
 afterEach(() => {

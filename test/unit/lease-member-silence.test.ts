@@ -8,42 +8,36 @@ import { ACQUIRE_HOLD_MAX_MS, LeaseService } from "../../src/lease/service.js";
 import { LeaseStateMachine } from "../../src/lease/state-machine.js";
 import { SAFE_LEASE_KNOBS, type LeaseKnobs, type LeaseReply, type LeaseRequest } from "../../src/lease/types.js";
 import { localLeaseService } from "../support/lease/local-raft.js";
-
-const K = "litefs/primary";
-const INFO = Buffer.from('{"hostname":"node-b","advertise-url":"http://node-b:20202"}').toString("base64");
+import { acquireLease, LEASE_KEY as K, sessionCreate } from "../support/lease/requests.js";
 const GRACE = 2000;
 const MARGIN = SAFE_LEASE_KNOBS.memberSilenceMarginMs!;
 
 function setup(knobs: Partial<LeaseKnobs> = {}) {
   const { clock, sm, raft, service, events } = localLeaseService({ quorumGraceMs: GRACE, knobs });
   const svc = service;
-  const create = (lockDelayNs = 500e6): LeaseRequest => ({
-    op: "session-create",
-    name: "litefs",
-    node: "node-b",
-    ttl: "10s",
-    ttlMs: 10_000,
-    lockDelayNs,
-    behavior: "delete",
-  });
+  const create = (lockDelayNs = 500e6): LeaseRequest => sessionCreate({ lockDelayNs });
   /** A request as member `member`'s front door forwards it (holder stamped there). */
   const forwarded = async (request: LeaseRequest, member: string, budgetMs?: number): Promise<LeaseReply> =>
     svc.execute({ ...request, holder: { member, graceMs: GRACE } } as LeaseRequest, budgetMs);
-  const acquire = (session: string): LeaseRequest => ({
-    op: "kv-put",
-    key: K,
-    value: INFO,
-    flags: 0,
-    lock: "acquire",
-    session,
-  });
+  const acquire = (session: string): LeaseRequest => acquireLease(session);
   const newSession = async (member: string, lockDelayNs?: number): Promise<string> => {
     const r = await forwarded(create(lockDelayNs), member);
     if (r.kind !== "created") throw new Error(JSON.stringify(r));
     expect(await forwarded(acquire(r.id), member)).toEqual({ kind: "bool", value: true });
     return r.id;
   };
-  return { clock, sm, raft, service: svc, events, create, acquire, forwarded, newSession };
+  const stepDown = (): void => {
+    raft.role = "follower";
+    svc.onRoleChange("follower", raft.term);
+  };
+  /** Wins term `term`; `bound` is what RaftPort.takeoverBound answers (null: count from now). */
+  const takeOver = (term: number, bound: number | null = null): void => {
+    raft.takeover = bound;
+    raft.role = "leader";
+    raft.term = term;
+    svc.onRoleChange("leader", term);
+  };
+  return { clock, sm, raft, service: svc, events, create, acquire, forwarded, newSession, stepDown, takeOver };
 }
 
 let current: ReturnType<typeof setup> | undefined;
@@ -96,13 +90,10 @@ describe("member silence: the leader ends a silent holder's session", () => {
     const t = (current = setup());
     const sid = await t.newSession("m2");
     await t.clock.advance(GRACE);
-    t.raft.role = "follower";
-    t.service.onRoleChange("follower", 1);
+    t.stepDown();
     await t.clock.advance(5000);
     expect(t.sm.session(sid)).not.toBeNull(); // followers end nothing
-    t.raft.role = "leader";
-    t.raft.term = 2;
-    t.service.onRoleChange("leader", 2);
+    t.takeOver(2);
     await t.clock.advance(GRACE + MARGIN - 100);
     expect(t.sm.session(sid)).not.toBeNull();
     await t.clock.advance(200);
@@ -112,14 +103,10 @@ describe("member silence: the leader ends a silent holder's session", () => {
   it("a new leader counts from its takeover bound (its voters' last contact with the old leader) when that is earlier", async () => {
     const t = (current = setup());
     const sid = await t.newSession("m2");
-    t.raft.role = "follower";
-    t.service.onRoleChange("follower", 1);
+    t.stepDown();
     await t.clock.advance(1500); // the election
     // The voters last heard from the old leader 1,400 ms ago: no gate contact confirmed since.
-    t.raft.takeover = t.clock.now() - 1400;
-    t.raft.role = "leader";
-    t.raft.term = 2;
-    t.service.onRoleChange("leader", 2);
+    t.takeOver(2, t.clock.now() - 1400);
     await t.clock.advance(GRACE + MARGIN - 1400 - 100);
     expect(t.sm.session(sid)).not.toBeNull();
     await t.clock.advance(200);
@@ -131,12 +118,8 @@ describe("member silence: the leader ends a silent holder's session", () => {
   it("a takeover bound in the future counts as the takeover itself", async () => {
     const t = (current = setup());
     const sid = await t.newSession("m2");
-    t.raft.role = "follower";
-    t.service.onRoleChange("follower", 1);
-    t.raft.takeover = t.clock.now() + 60_000;
-    t.raft.role = "leader";
-    t.raft.term = 2;
-    t.service.onRoleChange("leader", 2);
+    t.stepDown();
+    t.takeOver(2, t.clock.now() + 60_000);
     await t.clock.advance(GRACE + MARGIN - 100);
     expect(t.sm.session(sid)).not.toBeNull();
     await t.clock.advance(200);
