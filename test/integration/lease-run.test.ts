@@ -111,7 +111,7 @@ async function startRaftPair(prefix: string, args: string[], withHttp = false) {
 }
 
 /** Waits until one run's fake LiteFS became primary and the other's a replica. */
-async function primaryAndReplica<R extends { record: string }>(runs: readonly R[]) {
+async function primaryAndReplica<R extends { record: string }>(runs: readonly R[], timeoutMs = 60_000) {
   const primaryIdx =
     (await waitFor(
       () => {
@@ -119,7 +119,7 @@ async function primaryAndReplica<R extends { record: string }>(runs: readonly R[
         const other = runs.findIndex((r) => records(r.record).some((e) => e.event === "replica"));
         return p >= 0 && other >= 0 ? p + 1 : 0;
       },
-      60_000,
+      timeoutMs,
       "a primary and a replica",
     )) - 1;
   return { primaryIdx, p: runs[primaryIdx]!, other: runs[1 - primaryIdx]! };
@@ -175,16 +175,7 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
       expect(recs.find((e) => e.event === "lease-service")!.status).not.toBe(500);
     }
     // Exactly one of them takes the lease; the lease state file shows it.
-    const primaryIdx =
-      (await waitFor(
-        () => {
-          const p = runs.findIndex((r) => records(r.record).some((e) => e.event === "primary"));
-          const other = runs.findIndex((r) => records(r.record).some((e) => e.event === "replica"));
-          return p >= 0 && other >= 0 ? p + 1 : 0;
-        },
-        20_000,
-        "a primary and a replica",
-      )) - 1;
+    const { primaryIdx } = await primaryAndReplica(runs, 20_000);
     const statePath = leaseStatePath(join(runs[primaryIdx]!.dir, "mnt"));
     await waitFor(
       () => existsSync(statePath) && (JSON.parse(readFileSync(statePath, "utf8")) as { holder: boolean }).holder,
