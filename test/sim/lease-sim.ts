@@ -415,8 +415,37 @@ export class LeaseSim {
     this.queue.push(this.now + ms, fn);
   }
 
-  private linkUp(a: string, b: string): boolean {
-    return !this.isolated.has(a) && !this.isolated.has(b) && !this.cutLinks.has(linkKey(a, b));
+  /** One-way cuts ("from>to"): messages from `from` to `to` are lost, the other direction works. */
+  private readonly oneWayCuts = new Set<string>();
+  /**
+   * A message delay spike: every message to or from `hosts` (all when null) takes an extra
+   * `minMs`..`maxMs` while it lasts (null: no spike).
+   */
+  delaySpike: { readonly minMs: number; readonly maxMs: number; readonly hosts: ReadonlySet<string> | null } | null =
+    null;
+
+  /** Whether a message from `from` reaches `to` now. */
+  private linkUp(from: string, to: string): boolean {
+    return (
+      !this.isolated.has(from) &&
+      !this.isolated.has(to) &&
+      !this.cutLinks.has(linkKey(from, to)) &&
+      !this.oneWayCuts.has(`${from}>${to}`)
+    );
+  }
+
+  /** Cuts (or, with `up`, restores) the direction `from` -> `to` only. */
+  setOneWay(from: string, to: string, up: boolean): void {
+    if (up) this.oneWayCuts.delete(`${from}>${to}`);
+    else this.oneWayCuts.add(`${from}>${to}`);
+  }
+
+  /** A message's delay: 1-6 ms, plus the spike's extra when one is on (no extra draw otherwise). */
+  private delay(from: string, to: string): number {
+    const base = 1 + this.rng.int(0, 5);
+    const spike = this.delaySpike;
+    if (!spike || (spike.hosts && !spike.hosts.has(from) && !spike.hosts.has(to))) return base;
+    return base + this.rng.int(spike.minMs, spike.maxMs);
   }
 
   /** Cuts (or, with `up`, restores) the link between two hosts, both directions. */
@@ -427,7 +456,7 @@ export class LeaseSim {
 
   send(m: Message): void {
     if (!this.linkUp(m.from, m.to) || this.rng.chance(0.01)) return;
-    this.schedule(1 + this.rng.int(0, 5), () => {
+    this.schedule(this.delay(m.from, m.to), () => {
       if (this.linkUp(m.from, m.to)) this.host(m.to).deliver(m);
     });
   }
@@ -443,14 +472,14 @@ export class LeaseSim {
         }
       });
       if (!this.linkUp(from.id, leader)) return;
-      this.schedule(1 + this.rng.int(0, 5), () => {
+      this.schedule(this.delay(from.id, leader), () => {
         if (!this.linkUp(from.id, leader)) return;
         this.host(leader).run(() => {
           void this.host(leader)
             .service.execute(request)
             .then((reply) => {
-              this.schedule(1 + this.rng.int(0, 5), () => {
-                if (!this.linkUp(from.id, leader)) return;
+              this.schedule(this.delay(leader, from.id), () => {
+                if (!this.linkUp(leader, from.id)) return;
                 from.run(() => {
                   if (!done) {
                     done = true;
