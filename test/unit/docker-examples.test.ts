@@ -102,6 +102,8 @@ describe("examples/docker", () => {
         const health = service["healthcheck"] as { test: string[] };
         expect(health.test.join(" ")).toContain(`http://127.0.0.1:8080${HEALTH_PATH}`);
         expect(String(service["stop_grace_period"])).toMatch(/^\d+s$/);
+        // Raft mode fails over automatically: replicas must not sit minutes on a dead primary's stream.
+        if (file.includes("raft")) expect(service["sysctls"]).toEqual({ "net.ipv4.tcp_keepalive_probes": 2 });
         // No entrypoint override: the image's (checked above) is used; if one is given, same rules.
         if (service["entrypoint"]) checkCliArgv(service["entrypoint"] as string[]);
       }
