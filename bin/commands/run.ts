@@ -250,6 +250,11 @@ async function joinRaftGroup(
   );
   await lease.waitUntilJoined(joinTimeoutMs === 0 ? Number.MAX_SAFE_INTEGER : joinTimeoutMs, signal);
   log.info("joined the Raft group");
+  // LiteFS is not running yet, so a lease session this member still holds belongs to the LiteFS
+  // of an earlier run that died (a crash and a quick restart, back before the Raft leader counted
+  // this member silent): end it now instead of letting every node wait for its TTL.
+  const ended = await lease.endLocalSessions(2000);
+  if (ended > 0) log.warn({ sessions: ended }, "ended the lease session this node's previous LiteFS still held");
   // So that a handoff on another node can find this node's LiteFS API.
   await registerMember(`http://127.0.0.1:${lease.httpPort}`, token, settings.raft!.selfAddr, {
     node: settings.nodeId!,

@@ -52,7 +52,17 @@ export type InvalidationReason = "destroy" | "expired" | "split-brain";
 
 export type LeaseCommand =
   | { readonly op: "session-create"; readonly session: SessionSpec }
-  | { readonly op: "session-destroy"; readonly id: string; readonly reason: InvalidationReason }
+  | {
+      readonly op: "session-destroy";
+      readonly id: string;
+      readonly reason: InvalidationReason;
+      /**
+       * Member-silence ends (member-silence.ts): applied only while the session's holder is still
+       * this member. The leader judges a member silent when it proposes; a handoff committed
+       * before the destroy may have moved the session to a member that is not silent at all.
+       */
+      readonly onlyIfHolder?: string;
+    }
   | ({ readonly op: "kv-set" } & KvWrite)
   /** A new leader tells followers where to forward client requests (see forward.ts). */
   | { readonly op: "announce"; readonly node: string; readonly forwardAddr: string };
@@ -107,7 +117,14 @@ export function decodeLeaseCommand(data: Uint8Array): LeaseCommand | string {
     case "session-destroy":
       if (!isStr(c.id) || (c.reason !== "destroy" && c.reason !== "expired" && c.reason !== "split-brain"))
         return "malformed session-destroy";
-      return { op: "session-destroy", id: c.id, reason: c.reason };
+      if (c.onlyIfHolder !== undefined && (!isStr(c.onlyIfHolder) || c.onlyIfHolder.length > MAX_MEMBER_ID_CHARS))
+        return "malformed session-destroy holder condition";
+      return {
+        op: "session-destroy",
+        id: c.id,
+        reason: c.reason,
+        ...(c.onlyIfHolder === undefined ? {} : { onlyIfHolder: c.onlyIfHolder }),
+      };
     case "kv-set":
       if (!isStr(c.key) || !(c.value === null || isStr(c.value)) || !isCount(c.flags)) return "malformed kv-set";
       if (c.lock !== "none" && c.lock !== "acquire" && c.lock !== "release") return "malformed kv-set lock mode";

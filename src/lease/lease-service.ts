@@ -312,7 +312,7 @@ function newLeaseService(
   forwardAddr: string,
 ): LeaseService {
   const raftPort: RaftPort = {
-    propose: (d) => node.propose(d),
+    propose: (d, options) => node.propose(d, options),
     read: () => node.read(),
     status: () => node.status(),
     heardFrom: (member) => node.heardFrom(member),

@@ -454,9 +454,9 @@ export class LeaseService {
     return { kind: "renewed", session };
   }
 
-  private async propose(cmd: LeaseCommand): Promise<LeaseResult | LeaseReply> {
+  private async propose(cmd: LeaseCommand, options?: { fenceReads?: boolean }): Promise<LeaseResult | LeaseReply> {
     try {
-      return await this.raft.propose(encodeLeaseCommand(cmd));
+      return await this.raft.propose(encodeLeaseCommand(cmd), options);
     } catch (e) {
       if (isNotLeaderError(e)) return unavailable(`not the Raft leader: ${e.message}`);
       return unavailable(`Raft could not commit the change: ${describe(e)}`);
@@ -503,25 +503,47 @@ export class LeaseService {
   private endSilentSession(session: SessionRecord, silentMs: number): void {
     if (this.expiring.has(session.id) || !session.holder) return;
     this.disarmTimer(session.id);
-    this.expire(session.id, {
+    const member = session.holder.member;
+    const event: LeaseServiceEvent = {
       type: "member-silent",
       session: session.id,
-      member: session.holder.member,
+      member,
       silentMs: Math.round(silentMs),
-    });
+    };
+    this.expire(session.id, event, { onlyIfHolder: member });
   }
 
-  private expire(id: string, event: LeaseServiceEvent = { type: "expired", session: id }): void {
+  /**
+   * Ends a session by a committed destroy. `silence.onlyIfHolder` (member silence): applied only
+   * while that member still holds it (a handoff committed first moves the session to a member that
+   * was not judged). It also fences reads: should the member be back before the destroy commits,
+   * its next gate probe (a read) completes only once it applied the end. Its own service has
+   * already stopped trusting the session by then (a contact gap past the grace, checked before any
+   * new read can complete), so the fence is a second guard, not the only one.
+   */
+  private expire(
+    id: string,
+    event: LeaseServiceEvent = { type: "expired", session: id },
+    silence?: { onlyIfHolder: string },
+  ): void {
     this.timers.delete(id);
     if (this.closed || !this.isLeaderNow() || !this.sm.session(id)) return;
     this.expiring.add(id);
     this.emit(event);
-    void this.propose({ op: "session-destroy", id, reason: "expired" }).then((r) => {
-      if (!("kind" in r)) return;
-      // Not committed (yet): try again while we lead and the session is still there.
+    const destroy: LeaseCommand = {
+      op: "session-destroy",
+      id,
+      reason: "expired",
+      ...(silence && this.knobs.silenceEndChecksHolder ? { onlyIfHolder: silence.onlyIfHolder } : {}),
+    };
+    void this.propose(destroy, { fenceReads: silence !== undefined }).then((r) => {
+      if (!("kind" in r) && (r.ok || !this.sm.session(id))) return;
       this.expiring.delete(id);
       const session = this.sm.session(id);
-      if (session && this.isLeaderNow() && !this.closed) this.armTimer(session, 1000);
+      if (!session || !this.isLeaderNow() || this.closed) return;
+      // Committed but not applied (the holder moved): the session lives on under its new holder,
+      // whose silence and TTL count from now. Not committed (yet): try again soon.
+      this.armTimer(session, "kind" in r ? 1000 : this.knobs.ttlMultiplier * session.ttlMs);
     });
   }
 

@@ -207,6 +207,8 @@ export class LeaseStateMachine implements StateMachine<LeaseResult> {
         return { index, ok: true };
       }
       case "session-destroy":
+        if (cmd.onlyIfHolder !== undefined && this.sessions.get(cmd.id)?.holder?.member !== cmd.onlyIfHolder)
+          return { index, ok: false };
         return { index, ok: this.invalidate(index, cmd.id, cmd.reason) };
       case "kv-set":
         return this.kvSet(index, cmd);

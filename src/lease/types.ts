@@ -24,8 +24,11 @@ export type LeaseReply =
 
 /** What the service needs from its Raft node (the real runner or the simulator's node). */
 export interface RaftPort {
-  /** Resolves once committed and applied here; rejects on non-leaders and when unavailable. */
-  propose(data: Uint8Array): Promise<LeaseResult>;
+  /**
+   * Resolves once committed and applied here; rejects on non-leaders and when unavailable.
+   * `fenceReads`: reads answered after this call see the entry (RaftCore.propose).
+   */
+  propose(data: Uint8Array, options?: { fenceReads?: boolean }): Promise<LeaseResult>;
   /** ReadIndex barrier: resolves once the local state reflects everything committed before the call. */
   read(): Promise<void>;
   status(): { readonly id: NodeId; readonly term: number; readonly role: RaftRole; readonly leader: NodeId | null };
@@ -100,6 +103,8 @@ export interface LeaseKnobs {
    * write-gate grace + this margin (ms); null = never (sessions end by TTL only).
    */
   readonly memberSilenceMarginMs: number | null;
+  /** A member-silence end applies only while the judged member still holds the session. */
+  readonly silenceEndChecksHolder: boolean;
 }
 
 export const SAFE_LEASE_KNOBS: LeaseKnobs = Object.freeze({
@@ -108,4 +113,5 @@ export const SAFE_LEASE_KNOBS: LeaseKnobs = Object.freeze({
   resetTimersOnLeaderChange: true,
   lockDelay: true,
   memberSilenceMarginMs: 500,
+  silenceEndChecksHolder: true,
 });

@@ -1,5 +1,5 @@
 // What a member knows about contact with the others, on its own monotonic clock: when each member
-// last sent it a Raft message, and when it last heard from a Raft leader. The lease leader's
+// last sent it a Raft message (other than a vote request), and when it last heard from a Raft leader. The lease leader's
 // silence count (src/lease/member-silence.ts, docs/fast-failover.md) rests on both.
 //
 // Leader contact: a leader's append, heartbeat or snapshot arriving, or being the leader itself;
@@ -58,7 +58,10 @@ export class RaftContact {
   received(m: Message): void {
     if (!this.members.has(m.from)) return;
     const at = this.now();
-    this.heard.set(m.from, at);
+    // A member asking for votes is campaigning, not following: a member that hears nobody keeps
+    // sending those, and counting them would keep its session alive until the TTL. Every other
+    // message counts, ReadIndex requests above all (the silence rule's safety rests on them).
+    if (m.type !== "preVote" && m.type !== "vote") this.heard.set(m.from, at);
     if (m.type === "app" || m.type === "heartbeat" || m.type === "snap") this.leaderContactAt = at;
     else if (m.type === "voteResp" && !m.reject) this.recordVote(m.term, at - reportedAge(m));
   }

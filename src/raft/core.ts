@@ -125,6 +125,8 @@ export class RaftCore {
   private readonly readOnly = new ReadOnlyQueue();
   /** Reads that arrived before this leader committed an entry of its term. */
   private pendingReads: { from: NodeId; ctx: Uint8Array }[] = [];
+  /** Reads this leader answers return at least this index (propose with `fenceReads`). */
+  private readFence = 0;
 
   private msgs: Message[] = [];
   private readStates: ReadState[] = [];
@@ -225,10 +227,18 @@ export class RaftCore {
   }
 
   /** Append a command; returns where it was placed. The entry may still be lost if leadership is. */
-  propose(data: Uint8Array): { index: number; term: number } {
+  /**
+   * Appends `data` as a new entry (leader only). `fenceReads`: every read this leader answers from
+   * now on returns at least this entry's index, so a reader sees the entry (once committed) before
+   * its read completes, not only what was committed when it asked. The lease service fences the
+   * end of a silent member's session: that member's next write-gate probe cannot succeed without
+   * seeing it (docs/fast-failover.md).
+   */
+  propose(data: Uint8Array, options: { fenceReads?: boolean } = {}): { index: number; term: number } {
     if (this._role !== "leader") throw new NotLeaderError(this.id, this._leader, "accept a proposal");
     const index = this.log.lastIndex() + 1;
     this.log.append([{ term: this._term, index, type: "normal", data }]);
+    if (options.fenceReads) this.readFence = index;
     this.bcastAppend(false);
     return { index, term: this._term };
   }
@@ -387,6 +397,7 @@ export class RaftCore {
     this.prs.clear();
     this.readOnly.reset();
     this.pendingReads = [];
+    this.readFence = 0;
   }
 
   private becomeFollower(term: number, leader: NodeId | null): void {
@@ -664,7 +675,7 @@ export class RaftCore {
       this.pendingReads.push({ from, ctx });
       return;
     }
-    const index = this.log.committed;
+    const index = Math.max(this.log.committed, this.readFence);
     if (this.voters.length === 1 || !this.knobs.readIndexQuorum) {
       this.answerRead(from, index, ctx);
       return;

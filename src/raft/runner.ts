@@ -193,13 +193,14 @@ export class RaftNode<R> {
   /**
    * Replicates `data` and resolves with the state machine's result once it is committed and
    * applied on this node. Rejects at once with NotLeaderError on a non-leader (its `leader` says
-   * where to go), with RaftUnavailableError otherwise (see its reasons).
+   * where to go), with RaftUnavailableError otherwise (see its reasons). `fenceReads`: see
+   * RaftCore.propose.
    */
-  propose(data: Uint8Array): Promise<R> {
+  propose(data: Uint8Array, options: { fenceReads?: boolean } = {}): Promise<R> {
     if (this.stopped) return Promise.reject(this.stoppedError());
     let placed: { index: number; term: number };
     try {
-      placed = this.core.propose(data);
+      placed = this.core.propose(data, options);
     } catch (e) {
       return Promise.reject(e);
     }

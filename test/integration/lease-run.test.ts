@@ -105,9 +105,9 @@ async function startRaftPair(prefix: string, args: string[], withHttp = false) {
           }
         : {}),
     });
-    return { dir, record: join(dir, "record.ndjson"), ...spawnRun(args, env) };
+    return { dir, env, record: join(dir, "record.ndjson"), ...spawnRun(args, env) };
   });
-  return { ports, leasePorts, httpPorts, names, runs };
+  return { ports, leasePorts, httpPorts, names, runs, args };
 }
 
 /** Waits until one run's fake LiteFS became primary and the other's a replica. */
@@ -272,6 +272,41 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
     other.child.kill("SIGINT");
     expect(await within(other.exited, 15_000, "second run exit")).toBe(0);
   }, 120_000);
+
+  it("a node that crashed and restarted at once ends the session its previous LiteFS held", async () => {
+    const { runs, args } = await startRaftPair("run-restart-", ["--join-timeout", "60"]);
+    const { p, other } = await primaryAndReplica(runs);
+    const otherState = leaseStatePath(join(other.dir, "mnt"));
+    const leaseSession = (): string | null =>
+      (JSON.parse(readFileSync(otherState, "utf8")) as { leaseSession: string | null }).leaseSession;
+    const held = records(p.record).find((e) => e.event === "primary")!.session as string;
+    await waitFor(() => leaseSession() === held, 5000, "the other node sees the lease held");
+
+    // The whole node dies (run, its lease service and LiteFS) and a supervisor starts it again.
+    const pid = records(p.record).find((e) => e.event === "start")!.pid as number;
+    process.kill(pid, "SIGKILL");
+    p.child.kill("SIGKILL");
+    await within(p.exited, 20_000, "run exit");
+    const again = spawnRun(args, p.env);
+    // run starts LiteFS only after it rejoined the Raft group (and ended the old session).
+    await waitFor(
+      () => records(p.record).filter((e) => e.event === "start").length === 2,
+      60_000,
+      () => `rejoin: ${again.out()}`,
+    );
+    // Ended on rejoin, not after the TTL (the restarted member is heard again, so the leader never
+    // counts it silent).
+    await waitFor(
+      () => leaseSession() !== held,
+      3000,
+      () => `old session ended; ${again.out()}`,
+    );
+    expect(again.out()).toContain("ended the lease session this node's previous LiteFS still held");
+    again.child.kill("SIGINT");
+    expect(await within(again.exited, 15_000, "restarted run exit")).toBe(0);
+    other.child.kill("SIGINT");
+    expect(await within(other.exited, 15_000, "second run exit")).toBe(0);
+  }, 150_000);
 
   it("exits with LiteFS's exit code and restarts nothing", async () => {
     root = mkdtempSync(join(tmpdir(), "run-static-"));

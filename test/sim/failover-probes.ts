@@ -19,6 +19,7 @@ export const PROBE_SCHEDULES = [
   "delay-spike",
   "handoff-fault",
   "handoff-race",
+  "silence-return",
 ] as const;
 export type ProbeSchedule = (typeof PROBE_SCHEDULES)[number];
 
@@ -372,6 +373,71 @@ const handoffRace: Probe = async (sim, rng, first) => {
   };
 };
 
+/**
+ * The silent holder comes back just as the leader ends its session. The holder A (not the Raft
+ * leader L) goes silent: cut off from L, or paused (SIGSTOP of everything on it). The moment L
+ * judges A silent and proposes the end, L is cut from the third member C (so only A can help
+ * commit it) and A comes back (A-L heals, or A resumes): A's next gate probe (a read) reaches L.
+ * The moment A's gate opens again on its old session, A is isolated and L-C heals: the end
+ * commits, C can take over after lock-delay, while A's gate would stay open on its fresh contact.
+ * Two rules keep it shut: a cut-off A's own service stops trusting the session once its contact
+ * gap passed the grace (it refuses the next renew, and the gate reads that), and the end fences
+ * reads, so a resumed A (whose service saw no gap: it was paused) completes its read only after
+ * applying the end.
+ */
+const silenceReturn: Probe = async (sim, rng, first) => {
+  const a = await holderOffLeader(sim, rng, first);
+  const leader = sim.leader();
+  if (leader === null || leader === a)
+    return { case: "no setup (holder leads Raft)", failoverMs: null, bounded: false };
+  const c = others(sim, a, leader)[0]!;
+  const how = rng.pick(["cut", "pause"] as const);
+  await sim.runUntil(sim.now + rng.int(500, 2000));
+  if (how === "cut") sim.setLink(a, leader, false);
+  else sim.host(a).pause();
+  fault(
+    sim,
+    `${how === "cut" ? `cut ${a}-${leader}` : `pause ${a}`} (holder A = ${a}, Raft leader L = ${leader}, C = ${c})`,
+  );
+  const silentAt = sim.now;
+  const judged = (): boolean => sim.log.some((e) => e["type"] === "member-silent" && e["member"] === a);
+  while (!judged() && sim.now < silentAt + 6000) await sim.runUntil(sim.now + 1);
+  const back = (): void => (how === "cut" ? sim.setLink(a, leader, true) : sim.host(a).resume());
+  const sid = sim.host(a).model.sessionId;
+  if (!judged() || sid === null || !sim.host(a).model.isPrimary) {
+    // A's LiteFS already demoted (a renew refused after the grace, or its own deadline): no race.
+    back();
+    return { case: `${how}: no setup (A's LiteFS no longer primary when judged)`, failoverMs: null, bounded: false };
+  }
+  sim.setLink(leader, c, false);
+  back();
+  fault(
+    sim,
+    `cut ${leader}-${c}, A back (${how === "cut" ? `heal ${a}-${leader}` : `resume ${a}`}): L just proposed the end`,
+  );
+  const judgedAt = sim.now;
+  let reopened = false;
+  while (sim.now < judgedAt + 1500) {
+    await sim.runUntil(sim.now + 1);
+    if (sim.writers().includes(a) && sim.host(a).model.sessionId === sid) {
+      reopened = true;
+      break;
+    }
+  }
+  sim.isolated.add(a);
+  sim.setLink(leader, c, true);
+  fault(sim, `isolate ${a}${reopened ? " (its gate just reopened)" : ""}, heal ${leader}-${c}`);
+  const isolatedAt = sim.now;
+  const failoverMs = await resumeAfter(sim, judgedAt, [a]);
+  // A stays cut off for longer than its grace: its gate closes on its own, not by a heal.
+  await sim.runUntil(Math.max(sim.now, isolatedAt + 2500));
+  return {
+    case: `${how}: ${reopened ? "A's gate reopened on its old session" : "A's gate stayed shut"}`,
+    failoverMs,
+    bounded: false,
+  };
+};
+
 const PROBES: Record<ProbeSchedule, Probe> = {
   "second-fault": secondFault,
   restart,
@@ -381,6 +447,7 @@ const PROBES: Record<ProbeSchedule, Probe> = {
   "delay-spike": delaySpike,
   "handoff-fault": handoffFault,
   "handoff-race": handoffRace,
+  "silence-return": silenceReturn,
 };
 
 async function runProbe(schedule: ProbeSchedule, seed: number, knobs: FailoverKnobs): Promise<ProbeOutcome> {

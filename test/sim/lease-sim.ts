@@ -118,7 +118,7 @@ class Host {
       restore: { hardState: this.durable.hardState, entries: this.durable.entries, snapshot: null },
     });
     const port: RaftPort = {
-      propose: (data) => this.propose(data),
+      propose: (data, options) => this.propose(data, options),
       read: () => this.read(),
       status: () => ({ id: this.id, term: this.core.term, role: this.core.role, leader: this.core.leader }),
       heardFrom: (member) => this.contact.heardFrom(member),
@@ -249,10 +249,10 @@ class Host {
     }
   }
 
-  private propose(data: Uint8Array): Promise<LeaseResult> {
+  private propose(data: Uint8Array, options?: { fenceReads?: boolean }): Promise<LeaseResult> {
     let placed: { index: number; term: number };
     try {
-      placed = this.core.propose(data);
+      placed = this.core.propose(data, options);
     } catch (e) {
       return Promise.reject(e);
     }

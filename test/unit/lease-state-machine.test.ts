@@ -189,6 +189,42 @@ describe("lease state machine: invalidation", () => {
     expect(m.destroy("ghost").ok).toBe(false);
   });
 
+  it("a destroy for a member's silence applies only while that member still holds the session", () => {
+    const m = machine();
+    m.session("s1", { holder: { member: "m2", graceMs: 2000 } });
+    m.acquire("s1");
+    // A handoff's acquire moved the session to m3 before the silence end for m2 was applied.
+    m.apply({
+      op: "kv-set",
+      key: K,
+      value: b64("v"),
+      flags: 0,
+      lock: "acquire",
+      session: "s1",
+      holder: { member: "m3", graceMs: 2000 },
+    });
+    const skipped = m.apply({ op: "session-destroy", id: "s1", reason: "expired", onlyIfHolder: "m2" });
+    expect(skipped.ok).toBe(false);
+    expect(m.sm.session("s1")).not.toBeNull();
+    expect(m.sm.get(K)).toMatchObject({ session: "s1" });
+    const ended = m.apply({ op: "session-destroy", id: "s1", reason: "expired", onlyIfHolder: "m3" });
+    expect(ended.ok).toBe(true);
+    expect(m.sm.get(K)).toBeNull();
+  });
+
+  it("a malformed holder condition is refused at apply, changing nothing", () => {
+    const m = machine();
+    m.session("s1", { holder: { member: "m2", graceMs: 2000 } });
+    const data = new TextEncoder().encode(
+      JSON.stringify({ op: "session-destroy", id: "s1", reason: "expired", onlyIfHolder: 7 }),
+    );
+    expect(m.sm.apply({ term: 1, index: 99, type: "normal", data })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining("holder condition"),
+    });
+    expect(m.sm.session("s1")).not.toBeNull();
+  });
+
   it("keys of other sessions are untouched", () => {
     const m = machine();
     m.session("s1");

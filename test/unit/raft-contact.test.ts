@@ -45,6 +45,19 @@ describe("RaftContact", () => {
     expect(contact.heardFrom("stranger")).toBeNull();
   });
 
+  it("a member asking for votes is not counted as heard (one that hears nobody keeps campaigning)", () => {
+    const c = clock();
+    const contact = new RaftContact(IDS, c.now);
+    contact.received(msg("readIndex", "n2"));
+    c.t += 500;
+    contact.received(msg("preVote", "n2", 3));
+    contact.received(msg("vote", "n2", 3));
+    expect(contact.heardFrom("n2")).toBe(10_000);
+    c.t += 10;
+    contact.received(msg("preVoteResp", "n2", 3));
+    expect(contact.heardFrom("n2")).toBe(10_510);
+  });
+
   it("stamps a granted vote with the time since the last leader message (boot counts as one)", () => {
     const c = clock();
     const contact = new RaftContact(IDS, c.now);

@@ -73,6 +73,23 @@ describe("RaftCore single node", () => {
     expect(states[0]!.index).toBe(1);
   });
 
+  it("a fenced proposal makes later reads wait for it (reads before it, and unfenced ones, do not)", () => {
+    const core = new RaftCore(config({ voters: ["a"] }));
+    core.campaign();
+    drain(core);
+    core.propose(enc.encode("plain"));
+    core.readIndex(enc.encode("r0"));
+    const fenced = core.propose(enc.encode("fenced"), { fenceReads: true });
+    core.readIndex(enc.encode("r1"));
+    const states = drain(core).flatMap((r) => r.readStates);
+    const indexOf = (ctx: string): number | undefined =>
+      states.find((st) => new TextDecoder().decode(st.requestCtx) === ctx)?.index;
+    // Before the fence: what was committed when it asked (the no-op), not the pending proposal.
+    expect(indexOf("r0")).toBe(1);
+    // After it: at least the fenced entry, so the reader applies it before its read completes.
+    expect(indexOf("r1")).toBe(fenced.index);
+  });
+
   it("enforces the Ready/advance contract", () => {
     const core = new RaftCore(config({ voters: ["a"] }));
     core.campaign();
