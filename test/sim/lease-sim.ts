@@ -149,9 +149,22 @@ class Host {
       ttlMs: this.sim.ttlMs,
       lockDelay: `${this.sim.lockDelayMs}ms`,
     });
-    this.model.start();
+    // A restart is `litefs-node run` starting again: LiteFS only once the lease service rejoined
+    // and ended any session the previous LiteFS left behind (bin/commands/run.ts).
+    if (this.incarnation === 1) this.model.start();
+    else this.rejoinThenStartLitefs(this.incarnation);
     this.tickLoop(this.incarnation);
     this.scheduleReady();
+  }
+
+  private rejoinThenStartLitefs(inc: number): void {
+    this.read().then(
+      async () => {
+        await this.service.endLocalSessions(2000);
+        if (this.incarnation === inc && this.alive) this.model.start();
+      },
+      () => this.at(100, () => this.rejoinThenStartLitefs(inc)),
+    );
   }
 
   crash(): void {
