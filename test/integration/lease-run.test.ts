@@ -125,6 +125,21 @@ async function primaryAndReplica<R extends { record: string }>(runs: readonly R[
   return { primaryIdx, p: runs[primaryIdx]!, other: runs[1 - primaryIdx]! };
 }
 
+/**
+ * Once one node's fake LiteFS holds the lease: that node (`p`, its LiteFS pid and session), the
+ * other, and the lease session the other node's lease service publishes.
+ */
+async function heldLease<R extends { record: string; dir: string }>(runs: readonly R[]) {
+  const { p, other } = await primaryAndReplica(runs);
+  const otherState = leaseStatePath(join(other.dir, "mnt"));
+  const leaseSession = (): string | null =>
+    (JSON.parse(readFileSync(otherState, "utf8")) as { leaseSession: string | null }).leaseSession;
+  const held = records(p.record).find((e) => e.event === "primary")!.session as string;
+  await waitFor(() => leaseSession() === held, 5000, "the other node sees the lease held");
+  const pid = records(p.record).find((e) => e.event === "start")!.pid as number;
+  return { p, other, held, pid, leaseSession };
+}
+
 describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
   it("writes the config, joins Raft before starting LiteFS, forwards signals and stops cleanly", async () => {
     const { ports, leasePorts, names, runs } = await startRaftPair("run-raft-", [
@@ -247,14 +262,7 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
 
   it("when LiteFS dies holding the lease, run ends its session at once so another node can take over", async () => {
     const { runs } = await startRaftPair("run-crash-", ["--join-timeout", "60"]);
-    const { p, other } = await primaryAndReplica(runs);
-    const otherState = leaseStatePath(join(other.dir, "mnt"));
-    const leaseSession = (): string | null =>
-      (JSON.parse(readFileSync(otherState, "utf8")) as { leaseSession: string | null }).leaseSession;
-    const held = records(p.record).find((e) => e.event === "primary")!.session as string;
-    await waitFor(() => leaseSession() === held, 5000, "the other node sees the lease held");
-
-    const pid = records(p.record).find((e) => e.event === "start")!.pid as number;
+    const { p, other, pid, leaseSession } = await heldLease(runs);
     const killedAt = performance.now();
     process.kill(pid, "SIGKILL");
     // Freed at once (about 100 ms here), not after the member-silence wait (2.5 s after this lease
@@ -275,15 +283,8 @@ describe("litefs-node run with a fake litefs (raft mode, two nodes)", () => {
 
   it("a node that crashed and restarted at once ends the session its previous LiteFS held", async () => {
     const { runs, args } = await startRaftPair("run-restart-", ["--join-timeout", "60"]);
-    const { p, other } = await primaryAndReplica(runs);
-    const otherState = leaseStatePath(join(other.dir, "mnt"));
-    const leaseSession = (): string | null =>
-      (JSON.parse(readFileSync(otherState, "utf8")) as { leaseSession: string | null }).leaseSession;
-    const held = records(p.record).find((e) => e.event === "primary")!.session as string;
-    await waitFor(() => leaseSession() === held, 5000, "the other node sees the lease held");
-
+    const { p, other, held, pid, leaseSession } = await heldLease(runs);
     // The whole node dies (run, its lease service and LiteFS) and a supervisor starts it again.
-    const pid = records(p.record).find((e) => e.event === "start")!.pid as number;
     process.kill(pid, "SIGKILL");
     p.child.kill("SIGKILL");
     await within(p.exited, 20_000, "run exit");
