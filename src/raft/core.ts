@@ -226,13 +226,13 @@ export class RaftCore {
     this.hup();
   }
 
-  /** Append a command; returns where it was placed. The entry may still be lost if leadership is. */
   /**
-   * Appends `data` as a new entry (leader only). `fenceReads`: every read this leader answers from
-   * now on returns at least this entry's index, so a reader sees the entry (once committed) before
-   * its read completes, not only what was committed when it asked. The lease service fences the
-   * end of a silent member's session: that member's next write-gate probe cannot succeed without
-   * seeing it (docs/fast-failover.md).
+   * Appends `data` as a new entry (leader only); returns where it was placed. The entry may still
+   * be lost if leadership is. `fenceReads`: every read this leader answers from now on returns at
+   * least this entry's index, so a reader sees the entry (once committed) before its read
+   * completes, not only what was committed when it asked. The lease service fences the end of a
+   * silent member's session: that member's next write-gate probe cannot succeed without seeing it
+   * (docs/fast-failover.md).
    */
   propose(data: Uint8Array, options: { fenceReads?: boolean } = {}): { index: number; term: number } {
     if (this._role !== "leader") throw new NotLeaderError(this.id, this._leader, "accept a proposal");
