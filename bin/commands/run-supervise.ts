@@ -9,7 +9,7 @@ import { onSignals } from "../../src/signals.js";
 import { handoffFromSettings } from "./handoff.js";
 import { exitCodeOf, type LitefsProcess } from "./run-process.js";
 
-/** How long ending a dead LiteFS's lease session may hold up stopping the app. */
+/** How long ending a dead LiteFS's lease session may hold up `run` (stopping the app, or starting LiteFS). */
 const END_SESSIONS_TIMEOUT_MS = 2000;
 
 export interface SuperviseOptions {
@@ -79,18 +79,19 @@ function signalForwarder(options: SuperviseOptions): (signal: NodeJS.Signals) =>
 }
 
 /**
- * LiteFS is gone, so nothing writes through this node any more: end the lease session it held
- * (after a crash it did not release it) so another node is primary about a second later, instead
- * of after the member-silence wait once this lease service stops (or never, in a two-member group
- * that loses quorum with it). A clean exit already released it: then there is nothing to end.
+ * No LiteFS of this node is running (the one `run` started exited, or `run` has not started one
+ * yet), so nothing writes through this node: end any lease session this member still holds, left
+ * by a LiteFS that died without releasing it, so another node can be primary about a second later
+ * instead of after the member-silence wait or the TTL (or never, in a two-member group that loses
+ * quorum when this lease service stops). After a clean exit there is nothing to end. `ended` is
+ * the log line when a session was ended.
  */
-async function endSessionsOfDeadLitefs(lease: RunningLeaseService, log: Logger): Promise<void> {
+export async function endSessionsLeftByLitefs(lease: RunningLeaseService, log: Logger, ended: string): Promise<void> {
   try {
-    const ended = await lease.endLocalSessions(END_SESSIONS_TIMEOUT_MS);
-    if (ended > 0)
-      log.warn({ sessions: ended }, "LiteFS exited holding the lease: ended its session so another node can take over");
+    const count = await lease.endLocalSessions(END_SESSIONS_TIMEOUT_MS);
+    if (count > 0) log.warn({ sessions: count }, ended);
   } catch (e) {
-    log.warn({ err: e }, `could not end the lease session of the exited LiteFS: ${(e as Error).message}`);
+    log.warn({ err: e }, `could not end the lease session a dead LiteFS left: ${(e as Error).message}`);
   }
 }
 
@@ -111,6 +112,11 @@ async function waitForExit(litefs: LitefsProcess, lease: RunningLeaseService | n
   const { exit } = outcome;
   if (exit.spawnError) log.error({ err: exit.spawnError }, "could not start LiteFS");
   else log.info({ code: exit.code, signal: exit.signal }, "LiteFS exited");
-  if (lease) await endSessionsOfDeadLitefs(lease, log);
+  if (lease)
+    await endSessionsLeftByLitefs(
+      lease,
+      log,
+      "LiteFS exited holding the lease: ended its session so another node can take over",
+    );
   return exitCodeOf(exit);
 }

@@ -27,7 +27,7 @@ import { durationArgMs, fail, parseCommandArgs, usageError } from "./args.js";
 import { leaseOverridesFromArgs } from "./lease-server.js";
 import { runConfigText, shellJoin, writeRunConfig } from "./run-config.js";
 import { startLitefs } from "./run-process.js";
-import { superviseLitefs } from "./run-supervise.js";
+import { endSessionsLeftByLitefs, superviseLitefs } from "./run-supervise.js";
 import { onSignals } from "../../src/signals.js";
 
 export { runConfigText, shellJoin } from "./run-config.js";
@@ -253,8 +253,7 @@ async function joinRaftGroup(
   // LiteFS is not running yet, so a lease session this member still holds belongs to the LiteFS
   // of an earlier run that died (a crash and a quick restart, back before the Raft leader counted
   // this member silent): end it now instead of letting every node wait for its TTL.
-  const ended = await lease.endLocalSessions(2000);
-  if (ended > 0) log.warn({ sessions: ended }, "ended the lease session this node's previous LiteFS still held");
+  await endSessionsLeftByLitefs(lease, log, "ended the lease session this node's previous LiteFS still held");
   // So that a handoff on another node can find this node's LiteFS API.
   await registerMember(`http://127.0.0.1:${lease.httpPort}`, token, settings.raft!.selfAddr, {
     node: settings.nodeId!,
