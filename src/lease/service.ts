@@ -258,19 +258,18 @@ export class LeaseService {
       .filter((s) => (s.holder ? s.holder.member === self : this.local.has(s.id)))
       .map((s) => s.id);
     if (mine.length === 0) return 0;
-    let timer: unknown = null;
     // A destroy that cannot commit in time is left to the member-silence rule or the TTL.
-    const late = new Promise<LeaseReply>((resolve) => {
-      timer = this.clock.setTimer(() => resolve(unavailable(`not ended within ${budgetMs} ms`)), budgetMs);
-    });
     const replies = await Promise.all(
       mine.map((id) =>
-        Promise.race([this.route({ op: "session-destroy", id, reason: "destroy" }, budgetMs), late]).catch(
-          (e: unknown) => unavailable(describe(e)),
+        this.settleWithin(
+          this.route({ op: "session-destroy", id, reason: "destroy" }, budgetMs).catch((e: unknown) =>
+            unavailable(describe(e)),
+          ),
+          budgetMs,
+          () => unavailable(`not ended within ${budgetMs} ms`),
         ),
       ),
     );
-    this.clock.clearTimer(timer);
     for (const id of mine) this.local.delete(id);
     this.publishNow();
     return replies.filter((r) => r.kind === "bool" && r.value).length;
@@ -573,22 +572,33 @@ export class LeaseService {
     const started = this.clock.now();
     // Bounded well below the grace: a read issued by a stale leader (e.g. just after a pause) is
     // never answered, and waiting for Raft's own read timeout would hide a healthy cluster.
-    let timer: unknown = null;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = this.clock.setTimer(() => reject(new Error("probe timeout")), Math.max(100, this.graceMs / 4));
-    });
-    try {
-      await Promise.race([this.raft.read(), timeout]);
-      if (this.lastContact === null || started > this.lastContact) this.lastContact = started;
-    } catch {
-      // No leader or no quorum: contact simply does not advance.
-    } finally {
-      this.clock.clearTimer(timer);
-      this.probing = false;
-    }
+    // No leader or no quorum: contact simply does not advance.
+    const confirmed = await this.settleWithin(
+      this.raft.read().then(
+        () => true,
+        () => false,
+      ),
+      Math.max(100, this.graceMs / 4),
+      () => false,
+    );
+    this.probing = false;
+    if (confirmed && (this.lastContact === null || started > this.lastContact)) this.lastContact = started;
     this.checkContact();
     this.publishNow();
     this.scheduleProbe(this.probeIntervalMs);
+  }
+
+  /** `work`'s result, or `late()` if `ms` pass first on the service's clock (the timer is cleared either way). */
+  private async settleWithin<T>(work: Promise<T>, ms: number, late: () => T): Promise<T> {
+    let timer: unknown = null;
+    const deadline = new Promise<T>((resolve) => {
+      timer = this.clock.setTimer(() => resolve(late()), ms);
+    });
+    try {
+      return await Promise.race([work, deadline]);
+    } finally {
+      this.clock.clearTimer(timer);
+    }
   }
 
   /** Holding the lease without quorum contact for longer than the grace: refuse the next renew. */
