@@ -14,7 +14,7 @@ import {
   sendPlain,
   upstreamRequestHeaders,
 } from "./http-io.js";
-import { overCapacity, record, type ProxyContext } from "./proxy-context.js";
+import { overCapacity, refuse, type ProxyContext } from "./proxy-context.js";
 import type { ForwardingNodeView } from "./proxy.js";
 import { awaitReadTxid } from "./read-your-writes.js";
 import { forwardTo, relay } from "./relay.js";
@@ -95,9 +95,10 @@ async function bufferBody(ctx: ProxyContext, req: IncomingMessage, res: ServerRe
     return read.body;
   }
   if (read.reason === "too-large") {
-    record(ctx, "body-too-large");
-    sendPlain(
+    refuse(
+      ctx,
       res,
+      "body-too-large",
       413,
       `litefs-node forward: request body over the ${settings.bodyLimitBytes}-byte limit (LITEFS_FORWARD_BODY_LIMIT); bodies are buffered so a write can be forwarded to the primary`,
       { connection: "close" },
@@ -118,9 +119,10 @@ async function writeOffPrimary(
   forwarded: boolean,
 ): Promise<void> {
   if (state.splitBrain) {
-    record(ctx, "no-primary");
-    sendPlain(
+    refuse(
+      ctx,
       res,
+      "no-primary",
       503,
       "litefs-node forward: split brain (LiteFS and the election disagree about the primary); writes are refused until they agree",
       { "retry-after": ctx.retryAfter },
@@ -128,9 +130,10 @@ async function writeOffPrimary(
     return;
   }
   if (forwarded) {
-    record(ctx, "loop");
-    sendPlain(
+    refuse(
+      ctx,
       res,
+      "loop",
       508,
       `litefs-node forward: this write was already forwarded once (${LOOP_HEADER}: ${String(req.headers[LOOP_HEADER])}) and reached a replica; not forwarding again`,
     );
@@ -138,8 +141,7 @@ async function writeOffPrimary(
   }
   const primary = state.primary;
   if (primary === null) {
-    record(ctx, "no-primary");
-    sendPlain(res, 503, "litefs-node forward: no primary is known right now; retry shortly", {
+    refuse(ctx, res, "no-primary", 503, "litefs-node forward: no primary is known right now; retry shortly", {
       "retry-after": ctx.retryAfter,
     });
     return;
@@ -198,27 +200,30 @@ async function followFlyReplay(
   response.resume();
   const replayTo = flyReplayInstance(response.headers["fly-replay"]);
   if (replayTo === null) {
-    record(ctx, "no-address");
-    sendPlain(
+    refuse(
+      ctx,
       res,
+      "no-address",
       502,
       `litefs-node forward: cannot act on "Fly-Replay: ${String(response.headers["fly-replay"])}" (no instance named)`,
     );
     return;
   }
   if (forwarded) {
-    record(ctx, "loop");
-    sendPlain(
+    refuse(
+      ctx,
       res,
+      "loop",
       508,
       `litefs-node forward: LiteFS asked to replay an already forwarded request to "${replayTo}"; not forwarding again`,
     );
     return;
   }
   if (body === null && hasRequestBody(req)) {
-    record(ctx, "no-address");
-    sendPlain(
+    refuse(
+      ctx,
       res,
+      "no-address",
       502,
       `litefs-node forward: LiteFS asked to replay a ${method} to "${replayTo}", but its body was streamed, not kept (list the path in LITEFS_FORWARD_ALWAYS)`,
     );

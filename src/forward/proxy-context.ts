@@ -1,6 +1,6 @@
 // What every part of one forwarding proxy shares: its settings, budgets, upstream agents and metrics.
 // Built once per proxy and passed to plain functions, so the per-request path allocates nothing for it.
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { ForwardOutcome, LiteFSNodeMetrics } from "../health/metrics.js";
 import type { RaftMetricsSource } from "../health/node-view.js";
@@ -60,12 +60,24 @@ export function record(ctx: ProxyContext, outcome: ForwardOutcome): void {
   ctx.metrics?.recordForward(outcome);
 }
 
+/** Answers the request here, in plain text, and counts it as `outcome`. */
+export function refuse(
+  ctx: ProxyContext,
+  res: ServerResponse,
+  outcome: ForwardOutcome,
+  status: number,
+  message: string,
+  headers?: OutgoingHttpHeaders,
+): void {
+  record(ctx, outcome);
+  sendPlain(res, status, message, headers);
+}
+
 /** 503 + Retry-After for a spent budget; a body the client is still sending is discarded, not kept. */
 export function overCapacity(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, allowance: Allowance): void {
-  record(ctx, "over-capacity");
   const unread = !req.readableEnded && hasRequestBody(req);
   if (unread) req.resume();
-  sendPlain(res, 503, allowance.exhausted(), {
+  refuse(ctx, res, "over-capacity", 503, allowance.exhausted(), {
     "retry-after": ctx.retryAfter,
     ...(unread ? { connection: "close" } : {}),
   });

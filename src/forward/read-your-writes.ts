@@ -1,8 +1,7 @@
 // Read-your-writes on a replica: a read carrying a TXID waits until this replica has reached it.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { formatTxid } from "../litefs/txid.js";
-import { sendPlain } from "./http-io.js";
-import { overCapacity, record, type ProxyContext } from "./proxy-context.js";
+import { overCapacity, refuse, type ProxyContext } from "./proxy-context.js";
 import { forwardTo } from "./relay.js";
 import { requestTxid } from "./txid.js";
 import { waitForTxid } from "./wait-for-txid.js";
@@ -48,9 +47,10 @@ export async function awaitReadTxid(ctx: ProxyContext, req: IncomingMessage, res
   if (settings.rywTimeoutMode === "forward" && primary !== null) {
     await forwardTo(ctx, primary, req, res, null, "ryw-forwarded");
   } else {
-    record(ctx, "ryw-timeout");
-    sendPlain(
+    refuse(
+      ctx,
       res,
+      "ryw-timeout",
       504,
       `Proxy timeout: this replica did not reach TXID ${formatTxid(wanted)} within ${settings.rywTimeoutMs} ms`,
     );

@@ -3,8 +3,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { ForwardOutcome } from "../health/metrics.js";
 import { formatTxid } from "../litefs/txid.js";
-import { LOOP_HEADER, endToEndHeaders, hasRequestBody, sendPlain, upstreamRequestHeaders } from "./http-io.js";
-import { record, type ProxyContext } from "./proxy-context.js";
+import { LOOP_HEADER, endToEndHeaders, hasRequestBody, upstreamRequestHeaders } from "./http-io.js";
+import { record, refuse, type ProxyContext } from "./proxy-context.js";
 import { primaryAddress } from "./settings.js";
 import { TXID_HEADER, setCookieTxid, txidSetCookie } from "./txid.js";
 import { isUpstreamError, sendUpstream } from "./upstream.js";
@@ -67,12 +67,12 @@ export async function forwardTo(
   if (!address.ok) {
     logger?.warn({ host, problem: address.problem }, `litefs-node forward: not forwarding: ${address.message}`);
     if (address.problem === "not-a-node-name") {
-      record(ctx, "bad-host");
-      sendPlain(res, 502, `litefs-node forward: refusing to forward to ${address.message}`);
+      refuse(ctx, res, "bad-host", 502, `litefs-node forward: refusing to forward to ${address.message}`);
     } else {
-      record(ctx, "no-address");
-      sendPlain(
+      refuse(
+        ctx,
         res,
+        "no-address",
         502,
         `litefs-node forward: the primary is "${host}" but no forwarding address is configured for it (set LITEFS_FORWARD_TARGET or add it to LITEFS_FORWARD_HOSTS)`,
       );
@@ -96,10 +96,11 @@ export async function forwardTo(
     );
   } catch (error) {
     if (isUpstreamError(error) && error.failure === "aborted") return;
-    record(ctx, "primary-unreachable");
     logger?.warn({ err: error, primary: host }, "litefs-node forward: primary unreachable");
-    sendPlain(
+    refuse(
+      ctx,
       res,
+      "primary-unreachable",
       502,
       `litefs-node forward: the primary "${host}" (${base}) is unreachable; nothing was written here: ${error instanceof Error ? error.message : String(error)}`,
     );
