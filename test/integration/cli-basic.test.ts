@@ -7,7 +7,7 @@ import { parse } from "yaml";
 import { runCli, runCliAsync } from "../support/cli.js";
 import { startEventsServer } from "../support/events-server.js";
 import { createTempMount, type TempMount } from "../support/litefs-mount.js";
-import { nsFromNow, publishedLeaseState } from "../support/lease/published-state-fixture.js";
+import { writeLeaderLeaseState } from "../support/lease/published-state-fixture.js";
 
 const mounts: TempMount[] = [];
 afterEach(() => {
@@ -208,18 +208,9 @@ describe("litefs-node CLI", () => {
 
 describe("litefs-node status in raft mode", () => {
   it("shows the Raft term, leader, lease holder and the write gate from the published lease state", async () => {
-    const { leaseStatePath, writeLeaseState } = await import("../../src/lease/published-state.js");
     const mount = createTempMount({ role: "primary" });
     mounts.push(mount);
-    writeLeaseState(
-      leaseStatePath(mount.path),
-      publishedLeaseState({
-        deadlineNs: nsFromNow(60_000),
-        contactNs: nsFromNow(30_000),
-        graceMs: 60_000,
-        raft: { term: 7, role: "leader", leader: "node-b:7000" },
-      }),
-    );
+    const statePath = writeLeaderLeaseState(mount.path);
     const env = {
       LITEFS_MOUNT_PATH: mount.path,
       LITEFS_DATA_PATH: `${mount.path}-data`,
@@ -238,7 +229,7 @@ describe("litefs-node status in raft mode", () => {
     expect(r.stdout).toMatch(/lease holder\s+node-b/);
     expect(r.stdout).toMatch(/write gate\s+open/);
 
-    rmSync(leaseStatePath(mount.path));
+    rmSync(statePath);
     const down = runCli(["status", "--json"], env);
     expect(down.code).toBe(1);
     const report = JSON.parse(down.stdout) as { splitBrain: boolean; raft: { gate: string; problem: string } };

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startEventsServer } from "../support/events-server.js";
 import { replicaProxyEnv } from "../support/forward-fixtures.js";
 import { createTempMount } from "../support/litefs-mount.js";
-import { nsFromNow, publishedLeaseState } from "../support/lease/published-state-fixture.js";
+import { writeLeaderLeaseState } from "../support/lease/published-state-fixture.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = join(ROOT, "bin", "litefs-node.ts");
@@ -137,19 +137,10 @@ describe("litefs-node forward", () => {
   });
 
   it("raft mode: health and metrics carry the lease service's term, leader and lease holder", async () => {
-    const { leaseStatePath, writeLeaseState } = await import("../../src/lease/published-state.js");
     const mount = createTempMount({ role: "primary" });
     cleanups.push(() => mount.cleanup());
-    writeLeaseState(
-      leaseStatePath(mount.path),
-      publishedLeaseState({
-        deadlineNs: nsFromNow(60_000),
-        contactNs: nsFromNow(30_000),
-        graceMs: 60_000,
-        raft: { term: 7, role: "leader", leader: "node-b:7000" },
-      }),
-    );
-    cleanups.push(() => rmSync(leaseStatePath(mount.path), { force: true }));
+    const statePath = writeLeaderLeaseState(mount.path);
+    cleanups.push(() => rmSync(statePath, { force: true }));
     const events = await startEventsServer({ fixture: "primary" });
     cleanups.push(() => events.close());
     const app = await startApp("b");
