@@ -6,28 +6,18 @@ import { LeaseService } from "../../src/lease/service.js";
 import type { LeaseReply, LeaseRequest } from "../../src/lease/types.js";
 import { leaseProblem } from "../../src/lease/published-state.js";
 import { flush, localLeaseService } from "../support/lease/local-raft.js";
-
-const K = "litefs/primary";
-const INFO = Buffer.from('{"hostname":"node-a","advertise-url":"http://node-a:20202"}').toString("base64");
+import { acquireLease, LEASE_KEY as K, sessionCreate } from "../support/lease/requests.js";
 
 function setup(options: { graceMs?: number } = {}) {
   const { clock, sm, raft, service, events, published } = localLeaseService({ quorumGraceMs: options.graceMs ?? 2000 });
   const svc = service;
   const call = (r: LeaseRequest) => svc.handle(r, clock.now(), 1000);
   const create = async (ttlMs = 10_000, lockDelayNs = 1e9): Promise<string> => {
-    const r = await call({
-      op: "session-create",
-      name: "litefs",
-      node: "node-a",
-      ttl: `${ttlMs / 1000}s`,
-      ttlMs,
-      lockDelayNs,
-      behavior: "delete",
-    });
+    const r = await call(sessionCreate({ ttlMs, lockDelayNs, node: "node-a" }));
     if (r.kind !== "created") throw new Error(JSON.stringify(r));
     return r.id;
   };
-  const acquire = (sid: string) => call({ op: "kv-put", key: K, value: INFO, flags: 0, lock: "acquire", session: sid });
+  const acquire = (sid: string) => call(acquireLease(sid, "node-a"));
   const renew = (sid: string) => call({ op: "session-renew", id: sid });
   return { clock, sm, raft, service: svc, events, published, call, create, acquire, renew };
 }
@@ -197,12 +187,7 @@ describe("split brain: the next renew is answered 404", () => {
       nodeName: "node-b",
       leaseKey: K,
     });
-    const infoB = Buffer.from('{"hostname":"node-b","advertise-url":"http://node-b:20202"}').toString("base64");
-    await other.handle(
-      { op: "kv-put", key: K, value: infoB, flags: 0, lock: "acquire", session: sid },
-      t.clock.now(),
-      1000,
-    );
+    await other.handle(acquireLease(sid, "node-b"), t.clock.now(), 1000);
     expect(other.publishedState()).toMatchObject({ holder: true });
     const fresh = new LeaseService({
       raft: t.raft,
