@@ -78,6 +78,18 @@ async function resumeAfter(sim: LeaseSim, faultAt: number, exclude: readonly str
   return w === null ? null : sim.now - faultAt;
 }
 
+/**
+ * Steps the simulation 1 ms at a time until `condition` holds after a step (true: the moment it
+ * did, for a nemesis to act on) or the simulated clock reaches `until` (false).
+ */
+async function nextMsWhen(sim: LeaseSim, until: number, condition: () => boolean): Promise<boolean> {
+  while (sim.now < until) {
+    await sim.runUntil(sim.now + 1);
+    if (condition()) return true;
+  }
+  return false;
+}
+
 /** The longest stretch without any library writer over `ms`, polled every 5 ms. */
 async function longestWriteGap(sim: LeaseSim, ms: number): Promise<number> {
   const end = sim.now + ms;
@@ -345,18 +357,12 @@ const handoffRace: Probe = async (sim, rng, first) => {
   fault(sim, `handoff ${a} -> ${b} (session ${sid})`);
   const handoffAt = sim.now;
   const silentEnd = (): boolean => sim.log.some((e) => e["type"] === "member-silent" && e["session"] === sid);
-  let hit = false;
-  while (sim.now < handoffAt + 3000) {
-    await sim.runUntil(sim.now + 1);
-    if (silentEnd() && sim.writers().includes(b)) {
-      sim.isolated.add(b);
-      sim.setLink(a, leader, true);
-      fault(sim, `isolate ${b} (its gate just opened), heal ${a}-${leader}`);
-      hit = true;
-      break;
-    }
-  }
-  if (!hit) sim.setLink(a, leader, true);
+  const hit = await nextMsWhen(sim, handoffAt + 3000, () => silentEnd() && sim.writers().includes(b));
+  if (hit) {
+    sim.isolated.add(b);
+    sim.setLink(a, leader, true);
+    fault(sim, `isolate ${b} (its gate just opened), heal ${a}-${leader}`);
+  } else sim.setLink(a, leader, true);
   const isolatedAt = sim.now;
   const failoverMs = await resumeAfter(sim, handoffAt, hit ? [b] : []);
   // B stays cut off for longer than its grace: its gate closes on its own, not by a heal.
@@ -416,14 +422,11 @@ const silenceReturn: Probe = async (sim, rng, first) => {
     `cut ${leader}-${c}, A back (${how === "cut" ? `heal ${a}-${leader}` : `resume ${a}`}): L just proposed the end`,
   );
   const judgedAt = sim.now;
-  let reopened = false;
-  while (sim.now < judgedAt + 1500) {
-    await sim.runUntil(sim.now + 1);
-    if (sim.writers().includes(a) && sim.host(a).model.sessionId === sid) {
-      reopened = true;
-      break;
-    }
-  }
+  const reopened = await nextMsWhen(
+    sim,
+    judgedAt + 1500,
+    () => sim.writers().includes(a) && sim.host(a).model.sessionId === sid,
+  );
   sim.isolated.add(a);
   sim.setLink(leader, c, true);
   fault(sim, `isolate ${a}${reopened ? " (its gate just reopened)" : ""}, heal ${leader}-${c}`);
